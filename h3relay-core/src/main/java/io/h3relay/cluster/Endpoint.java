@@ -1,0 +1,48 @@
+package io.h3relay.cluster;
+
+import io.h3relay.config.HostPort;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One upstream address inside a cluster. Identity is the address; {@link #activeRequests()} counts
+ * exchanges currently using it (least_request reads it; exchanges update it from any event loop).
+ */
+public final class Endpoint {
+    private final HostPort address;
+    private final int weight;
+    private final AtomicInteger activeRequests = new AtomicInteger();
+
+    public Endpoint(HostPort address, int weight) {
+        if (weight < 1) {
+            throw new IllegalArgumentException("weight must be >= 1: " + weight);
+        }
+        this.address = address;
+        this.weight = weight;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    public int weight() {
+        return weight;
+    }
+
+    public int activeRequests() {
+        return activeRequests.get();
+    }
+
+    public void requestStarted() {
+        activeRequests.incrementAndGet();
+    }
+
+    public void requestFinished() {
+        activeRequests.decrementAndGet();
+    }
+
+    @Override
+    public String toString() {
+        return address.toString();
+    }
+}

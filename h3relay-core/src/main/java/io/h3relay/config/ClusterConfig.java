@@ -1,0 +1,89 @@
+package io.h3relay.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A named set of endpoints with one load balancer, pool, health and resilience policy.
+ * {@code tls} null means plaintext to the endpoints; {@code hashOn} is set only for ring_hash / maglev;
+ * {@code healthCheck}, {@code outlierDetection}, {@code circuitBreaker}, {@code retryBudget} are null when absent.
+ */
+public record ClusterConfig(
+        String name,
+        UpstreamProtocol protocol,
+        LoadBalancerKind loadBalancer,
+        HashOn hashOn,
+        List<EndpointConfig> endpoints,
+        Duration connectTimeout,
+        Pool pool,
+        UpstreamTls tls,
+        HealthCheck healthCheck,
+        OutlierDetection outlierDetection,
+        CircuitBreaker circuitBreaker,
+        RetryBudget retryBudget) {
+
+    public ClusterConfig {
+        endpoints = List.copyOf(endpoints);
+    }
+
+    public enum UpstreamProtocol {
+        HTTP1("http1"), HTTP2("http2"), H2C("h2c"), HTTP3("http3"), AUTO("auto");
+
+        private final String configName;
+
+        UpstreamProtocol(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
+
+    public enum LoadBalancerKind {
+        ROUND_ROBIN, WEIGHTED_ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV;
+
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** What ring_hash / maglev hash: a request header, a cookie, or the downstream source IP. */
+    public record HashOn(Source source, String name) {
+        public enum Source { HEADER, COOKIE, SOURCE_IP }
+    }
+
+    public record EndpointConfig(HostPort address, int weight) {}
+
+    /** Per endpoint. {@code maxRequestsPerConnection} 0 means unlimited. */
+    public record Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection) {
+        public static Pool defaults() {
+            return new Pool(1024, Duration.ofSeconds(60), 0);
+        }
+    }
+
+    /** TLS to the endpoints. {@code ca} null means the JDK's trust store. */
+    public record UpstreamTls(boolean verify, Path ca, String sni, Path certificate, Path privateKey) {}
+
+    public record HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
+                              int unhealthyThreshold, List<StatusRange> expectedStatuses) {
+        public HealthCheck {
+            expectedStatuses = List.copyOf(expectedStatuses);
+        }
+    }
+
+    /** An inclusive status range, from "200" or "200-299". */
+    public record StatusRange(int from, int to) {
+        public boolean contains(int status) {
+            return status >= from && status <= to;
+        }
+    }
+
+    public record OutlierDetection(int consecutive5xx, int consecutiveConnectFailures, Duration baseEjectionTime,
+                                   int maxEjectionPercent) {}
+
+    public record CircuitBreaker(int maxConnections, int maxPendingRequests, int maxRequests) {}
+
+    public record RetryBudget(int percent, int minRetriesPerSecond) {}
+}
