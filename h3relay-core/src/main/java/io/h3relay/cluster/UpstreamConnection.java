@@ -1,0 +1,70 @@
+package io.h3relay.cluster;
+
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+
+/**
+ * One pooled connection to an endpoint. Used by one attempt at a time, on its own event loop only.
+ */
+public final class UpstreamConnection {
+    private final Channel channel;
+    private final EndpointPool pool;
+    private final UpstreamConnectionHandler handler;
+    private long requests;
+    private boolean inUse;
+    private ScheduledFuture<?> idleTimer;
+
+    UpstreamConnection(Channel channel, EndpointPool pool, UpstreamConnectionHandler handler) {
+        this.channel = channel;
+        this.pool = pool;
+        this.handler = handler;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public Endpoint endpoint() {
+        return pool.endpoint();
+    }
+
+    /** True when this connection served a request before the current one (a keep-alive race is possible). */
+    public boolean isReused() {
+        return requests > 1;
+    }
+
+    /** Binds the attempt that will use this connection; counts the request. */
+    public void bind(UpstreamListener listener) {
+        handler.bind(listener);
+        requests++;
+    }
+
+    /**
+     * Gives the connection back. {@code reusable} means the last exchange on it ended cleanly (request and
+     * response complete, keep-alive on both sides); otherwise it is closed.
+     */
+    public void release(boolean reusable) {
+        handler.unbind();
+        pool.release(this, reusable);
+    }
+
+    long requests() {
+        return requests;
+    }
+
+    boolean inUse() {
+        return inUse;
+    }
+
+    void inUse(boolean value) {
+        this.inUse = value;
+        if (value && idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+    }
+
+    void idleTimer(ScheduledFuture<?> timer) {
+        this.idleTimer = timer;
+    }
+}

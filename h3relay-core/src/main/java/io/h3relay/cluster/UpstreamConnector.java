@@ -1,0 +1,101 @@
+package io.h3relay.cluster;
+
+import io.h3relay.config.ClusterConfig;
+import io.h3relay.server.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Opens HTTP/1.1 connections to endpoints on a given event loop: TCP, then TLS when the cluster has it.
+ * The returned future completes after the TLS handshake, so a handshake failure is a connect failure.
+ */
+public final class UpstreamConnector {
+    /** Upstream response heads may be larger than what we accept downstream; 64 KiB like common proxies. */
+    private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final Transport transport;
+    private final ClusterConfig config;
+    private final SslContext tls;
+
+    UpstreamConnector(Transport transport, ClusterConfig config, SslContext tls) {
+        this.transport = transport;
+        this.config = config;
+        this.tls = tls;
+    }
+
+    Future<Channel> connect(EventLoop loop, Endpoint endpoint, UpstreamConnectionHandler handler) {
+        Promise<Channel> promise = loop.newPromise();
+        String host = endpoint.address().host().isEmpty() ? "127.0.0.1" : endpoint.address().host();
+        int port = endpoint.address().port();
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        config.connectTimeout().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        if (tls != null) {
+                            ClusterConfig.UpstreamTls t = config.tls();
+                            String sni = t.sni() != null ? t.sni() : host;
+                            p.addLast("tls", UpstreamTlsContexts.newHandler(tls, ch.alloc(), sni, host, port,
+                                    t.verify()));
+                        }
+                        p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
+                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                                .setMaxInitialLineLength(8192)
+                                .setMaxChunkSize(64 * 1024), false, false));
+                        p.addLast("upstream", handler);
+                    }
+                });
+        ChannelFuture cf = b.connect(new InetSocketAddress(host, port));
+        cf.addListener(f -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+                return;
+            }
+            Channel ch = cf.channel();
+            SslHandler ssl = ch.pipeline().get(SslHandler.class);
+            if (ssl == null) {
+                promise.trySuccess(ch);
+            } else {
+                ssl.handshakeFuture().addListener(hf -> {
+                    if (hf.isSuccess()) {
+                        promise.trySuccess(ch);
+                    } else {
+                        ch.close();
+                        promise.tryFailure(new UpstreamTlsException(hf.cause()));
+                    }
+                });
+            }
+        });
+        return promise;
+    }
+
+    /** The TLS handshake with an endpoint failed (untrusted certificate, name mismatch, protocol). */
+    public static final class UpstreamTlsException extends Exception {
+        UpstreamTlsException(Throwable cause) {
+            super(cause == null ? "TLS handshake failed" : cause.getMessage(), cause);
+        }
+    }
+}

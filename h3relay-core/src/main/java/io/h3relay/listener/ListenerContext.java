@@ -1,0 +1,85 @@
+package io.h3relay.listener;
+
+import io.h3relay.config.LimitsConfig;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.route.RouteTable;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every connection of one listener shares: its config, its compiled routes (swapped whole on
+ * reload; an exchange keeps the table it started with), and its live connections (for limits and drain).
+ */
+public final class ListenerContext {
+    private final ListenerConfig config;
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger connectionCount = new AtomicInteger();
+    private volatile RouteTable routes;
+    private volatile boolean draining;
+
+    public ListenerContext(ListenerConfig config, RouteTable routes) {
+        this.config = config;
+        this.routes = routes;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public ListenerConfig config() {
+        return config;
+    }
+
+    public LimitsConfig limits() {
+        return config.limits();
+    }
+
+    public boolean isTls() {
+        return config.isTls();
+    }
+
+    public RouteTable routes() {
+        return routes;
+    }
+
+    public void routes(RouteTable table) {
+        this.routes = table;
+    }
+
+    public ChannelGroup connections() {
+        return connections;
+    }
+
+    /** Counts a new connection; false when max_connections is reached (the caller closes it). */
+    public boolean tryAcceptConnection() {
+        int max = config.limits().maxConnections();
+        for (;;) {
+            int n = connectionCount.get();
+            if (max > 0 && n >= max) {
+                return false;
+            }
+            if (connectionCount.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void connectionClosed() {
+        connectionCount.decrementAndGet();
+    }
+
+    public int connectionCount() {
+        return connectionCount.get();
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        this.draining = true;
+    }
+}

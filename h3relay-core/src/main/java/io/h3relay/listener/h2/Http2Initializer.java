@@ -1,0 +1,80 @@
+package io.h3relay.listener.h2;
+
+import io.h3relay.config.LimitsConfig;
+import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.proxy.ProxyHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
+ * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
+ * <pre>
+ *   connection: [tls] ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux
+ *   stream:     h2-to-http ─ proxy
+ * </pre>
+ */
+public final class Http2Initializer {
+    /** RFC 9113 default is 65,535; larger windows keep single streams fast on real links. */
+    static final int STREAM_WINDOW = 256 * 1024;
+    /** CVE-2023-44487 (rapid reset): more resets than this per window ends the connection. */
+    static final int MAX_RST_PER_WINDOW = 200;
+    static final int RST_WINDOW_SECONDS = 30;
+
+    private Http2Initializer() {
+    }
+
+    public static void addHttp2Handlers(ChannelPipeline p, ListenerContext listener, Duration drainTimeout,
+                                        long retryAfterSeconds) {
+        p.channel().config().setAutoRead(true);
+        LimitsConfig limits = listener.limits();
+        Http2FrameCodec codec = newCodec(limits, drainTimeout);
+        long idle = limits.keepAliveTimeout().toMillis();
+        if (idle > 0) {
+            p.addLast("h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+        }
+        p.addLast("h2-codec", codec);
+        p.addLast("h2-guard", new Http2ConnectionGuard(codec));
+        p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));
+    }
+
+    public static Http2FrameCodec newCodec(LimitsConfig limits, Duration drainTimeout) {
+        Http2Settings settings = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(limits.maxConcurrentStreams())
+                .initialWindowSize(STREAM_WINDOW)
+                .headerTableSize(4096)
+                // Looser than the configured limit so RequestChecks answers 431 with our JSON body.
+                .maxHeaderListSize(Math.min(0xFFFFFFFFL, 2L * limits.maxRequestHeadersSize()));
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RST_PER_WINDOW, RST_WINDOW_SECONDS)
+                .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
+                .build();
+    }
+
+    public static ChannelInitializer<Http2StreamChannel> streamInitializer(ListenerContext listener,
+                                                                           long retryAfterSeconds) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.config().setAutoRead(false);
+                ch.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
+                ch.pipeline().addLast("proxy", ProxyHandler.forStream(listener, DownstreamProtocol.H2,
+                        retryAfterSeconds));
+            }
+        };
+    }
+
+}

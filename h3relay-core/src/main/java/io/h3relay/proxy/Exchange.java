@@ -1,0 +1,339 @@
+package io.h3relay.proxy;
+
+import io.h3relay.config.RouteConfig;
+import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.route.Route;
+import io.h3relay.route.RouteMatch;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One request and its response as the proxy handles it. Lives on the downstream channel's event loop,
+ * from the request head to the last byte of the response; all its methods run on that loop.
+ *
+ * <pre>
+ *   head ─► checks ─► route ─┬─ respond / redirect / error ─► local response
+ *                            └─ forward ─► {@link Forwarding} (attempts, body streaming both ways)
+ * </pre>
+ */
+final class Exchange {
+    private static final Logger ACCESS = LoggerFactory.getLogger("h3relay.access");
+
+    final ProxyHandler owner;
+    final ChannelHandlerContext ctx;
+    final ListenerContext listener;
+    final DownstreamProtocol protocol;
+    final long startNanos = System.nanoTime();
+
+    HttpRequest request;
+    String requestId;
+    String method;
+    Route route;
+    boolean keepAlive;
+    boolean requestComplete;
+    boolean responseStarted;
+    boolean done;
+    /** h1: close the connection after this response; h2/h3: reset the stream if the request is unfinished. */
+    boolean closeAfterResponse;
+    long requestBodyBytes;
+    int status;
+
+    private Forwarding forwarding;
+
+    Exchange(ProxyHandler owner, ChannelHandlerContext ctx, ListenerContext listener, DownstreamProtocol protocol) {
+        this.owner = owner;
+        this.ctx = ctx;
+        this.listener = listener;
+        this.protocol = protocol;
+    }
+
+    /** The request head arrived (a FullHttpRequest also carries its whole body). */
+    void start(HttpRequest req) {
+        this.request = req;
+        this.method = req.method().name();
+        this.requestId = requestIdOf(req.headers());
+        this.keepAlive = protocol.isMultiplexed() || HttpUtil.isKeepAlive(req);
+        this.requestComplete = req instanceof LastHttpContent;
+
+        ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
+        if (error == null && listener.isDraining()) {
+            error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
+        }
+        if (error == null) {
+            error = RequestChecks.check(req, protocol, listener.limits());
+        }
+        if (error != null) {
+            release(req);
+            respondError(error);
+            return;
+        }
+        String path = new QueryStringDecoder(req.uri()).rawPath();
+        if (!path.startsWith("/")) {
+            path = pathOfAbsoluteForm(req.uri());
+        }
+        RouteMatch match = listener.routes().match(method, req.headers().get(HttpHeaderNames.HOST), path, req.headers());
+        switch (match) {
+            case RouteMatch.NotFound nf -> {
+                release(req);
+                respondError(new ProxyError(ErrorCode.ROUTE_NOT_FOUND, "no route for " + method + " " + path));
+            }
+            case RouteMatch.MethodNotAllowed mna -> {
+                release(req);
+                FullHttpResponse res = errorResponse(new ProxyError(ErrorCode.METHOD_NOT_ALLOWED,
+                        "method " + method + " not allowed; allowed: " + String.join(", ", mna.allow())));
+                res.headers().set(HttpHeaderNames.ALLOW, String.join(", ", mna.allow()));
+                respondLocally(res, false);
+            }
+            case RouteMatch.Found found -> {
+                route = found.route();
+                switch (route.action()) {
+                    case RouteConfig.Respond r -> {
+                        release(req);
+                        respondLocally(DirectResponses.respond(ctx.alloc(), r), false);
+                    }
+                    case RouteConfig.Redirect r -> {
+                        release(req);
+                        respondLocally(DirectResponses.redirect(ctx.alloc(), r, req, listener.isTls()), false);
+                    }
+                    case RouteConfig.Forward f -> {
+                        forwarding = new Forwarding(this, route);
+                        forwarding.start(req);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A request body chunk (the last one may carry trailers). */
+    void onRequestContent(HttpContent content) {
+        if (done && forwarding == null) {
+            content.release();
+            return;
+        }
+        if (!content.decoderResult().isSuccess()) {
+            content.release();
+            onRequestBroken(RequestChecks.decoderFailure(content.decoderResult()));
+            return;
+        }
+        requestBodyBytes += content.content().readableBytes();
+        boolean last = content instanceof LastHttpContent;
+        long max = listener.limits().maxRequestBodySize();
+        if (max > 0 && requestBodyBytes > max) {
+            content.release();
+            onRequestBroken(RequestChecks.tooLarge(listener.limits()));
+            return;
+        }
+        if (last) {
+            requestComplete = true;
+        }
+        if (forwarding != null && !forwarding.isFinished()) {
+            forwarding.onRequestContent(content);
+        } else {
+            content.release();
+            if (last && responseComplete()) {
+                finish();
+            }
+        }
+    }
+
+    /** The request cannot continue (bad chunk, body too large): answer if we still can, else cut. */
+    private void onRequestBroken(ProxyError error) {
+        closeAfterResponse = true;
+        if (forwarding != null) {
+            forwarding.abort();
+        }
+        if (!responseStarted) {
+            respondError(error);
+        } else if (!done) {
+            abortDownstream();
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        if (forwarding != null) {
+            forwarding.onDownstreamReadComplete();
+        } else if (!requestComplete && !done) {
+            // Discarding the body of a request we answered ourselves: keep the connection usable.
+            ctx.read();
+        }
+    }
+
+    void onDownstreamWritabilityChanged(boolean writable) {
+        if (forwarding != null) {
+            forwarding.onDownstreamWritabilityChanged(writable);
+        }
+    }
+
+    /** The downstream channel closed (client went away, or the stream was reset). */
+    void onDownstreamClosed() {
+        if (forwarding != null) {
+            forwarding.abort();
+        }
+        if (!done) {
+            done = true;
+            if (status == 0) {
+                status = 499; // nginx's "client closed request", for the access log only
+            }
+            log();
+        }
+    }
+
+    // ---- responses -------------------------------------------------------------------------------
+
+    void respondError(ProxyError error) {
+        ErrorCode code = error.code();
+        if (code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
+                && code != ErrorCode.METHOD_NOT_ALLOWED) {
+            closeAfterResponse = true;
+        }
+        FullHttpResponse res = errorResponse(error);
+        if (code == ErrorCode.DRAINING) {
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, owner.retryAfterSeconds()));
+            closeAfterResponse = true;
+        }
+        respondLocally(res, closeAfterResponse);
+    }
+
+    FullHttpResponse errorResponse(ProxyError error) {
+        return LocalResponses.error(ctx.alloc(), error.code(), error.getMessage(), requestId);
+    }
+
+    /** Writes a whole response made here; the exchange then ends once the request side is complete too. */
+    void respondLocally(FullHttpResponse res, boolean close) {
+        if (close) {
+            closeAfterResponse = true;
+        }
+        res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
+        writeResponseHead(res);
+        ctx.writeAndFlush(res);
+        if (requestComplete || closeAfterResponse) {
+            finish();
+        } else {
+            ctx.read(); // discard the rest of the body, then finish
+        }
+    }
+
+    /** Sets downstream framing and connection headers on a response head, then counts it as started. */
+    void writeResponseHead(HttpResponse res) {
+        status = res.status().code();
+        responseStarted = true;
+        HttpHeaders h = res.headers();
+        if (protocol.isMultiplexed()) {
+            return;
+        }
+        if (!keepAlive || listener.isDraining()) {
+            closeAfterResponse = true;
+        }
+        if (closeAfterResponse) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (protocol == io.h3relay.exchange.DownstreamProtocol.HTTP_1_0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (!(res instanceof FullHttpResponse) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                && mayHaveBody(res.status().code())) {
+            if (protocol == DownstreamProtocol.HTTP_1_0) {
+                closeAfterResponse = true; // no chunked in 1.0: the close ends the body
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+    }
+
+    private boolean mayHaveBody(int code) {
+        return !"HEAD".equals(method) && code >= 200 && code != 204 && code != 304;
+    }
+
+    boolean responseComplete() {
+        return responseStarted && (forwarding == null || forwarding.isResponseComplete());
+    }
+
+    /** Response fully written (and request complete, or abandoned). Ends the exchange once. */
+    void finish() {
+        if (done) {
+            return;
+        }
+        done = true;
+        log();
+        owner.exchangeFinished(this);
+    }
+
+    /** Cut the downstream side: h1 closes the connection, h2/h3 reset the stream. */
+    void abortDownstream() {
+        if (!done) {
+            done = true;
+            log();
+        }
+        owner.abortDownstream();
+    }
+
+    private void log() {
+        if (ACCESS.isInfoEnabled()) {
+            long micros = (System.nanoTime() - startNanos) / 1000;
+            ACCESS.info("{} {} {} {} {} route={} status={} req_bytes={} duration_us={} request_id={}",
+                    listener.name(), clientAddress(), protocol.metricName(), method,
+                    request == null ? "-" : request.uri(), route == null ? "-" : route.name(), status,
+                    requestBodyBytes, micros, requestId);
+        }
+    }
+
+    InetAddress clientAddress() {
+        return owner.clientAddress();
+    }
+
+    HttpResponse continueResponse() {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private static void release(HttpMessage m) {
+        io.netty.util.ReferenceCountUtil.release(m);
+    }
+
+    private static String pathOfAbsoluteForm(String uri) {
+        int scheme = uri.indexOf("://");
+        if (scheme > 0) {
+            int slash = uri.indexOf('/', scheme + 3);
+            return slash < 0 ? "/" : new QueryStringDecoder(uri.substring(slash)).rawPath();
+        }
+        return uri.isEmpty() ? "/" : uri;
+    }
+
+    private static String requestIdOf(HttpHeaders h) {
+        String id = h.get(ForwardingHeaders.X_REQUEST_ID);
+        if (id != null && !id.isEmpty() && id.length() <= 200 && id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            return id;
+        }
+        return newRequestId();
+    }
+
+    static String newRequestId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return String.format("%016x%016x", r.nextLong(), r.nextLong());
+    }
+
+    static ChannelFutureListener closeIf(boolean close) {
+        return close ? ChannelFutureListener.CLOSE : f -> { };
+    }
+}

@@ -1,0 +1,136 @@
+package io.h3relay.proxy;
+
+import io.h3relay.config.RouteConfig;
+import io.h3relay.exchange.DownstreamProtocol;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Header rewriting between downstream and upstream: hop-by-hop removal (RFC 9110 §7.6.1), forwarding
+ * headers (X-Forwarded-*, Forwarded, Via), the request id, and a route's add/remove lists.
+ */
+public final class ForwardingHeaders {
+    static final String PSEUDONYM = "h3relay";
+    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+
+    private static final AsciiString[] HOP_BY_HOP = {
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TE,
+            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_CONNECTION,
+    };
+
+    private ForwardingHeaders() {
+    }
+
+    /** Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-* and Netty's x-http2-*. */
+    static void removeHopByHop(HttpHeaders h) {
+        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String t = token.trim();
+                if (!t.isEmpty()) {
+                    h.remove(t);
+                }
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            h.remove(name);
+        }
+        List<String> extra = null;
+        for (Map.Entry<String, String> e : h) {
+            String n = e.getKey();
+            if (n.regionMatches(true, 0, "proxy-", 0, 6) || n.regionMatches(true, 0, "x-http2-", 0, 8)) {
+                if (extra == null) {
+                    extra = new ArrayList<>();
+                }
+                extra.add(n);
+            }
+        }
+        if (extra != null) {
+            extra.forEach(h::remove);
+        }
+    }
+
+    /**
+     * Rewrites a downstream request's headers for the upstream request.
+     *
+     * @param hasBody whether a body follows the head (then framing is chunked unless Content-Length is set)
+     */
+    static void toUpstream(HttpHeaders h, DownstreamProtocol protocol, boolean tls, InetAddress client,
+                           String requestId, RouteConfig.HeaderOps ops, boolean hasBody) {
+        removeHopByHop(h);
+        String host = h.get(HttpHeaderNames.HOST);
+        String clientIp = client == null ? null : client.getHostAddress();
+        String proto = tls ? "https" : "http";
+        if (clientIp != null) {
+            String prior = h.get(X_FORWARDED_FOR);
+            h.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
+        }
+        h.set(X_FORWARDED_PROTO, proto);
+        if (host != null) {
+            h.set(X_FORWARDED_HOST, host);
+        }
+        StringBuilder fwd = new StringBuilder(64);
+        if (client != null) {
+            fwd.append("for=").append(client instanceof Inet6Address ? "\"[" + clientIp + "]\"" : clientIp).append(';');
+        }
+        if (host != null) {
+            fwd.append("host=").append(quoteIfNeeded(host)).append(';');
+        }
+        fwd.append("proto=").append(proto);
+        appendList(h, FORWARDED, fwd.toString());
+        appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
+        h.set(X_REQUEST_ID, requestId);
+        apply(h, ops);
+        if (hasBody && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+    }
+
+    /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
+    static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
+        removeHopByHop(h);
+        appendList(h, HttpHeaderNames.VIA, upstreamVersion + " " + PSEUDONYM);
+        if (!h.contains(X_REQUEST_ID)) {
+            h.set(X_REQUEST_ID, requestId);
+        }
+        apply(h, ops);
+    }
+
+    static void apply(HttpHeaders h, RouteConfig.HeaderOps ops) {
+        if (ops == null || ops.isEmpty()) {
+            return;
+        }
+        for (String name : ops.remove()) {
+            h.remove(name);
+        }
+        for (Map.Entry<String, String> e : ops.add().entrySet()) {
+            h.set(e.getKey(), e.getValue());
+        }
+    }
+
+    private static void appendList(HttpHeaders h, CharSequence name, String value) {
+        String prior = h.get(name);
+        h.set(name, prior == null || prior.isBlank() ? value : prior + ", " + value);
+    }
+
+    private static String quoteIfNeeded(String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == '~')) {
+                return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+            }
+        }
+        return v;
+    }
+}

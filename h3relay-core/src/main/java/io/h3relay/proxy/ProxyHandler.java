@@ -1,0 +1,246 @@
+package io.h3relay.proxy;
+
+import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.listener.h1.Http1RequestTimeouts;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * The downstream end of the forwarding pipeline, installed on every request channel: an h1 connection
+ * (several exchanges one after another) or an h2 stream (one exchange). It sees the protocol-neutral
+ * {@code HttpObject} view produced by the protocol's codec. Auto-read is off: every read is asked for.
+ */
+public final class ProxyHandler extends ChannelDuplexHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+
+    /** Sent on a connection or stream when the server starts draining. */
+    public static final Object DRAIN_EVENT = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN_EVENT";
+        }
+    };
+
+    private final ListenerContext listener;
+    private final DownstreamProtocol streamProtocol; // null: h1, decided per request from its version
+    private final long retryAfterSeconds;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
+    private ChannelHandlerContext ctx;
+    private Http1RequestTimeouts timeouts;
+    private Exchange current;
+    private boolean started;
+    private boolean closing;
+
+    private ProxyHandler(ListenerContext listener, DownstreamProtocol streamProtocol, long retryAfterSeconds) {
+        this.listener = listener;
+        this.streamProtocol = streamProtocol;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** For an HTTP/1.x connection. */
+    public static ProxyHandler forHttp1(ListenerContext listener, long retryAfterSeconds) {
+        return new ProxyHandler(listener, null, retryAfterSeconds);
+    }
+
+    /** For one h2 (later h3) stream channel. */
+    public static ProxyHandler forStream(ListenerContext listener, DownstreamProtocol protocol, long retryAfterSeconds) {
+        return new ProxyHandler(listener, protocol, retryAfterSeconds);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.timeouts = ctx.pipeline().get(Http1RequestTimeouts.class);
+        if (ctx.channel().isActive()) {
+            startReading();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        startReading();
+        ctx.fireChannelActive();
+    }
+
+    private void startReading() {
+        if (!started) {
+            started = true;
+            awaitRequest();
+        }
+    }
+
+    private void awaitRequest() {
+        if (timeouts != null) {
+            timeouts.awaitingHead();
+        }
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (msg instanceof Http2ResetFrame) {
+            // The client reset its stream: stop the exchange; the stream channel closes next.
+            if (current != null) {
+                current.onDownstreamClosed();
+            }
+        } else if (!pipelined.isEmpty() || (current != null && current.requestComplete)) {
+            // h1 pipelining: the next request waits until this response is written.
+            pipelined.add(msg);
+        } else {
+            dispatch(msg);
+        }
+    }
+
+    private void dispatch(Object msg) {
+        if (current != null) {
+            if (msg instanceof HttpContent content) {
+                current.onRequestContent(content);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (msg instanceof HttpRequest req) {
+            if (timeouts != null) {
+                timeouts.headReceived();
+            }
+            current = new Exchange(this, ctx, listener, protocolOf(req));
+            current.start(req);
+        } else {
+            ReferenceCountUtil.release(msg); // the rest of a body we already answered and gave up on
+        }
+    }
+
+    private DownstreamProtocol protocolOf(HttpRequest req) {
+        if (streamProtocol != null) {
+            return streamProtocol;
+        }
+        return req.protocolVersion().equals(HttpVersion.HTTP_1_0) ? DownstreamProtocol.HTTP_1_0
+                : DownstreamProtocol.HTTP_1_1;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current != null && !current.done) {
+            current.onDownstreamReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        if (current != null) {
+            current.onDownstreamClosed();
+            current = null;
+        }
+        Object m;
+        while ((m = pipelined.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN_EVENT) {
+            // Idle h1 connections close now; busy ones send Connection: close with their response.
+            if (streamProtocol == null && current == null) {
+                closing = true;
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("downstream channel {} failed", ctx.channel(), cause);
+        ctx.close();
+    }
+
+    // ---- called by Exchange ---------------------------------------------------------------------
+
+    void exchangeFinished(Exchange ex) {
+        if (ex != current) {
+            return;
+        }
+        current = null;
+        if (streamProtocol != null) {
+            if (!ex.requestComplete || ex.closeAfterResponse) {
+                ctx.close(); // resets the stream if the request side is still open
+            }
+            return;
+        }
+        if (ex.closeAfterResponse) {
+            closing = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        Object m;
+        while ((m = pipelined.poll()) != null) {
+            dispatch(m);
+            if (current != null && current.requestComplete && !pipelined.isEmpty()) {
+                return; // the next pipelined request waits for this one's response
+            }
+            if (closing) {
+                return;
+            }
+        }
+        if (current == null) {
+            awaitRequest();
+        } else if (!current.done) {
+            current.onDownstreamReadComplete();
+        }
+    }
+
+    void abortDownstream() {
+        closing = true;
+        if (streamProtocol == DownstreamProtocol.H2) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+        }
+        ctx.close();
+    }
+
+    long retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+
+    InetAddress clientAddress() {
+        Channel ch = ctx.channel();
+        while (ch != null) {
+            SocketAddress a = ch.remoteAddress();
+            if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+                return isa.getAddress();
+            }
+            ch = ch.parent();
+        }
+        return null;
+    }
+}

@@ -1,0 +1,157 @@
+package io.h3relay.proxy;
+
+import io.h3relay.cluster.Endpoint;
+import io.h3relay.cluster.EndpointPool;
+import io.h3relay.cluster.UpstreamConnection;
+import io.h3relay.cluster.UpstreamListener;
+import io.netty.channel.EventLoop;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+
+import java.net.ConnectException;
+
+/**
+ * One upstream request of an exchange: acquires a pooled connection to one endpoint and relays what the
+ * connection reads to its {@link Forwarding}. Runs on the downstream channel's event loop, which is also
+ * the upstream connection's loop.
+ */
+final class UpstreamAttempt implements UpstreamListener {
+    private final Forwarding forwarding;
+    private final EndpointPool pool;
+    private UpstreamConnection conn;
+    private boolean finished;
+
+    UpstreamAttempt(Forwarding forwarding, EndpointPool pool) {
+        this.forwarding = forwarding;
+        this.pool = pool;
+    }
+
+    Endpoint endpoint() {
+        return pool.endpoint();
+    }
+
+    void start(EventLoop loop) {
+        endpoint().requestStarted();
+        pool.acquire(loop).addListener(this::onAcquired);
+    }
+
+    private void onAcquired(Future<? super UpstreamConnection> f) {
+        if (finished) {
+            // The exchange ended while we were connecting: the fresh connection is clean, keep it.
+            if (f.isSuccess()) {
+                ((UpstreamConnection) f.getNow()).release(true);
+            }
+            return;
+        }
+        if (!f.isSuccess()) {
+            forwarding.onAttemptFailed(this, connectError(f.cause()));
+            return;
+        }
+        conn = (UpstreamConnection) f.getNow();
+        conn.bind(this);
+        forwarding.onUpstreamReady(this);
+    }
+
+    private ProxyError connectError(Throwable cause) {
+        String where = "endpoint " + endpoint();
+        if (cause instanceof EndpointPool.PoolExhaustedException) {
+            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, where + ": " + cause.getMessage());
+        }
+        if (cause instanceof EndpointPool.PoolClosedException) {
+            return new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, where + ": " + cause.getMessage());
+        }
+        if (cause instanceof io.h3relay.cluster.UpstreamConnector.UpstreamTlsException) {
+            return new ProxyError(ErrorCode.UPSTREAM_TLS_FAILED, "TLS handshake with " + where + " failed", cause);
+        }
+        String reason = cause instanceof ConnectTimeoutException ? "connect timed out"
+                : cause instanceof ConnectException ? "connection refused" : String.valueOf(cause.getMessage());
+        return new ProxyError(ErrorCode.UPSTREAM_CONNECT_FAILED, "connect to " + where + " failed: " + reason, cause);
+    }
+
+    boolean isReady() {
+        return conn != null && !finished;
+    }
+
+    /** True when the connection served earlier requests: a close racing our request is then likely benign. */
+    boolean reusedConnection() {
+        return conn != null && conn.isReused();
+    }
+
+    void write(HttpObject msg) {
+        conn.channel().write(msg, conn.channel().voidPromise());
+    }
+
+    void flush() {
+        conn.channel().flush();
+    }
+
+    boolean isWritable() {
+        return conn.channel().isWritable();
+    }
+
+    void read() {
+        if (isReady()) {
+            conn.channel().read();
+        }
+    }
+
+    @Override
+    public void onResponse(HttpObject msg) {
+        if (finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!msg.decoderResult().isSuccess()) {
+            ReferenceCountUtil.release(msg);
+            forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_BAD_RESPONSE,
+                    "invalid response from endpoint " + endpoint() + ": " + msg.decoderResult().cause().getMessage()));
+            return;
+        }
+        if (msg instanceof HttpResponse res && res.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            // 1xx interim responses: we answered Expect ourselves; drop them and keep reading.
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        forwarding.onResponse(this, msg);
+    }
+
+    @Override
+    public void onReadComplete() {
+        if (!finished) {
+            forwarding.onResponseReadComplete(this);
+        }
+    }
+
+    @Override
+    public void onWritabilityChanged(boolean writable) {
+        if (!finished && writable) {
+            forwarding.onUpstreamWritable(this);
+        }
+    }
+
+    @Override
+    public void onClosed(Throwable cause) {
+        if (finished) {
+            return;
+        }
+        String why = cause == null ? "closed the connection" : "failed: " + cause.getMessage();
+        forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_RESET,
+                "endpoint " + endpoint() + " " + why + " before the response completed", cause));
+    }
+
+    /** The attempt ended; the connection goes back to the pool if {@code reusable}, else it is closed. */
+    void finish(boolean reusable) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        endpoint().requestFinished();
+        if (conn != null) {
+            conn.release(reusable);
+        }
+    }
+}
