@@ -46,6 +46,20 @@ class RoundRobinLoadBalancerTest {
     }
 
     @Test
+    void retriesAwayFromOneEndpointSpreadEvenlyOverTheOthers() {
+        // Retries take further turns instead of always going to the excluded endpoint's neighbour.
+        List<Endpoint> all = endpoints(4);
+        LoadBalancer balancer = new RoundRobinLoadBalancer(all);
+        Map<Endpoint, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            counts.merge(balancer.pick(PickContext.empty(), Set.of(all.get(0))), 1, Integer::sum);
+        }
+
+        assertThat(counts).containsOnlyKeys(all.get(1), all.get(2), all.get(3))
+                .allSatisfy((endpoint, count) -> assertThat(count).isEqualTo(100));
+    }
+
+    @Test
     void fallsBackToAnExcludedEndpointWhenAllAreExcluded() {
         List<Endpoint> all = endpoints(2);
         LoadBalancer balancer = new RoundRobinLoadBalancer(all);
