@@ -49,6 +49,20 @@ public final class Http2Initializer {
         p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));
     }
 
+    /** Idle and drain handling for a connection whose codec came from an h2c Upgrade. */
+    public static void addConnectionGuard(ChannelPipeline p, LimitsConfig limits) {
+        Http2FrameCodec codec = p.get(Http2FrameCodec.class);
+        if (codec == null) {
+            return;
+        }
+        String codecName = p.context(codec).name();
+        p.addAfter(codecName, "h2-guard", new Http2ConnectionGuard(codec));
+        long idle = limits.keepAliveTimeout().toMillis();
+        if (idle > 0) {
+            p.addBefore(codecName, "h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+        }
+    }
+
     public static Http2FrameCodec newCodec(LimitsConfig limits, Duration drainTimeout) {
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(limits.maxConcurrentStreams())

@@ -1,0 +1,90 @@
+package io.h3relay.admin;
+
+import io.h3relay.server.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener (HTTP/1.1, plaintext, meant for 127.0.0.1): {@code /healthz} answers 200 while the
+ * process runs; {@code /readyz} answers 200 when listeners are bound and the server is not draining.
+ */
+public final class AdminServer {
+    private final BooleanSupplier ready;
+    private Channel channel;
+
+    public AdminServer(BooleanSupplier ready) {
+        this.ready = ready;
+    }
+
+    public void bind(Transport transport, EventLoopGroup group, InetSocketAddress address) throws InterruptedException {
+        channel = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannelClass())
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                new AdminHandler());
+                    }
+                })
+                .bind(address).sync().channel();
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public void close() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+    }
+
+    private final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            String path = new QueryStringDecoder(req.uri()).path();
+            FullHttpResponse res = switch (path) {
+                case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
+                case "/readyz" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
+                default -> text(HttpResponseStatus.NOT_FOUND, "not found\n");
+            };
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            HttpUtil.setKeepAlive(res, keepAlive);
+            var f = ctx.writeAndFlush(res);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private FullHttpResponse text(HttpResponseStatus status, String body) {
+            ByteBuf buf = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf);
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+            return res;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.h3relay.listener;
+
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.Protocol;
+import io.h3relay.listener.tls.ServerTls;
+import io.h3relay.listener.tls.ServerTlsContexts;
+import io.h3relay.listener.tls.TlsConfigException;
+import io.h3relay.server.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One TCP listener: binds its address and serves h1, h2 (TLS + ALPN) or h1 + h2c (plaintext). */
+public final class TcpListener {
+    private final ListenerContext context;
+    private final ServerTls tls;
+    private Channel serverChannel;
+
+    private TcpListener(ListenerContext context, ServerTls tls) {
+        this.context = context;
+        this.tls = tls;
+    }
+
+    /** Builds TLS contexts (errors here stop the start, before anything binds). */
+    public static TcpListener create(ListenerContext context) throws TlsConfigException {
+        ListenerConfig cfg = context.config();
+        ServerTls tls = null;
+        if (cfg.isTls()) {
+            List<String> alpn = new ArrayList<>();
+            if (cfg.protocols().contains(Protocol.HTTP2)) {
+                alpn.add(ApplicationProtocolNames.HTTP_2);
+            }
+            if (cfg.protocols().contains(Protocol.HTTP1) || alpn.isEmpty()) {
+                alpn.add(ApplicationProtocolNames.HTTP_1_1);
+            }
+            tls = ServerTlsContexts.build(cfg.tls(), alpn);
+        }
+        return new TcpListener(context, tls);
+    }
+
+    public void bind(Transport transport, EventLoopGroup boss, EventLoopGroup workers, Duration drainTimeout,
+                     long retryAfterSeconds) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new TcpListenerInitializer(context, tls, drainTimeout, retryAfterSeconds));
+        serverChannel = b.bind(context.config().address().toSocketAddress()).sync().channel();
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public ListenerContext context() {
+        return context;
+    }
+
+    /** Stops accepting; open connections are left to the drain. */
+    public void closeServerChannel() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.h3relay.listener;
+
+import io.h3relay.config.Protocol;
+import io.h3relay.listener.h1.Http1Initializer;
+import io.h3relay.listener.h2.Http2Initializer;
+import io.h3relay.listener.tls.ServerTls;
+import io.h3relay.proxy.ProxyHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.util.AsciiString;
+
+import java.time.Duration;
+
+/**
+ * Sets up each accepted TCP connection of a listener. Reads top to bottom:
+ * <pre>
+ *   count the connection (max_connections)
+ *   TLS listener:       tls ─ alpn ─► h2 handlers | h1 handlers
+ *   plaintext listener: h2c (prior knowledge or Upgrade) ─► h2 handlers | h1 handlers
+ * </pre>
+ */
+final class TcpListenerInitializer extends ChannelInitializer<Channel> {
+    /** An h2c Upgrade request with a body larger than this is refused (the upgrade aggregates it). */
+    private static final int MAX_UPGRADE_BODY = 64 * 1024;
+
+    private final ListenerContext listener;
+    private final ServerTls tls;
+    private final Duration drainTimeout;
+    private final long retryAfterSeconds;
+
+    TcpListenerInitializer(ListenerContext listener, ServerTls tls, Duration drainTimeout, long retryAfterSeconds) {
+        this.listener = listener;
+        this.tls = tls;
+        this.drainTimeout = drainTimeout;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        if (!addConnectionAccounting(ch)) {
+            return;
+        }
+        ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            addTlsHandlers(p);
+        } else if (listener.config().protocols().contains(Protocol.H2C)) {
+            addCleartextHandlers(p);
+        } else {
+            Http1Initializer.addHttp1Handlers(p, listener, retryAfterSeconds);
+        }
+    }
+
+    private boolean addConnectionAccounting(Channel ch) {
+        if (!listener.tryAcceptConnection()) {
+            ch.close();
+            return false;
+        }
+        listener.connections().add(ch);
+        ch.closeFuture().addListener(f -> listener.connectionClosed());
+        return true;
+    }
+
+    private void addTlsHandlers(ChannelPipeline p) {
+        p.addLast("tls", tls.newHandler(p.channel().alloc()));
+        p.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+            @Override
+            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                    Http2Initializer.addHttp2Handlers(ctx.pipeline(), listener, drainTimeout, retryAfterSeconds);
+                } else {
+                    Http1Initializer.addHttp1Handlers(ctx.pipeline(), listener, retryAfterSeconds);
+                }
+            }
+        });
+    }
+
+    /**
+     * h1 and h2c on one port: the cleartext handler looks at the first bytes; the h2 preface switches to h2
+     * at once, otherwise h1 runs and an {@code Upgrade: h2c} request switches later (RFC 7540 §3.2).
+     */
+    private void addCleartextHandlers(ChannelPipeline p) {
+        HttpServerCodec codec = Http1Initializer.newCodec(listener.limits());
+        HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol -> {
+            if (AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
+                return new Http2ServerUpgradeCodec(Http2Initializer.newCodec(listener.limits(), drainTimeout),
+                        new io.netty.handler.codec.http2.Http2MultiplexHandler(
+                                Http2Initializer.streamInitializer(listener, retryAfterSeconds)));
+            }
+            return null;
+        };
+        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, upgrades, MAX_UPGRADE_BODY);
+        ChannelInitializer<Channel> priorKnowledge = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                removeHttp1Handlers(ch.pipeline());
+                Http2Initializer.addHttp2Handlers(ch.pipeline(), listener, drainTimeout, retryAfterSeconds);
+            }
+        };
+        p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
+        p.addLast("h1-timeouts", Http1Initializer.newTimeouts(listener.limits()));
+        p.addLast("proxy", ProxyHandler.forHttp1(listener, retryAfterSeconds));
+        p.addLast("h2c-upgraded", new UpgradeWatcher());
+        p.channel().config().setAutoRead(false);
+    }
+
+    private static void removeHttp1Handlers(ChannelPipeline p) {
+        for (String name : new String[] {"h1-timeouts", "proxy", "h2c-upgraded"}) {
+            if (p.get(name) != null) {
+                p.remove(name);
+            }
+        }
+    }
+
+    /** After an {@code Upgrade: h2c}, the h1 handlers leave and the connection reads freely (h2 style). */
+    private final class UpgradeWatcher extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent) {
+                ctx.channel().config().setAutoRead(true);
+                ChannelPipeline p = ctx.pipeline();
+                ctx.fireUserEventTriggered(evt);
+                removeHttp1Handlers(p);
+                Http2Initializer.addConnectionGuard(p, listener.limits());
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.h3relay.server;
+
+import io.h3relay.admin.AdminServer;
+import io.h3relay.cluster.Cluster;
+import io.h3relay.config.ClusterConfig;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.RelayConfig;
+import io.h3relay.config.RouteConfig;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.listener.TcpListener;
+import io.h3relay.listener.tls.TlsConfigException;
+import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.route.RouteTable;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The running proxy: builds the runtime (clusters, route tables, listeners) from a frozen config, binds,
+ * and stops with a drain. Lifecycle: {@link #start} → serving → {@link #stop} (drain) → stopped.
+ */
+public final class RelayServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+
+    private final RelayConfig config;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Map<String, Cluster> clusters;
+    private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
+    private final AdminServer admin;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean ready;
+    private volatile boolean draining;
+
+    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters) {
+        this.config = config;
+        this.transport = transport;
+        this.clusters = clusters;
+        this.boss = transport.newGroup(1, "h3relay-accept");
+        this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "h3relay-io");
+        this.admin = new AdminServer(() -> ready && !draining);
+    }
+
+    /** Builds everything, then binds every listener; on any failure nothing stays bound. */
+    public static RelayServer start(RelayConfig config) throws StartException {
+        Transport transport = Transport.detect();
+        Map<String, Cluster> clusters = new LinkedHashMap<>();
+        try {
+            for (ClusterConfig cc : config.clusters()) {
+                clusters.put(cc.name(), Cluster.create(cc, transport));
+            }
+        } catch (TlsConfigException e) {
+            throw new StartException(e.getMessage(), e);
+        }
+        RelayServer server = new RelayServer(config, transport, clusters);
+        try {
+            server.bindAll();
+        } catch (Exception e) {
+            server.stop(Duration.ZERO);
+            throw e instanceof StartException se ? se : new StartException(describe(e), e);
+        }
+        return server;
+    }
+
+    private void bindAll() throws Exception {
+        Map<String, RouteConfig> routes = config.routes().stream()
+                .collect(Collectors.toMap(RouteConfig::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
+        List<TcpListener> created = new ArrayList<>();
+        for (ListenerConfig lc : config.listeners()) {
+            RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
+            try {
+                created.add(TcpListener.create(new ListenerContext(lc, table)));
+            } catch (TlsConfigException e) {
+                throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
+            }
+        }
+        Duration drain = config.shutdown().drainTimeout();
+        long retryAfter = config.shutdown().retryAfter().toSeconds();
+        for (TcpListener l : created) {
+            try {
+                l.bind(transport, boss, workers, drain, retryAfter);
+            } catch (Exception e) {
+                throw new StartException("listener " + l.context().name() + ": cannot bind "
+                        + l.context().config().address() + ": " + describe(e), e);
+            }
+            listeners.put(l.context().name(), l);
+            LOG.info("listener {} on {} ({}{})", l.context().name(), l.localAddress(),
+                    l.context().isTls() ? "tls, " : "", l.context().config().protocols());
+        }
+        try {
+            admin.bind(transport, boss, config.admin().address().toSocketAddress());
+        } catch (Exception e) {
+            throw new StartException("admin: cannot bind " + config.admin().address() + ": " + describe(e), e);
+        }
+        LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
+        ready = true;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    public InetSocketAddress listenerAddress(String name) {
+        TcpListener l = listeners.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("no listener " + name);
+        }
+        return l.localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.localAddress();
+    }
+
+    public RelayConfig config() {
+        return config;
+    }
+
+    public Map<String, Cluster> clusters() {
+        return clusters;
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /**
+     * Stops accepting, lets in-flight exchanges finish for up to {@code drainTimeout}, then closes what is
+     * left and releases every thread. Idempotent; returns when stopped.
+     */
+    public void stop(Duration drainTimeout) {
+        synchronized (this) {
+            if (draining) {
+                awaitStopped();
+                return;
+            }
+            draining = true;
+        }
+        try {
+            List<ListenerContext> contexts = new ArrayList<>();
+            for (TcpListener l : listeners.values()) {
+                l.context().startDraining();
+                l.closeServerChannel();
+                contexts.add(l.context());
+            }
+            for (ListenerContext c : contexts) {
+                c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN_EVENT));
+            }
+            long deadline = System.nanoTime() + drainTimeout.toNanos();
+            while (System.nanoTime() < deadline && contexts.stream().anyMatch(c -> !c.connections().isEmpty())) {
+                Thread.sleep(20);
+            }
+            for (ListenerContext c : contexts) {
+                ChannelGroup open = c.connections();
+                if (!open.isEmpty()) {
+                    LOG.info("listener {}: closing {} connection(s) still open after the drain", c.name(), open.size());
+                    open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            admin.close();
+            clusters.values().forEach(Cluster::close);
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            stopped.countDown();
+        }
+    }
+
+    /** Stop with the configured drain timeout. */
+    public void stop() {
+        stop(config.shutdown().drainTimeout());
+    }
+
+    public void awaitStopped() {
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+}
