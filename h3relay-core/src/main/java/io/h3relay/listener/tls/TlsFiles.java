@@ -83,7 +83,8 @@ public final class TlsFiles {
                     return converter.getPrivateKey(info);
                 }
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate();
+                    // Only the private part: an "EC PRIVATE KEY" may omit its public key.
+                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
                     throw fail(configPath, file, "encrypted private keys are not supported"
