@@ -86,18 +86,21 @@ public final class UpstreamTlsContexts {
      *                 the cluster's {@code sni} if set, else the endpoint host; null means {@code peerHost}.
      *                 An IP literal sends no SNI (RFC 6066 allows only host names) and is checked
      *                 against the certificate's IP addresses.
-     * @param peerHost the endpoint's host as dialled; with {@code port} also the session cache key
+     * @param peerHost the endpoint's host as dialled; the name used when {@code sniHost} is null.
+     *                 The engine's session cache is keyed by the verified name and {@code port}
      * @param verify   enforce HTTPS endpoint identification; pass the cluster's {@code verify}
      */
     public static SslHandler newHandler(SslContext ctx, ByteBufAllocator alloc, String sniHost, String peerHost,
                                         int port, boolean verify) {
         String name = sniHost == null || sniHost.isEmpty() ? peerHost : sniHost;
-        SslHandler handler = ctx.newHandler(alloc, peerHost, port);
+        boolean ipName = name != null && (NetUtil.isValidIpV4Address(name) || NetUtil.isValidIpV6Address(name));
+        // The engine's peer host is the name we verify, not the dialled address: the JDK trust manager
+        // (both engines use it) checks the SNI name first but falls back to the peer host, so a
+        // certificate carrying the endpoint's IP would otherwise pass for any SNI name.
+        SslHandler handler = ctx.newHandler(alloc, name, port);
         SSLEngine engine = handler.engine();
         SSLParameters params = engine.getSSLParameters();
-        if (name != null && !NetUtil.isValidIpV4Address(name) && !NetUtil.isValidIpV6Address(name)) {
-            // The JDK checks the host name against the SNI we sent when there is one, so setting the
-            // SNI also sets which name the certificate must carry.
+        if (name != null && !ipName) {
             params.setServerNames(List.of(new SNIHostName(name)));
         } else {
             params.setServerNames(List.of());
