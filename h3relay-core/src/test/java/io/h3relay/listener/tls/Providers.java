@@ -1,0 +1,24 @@
+package io.h3relay.listener.tls;
+
+import io.netty.handler.ssl.OpenSsl;
+
+import java.util.stream.Stream;
+
+/** Runs a parameterized test once per TLS engine this machine has (see {@link TlsProviders}). */
+public final class Providers {
+    private Providers() {
+    }
+
+    /** For {@code @MethodSource("io.h3relay.listener.tls.Providers#available")}. */
+    public static Stream<String> available() {
+        return OpenSsl.isAvailable() ? Stream.of("openssl", "jdk") : Stream.of("jdk");
+    }
+
+    public static void use(String provider) {
+        System.setProperty(TlsProviders.PROVIDER_PROPERTY, provider);
+    }
+
+    public static void reset() {
+        System.clearProperty(TlsProviders.PROVIDER_PROPERTY);
+    }
+}
