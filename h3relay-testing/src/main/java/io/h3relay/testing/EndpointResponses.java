@@ -45,7 +45,7 @@ final class EndpointResponses {
         return bytes(ctx, name, query, keepAlive);
       }
       case "/close-mid-body" -> {
-        return closeMidBody(ctx, name, query);
+        return closeMidBody(ctx, name, query, keepAlive);
       }
       case "/slow" -> slow(ctx, name, query, keepAlive);
       case "/delay" -> ctx.executor().schedule(
@@ -79,6 +79,7 @@ final class EndpointResponses {
     req.headers().forEach(e -> head.headers().add("x-echo-h-" + e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
     String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+    HttpUtil.setKeepAlive(head, HttpUtil.isKeepAlive(req));
     boolean chunked = !HttpUtil.isContentLengthSet(req);
     if (chunked) {
       HttpUtil.setTransferEncodingChunked(head, true);
@@ -92,7 +93,7 @@ final class EndpointResponses {
   private static BodyStreamer bytes(ChannelHandlerContext ctx, String name, QueryStringDecoder query,
       boolean keepAlive) {
     long n = param(query, "n", 0);
-    HttpResponse head = streamingHead(name, n, flag(query, "chunked"));
+    HttpResponse head = streamingHead(name, n, flag(query, "chunked"), keepAlive);
     ctx.writeAndFlush(head);
     BodyStreamer streamer = new BodyStreamer(ctx, n,
         () -> end(ctx, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), keepAlive));
@@ -100,10 +101,12 @@ final class EndpointResponses {
     return streamer;
   }
 
-  private static BodyStreamer closeMidBody(ChannelHandlerContext ctx, String name, QueryStringDecoder query) {
+  private static BodyStreamer closeMidBody(ChannelHandlerContext ctx, String name, QueryStringDecoder query,
+      boolean keepAlive) {
     long n = param(query, "n", 1024);
     long after = Math.min(param(query, "after", n / 2), n);
-    ctx.writeAndFlush(streamingHead(name, n, flag(query, "chunked")));
+    // The head is framed as usual, so the close comes as a surprise to the client.
+    ctx.writeAndFlush(streamingHead(name, n, flag(query, "chunked"), keepAlive));
     // close() would drop writes still queued, so close once an empty write behind them completes.
     BodyStreamer streamer = new BodyStreamer(ctx, after,
         () -> ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));
@@ -115,7 +118,7 @@ final class EndpointResponses {
     long chunks = param(query, "chunks", 5);
     long interval = param(query, "interval", 100);
     int size = (int) Math.min(param(query, "size", 1024), 1024 * 1024);
-    ctx.writeAndFlush(streamingHead(name, 0, true));
+    ctx.writeAndFlush(streamingHead(name, 0, true, keepAlive));
     scheduleSlowChunk(ctx, 0, chunks, interval, size, keepAlive);
   }
 
@@ -154,7 +157,7 @@ final class EndpointResponses {
   }
 
   private static void trailers(ChannelHandlerContext ctx, String name, boolean keepAlive) {
-    ctx.write(streamingHead(name, 0, true));
+    ctx.write(streamingHead(name, 0, true, keepAlive));
     ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("body with trailers\n", StandardCharsets.UTF_8)));
     LastHttpContent last = new DefaultLastHttpContent();
     last.trailingHeaders().add("x-trailer-a", "1").add("x-trailer-b", "two");
@@ -197,8 +200,10 @@ final class EndpointResponses {
     }
   }
 
-  private static HttpResponse streamingHead(String name, long length, boolean chunked) {
+  private static HttpResponse streamingHead(String name, long length, boolean chunked, boolean keepAlive) {
     HttpResponse head = head(name, HttpResponseStatus.OK);
+    // "connection: close" when the request asked for it, so a client pool never reuses this one.
+    HttpUtil.setKeepAlive(head, keepAlive);
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
     if (chunked) {
       HttpUtil.setTransferEncodingChunked(head, true);

@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,23 +79,37 @@ class TestEndpointStreamingTest {
   }
 
   @Test
+  void connectionCloseRequestIsAnsweredAndClosed() throws Exception {
+    for (String path : List.of("/", "/bytes?n=10", "/bytes?n=10&chunked=1", "/trailers", "/echo")) {
+      String response = exchangeRaw("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+      // readAllBytes returned, so the endpoint closed the connection after the response.
+      assertThat(response).as(path).startsWith("HTTP/1.1 200 OK").contains("connection: close");
+    }
+  }
+
+  @Test
   void echoReturnsRequestTrailersAsResponseTrailers() throws Exception {
     // The JDK client cannot send trailers, so this request is written by hand.
     String request = "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
         + "5\r\nhello\r\n0\r\nx-t: v\r\n\r\n";
-    String response;
-    try (Socket socket = new Socket("127.0.0.1", endpoint.port())) {
-      socket.setSoTimeout(30_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-    }
+    String response = exchangeRaw(request);
 
     assertThat(response).startsWith("HTTP/1.1 200 OK").contains("transfer-encoding: chunked")
         .endsWith("5\r\nhello\r\n0\r\nx-t: v\r\n\r\n");
     assertThat(endpoint.lastRequest().trailer("X-T")).hasValue("v");
     assertThat(endpoint.lastRequest().bodyLength()).isEqualTo(5);
+  }
+
+  /** Writes {@code request} on a new connection and reads until the endpoint closes it. */
+  private String exchangeRaw(String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", endpoint.port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
   }
 
   private static long usedDirectMemory() {
