@@ -46,6 +46,17 @@ final class Addresses {
         return new HostPort(host, p);
     }
 
+    /** True when the text ends in a numeric port outside {@code minPort}-65535 (the rest may be fine). */
+    static boolean hasPortOutOfRange(String text, int minPort) {
+        int colon = text.lastIndexOf(':');
+        String port = colon < 0 ? "" : text.substring(colon + 1);
+        if (!port.matches("[0-9]{1,9}")) {
+            return false;
+        }
+        int p = Integer.parseInt(port);
+        return p < minPort || p > 65535;
+    }
+
     /** True for a DNS name, an IPv4 address or a bracketed IPv6 address, without a port. */
     static boolean isHostName(String host) {
         if (host.startsWith("[") && host.endsWith("]")) {

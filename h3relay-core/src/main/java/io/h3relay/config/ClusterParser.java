@@ -105,7 +105,7 @@ final class ClusterParser {
             if (!e.has("address")) {
                 e.missing("address", Addresses.expected(1));
             } else {
-                address = e.value("address", Addresses.expected(1), t -> Addresses.parse(t, 1));
+                address = e.address("address", 1);
             }
             int weight = e.integer("weight", 1, 10_000, 1);
             e.finish();

@@ -116,7 +116,7 @@ public final class ConfigLoader {
         if (m == null) {
             return new AdminConfig(AdminConfig.DEFAULT_ADDRESS);
         }
-        HostPort address = m.value("address", Addresses.EXPECTED, t -> Addresses.parse(t, 0));
+        HostPort address = m.address("address", 0);
         m.finish();
         return new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address);
     }

@@ -30,7 +30,7 @@ final class ListenerParser {
         if (!m.has("address")) {
             m.missing("address", Addresses.EXPECTED);
         } else {
-            address = m.value("address", Addresses.EXPECTED, t -> Addresses.parse(t, 0));
+            address = m.address("address", 0);
         }
         YamlMap tlsMap = m.map("tls");
         TlsServerConfig tls = tlsMap == null ? null : TlsParser.server(tlsMap);
@@ -114,8 +114,8 @@ final class ListenerParser {
     private static LimitsConfig limits(YamlMap m) {
         LimitsConfig d = LimitsConfig.defaults();
         long body = m.size("max_request_body_size", 0, Long.MAX_VALUE, d.maxRequestBodySize());
-        long line = m.size("max_request_line_size", 1, Integer.MAX_VALUE, d.maxRequestLineSize());
-        long headers = m.size("max_request_headers_size", 1, Integer.MAX_VALUE, d.maxRequestHeadersSize());
+        long line = m.size("max_request_line_size", 1, 1L << 30, d.maxRequestLineSize());
+        long headers = m.size("max_request_headers_size", 1, 1L << 30, d.maxRequestHeadersSize());
         var keepAlive = m.duration("keep_alive_timeout", d.keepAliveTimeout());
         var headersTimeout = m.positiveDuration("request_headers_timeout", d.requestHeadersTimeout());
         int streams = m.integer("max_concurrent_streams", 1, Integer.MAX_VALUE, d.maxConcurrentStreams());

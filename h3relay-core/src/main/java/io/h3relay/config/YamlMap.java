@@ -191,8 +191,9 @@ final class YamlMap {
     }
 
     long size(String key, long min, long max, long fallback) {
-        String expected = Sizes.EXPECTED + (max >= Integer.MAX_VALUE ? "" : ", at most " + Sizes.format(max))
-                + (min > 0 ? ", at least " + Sizes.format(min) : "");
+        boolean bounded = max < Integer.MAX_VALUE;
+        String expected = Sizes.EXPECTED + (bounded ? ", from " + Sizes.format(min) + " to " + Sizes.format(max)
+                : min > 0 ? ", at least " + Sizes.format(min) : "");
         Long v = value(key, expected, t -> {
             long n = Sizes.parse(t);
             return n < min || n > max ? null : n;
@@ -217,6 +218,23 @@ final class YamlMap {
             return null;
         }
         return value("name", expected, t -> NAME.matcher(t).matches() ? t : null);
+    }
+
+    /**
+     * A {@code host:port}; a well-formed address with a port out of range gets its own message, since
+     * "expected host:port" would not say what is wrong with {@code 0.0.0.0:70000}.
+     */
+    HostPort address(String key, int minPort) {
+        Scalar s = scalar(key, Addresses.expected(minPort));
+        if (s == null) {
+            return null;
+        }
+        HostPort a = Addresses.parse(s.text(), minPort);
+        if (a == null) {
+            ctx.invalid(s, Addresses.hasPortOutOfRange(s.text(), minPort)
+                    ? "a port " + minPort + "-65535 in host:port" : Addresses.expected(minPort));
+        }
+        return a;
     }
 
     /** A nested mapping, or null when absent or not a mapping (reported). */
