@@ -36,7 +36,7 @@ final class BodyStreamer {
     if (done) {
       return;
     }
-    // An inactive channel is never writable, so a peer that went away simply stops the loop.
+    // An inactive channel is never writable, so a client that went away simply stops the loop.
     while (offset < length && ctx.channel().isWritable()) {
       int n = (int) Math.min(BodyPattern.CHUNK, length - offset);
       ByteBuf buf = ctx.alloc().buffer(n);
