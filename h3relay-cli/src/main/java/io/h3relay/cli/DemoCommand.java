@@ -1,0 +1,125 @@
+package io.h3relay.cli;
+
+import io.h3relay.cli.demo.DemoEndpoint;
+import io.h3relay.config.ConfigException;
+import io.h3relay.config.ConfigLoader;
+import io.h3relay.config.RelayConfig;
+import io.h3relay.listener.tls.DevCertificates;
+import io.h3relay.server.RelayServer;
+import io.h3relay.server.Transport;
+import io.netty.channel.EventLoopGroup;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code h3relay demo}: two embedded demo endpoints behind one cluster, TLS on 8443 (self-signed
+ * certificate kept in the state folder), plaintext h1 + h2c on 8080, admin on 127.0.0.1:9901.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run h3relay on a self-contained demo: two endpoints, TLS and plaintext listeners.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--https-port", defaultValue = "8443", description = "TLS listener port (default: ${DEFAULT-VALUE}).")
+    int httpsPort;
+
+    @Option(names = "--http-port", defaultValue = "8080", description = "Plaintext listener port (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--admin-port", defaultValue = "9901", description = "Admin port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+    int adminPort;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where the demo certificate is kept (default: $H3RELAY_STATE_DIR or ./.h3relay).")
+    Path stateDir;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path state = stateDir != null ? stateDir
+                : Path.of(System.getenv().getOrDefault("H3RELAY_STATE_DIR", ".h3relay"));
+        DevCertificates.Result cert;
+        try {
+            cert = DevCertificates.ensure(List.of("localhost", "127.0.0.1", "::1"), state.resolve("demo"));
+        } catch (IOException e) {
+            err.println("h3relay demo: cannot write the demo certificate under " + state + ": " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        Transport transport = Transport.detect();
+        EventLoopGroup endpointGroup = transport.newGroup(1, "demo-endpoint");
+        try (DemoEndpoint one = new DemoEndpoint("demo-endpoint-1").start(endpointGroup, transport.serverChannelClass());
+             DemoEndpoint two = new DemoEndpoint("demo-endpoint-2").start(endpointGroup, transport.serverChannelClass())) {
+            RelayConfig config;
+            try {
+                config = ConfigLoader.parse(demoYaml(cert, one.port(), two.port()), state, Map.of());
+            } catch (ConfigException e) {
+                ConfigLoading.report("demo config", e, err);
+                return 1;
+            }
+            RelayServer server = ServerRunner.start(config, err);
+            if (server == null) {
+                return 1;
+            }
+            int https = server.listenerAddress("public").getPort();
+            int http = server.listenerAddress("plain").getPort();
+            out.printf("%nh3relay demo is running (Ctrl-C to stop)%n");
+            out.printf("  https://localhost:%d/   TLS, HTTP/1.1 and HTTP/2 (self-signed certificate: %s)%n", https,
+                    cert.certificate().toAbsolutePath());
+            out.printf("  http://localhost:%d/    plaintext, HTTP/1.1 and h2c%n", http);
+            out.printf("  http://127.0.0.1:%d/readyz   admin%n", server.adminAddress().getPort());
+            out.printf("  endpoints: demo-endpoint-1 on 127.0.0.1:%d, demo-endpoint-2 on 127.0.0.1:%d (round robin)%n",
+                    one.port(), two.port());
+            out.printf("%nTry:%n  curl -k --http2 https://localhost:%d/hello%n", https);
+            out.printf("  curl --http2-prior-knowledge http://localhost:%d/ping%n%n", http);
+            out.flush();
+            return ServerRunner.runUntilStopped(server);
+        } finally {
+            endpointGroup.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    private String demoYaml(DevCertificates.Result cert, int portOne, int portTwo) {
+        return """
+                admin:
+                  address: 127.0.0.1:%d
+                listeners:
+                  - name: public
+                    address: 0.0.0.0:%d
+                    protocols: [http1, http2]
+                    tls:
+                      certificate: "%s"
+                      private_key: "%s"
+                  - name: plain
+                    address: 0.0.0.0:%d
+                    protocols: [http1, h2c]
+                routes:
+                  - name: ping
+                    match: { path: /ping }
+                    respond: { status: 200, body: "pong\\n", headers: { content-type: text/plain } }
+                  - name: demo
+                    match: { path_prefix: / }
+                    cluster: demo
+                    response_headers: { add: { x-served-by: h3relay-demo } }
+                clusters:
+                  - name: demo
+                    load_balancer: round_robin
+                    endpoints:
+                      - address: 127.0.0.1:%d
+                      - address: 127.0.0.1:%d
+                shutdown:
+                  drain_timeout: 5s
+                """.formatted(adminPort, httpsPort, cert.certificate().toAbsolutePath(),
+                cert.privateKey().toAbsolutePath(), httpPort, portOne, portTwo);
+    }
+}
