@@ -4,6 +4,7 @@ import io.h3relay.config.ClusterConfig.UpstreamTls;
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.TlsVersion;
+import io.h3relay.listener.tls.DevCertificates;
 import io.h3relay.listener.tls.Providers;
 import io.h3relay.listener.tls.ServerTlsContexts;
 import io.h3relay.listener.tls.TestPki;
@@ -166,6 +167,19 @@ class UpstreamTlsContextsTest {
         SslContext withCert = UpstreamTlsContexts.build(new UpstreamTls(true, caFile, null, cert, key));
         assertThat(handshake(withCert, "api.internal", mtlsServer.port(), true).engine().getSession()
                 .getLocalCertificates()[0]).isEqualTo(relay.cert());
+    }
+
+    @Test
+    void selfSignedDevCertificateCanBeItsOwnCa() throws Exception {
+        DevCertificates.Result dev = DevCertificates.generate(List.of("dev.internal", "127.0.0.1"), dir);
+        var cfg = new TlsServerConfig(dev.certificate(), dev.privateKey(), null, TlsVersion.TLS_1_3,
+                ClientAuth.NONE, null, List.of());
+        try (TlsTestServer devServer = new TlsTestServer(ServerTlsContexts.build(cfg, List.of("http/1.1")))) {
+            SslContext ctx = UpstreamTlsContexts.build(verifying(dev.certificate()));
+            assertThat(handshake(ctx, "dev.internal", devServer.port(), true).applicationProtocol()).isEqualTo("http/1.1");
+            assertThatThrownBy(() -> handshake(ctx, "api.internal", devServer.port(), true))
+                    .isInstanceOf(SSLHandshakeException.class);
+        }
     }
 
     @Test

@@ -45,7 +45,14 @@ import java.util.List;
  */
 public final class DevCertificates {
     /** Where the files are and what they hold; {@code generated} is false when {@link #ensure} reused them. */
-    public record Result(Path certificate, Path privateKey, X509Certificate x509, boolean generated) {}
+    public record Result(Path certificate, Path privateKey, X509Certificate x509, boolean generated) {
+        @Override
+        public String toString() {
+            // The certificate's own toString is a page of hex; logs want the files and the pin.
+            return (generated ? "generated " : "reused ") + certificate + " + " + privateKey
+                    + " (spki sha256 " + spkiSha256Base64(x509) + ", expires " + x509.getNotAfter().toInstant() + ")";
+        }
+    }
 
     static final Duration VALIDITY = Duration.ofDays(365);
     /** Back-dated so a client whose clock runs a little behind still accepts a fresh certificate. */
@@ -83,6 +90,9 @@ public final class DevCertificates {
      * Reusing matters: a browser exception or pinned SPKI hash survives restarts.
      */
     public static Result ensure(List<String> hostNames, Path stateDir) throws IOException {
+        if (hostNames.isEmpty()) {
+            throw new IllegalArgumentException("at least one host name is required");
+        }
         Path certFile = stateDir.resolve(baseName(hostNames.get(0)) + ".crt");
         Path keyFile = stateDir.resolve(baseName(hostNames.get(0)) + ".key");
         if (Files.isRegularFile(certFile) && Files.isRegularFile(keyFile)) {

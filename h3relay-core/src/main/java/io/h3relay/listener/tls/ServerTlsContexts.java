@@ -52,10 +52,10 @@ public final class ServerTlsContexts {
         for (int i = 0; i < cfg.sni().size(); i++) {
             SniCertificate entry = cfg.sni().get(i);
             String entryPath = configPath + ".sni[" + i + "]";
-            SslContext context = context(sniMaterial(entry, entryPath), settings, entryPath);
             if (entry.serverNames().isEmpty()) {
                 throw new TlsConfigException(entryPath + ".server_names: at least one name is required");
             }
+            SslContext context = context(sniMaterial(entry, entryPath), settings, entryPath);
             for (String name : entry.serverNames()) {
                 try {
                     mapping.add(name.toLowerCase(Locale.ROOT), context);
