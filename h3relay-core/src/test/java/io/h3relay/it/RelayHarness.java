@@ -1,0 +1,134 @@
+package io.h3relay.it;
+
+import io.h3relay.config.ConfigLoader;
+import io.h3relay.config.RelayConfig;
+import io.h3relay.server.RelayServer;
+import io.h3relay.testing.TestCertificates;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A real h3relay on port 0 for integration tests. The config is YAML as a user writes it, with
+ * placeholders: {@code @CERT@}, {@code @KEY@} (a test certificate for localhost), and any {@code @NAME@}
+ * given to {@link #with}. Listener {@code tls} (https, h1 + h2) and, if declared, {@code plain}
+ * (http, h1 + h2c) are what tests talk to.
+ */
+public final class RelayHarness implements AutoCloseable {
+    private static final Path CERT_DIR;
+    private static final TestCertificates CERTS;
+
+    static {
+        try {
+            CERT_DIR = Files.createTempDirectory("h3relay-it-certs");
+            CERTS = TestCertificates.create(CERT_DIR, "localhost", "127.0.0.1");
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final RelayServer server;
+    private final Map<Proto, HttpClient> clients = new EnumMap<>(Proto.class);
+
+    private RelayHarness(RelayServer server) {
+        this.server = server;
+    }
+
+    public static Builder yaml(String yaml) {
+        return new Builder(yaml);
+    }
+
+    public static TestCertificates certs() {
+        return CERTS;
+    }
+
+    public RelayServer server() {
+        return server;
+    }
+
+    public int tlsPort() {
+        return server.listenerAddress("tls").getPort();
+    }
+
+    public int plainPort() {
+        return server.listenerAddress("plain").getPort();
+    }
+
+    public URI uri(Proto proto, String pathAndQuery) {
+        return URI.create("https://localhost:" + tlsPort() + pathAndQuery);
+    }
+
+    public String plainUrl(String pathAndQuery) {
+        return "http://localhost:" + plainPort() + pathAndQuery;
+    }
+
+    public String tlsUrl(String pathAndQuery) {
+        return "https://localhost:" + tlsPort() + pathAndQuery;
+    }
+
+    /** A Java HttpClient (a client we did not write) pinned to the protocol, trusting the test CA. */
+    public HttpClient client(Proto proto) {
+        return clients.computeIfAbsent(proto, p -> HttpClient.newBuilder()
+                .version(p.version)
+                .sslContext(CERTS.trustingSslContext())
+                .connectTimeout(Duration.ofSeconds(5))
+                .build());
+    }
+
+    @Override
+    public void close() {
+        clients.values().forEach(HttpClient::close);
+        server.stop(Duration.ofSeconds(2));
+    }
+
+    public static final class Builder {
+        private final String yaml;
+        private final Map<String, String> values = new LinkedHashMap<>();
+
+        private Builder(String yaml) {
+            this.yaml = yaml;
+        }
+
+        public Builder with(String name, Object value) {
+            values.put(name, String.valueOf(value));
+            return this;
+        }
+
+        public RelayHarness start() {
+            String text = yaml.replace("@CERT@", CERTS.certPath().toString())
+                    .replace("@KEY@", CERTS.keyPath().toString());
+            for (Map.Entry<String, String> e : values.entrySet()) {
+                text = text.replace("@" + e.getKey() + "@", e.getValue());
+            }
+            try {
+                RelayConfig config = ConfigLoader.parse(text, CERT_DIR, Map.of());
+                return new RelayHarness(RelayServer.start(config));
+            } catch (Exception e) {
+                throw new AssertionError("cannot start h3relay with:\n" + text, e);
+            }
+        }
+    }
+
+    /** The common listener block: TLS (h1 + h2) and plaintext (h1 + h2c) on port 0, admin on port 0. */
+    public static final String LISTENERS = """
+            admin:
+              address: 127.0.0.1:0
+            listeners:
+              - name: tls
+                address: 127.0.0.1:0
+                protocols: [http1, http2]
+                tls: { certificate: "@CERT@", private_key: "@KEY@" }
+                limits: @LIMITS@
+              - name: plain
+                address: 127.0.0.1:0
+                protocols: [http1, h2c]
+                limits: @LIMITS@
+            shutdown: { drain_timeout: 2s }
+            """;
+}
