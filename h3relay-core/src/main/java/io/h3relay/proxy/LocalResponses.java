@@ -32,8 +32,13 @@ public final class LocalResponses {
     }
 
     public static FullHttpResponse of(ByteBufAllocator alloc, int status, String body) {
-        ByteBuf content = body.isEmpty() ? alloc.buffer(0, 0) : alloc.buffer(body.length());
-        content.writeCharSequence(body, StandardCharsets.UTF_8);
+        ByteBuf content;
+        if (body.isEmpty()) {
+            content = io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        } else {
+            content = alloc.buffer(body.length());
+            content.writeCharSequence(body, StandardCharsets.UTF_8);
+        }
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 content);
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());

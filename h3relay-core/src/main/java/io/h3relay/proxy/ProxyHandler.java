@@ -181,7 +181,12 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("downstream channel {} failed", ctx.channel(), cause);
+        if (cause instanceof java.io.IOException) {
+            LOG.debug("downstream channel {} failed", ctx.channel(), cause);
+        } else {
+            // Network input is handled without exceptions; anything landing here is a bug to fix.
+            LOG.error("internal error on downstream channel {}", ctx.channel(), cause);
+        }
         ctx.close();
     }
 
