@@ -30,15 +30,27 @@ final class ServerRunner {
         }
     }
 
-    /** Blocks until the server stopped; a signal starts the drain from the JVM's shutdown hook. */
+    /**
+     * Blocks until the server stopped. SIGTERM and SIGINT start the drain; once it is done the command
+     * returns 0. (A JVM shutdown hook alone would end the process with 143, which supervisors read as a
+     * failure, hence the signal handlers.)
+     */
+    @SuppressWarnings("removal")
     static int runUntilStopped(RelayServer server) {
-        Thread hook = new Thread(() -> {
-            LOG.info("signal received: draining for up to {}", server.config().shutdown().drainTimeout());
+        sun.misc.SignalHandler drain = signal -> Thread.ofPlatform().name("h3relay-drain").start(() -> {
+            LOG.info("SIG{} received: draining for up to {}", signal.getName(),
+                    server.config().shutdown().drainTimeout());
             server.stop();
-            LOG.info("stopped");
-        }, "h3relay-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), drain);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("cannot handle SIG{} on this platform", name);
+            }
+        }
         server.awaitStopped();
+        LOG.info("stopped");
         return 0;
     }
 }

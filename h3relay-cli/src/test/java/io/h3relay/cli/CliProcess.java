@@ -1,0 +1,91 @@
+package io.h3relay.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code h3relay} as a separate process, the way a user runs it: same JDK and classpath as the tests,
+ * output captured line by line, stopped with SIGTERM ({@link Process#destroy()} on Linux).
+ */
+final class CliProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+
+    private CliProcess(Process process) {
+        this.process = process;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // process ended
+            }
+        }, "cli-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    static CliProcess start(Path workDir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
+        return new CliProcess(pb.start());
+    }
+
+    /** Waits for an output line matching {@code regex} and returns its first group. */
+    String awaitLine(String regex, Duration timeout) throws InterruptedException {
+        Pattern p = Pattern.compile(regex);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String line : lines) {
+                Matcher m = p.matcher(line);
+                if (m.find()) {
+                    return m.groupCount() > 0 ? m.group(1) : line;
+                }
+            }
+            if (!process.isAlive() && System.nanoTime() > deadline - timeout.toNanos() / 2) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no line matching " + regex + " in:\n" + String.join("\n", lines));
+    }
+
+    String output() {
+        return String.join("\n", lines);
+    }
+
+    void sigterm() {
+        process.destroy();
+    }
+
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("process still running after " + timeout + ":\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}

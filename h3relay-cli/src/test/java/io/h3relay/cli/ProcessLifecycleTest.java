@@ -1,0 +1,86 @@
+package io.h3relay.cli;
+
+import io.h3relay.testing.TestEndpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code serve} and {@code demo} as real processes: start, serve, SIGTERM drains, exit 0. */
+class ProcessLifecycleTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermLetsAnInFlightExchangeFinishThenExitsZero() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("slow")) {
+            Path cfg = dir.resolve("h3relay.yaml");
+            Files.writeString(cfg, """
+                    admin: { address: 127.0.0.1:0 }
+                    listeners:
+                      - name: web
+                        address: 127.0.0.1:0
+                    routes:
+                      - name: all
+                        match: { path_prefix: / }
+                        cluster: app
+                    clusters:
+                      - name: app
+                        endpoints: [ { address: "%s" } ]
+                    shutdown: { drain_timeout: 10s }
+                    """.formatted(endpoint.address()));
+            try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                String port = p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
+                URI slow = URI.create("http://127.0.0.1:" + port + "/slow?chunks=8&interval=150&size=1000");
+                CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(slow).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                Thread.sleep(300);
+                p.sigterm();
+
+                HttpResponse<byte[]> res = inFlight.get();
+                assertThat(res.statusCode()).isEqualTo(200);
+                assertThat(res.body()).hasSize(8000);
+                assertThat(p.awaitExit(Duration.ofSeconds(10))).isZero();
+                assertThatThrownBy(() -> client.send(HttpRequest.newBuilder(slow).build(),
+                        HttpResponse.BodyHandlers.discarding())).isInstanceOf(java.io.IOException.class);
+            }
+        }
+    }
+
+    @Test
+    void demoServesBothListenersAndTheAdminEndpoint() throws Exception {
+        try (CliProcess p = CliProcess.start(dir, "demo", "--https-port", "0", "--http-port", "0",
+                "--admin-port", "0", "--state-dir", dir.resolve("state").toString());
+             HttpClient client = HttpClient.newBuilder().build()) {
+            String http = p.awaitLine("http://localhost:(\\d+)/ +plaintext", Duration.ofSeconds(30));
+            String admin = p.awaitLine("http://127\\.0\\.0\\.1:(\\d+)/readyz", Duration.ofSeconds(5));
+            p.awaitLine("https://localhost:(\\d+)/ +TLS", Duration.ofSeconds(5));
+            assertThat(dir.resolve("state/demo/localhost.crt")).exists();
+
+            HttpResponse<String> one = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + http + "/a"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> two = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + http + "/b"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(one.statusCode()).isEqualTo(200);
+            assertThat(one.body() + two.body()).contains("demo-endpoint-1", "demo-endpoint-2");
+            HttpResponse<String> ready = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + admin + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+
+            p.sigterm();
+            assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
+        }
+    }
+
+}
