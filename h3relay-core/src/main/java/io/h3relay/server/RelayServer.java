@@ -56,6 +56,7 @@ public final class RelayServer implements AutoCloseable {
 
     /** Builds everything, then binds every listener; on any failure nothing stays bound. */
     public static RelayServer start(RelayConfig config) throws StartException {
+        NotYetApplied.check(config);
         Transport transport = Transport.detect();
         Map<String, Cluster> clusters = new LinkedHashMap<>();
         try {

@@ -1,0 +1,52 @@
+package io.h3relay.server;
+
+import io.h3relay.config.ClusterConfig;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.Protocol;
+import io.h3relay.config.RelayConfig;
+import io.h3relay.config.RouteConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Config the loader accepts (it is the public interface) but this version does not act on yet. What would
+ * change traffic in a way the user did not ask for stops the start; what is only missing logs one line.
+ */
+final class NotYetApplied {
+    private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+
+    private NotYetApplied() {
+    }
+
+    static void check(RelayConfig config) throws StartException {
+        for (int i = 0; i < config.clusters().size(); i++) {
+            ClusterConfig c = config.clusters().get(i);
+            if (c.protocol() != ClusterConfig.UpstreamProtocol.HTTP1) {
+                // Speaking HTTP/1.1 to an endpoint configured for h2/h3 would fail in confusing ways.
+                throw new StartException("clusters[" + i + "].protocol: " + c.protocol().configName()
+                        + " is not supported by this version (expected: http1)", null);
+            }
+            warnIf(c.healthCheck() != null, "clusters[" + i + "].health_check", "active health checks");
+            warnIf(c.outlierDetection() != null, "clusters[" + i + "].outlier_detection", "outlier detection");
+            warnIf(c.circuitBreaker() != null, "clusters[" + i + "].circuit_breaker", "circuit breakers");
+            warnIf(c.retryBudget() != null, "clusters[" + i + "].retry_budget", "retry budgets");
+        }
+        for (int i = 0; i < config.routes().size(); i++) {
+            RouteConfig r = config.routes().get(i);
+            warnIf(r.retry() != null, "routes[" + i + "].retry", "retries (one attempt per request)");
+        }
+        for (int i = 0; i < config.listeners().size(); i++) {
+            ListenerConfig l = config.listeners().get(i);
+            warnIf(l.protocols().contains(Protocol.HTTP3), "listeners[" + i + "].protocols",
+                    "HTTP/3 (no UDP socket is bound; h1/h2 are served)");
+        }
+        var obs = config.observability();
+        warnIf(!"none".equals(obs.tracing().exporter()), "observability.tracing", "tracing");
+    }
+
+    private static void warnIf(boolean condition, String path, String what) {
+        if (condition) {
+            LOG.warn("config {}: accepted but not applied by this version: {}", path, what);
+        }
+    }
+}
