@@ -203,7 +203,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             }
             return;
         }
-        if (ex.closeAfterResponse) {
+        if (ex.closeAfterResponse || listener.isDraining()) {
+            // Draining: a response that started before the drain could not say Connection: close; the
+            // connection ends after it anyway, so the drain does not wait for the keep-alive timeout.
             closing = true;
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
