@@ -108,8 +108,9 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
                 Http2Initializer.addHttp2Handlers(ch.pipeline(), listener, drainTimeout, retryAfterSeconds);
             }
         };
-        p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
+        // The timers go first: the head timeout must see raw bytes (a partial head decodes to nothing).
         p.addLast("h1-timeouts", Http1Initializer.newTimeouts(listener.limits()));
+        p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
         p.addLast("proxy", ProxyHandler.forHttp1(listener, retryAfterSeconds));
         p.addLast("h2c-upgraded", new UpgradeWatcher());
     }
