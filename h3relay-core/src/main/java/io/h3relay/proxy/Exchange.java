@@ -5,6 +5,7 @@ import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -57,6 +58,8 @@ final class Exchange {
     boolean closeAfterResponse;
     long requestBodyBytes;
     int status;
+    /** The write of the response's last part; h2/h3 reset an unfinished request only after it went out. */
+    ChannelFuture lastWrite;
 
     private Forwarding forwarding;
 
@@ -225,7 +228,7 @@ final class Exchange {
         }
         res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
         writeResponseHead(res);
-        ctx.writeAndFlush(res);
+        lastWrite = ctx.writeAndFlush(res);
         if (requestComplete || closeAfterResponse) {
             finish();
         } else {

@@ -192,7 +192,7 @@ final class Forwarding {
             }
             if (content instanceof LastHttpContent) {
                 responseComplete = true;
-                ctx.writeAndFlush(content);
+                ex.lastWrite = ctx.writeAndFlush(content);
                 completeExchange();
             } else {
                 ctx.write(content);

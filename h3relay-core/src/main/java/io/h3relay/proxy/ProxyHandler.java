@@ -6,6 +6,7 @@ import io.h3relay.listener.h1.Http1RequestTimeouts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
@@ -198,8 +199,10 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         }
         current = null;
         if (streamProtocol != null) {
-            if (!ex.requestComplete || ex.closeAfterResponse) {
-                ctx.close(); // resets the stream if the request side is still open
+            if (!ex.requestComplete) {
+                resetUnfinishedRequest(ex.lastWrite);
+            } else if (ex.closeAfterResponse) {
+                ctx.close();
             }
             return;
         }
@@ -224,6 +227,25 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             awaitRequest();
         } else if (!current.done) {
             current.onDownstreamReadComplete();
+        }
+    }
+
+    /**
+     * The response is complete but the client is still sending its body (e.g. a 413): stop the upload with
+     * RST_STREAM NO_ERROR, which tells the client to keep the response (RFC 9113 section 8.1). Only once the
+     * response went out: a reset drops the stream's DATA still queued in h2 flow control, and a bare close
+     * would do that too, with CANCEL.
+     */
+    private void resetUnfinishedRequest(ChannelFuture responseSent) {
+        closing = true;
+        ChannelFutureListener reset = f -> {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            ctx.close();
+        };
+        if (responseSent == null) {
+            ctx.close();
+        } else {
+            responseSent.addListener(reset);
         }
     }
 

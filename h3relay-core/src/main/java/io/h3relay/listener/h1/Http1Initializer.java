@@ -8,9 +8,10 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 
 /**
- * The HTTP/1.1 pipeline of a connection: timers on raw bytes, the codec with our limits, then the proxy.
+ * The HTTP/1.1 pipeline of a connection: timers and the obs-fold scanner on raw bytes, the codec with our
+ * limits, then the proxy.
  * <pre>
- *   [tls] ─ h1-timeouts ─ h1-codec ─ proxy
+ *   [tls] ─ h1-timeouts ─ h1-scanner ─ h1-codec ─ proxy
  * </pre>
  */
 public final class Http1Initializer {
@@ -20,6 +21,7 @@ public final class Http1Initializer {
     public static void addHttp1Handlers(ChannelPipeline p, ListenerContext listener, long retryAfterSeconds) {
         p.channel().config().setAutoRead(false);
         p.addLast("h1-timeouts", newTimeouts(listener.limits()));
+        p.addLast("h1-scanner", new Http1HeadScanner(false));
         p.addLast("h1-codec", newCodec(listener.limits()));
         p.addLast("proxy", ProxyHandler.forHttp1(listener, retryAfterSeconds));
     }
