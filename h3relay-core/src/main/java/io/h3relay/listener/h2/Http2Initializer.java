@@ -68,8 +68,10 @@ public final class Http2Initializer {
                 .maxConcurrentStreams(limits.maxConcurrentStreams())
                 .initialWindowSize(STREAM_WINDOW)
                 .headerTableSize(4096)
-                // Looser than the configured limit so RequestChecks answers 431 with our JSON body.
-                .maxHeaderListSize(Math.min(0xFFFFFFFFL, 2L * limits.maxRequestHeadersSize()));
+                // Looser than the configured limits (the :path counts here too) so that RequestChecks
+                // answers 414 / 431 with our JSON body, as on h1.
+                .maxHeaderListSize(Math.min(0xFFFFFFFFL,
+                        2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize())));
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .validateHeaders(true)
