@@ -108,8 +108,11 @@ final class Forwarding {
         }
         Duration t = route.timeout();
         timeoutCoversWholeExchange = t != null;
-        Duration limit = t != null ? t : DEFAULT_RESPONSE_HEAD_TIMEOUT;
-        timeout = ctx.executor().schedule(this::onTimeout, limit.toMillis(), TimeUnit.MILLISECONDS);
+        if (t != null) {
+            timeout = ctx.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
+        } else if (ex.requestComplete) {
+            armResponseHeadTimeout();
+        }
         newAttempt();
     }
 
@@ -142,7 +145,21 @@ final class Forwarding {
         requestMoreBody();
     }
 
+    /**
+     * Without a route timeout, the endpoint gets {@link #DEFAULT_RESPONSE_HEAD_TIMEOUT} from the end of the
+     * request: an upload may take as long as it takes, the wait for the answer may not.
+     */
+    private void armResponseHeadTimeout() {
+        if (timeout == null && !timeoutCoversWholeExchange && !ex.responseStarted) {
+            timeout = ctx.executor().schedule(this::onTimeout, DEFAULT_RESPONSE_HEAD_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
     void onRequestContent(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            armResponseHeadTimeout();
+        }
         if (attempt != null && attempt.isReady()) {
             bodySent |= content.content().isReadable();
             attempt.write(content);
