@@ -46,8 +46,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path state = stateDir != null ? stateDir
-                : Path.of(System.getenv().getOrDefault("H3RELAY_STATE_DIR", ".h3relay"));
+        Path state = StateDir.resolve(stateDir);
         DevCertificates.Result cert;
         try {
             cert = DevCertificates.ensure(List.of("localhost", "127.0.0.1", "::1"), state.resolve("demo"));

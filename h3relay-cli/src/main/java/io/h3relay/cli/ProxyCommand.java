@@ -81,8 +81,7 @@ final class ProxyCommand implements Callable<Integer> {
             Path certFile = cert;
             Path keyFile = key;
             if (certFile == null) {
-                Path state = stateDir != null ? stateDir
-                        : Path.of(System.getenv().getOrDefault("H3RELAY_STATE_DIR", ".h3relay"));
+                Path state = StateDir.resolve(stateDir);
                 try {
                     DevCertificates.Result r = DevCertificates.ensure(List.of("localhost", "127.0.0.1", "::1"),
                             state.resolve("proxy"));

@@ -24,15 +24,7 @@ class ExternalClientsTest {
     @BeforeAll
     static void start() {
         endpoint = TestEndpoint.start("ext");
-        relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
-                routes:
-                  - name: all
-                    match: { path_prefix: / }
-                    cluster: c
-                clusters:
-                  - name: c
-                    endpoints: [ { address: "@EP@" } ]
-                """).with("LIMITS", "{}").with("EP", endpoint.address()).start();
+        relay = RelayHarness.singleCluster(endpoint.address(), "{}");
     }
 
     @AfterAll

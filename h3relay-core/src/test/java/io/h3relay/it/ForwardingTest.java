@@ -23,15 +23,7 @@ class ForwardingTest {
     @BeforeAll
     static void start() {
         endpoint = TestEndpoint.start("fwd");
-        relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
-                routes:
-                  - name: all
-                    match: { path_prefix: / }
-                    cluster: c
-                clusters:
-                  - name: c
-                    endpoints: [ { address: "@EP@" } ]
-                """).with("LIMITS", "{ max_request_body_size: 64MiB }").with("EP", endpoint.address()).start();
+        relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_body_size: 64MiB }");
     }
 
     @AfterAll

@@ -36,15 +36,7 @@ class LargeBodyTest {
     @BeforeAll
     static void start() {
         endpoint = TestEndpoint.start("large");
-        relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
-                routes:
-                  - name: all
-                    match: { path_prefix: / }
-                    cluster: c
-                clusters:
-                  - name: c
-                    endpoints: [ { address: "@EP@" } ]
-                """).with("LIMITS", "{ max_request_body_size: 0 }").with("EP", endpoint.address()).start();
+        relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_body_size: 0 }");
     }
 
     @AfterAll

@@ -44,6 +44,16 @@ public final class RelayHarness implements AutoCloseable {
         return new Builder(yaml);
     }
 
+    /** {@link #LISTENERS} with one catch-all route to a one-endpoint cluster at {@code endpointAddress}. */
+    public static RelayHarness singleCluster(String endpointAddress, String limits) {
+        return yaml(LISTENERS + """
+                routes:
+                  - { name: all, match: { path_prefix: / }, cluster: c }
+                clusters:
+                  - { name: c, endpoints: [ { address: "@EP@" } ] }
+                """).with("LIMITS", limits).with("EP", endpointAddress).start();
+    }
+
     public static TestCertificates certs() {
         return CERTS;
     }
