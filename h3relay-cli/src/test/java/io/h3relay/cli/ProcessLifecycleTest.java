@@ -45,7 +45,8 @@ class ProcessLifecycleTest {
                 URI slow = URI.create("http://127.0.0.1:" + port + "/slow?chunks=8&interval=150&size=1000");
                 CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(slow).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
-                Thread.sleep(300);
+                // SIGTERM only once the exchange is really in flight (reached the endpoint).
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.requestCount() > 0);
                 p.sigterm();
 
                 HttpResponse<byte[]> res = inFlight.get();
@@ -83,4 +84,38 @@ class ProcessLifecycleTest {
         }
     }
 
+
+    @Test
+    void proxyCommandForwardsOverPlaintextAndSelfSignedTls() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("proxied")) {
+            for (String from : new String[] {"http://127.0.0.1:0", "127.0.0.1:0"}) {
+                try (CliProcess p = CliProcess.start(dir, "proxy", "--from", from, "--to", endpoint.address(),
+                        "--admin", "127.0.0.1:0", "--state-dir", dir.resolve("state").toString());
+                     HttpClient client = HttpClient.newBuilder().sslContext(trustAll()).build()) {
+                    String url = p.awaitLine("h3relay proxy: (https?://[^ ]+) -> ", Duration.ofSeconds(30))
+                            .replace("/127.0.0.1", "127.0.0.1");
+                    assertThat(url).startsWith(from.startsWith("http://") ? "http://" : "https://");
+                    HttpResponse<String> res = client.send(HttpRequest.newBuilder(URI.create(url + "/hello")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(res.statusCode()).isEqualTo(200);
+                    assertThat(res.headers().firstValue("x-endpoint")).hasValue("proxied");
+                    p.sigterm();
+                    assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
+                }
+            }
+        }
+    }
+
+    /** The proxy command's certificate is self-signed: this test checks forwarding, not trust. */
+    private static javax.net.ssl.SSLContext trustAll() throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return ctx;
+    }
 }
