@@ -110,7 +110,6 @@ public final class EndpointPool {
 
     private static void activate(UpstreamConnection conn) {
         conn.inUse(true);
-        conn.channel().config().setAutoRead(false);
     }
 
     void release(UpstreamConnection conn, boolean reusable) {
@@ -131,7 +130,7 @@ public final class EndpointPool {
             }
             conn.inUse(false);
         }
-        // Idle: read so that a close or stray bytes from the endpoint are noticed at once.
+        // Idle connections keep reading, so a close or stray bytes from the endpoint are noticed at once.
         ch.config().setAutoRead(true);
         lp.idle.addLast(conn);
         long idleMillis = config.idleTimeout().toMillis();
@@ -158,7 +157,9 @@ public final class EndpointPool {
         for (var e : loops.entrySet()) {
             EventLoop loop = e.getKey();
             LoopPool lp = e.getValue();
-            loop.execute(() -> serveWaiter(loop, lp));
+            if (!lp.waiters.isEmpty() && !loop.isShuttingDown()) {
+                loop.execute(() -> serveWaiter(loop, lp));
+            }
         }
     }
 

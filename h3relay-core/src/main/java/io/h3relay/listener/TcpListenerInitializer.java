@@ -90,8 +90,6 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
      * at once, otherwise h1 runs and an {@code Upgrade: h2c} request switches later (RFC 7540 §3.2).
      */
     private void addCleartextHandlers(ChannelPipeline p) {
-        // Before the proxy handler asks for its first read: clearing auto-read later would cancel that read.
-        p.channel().config().setAutoRead(false);
         HttpServerCodec codec = Http1Initializer.newCodec(listener.limits());
         HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol -> {
             if (AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {

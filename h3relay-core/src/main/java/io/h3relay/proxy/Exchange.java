@@ -174,10 +174,12 @@ final class Exchange {
     void onDownstreamReadComplete() {
         if (forwarding != null) {
             forwarding.onDownstreamReadComplete();
-        } else if (!requestComplete && !done) {
-            // Discarding the body of a request we answered ourselves: keep the connection usable.
-            ctx.read();
         }
+    }
+
+    /** Downstream reads on or off (backpressure towards the client). */
+    void readRequest(boolean on) {
+        owner.readDownstream(on);
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
@@ -231,7 +233,7 @@ final class Exchange {
         if (requestComplete || closeAfterResponse) {
             finish();
         } else {
-            ctx.read(); // discard the rest of the body, then finish
+            readRequest(true); // discard the rest of the body, then finish
         }
     }
 

@@ -31,11 +31,13 @@ import java.util.concurrent.TimeUnit;
  * backpressure. Each side reads only while the other side is writable:
  *
  * <pre>
- *   downstream ──read()──► request body ──write──► upstream      (read again: upstream writable)
- *   downstream ◄──write── response body ◄──read()── upstream      (read again: downstream writable)
+ *   downstream ──read──► request body ──write──► upstream     (auto-read off while upstream unwritable)
+ *   downstream ◄──write── response body ◄──read── upstream    (auto-read off while downstream unwritable)
  * </pre>
  *
- * Nothing here holds a whole body: at most one read burst waits in {@code pending} while connecting.
+ * Both sides read by themselves (auto-read) and stop only under backpressure: no per-request read
+ * syscalls in the common case. Nothing holds a whole body: while connecting, downstream reads stop and
+ * at most one read burst waits in {@code pending}.
  */
 final class Forwarding {
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
@@ -102,6 +104,9 @@ final class Forwarding {
                 pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
             }
         }
+        if (!ex.requestComplete) {
+            ex.readRequest(false); // until the upstream connection is ready
+        }
         if (expectContinue && !ex.requestComplete) {
             // We answer Expect ourselves (like nginx): routing already succeeded, so the body is wanted.
             ctx.writeAndFlush(ex.continueResponse());
@@ -141,7 +146,6 @@ final class Forwarding {
             a.write(c);
         }
         a.flush();
-        a.read();
         requestMoreBody();
     }
 
@@ -180,9 +184,10 @@ final class Forwarding {
             return;
         }
         if (attempt.isWritable()) {
-            ctx.read();
+            ex.readRequest(true);
         } else {
             waitingUpstreamWritable = true;
+            ex.readRequest(false);
         }
     }
 
@@ -235,17 +240,16 @@ final class Forwarding {
             return;
         }
         ctx.flush();
-        if (ctx.channel().isWritable()) {
-            a.read();
-        } else {
+        if (!ctx.channel().isWritable()) {
             waitingDownstreamWritable = true;
+            a.readResponse(false);
         }
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
         if (writable && waitingDownstreamWritable && !finished) {
             waitingDownstreamWritable = false;
-            attempt.read();
+            attempt.readResponse(true);
         }
     }
 
@@ -310,6 +314,9 @@ final class Forwarding {
             return;
         }
         finished = true;
+        if (attempt != null && waitingDownstreamWritable) {
+            attempt.readResponse(true); // pooled connections read while idle
+        }
         if (timeout != null) {
             timeout.cancel(false);
             timeout = null;

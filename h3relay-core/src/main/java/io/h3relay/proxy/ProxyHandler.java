@@ -40,6 +40,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         }
     };
 
+    /** Decoded h1 messages held while an earlier request is answered, before reading pauses. */
+    private static final int MAX_PIPELINED = 16;
+
     private final ListenerContext listener;
     private final DownstreamProtocol streamProtocol; // null: h1, decided per request from its version
     private final long retryAfterSeconds;
@@ -92,7 +95,15 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         if (timeouts != null) {
             timeouts.awaitingHead();
         }
-        ctx.read();
+        readDownstream(true);
+    }
+
+    /**
+     * Auto-read is on except under backpressure (upstream unwritable, upstream not connected yet, too many
+     * pipelined requests waiting): a channel that reads by itself costs no syscall per read.
+     */
+    void readDownstream(boolean on) {
+        ctx.channel().config().setAutoRead(on); // turning it on issues a read() itself
     }
 
     @Override
@@ -107,6 +118,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         } else if (!pipelined.isEmpty() || (current != null && current.requestComplete)) {
             // h1 pipelining: the next request waits until this response is written.
             pipelined.add(msg);
+            if (pipelined.size() >= MAX_PIPELINED) {
+                readDownstream(false);
+            }
         } else {
             dispatch(msg);
         }

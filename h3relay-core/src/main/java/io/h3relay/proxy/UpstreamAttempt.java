@@ -93,9 +93,10 @@ final class UpstreamAttempt implements UpstreamListener {
         return conn.channel().isWritable();
     }
 
-    void read() {
+    /** Backpressure from downstream: stop or resume reading the response. */
+    void readResponse(boolean on) {
         if (isReady()) {
-            conn.channel().read();
+            conn.channel().config().setAutoRead(on);
         }
     }
 

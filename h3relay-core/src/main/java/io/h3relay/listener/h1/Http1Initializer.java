@@ -19,7 +19,6 @@ public final class Http1Initializer {
     }
 
     public static void addHttp1Handlers(ChannelPipeline p, ListenerContext listener, long retryAfterSeconds) {
-        p.channel().config().setAutoRead(false);
         p.addLast("h1-timeouts", newTimeouts(listener.limits()));
         p.addLast("h1-scanner", new Http1HeadScanner(false));
         p.addLast("h1-codec", newCodec(listener.limits()));

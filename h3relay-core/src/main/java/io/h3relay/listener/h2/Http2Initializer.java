@@ -85,7 +85,6 @@ public final class Http2Initializer {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                ch.config().setAutoRead(false);
                 ch.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
                 ch.pipeline().addLast("proxy", ProxyHandler.forStream(listener, DownstreamProtocol.H2,
                         retryAfterSeconds));
