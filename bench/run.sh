@@ -6,27 +6,30 @@
 #                  ──► nginx ───┴► the same TestEndpoint process
 #
 # wrk measures h1 (plaintext), h2load measures h2 over TLS. Every target gets the same warm-up,
-# duration and concurrency, one after the other in this run; the table reports ratios to nginx.
-# Everything listens on 127.0.0.1 only; every process started here is stopped on exit.
-# Usage: bench/run.sh [--duration S] [--warmup S] [--connections N] [--h2-clients N]
-#                     [--h2-streams N] [--profile] [--install]      (see bench/README.md)
+# duration and concurrency, one after the other in this run, in interleaved rounds (the table shows
+# the median of the rounds); ratios are to nginx. Everything listens on 127.0.0.1 only; every
+# process started here is stopped on exit.
+# Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
+#          [--h2-clients N] [--h2-streams N] [--profile] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=10      # seconds measured per target and protocol
-WARMUP=5         # seconds of the same load before measuring (JIT, pools, TLS sessions)
+WARMUP=20        # seconds of the same load before round 1: h3relay's JIT needs 15-30 s on 2 busy cores
+ROUNDS=3         # rounds over all targets; a busy neighbour then hurts every target alike
 CONNECTIONS=50   # wrk connections (one wrk thread)
 H2_CLIENTS=10    # h2load connections
 H2_STREAMS=10    # h2load concurrent streams per connection
 PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 INSTALL=0        # 1: apt-get install missing packages (root only)
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
@@ -36,10 +39,11 @@ while (($#)); do
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
-for v in DURATION WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
+for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((DURATION >= 1 && DURATION <= 600)) || { echo "run.sh: --duration must be 1-600 seconds" >&2; exit 2; }
+((ROUNDS >= 1 && ROUNDS <= 20)) || { echo "run.sh: --rounds must be 1-20" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "run.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -256,20 +260,22 @@ proxy_pids() {  # the processes doing a target's work (nginx: master and workers
 }
 
 # ---------------------------------------------------------------- runs
-RESULTS="$OUT/results.tsv"   # target proto req/s p50_ms p99_ms errors proxy_cpu_us_per_req endpoint_cpu_us_per_req
-: >"$RESULTS"
+RESULTS="$OUT/results.tsv"   # one line per round, target and protocol
+printf 'round\ttarget\tproto\treq_s\tp50_ms\tp99_ms\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\tloadavg1\n' >"$RESULTS"
 TICK=$(getconf CLK_TCK)
 
 to_ms() {  # wrk latency "572.00us" / "3.21ms" / "1.02s" -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-measure() {  # measure TARGET PROTO URL
-  local target="$1" proto="$2" url="$3" raw="$OUT/$1-$2" pids p0 e0 p1 e1 rps p50 p99 errors total
+measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
+  local round="$1"; shift
+  local target="$1" proto="$2" url="$3" raw="$OUT/$1-$2-r$round" pids warm=0 p0 e0 p1 e1 rps p50 p99 errors total
   # shellcheck disable=SC2207
   pids=($(proxy_pids "$target"))
+  ((round == 1)) && warm=$WARMUP
   if [[ "$proto" == h1 ]]; then
-    ((WARMUP > 0)) && wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >"$raw.warmup.txt" 2>&1
+    ((warm > 0)) && wrk -t1 -c"$CONNECTIONS" -d"${warm}s" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "${pids[@]}"); e0=$(cpu_ticks "$EP_PID")
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
@@ -279,7 +285,7 @@ measure() {  # measure TARGET PROTO URL
     total=$(awk '/requests in/ {print $1}' "$raw.txt")
     errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$raw.txt")
   else
-    ((WARMUP > 0)) && h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$WARMUP" "$url" >"$raw.warmup.txt" 2>&1
+    ((warm > 0)) && h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "${pids[@]}"); e0=$(cpu_ticks "$EP_PID")
     h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
@@ -299,17 +305,19 @@ measure() {  # measure TARGET PROTO URL
   pcpu=$(awk -v a="$p0" -v b="$p1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')
   ecpu=$(awk -v a="$e0" -v b="$e1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')
   [[ "$target" == direct ]] && pcpu="-"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$proto" "$rps" "$p50" "$p99" "$errors" "$pcpu" "$ecpu" >>"$RESULTS"
-  log "$target $proto: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$proto" "$rps" "$p50" "$p99" "$errors" \
+    "$pcpu" "$ecpu" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"
+  log "round $round: $target $proto: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
 }
 
-log "h1 (wrk -t1 -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s)"
-measure direct h1 "http://127.0.0.1:$EP_PORT/"
-measure h3relay h1 "http://127.0.0.1:$RELAY_H1/"
-measure nginx h1 "http://127.0.0.1:$NGINX_H1/"
-log "h2 over TLS (h2load -c$H2_CLIENTS -m$H2_STREAMS, ${WARMUP}s warm-up + ${DURATION}s)"
-measure h3relay h2 "https://127.0.0.1:$RELAY_TLS/"
-measure nginx h2 "https://127.0.0.1:$NGINX_TLS/"
+log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s"
+for round in $(seq "$ROUNDS"); do
+  measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
+  measure "$round" h3relay h1 "http://127.0.0.1:$RELAY_H1/"
+  measure "$round" nginx h1 "http://127.0.0.1:$NGINX_H1/"
+  measure "$round" h3relay h2 "https://127.0.0.1:$RELAY_TLS/"
+  measure "$round" nginx h2 "https://127.0.0.1:$NGINX_TLS/"
+done
 
 # ---------------------------------------------------------------- report
 if ((PROFILE)); then
@@ -322,6 +330,20 @@ if ((PROFILE)); then
   fi
 fi
 
+median() {  # median COLUMN TARGET PROTO over the rounds in $RESULTS
+  awk -F'\t' -v c="$1" -v t="$2" -v p="$3" 'NR > 1 && $2 == t && $3 == p {print $c}' "$RESULTS" | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+             else if (v[NR / 2] == "-") print "-"; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+MEDIANS="$OUT/medians.tsv"
+: >"$MEDIANS"
+for tp in direct:h1 h3relay:h1 nginx:h1 h3relay:h2 nginx:h2; do
+  t="${tp%:*}" p="${tp#*:}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$p" "$(median 4 "$t" "$p")" "$(median 5 "$t" "$p")" \
+    "$(median 6 "$t" "$p")" "$(awk -F'\t' -v t="$t" -v p="$p" '$2 == t && $3 == p {n += $7} END {print n + 0}' "$RESULTS")" \
+    "$(median 8 "$t" "$p")" "$(median 9 "$t" "$p")" >>"$MEDIANS"
+done
+
 {
   echo "| target | proto | req/s | p50 (ms) | p99 (ms) | errors | req/s vs nginx | p99 vs nginx | proxy CPU µs/req | endpoint CPU µs/req |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -332,12 +354,12 @@ fi
       rr = (p[i] in nr && nr[p[i]] > 0) ? sprintf("%.2fx", r[i] / nr[p[i]]) : "-"
       rp = (p[i] in n99 && n99[p[i]] > 0) ? sprintf("%.2fx", b[i] / n99[p[i]]) : "-"
       printf "| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n", t[i], p[i], r[i], a[i], b[i], e[i], rr, rp, c[i], d[i] } }
-  ' "$RESULTS"
+  ' "$MEDIANS"
 } >"$OUT/summary.md"
 
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/run.sh --duration $DURATION --warmup $WARMUP --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PROFILE)) && echo " --profile")
+command: bench/run.sh --duration $DURATION --warmup $WARMUP --rounds $ROUNDS --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PROFILE)) && echo " --profile")
 nproc: $(nproc)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -347,8 +369,9 @@ h3relay: $(tail -1 "$OUT/h3relay-version.txt")
 nginx: $("$NGINX" -v 2>&1)
 wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
 h2load: $(h2load --version 2>&1 | head -1)
-tls (h2load, h3relay): $(grep -E '^(TLS Protocol|Cipher)' "$OUT/h3relay-h2.txt" | tr '\n' ' ')
-tls (h2load, nginx): $(grep -E '^(TLS Protocol|Cipher)' "$OUT/nginx-h2.txt" | tr '\n' ' ')
+tls (h2load, h3relay): $(grep -E '^(TLS Protocol|Cipher)' "$OUT/h3relay-h2-r1.txt" | tr '\n' ' ')
+tls (h2load, nginx): $(grep -E '^(TLS Protocol|Cipher)' "$OUT/nginx-h2-r1.txt" | tr '\n' ' ')
+medians of: $ROUNDS rounds (per round: $OUT/results.tsv)
 load average at end: $(cut -d' ' -f1-3 /proc/loadavg)
 EOF
 
