@@ -32,6 +32,8 @@ public final class TestEndpoint implements AutoCloseable {
 
   private final String name;
   private final SslContext sslContext;
+  // Off for long-running standalone use (benchmarks): the request list would grow without bound.
+  private final boolean recording;
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger requestCount = new AtomicInteger();
@@ -41,8 +43,13 @@ public final class TestEndpoint implements AutoCloseable {
   private volatile int port;
 
   private TestEndpoint(String name, SslContext sslContext) {
+    this(name, sslContext, true);
+  }
+
+  private TestEndpoint(String name, SslContext sslContext, boolean recording) {
     this.name = name;
     this.sslContext = sslContext;
+    this.recording = recording;
   }
 
   /** Starts a plain HTTP/1.1 endpoint named {@code endpoint-N}. */
@@ -53,6 +60,15 @@ public final class TestEndpoint implements AutoCloseable {
   /** Starts a plain HTTP/1.1 endpoint; {@code name} appears in {@code x-endpoint} headers. */
   public static TestEndpoint start(String name) {
     return new TestEndpoint(name, null).bind(0);
+  }
+
+  /**
+   * Starts a plain HTTP/1.1 endpoint on {@code port} (0 = a free port) that counts requests but does
+   * not record them, so it can run for millions of requests: {@link #requests()} stays empty. Used by
+   * {@link TestEndpointMain} for benchmarks.
+   */
+  public static TestEndpoint startUnrecorded(String name, int port) {
+    return new TestEndpoint(name, null, false).bind(port);
   }
 
   /** Starts an HTTP/1.1-over-TLS endpoint serving the leaf certificate of {@code certs}. */
@@ -189,6 +205,8 @@ public final class TestEndpoint implements AutoCloseable {
   }
 
   void onRequestComplete(RecordedRequest request) {
-    requests.add(request);
+    if (recording) {
+      requests.add(request);
+    }
   }
 }
