@@ -8,7 +8,6 @@ import io.netty.util.concurrent.Promise;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -133,14 +132,7 @@ public final class EndpointPool {
         // Idle connections keep reading, so a close or stray bytes from the endpoint are noticed at once.
         ch.config().setAutoRead(true);
         lp.idle.addLast(conn);
-        long idleMillis = config.idleTimeout().toMillis();
-        if (idleMillis > 0) {
-            conn.idleTimer(loop.schedule(() -> {
-                if (!conn.inUse()) {
-                    ch.close();
-                }
-            }, idleMillis, TimeUnit.MILLISECONDS));
-        }
+        conn.idleFrom(System.nanoTime(), config.idleTimeout().toNanos());
     }
 
     private void onClose(UpstreamConnection conn, EventLoop loop) {

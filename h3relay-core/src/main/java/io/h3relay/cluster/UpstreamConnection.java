@@ -13,6 +13,7 @@ public final class UpstreamConnection {
     private long requests;
     private boolean inUse;
     private ScheduledFuture<?> idleTimer;
+    private long idleSince;
 
     UpstreamConnection(Channel channel, EndpointPool pool, UpstreamConnectionHandler handler) {
         this.channel = channel;
@@ -58,13 +59,32 @@ public final class UpstreamConnection {
 
     void inUse(boolean value) {
         this.inUse = value;
-        if (value && idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
+    }
+
+    /**
+     * Back in the pool: closes after {@code idleNanos} without use. The timer is lazy: one per connection,
+     * re-armed for the remaining time when it finds the connection was used meanwhile, so a request costs
+     * no timer scheduling or cancelling.
+     */
+    void idleFrom(long now, long idleNanos) {
+        idleSince = now;
+        if (idleTimer == null && idleNanos > 0) {
+            armIdleTimer(idleNanos, idleNanos);
         }
     }
 
-    void idleTimer(ScheduledFuture<?> timer) {
-        this.idleTimer = timer;
+    private void armIdleTimer(long delayNanos, long idleNanos) {
+        idleTimer = channel.eventLoop().schedule(() -> {
+            idleTimer = null;
+            if (inUse || !channel.isActive()) {
+                return; // the next release arms it again
+            }
+            long left = idleSince + idleNanos - System.nanoTime();
+            if (left <= 0) {
+                channel.close();
+            } else {
+                armIdleTimer(left, idleNanos);
+            }
+        }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 }

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.time.Duration;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
  * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
- *   connection: [tls] ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux
+ *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux
  *   stream:     h2-to-http ─ proxy
  * </pre>
  */
@@ -41,6 +42,10 @@ public final class Http2Initializer {
         LimitsConfig limits = listener.limits();
         Http2FrameCodec codec = newCodec(limits, drainTimeout);
         long idle = limits.keepAliveTimeout().toMillis();
+        // Responses of many streams, read from many upstream connections in one event-loop turn, leave
+        // in one write instead of one per stream.
+        p.addLast("h2-flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES,
+                true));
         if (idle > 0) {
             p.addLast("h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
         }
