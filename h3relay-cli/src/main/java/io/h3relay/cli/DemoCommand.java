@@ -73,13 +73,15 @@ final class DemoCommand implements Callable<Integer> {
             int https = server.listenerAddress("public").getPort();
             int http = server.listenerAddress("plain").getPort();
             out.printf("%nh3relay demo is running (Ctrl-C to stop)%n");
-            out.printf("  https://localhost:%d/   TLS, HTTP/1.1 and HTTP/2 (self-signed certificate: %s)%n", https,
-                    cert.certificate().toAbsolutePath());
+            out.printf("  https://localhost:%d/   TLS: HTTP/1.1, HTTP/2, and HTTP/3 on udp/%d (self-signed certificate: %s)%n",
+                    https, server.http3Address("public").getPort(), cert.certificate().toAbsolutePath());
             out.printf("  http://localhost:%d/    plaintext, HTTP/1.1 and h2c%n", http);
             out.printf("  http://127.0.0.1:%d/readyz   admin%n", server.adminAddress().getPort());
             out.printf("  endpoints: demo-endpoint-1 on 127.0.0.1:%d, demo-endpoint-2 on 127.0.0.1:%d (round robin)%n",
                     one.port(), two.port());
             out.printf("%nTry:%n  curl -k --http2 https://localhost:%d/hello%n", https);
+            out.printf("  gtlsclient -q --exit-on-all-streams-close localhost %d https://localhost:%d/hello   (HTTP/3)%n",
+                    https, https);
             out.printf("  curl --http2-prior-knowledge http://localhost:%d/ping%n%n", http);
             out.flush();
             return ServerRunner.runUntilStopped(server);
@@ -95,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
                 listeners:
                   - name: public
                     address: 0.0.0.0:%d
-                    protocols: [http1, http2]
+                    protocols: [http1, http2, http3]
                     tls:
                       certificate: "%s"
                       private_key: "%s"

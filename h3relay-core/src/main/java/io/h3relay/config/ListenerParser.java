@@ -99,6 +99,12 @@ final class ListenerParser {
         CongestionControl cc = m.oneOf("congestion_control", CONGESTION, d.congestionControl());
         boolean retry = m.bool("retry", d.retry());
         boolean zeroRtt = m.bool("zero_rtt", d.zeroRtt());
+        if (zeroRtt) {
+            // RFC 8470 needs to know which requests arrived in early data (425 for unsafe methods); Netty's
+            // QUIC server does not tell, so 0-RTT is refused rather than pretended.
+            m.notAllowed("zero_rtt", "false: 0-RTT is not supported, the QUIC stack cannot tell which requests "
+                    + "arrived in early data");
+        }
         Integer sockets = m.value("sockets", "auto or an integer 1-1024",
                 t -> t.equals("auto") ? Integer.valueOf(0) : intOrNull(Yaml.parseLong(t, 1, 1024)));
         boolean gso = m.bool("gso", d.gso());

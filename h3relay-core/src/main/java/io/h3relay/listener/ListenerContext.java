@@ -19,6 +19,7 @@ public final class ListenerContext {
     private final AtomicInteger connectionCount = new AtomicInteger();
     private volatile RouteTable routes;
     private volatile boolean draining;
+    private volatile String altSvc;
 
     public ListenerContext(ListenerConfig config, RouteTable routes) {
         this.config = config;
@@ -73,6 +74,15 @@ public final class ListenerContext {
 
     public int connectionCount() {
         return connectionCount.get();
+    }
+
+    /** The Alt-Svc value advertising h3 on this listener's h1/h2 responses, or null. */
+    public String altSvc() {
+        return altSvc;
+    }
+
+    public void altSvc(String value) {
+        this.altSvc = value;
     }
 
     public boolean isDraining() {

@@ -38,6 +38,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class Exchange {
     private static final Logger ACCESS = LoggerFactory.getLogger("h3relay.access");
+    private static final io.netty.util.AsciiString ALT_SVC = io.netty.util.AsciiString.cached("alt-svc");
 
     final ProxyHandler owner;
     final ChannelHandlerContext ctx;
@@ -242,6 +243,11 @@ final class Exchange {
         status = res.status().code();
         responseStarted = true;
         HttpHeaders h = res.headers();
+        String altSvc = listener.altSvc();
+        if (altSvc != null && protocol != DownstreamProtocol.H3) {
+            // Replaces any endpoint's own Alt-Svc: it would name the endpoint's port, not ours.
+            h.set(ALT_SVC, altSvc);
+        }
         if (protocol.isMultiplexed()) {
             return;
         }

@@ -167,6 +167,11 @@ final class Forwarding {
         if (attempt != null && attempt.isReady()) {
             bodySent |= content.content().isReadable();
             attempt.write(content);
+            if (content instanceof LastHttpContent) {
+                // The end of a request may come as an event (h3: the stream's FIN) with no read-complete
+                // after it, so flush it now rather than on the next read burst.
+                attempt.flush();
+            }
         } else {
             pending.add(content);
         }
@@ -240,7 +245,7 @@ final class Forwarding {
             return;
         }
         ctx.flush();
-        if (!ctx.channel().isWritable()) {
+        if (!downstreamCanTakeMore()) {
             waitingDownstreamWritable = true;
             a.readResponse(false);
         }
@@ -248,9 +253,20 @@ final class Forwarding {
 
     void onDownstreamWritabilityChanged(boolean writable) {
         if (writable && waitingDownstreamWritable && !finished) {
+            if (!downstreamCanTakeMore()) {
+                // A QUIC stream may report writable with no capacity yet (netty#17429): look again shortly
+                // instead of resuming reads that would pile up in the stream's queue.
+                ctx.executor().schedule(() -> onDownstreamWritabilityChanged(ctx.channel().isWritable()),
+                        1, TimeUnit.MILLISECONDS);
+                return;
+            }
             waitingDownstreamWritable = false;
             attempt.readResponse(true);
         }
+    }
+
+    private boolean downstreamCanTakeMore() {
+        return ctx.channel().isWritable() && ctx.channel().bytesBeforeUnwritable() > 0;
     }
 
     /** The last response byte went downstream. */

@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,7 +198,8 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
+        if (cause instanceof java.io.IOException || cause instanceof io.netty.handler.codec.quic.QuicException
+                || cause instanceof io.netty.handler.codec.http2.Http2Exception) {
             LOG.debug("downstream channel {} failed", ctx.channel(), cause);
         } else {
             // Network input is handled without exceptions; anything landing here is a bug to fix.
@@ -253,7 +256,12 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     private void resetUnfinishedRequest(ChannelFuture responseSent) {
         closing = true;
         ChannelFutureListener reset = f -> {
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            if (streamProtocol == DownstreamProtocol.H3) {
+                // STOP_SENDING: the response (already sent with FIN) stands, the upload stops.
+                ((QuicStreamChannel) ctx.channel()).shutdownInput(Http3ErrorCode.H3_NO_ERROR.code());
+            } else {
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            }
             ctx.close();
         };
         if (responseSent == null) {
@@ -267,6 +275,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         closing = true;
         if (streamProtocol == DownstreamProtocol.H2) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+        } else if (streamProtocol == DownstreamProtocol.H3) {
+            // RESET_STREAM + STOP_SENDING: the client must not take what it got as a complete response.
+            ((QuicStreamChannel) ctx.channel()).shutdown(Http3ErrorCode.H3_INTERNAL_ERROR.code());
         }
         ctx.close();
     }
@@ -278,7 +289,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     InetAddress clientAddress() {
         Channel ch = ctx.channel();
         while (ch != null) {
-            SocketAddress a = ch.remoteAddress();
+            // A QUIC connection's remoteAddress() is its connection id; the peer's UDP address is separate.
+            SocketAddress a = ch instanceof io.netty.handler.codec.quic.QuicChannel q ? q.remoteSocketAddress()
+                    : ch.remoteAddress();
             if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
                 return isa.getAddress();
             }

@@ -37,8 +37,9 @@ final class NotYetApplied {
         }
         for (int i = 0; i < config.listeners().size(); i++) {
             ListenerConfig l = config.listeners().get(i);
-            warnIf(l.protocols().contains(Protocol.HTTP3), "listeners[" + i + "].protocols",
-                    "HTTP/3 (no UDP socket is bound; h1/h2 are served)");
+            warnIf(l.protocols().contains(Protocol.HTTP3) && l.http3().keepAliveInterval() != null
+                            && !l.http3().keepAliveInterval().isZero(), "listeners[" + i + "].http3.keep_alive_interval",
+                    "QUIC keep-alive PINGs (Netty's QUIC codec has no setting for them; idle_timeout applies)");
         }
         var obs = config.observability();
         warnIf(!"none".equals(obs.tracing().exporter()), "observability.tracing", "tracing");

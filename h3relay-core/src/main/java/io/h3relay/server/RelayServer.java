@@ -8,6 +8,9 @@ import io.h3relay.config.RelayConfig;
 import io.h3relay.config.RouteConfig;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.listener.TcpListener;
+import io.h3relay.listener.h3.Http3Listener;
+import io.h3relay.config.Http3Config;
+import io.h3relay.config.Protocol;
 import io.h3relay.listener.tls.TlsConfigException;
 import io.h3relay.proxy.ProxyHandler;
 import io.h3relay.route.RouteTable;
@@ -40,6 +43,7 @@ public final class RelayServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Map<String, Cluster> clusters;
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
+    private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
@@ -100,6 +104,7 @@ public final class RelayServer implements AutoCloseable {
             listeners.put(l.context().name(), l);
             LOG.info("listener {} on {} ({}{})", l.context().name(), l.localAddress(),
                     l.context().isTls() ? "tls, " : "", l.context().config().protocols());
+            bindHttp3(l, retryAfter);
         }
         try {
             admin.bind(transport, boss, config.admin().address().toSocketAddress());
@@ -108,6 +113,44 @@ public final class RelayServer implements AutoCloseable {
         }
         LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
         ready = true;
+    }
+
+    /** HTTP/3 on the UDP port with the TCP listener's number; then h1/h2 responses advertise it. */
+    private void bindHttp3(TcpListener tcp, long retryAfter) throws StartException {
+        ListenerContext ctx = tcp.context();
+        ListenerConfig lc = ctx.config();
+        if (!lc.protocols().contains(Protocol.HTTP3)) {
+            return;
+        }
+        String path = "listeners[" + config.listeners().indexOf(lc) + "]";
+        int port = tcp.localAddress().getPort();
+        try {
+            Http3Listener h3 = Http3Listener.create(ctx, path);
+            h3.bind(transport, workers, port, retryAfter);
+            http3Listeners.put(ctx.name(), h3);
+        } catch (TlsConfigException e) {
+            throw new StartException(e.getMessage(), e);
+        } catch (Exception e) {
+            throw new StartException("listener " + ctx.name() + ": cannot bind udp " + port + ": " + describe(e), e);
+        }
+        Http3Config h3c = lc.http3();
+        if (h3c.altSvc()) {
+            int advertised = h3c.advertisedPort() != null ? h3c.advertisedPort() : port;
+            ctx.altSvc("h3=\":" + advertised + "\"; ma=" + h3c.altSvcMaxAge().toSeconds());
+        }
+    }
+
+    /** The UDP port of a listener's HTTP/3 sockets. */
+    public InetSocketAddress http3Address(String name) {
+        Http3Listener l = http3Listeners.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("no http3 on listener " + name);
+        }
+        return (InetSocketAddress) l.sockets().get(0).localAddress();
+    }
+
+    public Map<String, Http3Listener> http3Listeners() {
+        return http3Listeners;
     }
 
     private static String describe(Throwable e) {
@@ -175,6 +218,7 @@ public final class RelayServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            http3Listeners.values().forEach(Http3Listener::close);
             admin.close();
             clusters.values().forEach(Cluster::close);
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package io.h3relay.it;
 import io.h3relay.config.ConfigLoader;
 import io.h3relay.config.RelayConfig;
 import io.h3relay.server.RelayServer;
+import io.h3relay.testing.Http3TestClient;
 import io.h3relay.testing.TestCertificates;
 
 import java.net.URI;
@@ -84,6 +85,9 @@ public final class RelayHarness implements AutoCloseable {
 
     /** A Java HttpClient (a client we did not write) pinned to the protocol, trusting the test CA. */
     public HttpClient client(Proto proto) {
+        if (proto == Proto.H3) {
+            return clients.computeIfAbsent(proto, p -> new Http3TestClient(CERTS.caCert()));
+        }
         return clients.computeIfAbsent(proto, p -> HttpClient.newBuilder()
                 .version(p.version)
                 .sslContext(CERTS.trustingSslContext())
@@ -125,14 +129,17 @@ public final class RelayHarness implements AutoCloseable {
         }
     }
 
-    /** The common listener block: TLS (h1 + h2) and plaintext (h1 + h2c) on port 0, admin on port 0. */
+    /**
+     * The common listener block: TLS (h1 + h2 over TCP, h3 over UDP on the same port number) and plaintext
+     * (h1 + h2c), on port 0; admin on port 0.
+     */
     public static final String LISTENERS = """
             admin:
               address: 127.0.0.1:0
             listeners:
               - name: tls
                 address: 127.0.0.1:0
-                protocols: [http1, http2]
+                protocols: [http1, http2, http3]
                 tls: { certificate: "@CERT@", private_key: "@KEY@" }
                 limits: @LIMITS@
               - name: plain

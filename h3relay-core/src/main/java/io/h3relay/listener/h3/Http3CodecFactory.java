@@ -1,0 +1,104 @@
+package io.h3relay.listener.h3;
+
+import io.h3relay.config.Http3Config;
+import io.h3relay.config.LimitsConfig;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.listener.ListenerContext;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
+import io.netty.handler.codec.http3.Http3SettingIdentifier;
+import io.netty.handler.codec.http3.Http3SettingsFrame;
+import io.netty.handler.codec.quic.EpollQuicUtils;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the QUIC server codec of one UDP socket from the listener's {@code http3:} block and limits.
+ * Everything is set explicitly: what is left out falls back to quiche's defaults, not ours.
+ * <pre>
+ *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler
+ *                             └► QuicStreamChannel: h3 frame codec ─ h3-to-http ─ h3-coalesce ─ proxy
+ * </pre>
+ */
+final class Http3CodecFactory {
+    private final ListenerContext context;
+    private final QuicSslContext tls;
+    private final long retryAfterSeconds;
+    private final HmacTokenHandler tokens = new HmacTokenHandler();
+
+    Http3CodecFactory(ListenerContext context, QuicSslContext tls, long retryAfterSeconds) {
+        this.context = context;
+        this.tls = tls;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    ChannelHandler newCodec(boolean gso, QuicConnectionIdGenerator ids, int connectionIdLength) {
+        ListenerConfig cfg = context.config();
+        Http3Config h3 = cfg.http3();
+        LimitsConfig limits = cfg.limits();
+        Duration idle = h3.idleTimeout() != null ? h3.idleTimeout() : limits.keepAliveTimeout();
+        QuicServerCodecBuilder b = Http3.newQuicServerCodecBuilder()
+                .sslContext(tls)
+                .maxIdleTimeout(idle.toMillis(), TimeUnit.MILLISECONDS)
+                .initialMaxData(h3.initialMaxData())
+                .initialMaxStreamDataBidirectionalLocal(h3.initialMaxStreamData())
+                .initialMaxStreamDataBidirectionalRemote(h3.initialMaxStreamData())
+                .initialMaxStreamDataUnidirectional(h3.initialMaxStreamData())
+                .initialMaxStreamsBidirectional(Math.min(h3.maxBidirectionalStreams(), limits.maxConcurrentStreams()))
+                .initialMaxStreamsUnidirectional(h3.maxUnidirectionalStreams())
+                .congestionControlAlgorithm(switch (h3.congestionControl()) {
+                    case RENO -> QuicCongestionControlAlgorithm.RENO;
+                    case CUBIC -> QuicCongestionControlAlgorithm.CUBIC;
+                    case BBR -> QuicCongestionControlAlgorithm.BBR;
+                })
+                .activeMigration(false)
+                .tokenHandler(h3.retry() ? tokens : null) // null: no address validation
+                .handler(connectionInitializer(limits));
+        if (gso) {
+            // Up to 10 packets per sendmsg: the kernel splits them (UDP GSO), one syscall instead of ten.
+            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, EpollQuicUtils.newSegmentedAllocator(10));
+        }
+        if (ids != null) {
+            b.connectionIdAddressGenerator(ids).localConnectionIdLength(connectionIdLength);
+        }
+        return b.build();
+    }
+
+    private ChannelInitializer<QuicChannel> connectionInitializer(LimitsConfig limits) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(QuicChannel ch) {
+                if (!context.tryAcceptConnection()) {
+                    ch.close();
+                    return;
+                }
+                context.connections().add(ch);
+                ch.closeFuture().addListener(f -> context.connectionClosed());
+                Http3ConnectionGuard guard = new Http3ConnectionGuard(context);
+                ch.pipeline().addLast("h3-guard", guard);
+                ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
+                        new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
+                        settings(limits), true));
+            }
+        };
+    }
+
+    /** SETTINGS: the largest field section we take (RFC 9114 §7.2.4.1), from max_request_headers_size. */
+    private static Http3SettingsFrame settings(LimitsConfig limits) {
+        DefaultHttp3SettingsFrame s = new DefaultHttp3SettingsFrame();
+        // Looser than the limit, like h1/h2, so RequestChecks answers 431/414 with the JSON envelope.
+        s.put(Http3SettingIdentifier.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE.id(),
+                2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize()));
+        return s;
+    }
+}

@@ -1,0 +1,116 @@
+package io.h3relay.listener.h3;
+
+import io.h3relay.config.Http3Config;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.listener.tls.TlsConfigException;
+import io.h3relay.server.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.quic.Quic;
+import io.netty.handler.codec.quic.QuicCodecDispatcher;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
+import io.netty.handler.codec.quic.QuicSslContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * HTTP/3 on a TLS listener: UDP on the listener's port, {@code sockets} SO_REUSEPORT sockets (one per
+ * core by default) behind one connection-id dispatcher, so a connection always lands on the socket — and
+ * event loop — that owns it. Each QUIC connection then lives on that loop with all its streams.
+ */
+public final class Http3Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(Http3Listener.class);
+    /** Wanted UDP socket buffer sizes; the kernel may cap them (net.core.rmem_max / wmem_max). */
+    static final int UDP_BUFFER = 4 * 1024 * 1024;
+
+    private final ListenerContext context;
+    private final QuicSslContext tls;
+    private final List<Channel> sockets = new ArrayList<>();
+
+    private Http3Listener(ListenerContext context, QuicSslContext tls) {
+        this.context = context;
+        this.tls = tls;
+    }
+
+    /** Checks QUIC is available and builds the TLS context; nothing is bound yet. */
+    public static Http3Listener create(ListenerContext context, String configPath) throws TlsConfigException {
+        if (!Quic.isAvailable()) {
+            Throwable why = Quic.unavailabilityCause();
+            throw new TlsConfigException(configPath + ".protocols: http3 needs QUIC, which is unavailable on this "
+                    + "platform (" + (why == null ? "unknown reason" : why.getMessage()) + ")", why);
+        }
+        return new Http3Listener(context, QuicTls.build(context.config().tls(), configPath + ".tls"));
+    }
+
+    /** Binds the UDP sockets on the port the TCP listener got (so port 0 means the same port as TCP). */
+    public void bind(Transport transport, EventLoopGroup workers, int port, long retryAfterSeconds)
+            throws InterruptedException {
+        ListenerConfig cfg = context.config();
+        Http3Config h3 = cfg.http3();
+        InetSocketAddress address = new InetSocketAddress(cfg.address().toSocketAddress().getAddress(), port);
+        boolean epoll = "epoll".equals(transport.name());
+        int count = epoll ? (h3.sockets() > 0 ? h3.sockets() : Runtime.getRuntime().availableProcessors()) : 1;
+        if (!epoll && h3.sockets() != 1) {
+            LOG.warn("listener {}: http3.sockets needs epoll (SO_REUSEPORT); using one UDP socket", cfg.name());
+        }
+        boolean gso = epoll && h3.gso() && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+        if (h3.gso() && !gso) {
+            LOG.info("listener {}: UDP segmentation offload (GSO) unavailable here; sending one datagram per write",
+                    cfg.name());
+        }
+        Http3CodecFactory codecs = new Http3CodecFactory(context, tls, retryAfterSeconds);
+        ChannelHandler handler = count == 1 ? codecs.newCodec(gso, null, 0) : new QuicCodecDispatcher() {
+            @Override
+            protected void initChannel(Channel channel, int localConnectionIdLength,
+                                       QuicConnectionIdGenerator idGenerator) {
+                channel.pipeline().addLast(codecs.newCodec(gso, idGenerator, localConnectionIdLength));
+            }
+        };
+        for (int i = 0; i < count; i++) {
+            Bootstrap b = new Bootstrap().group(workers)
+                    .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                    .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
+                    .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
+                    .handler(handler);
+            if (epoll) {
+                b.option(EpollChannelOption.SO_REUSEPORT, count > 1);
+            }
+            sockets.add(b.bind(address).sync().channel());
+        }
+        checkBuffers(cfg.name());
+        LOG.info("listener {}: http3 on udp {} ({} socket{}{})", cfg.name(), sockets.get(0).localAddress(), count,
+                count == 1 ? "" : "s", gso ? ", GSO" : "");
+    }
+
+    private void checkBuffers(String name) {
+        Channel ch = sockets.get(0);
+        int rcv = ch.config().getOption(ChannelOption.SO_RCVBUF);
+        int snd = ch.config().getOption(ChannelOption.SO_SNDBUF);
+        if (rcv < UDP_BUFFER || snd < UDP_BUFFER) {
+            LOG.warn("listener {}: UDP socket buffers capped by the kernel (receive {} KiB, send {} KiB, wanted {} KiB);"
+                    + " raise net.core.rmem_max / net.core.wmem_max for high-throughput HTTP/3", name, rcv / 1024,
+                    snd / 1024, UDP_BUFFER / 1024);
+        }
+    }
+
+    public List<Channel> sockets() {
+        return sockets;
+    }
+
+    public void close() {
+        for (Channel ch : sockets) {
+            ch.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.h3relay.listener.h3;
+
+import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.listener.ListenerContext;
+import io.h3relay.proxy.ProxyHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+
+/**
+ * Each HTTP/3 request stream becomes a channel with the same proxy handler as an h2 stream, behind
+ * Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED):
+ * Netty does not do that by itself.
+ */
+@ChannelHandler.Sharable
+final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
+    private final ListenerContext context;
+    private final Http3ConnectionGuard guard;
+    private final long retryAfterSeconds;
+
+    Http3StreamInitializer(ListenerContext context, Http3ConnectionGuard guard, long retryAfterSeconds) {
+        this.context = context;
+        this.guard = guard;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    @Override
+    protected void initChannel(QuicStreamChannel ch) {
+        if (!guard.streamOpened(ch)) {
+            ch.shutdown(Http3ErrorCode.H3_REQUEST_REJECTED.code());
+            ch.close();
+            return;
+        }
+        ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
+        ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
+        ch.pipeline().addLast("proxy", ProxyHandler.forStream(context, DownstreamProtocol.H3, retryAfterSeconds));
+    }
+}
