@@ -42,7 +42,7 @@ final class Http3CodecFactory {
         this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    ChannelHandler newCodec(boolean gso, QuicConnectionIdGenerator ids, int connectionIdLength) {
+    ChannelHandler newCodec(boolean gso, QuicConnectionIdGenerator ids, int connectionIdLength, Runnable onConnection) {
         ListenerConfig cfg = context.config();
         Http3Config h3 = cfg.http3();
         LimitsConfig limits = cfg.limits();
@@ -63,7 +63,7 @@ final class Http3CodecFactory {
                 })
                 .activeMigration(false)
                 .tokenHandler(h3.retry() ? tokens : null) // null: no address validation
-                .handler(connectionInitializer(limits));
+                .handler(connectionInitializer(limits, onConnection));
         if (gso) {
             // Up to 10 packets per sendmsg: the kernel splits them (UDP GSO), one syscall instead of ten.
             b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, EpollQuicUtils.newSegmentedAllocator(10));
@@ -74,10 +74,11 @@ final class Http3CodecFactory {
         return b.build();
     }
 
-    private ChannelInitializer<QuicChannel> connectionInitializer(LimitsConfig limits) {
+    private ChannelInitializer<QuicChannel> connectionInitializer(LimitsConfig limits, Runnable onConnection) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(QuicChannel ch) {
+                onConnection.run();
                 if (!context.tryAcceptConnection()) {
                     ch.close();
                     return;

@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * HTTP/3 on a TLS listener: UDP on the listener's port, {@code sockets} SO_REUSEPORT sockets (one per
@@ -37,6 +39,8 @@ public final class Http3Listener {
     private final ListenerContext context;
     private final QuicSslContext tls;
     private final List<Channel> sockets = new ArrayList<>();
+    /** QUIC connections accepted per UDP socket, in socket order: shows how the kernel spreads them. */
+    private AtomicLongArray connectionsPerSocket = new AtomicLongArray(0);
 
     private Http3Listener(ListenerContext context, QuicSslContext tls) {
         this.context = context;
@@ -70,13 +74,19 @@ public final class Http3Listener {
                     cfg.name());
         }
         Http3CodecFactory codecs = new Http3CodecFactory(context, tls, retryAfterSeconds);
-        ChannelHandler handler = count == 1 ? codecs.newCodec(gso, null, 0) : new QuicCodecDispatcher() {
-            @Override
-            protected void initChannel(Channel channel, int localConnectionIdLength,
-                                       QuicConnectionIdGenerator idGenerator) {
-                channel.pipeline().addLast(codecs.newCodec(gso, idGenerator, localConnectionIdLength));
-            }
-        };
+        AtomicLongArray perSocket = new AtomicLongArray(count);
+        connectionsPerSocket = perSocket;
+        AtomicInteger nextIndex = new AtomicInteger();
+        ChannelHandler handler = count == 1 ? codecs.newCodec(gso, null, 0, () -> perSocket.incrementAndGet(0))
+                : new QuicCodecDispatcher() {
+                    @Override
+                    protected void initChannel(Channel channel, int localConnectionIdLength,
+                                               QuicConnectionIdGenerator idGenerator) {
+                        int index = nextIndex.getAndIncrement();
+                        channel.pipeline().addLast(codecs.newCodec(gso, idGenerator, localConnectionIdLength,
+                                () -> perSocket.incrementAndGet(index)));
+                    }
+                };
         for (int i = 0; i < count; i++) {
             Bootstrap b = new Bootstrap().group(workers)
                     .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
@@ -106,6 +116,15 @@ public final class Http3Listener {
 
     public List<Channel> sockets() {
         return sockets;
+    }
+
+    /** Connections accepted so far by each UDP socket (index = bind order). */
+    public long[] connectionsPerSocket() {
+        long[] out = new long[connectionsPerSocket.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = connectionsPerSocket.get(i);
+        }
+        return out;
     }
 
     public void close() {
