@@ -93,7 +93,7 @@ final class ProxyCommand implements Callable<Integer> {
                     return 1;
                 }
             }
-            yaml.append("    protocols: [http1, http2]\n    tls:\n")
+            yaml.append("    protocols: [http1, http2, http3]\n    tls:\n")
                     .append("      certificate: \"").append(certFile.toAbsolutePath()).append("\"\n")
                     .append("      private_key: \"").append(keyFile.toAbsolutePath()).append("\"\n");
         } else {

@@ -26,7 +26,7 @@ public record Http3Config(
     public enum CongestionControl { RENO, CUBIC, BBR }
 
     public static Http3Config defaults() {
-        return new Http3Config(true, Duration.ofHours(24), null, null, Duration.ofSeconds(20), 128, 32,
+        return new Http3Config(true, Duration.ofHours(24), null, null, Duration.ZERO, 128, 32,
                 16L << 20, 1L << 20, CongestionControl.CUBIC, true, false, 0, true);
     }
 }

@@ -60,7 +60,7 @@ final class ListenerParser {
      */
     private static Set<Protocol> protocols(YamlMap m, boolean tls) {
         if (!m.has("protocols")) {
-            return tls ? EnumSet.of(Protocol.HTTP1, Protocol.HTTP2) : EnumSet.of(Protocol.HTTP1);
+            return tls ? EnumSet.of(Protocol.HTTP1, Protocol.HTTP2, Protocol.HTTP3) : EnumSet.of(Protocol.HTTP1);
         }
         Set<Protocol> out = EnumSet.noneOf(Protocol.class);
         List<Scalar> written = m.scalars("protocols", "one of " + PROTOCOL_NAMES);
