@@ -44,6 +44,8 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     /** Decoded h1 messages held while an earlier request is answered, before reading pauses. */
     private static final int MAX_PIPELINED = 16;
+    /** How long a refused upload may keep sending after our response, before the connection closes. */
+    private static final long LINGER_MILLIS = 2_000;
 
     private final ListenerContext listener;
     private final DownstreamProtocol streamProtocol; // null: h1, decided per request from its version
@@ -227,7 +229,8 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             // Draining: a response that started before the drain could not say Connection: close; the
             // connection ends after it anyway, so the drain does not wait for the keep-alive timeout.
             closing = true;
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ChannelFuture sent = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
+            sent.addListener(ex.requestComplete ? ChannelFutureListener.CLOSE : f -> lingeringClose());
             return;
         }
         Object m;
@@ -269,6 +272,23 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         } else {
             responseSent.addListener(reset);
         }
+    }
+
+    /**
+     * The client may still be sending a body we refused (e.g. 413): closing now, with its bytes unread, makes
+     * the kernel send RST, which can destroy our response before the client reads it. Like nginx's
+     * lingering close: half-close, read and discard for a while, then close.
+     */
+    private void lingeringClose() {
+        if (!(ctx.channel() instanceof io.netty.channel.socket.SocketChannel socket) || !socket.isActive()) {
+            ctx.close();
+            return;
+        }
+        socket.shutdownOutput();
+        socket.config().setAutoRead(true);
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     void abortDownstream() {
