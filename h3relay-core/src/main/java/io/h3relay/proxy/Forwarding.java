@@ -222,7 +222,7 @@ final class Forwarding {
                 ex.lastWrite = ctx.writeAndFlush(content);
                 completeExchange();
             } else {
-                ctx.write(content);
+                writeDownstream(content);
             }
         }
     }
@@ -237,7 +237,15 @@ final class Forwarding {
         ForwardingHeaders.toDownstream(h, viaVersion(res.protocolVersion()), ex.requestId, route.responseHeaders());
         HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
         ex.writeResponseHead(out);
-        ctx.write(out);
+        writeDownstream(out);
+    }
+
+    /**
+     * Void promise: a failed write (the client went away) reaches the pipeline as an exception, which
+     * ends the exchange and cancels the upstream attempt, without a listener per chunk.
+     */
+    private void writeDownstream(HttpObject msg) {
+        ctx.write(msg, ctx.voidPromise());
     }
 
     void onResponseReadComplete(UpstreamAttempt a) {

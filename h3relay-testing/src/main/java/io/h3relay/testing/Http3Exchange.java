@@ -164,7 +164,9 @@ final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
 
             @Override
             public void cancel() {
-                stream.eventLoop().execute(() -> stream.close());
+                // Like a browser aborting a fetch: STOP_SENDING + RESET_STREAM with H3_REQUEST_CANCELLED.
+                // A bare close() would only send FIN and leave the server streaming.
+                stream.eventLoop().execute(() -> stream.shutdown(0x10c).addListener(f -> stream.close()));
             }
         });
     }
