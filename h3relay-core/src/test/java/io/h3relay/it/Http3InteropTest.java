@@ -45,6 +45,28 @@ class Http3InteropTest {
             </script></body></html>
             """;
 
+    /**
+     * Streams 2 MiB of {@link BodyPattern} to /sink as a ReadableStream: no Content-Length, so the proxy
+     * forwards it chunked. Chromium streams request bodies only over h2/h3.
+     */
+    private static final String UPLOAD_PAGE = """
+            <!doctype html><html><body>uploading</body><script>
+            addEventListener('load', async () => {
+              const n = 2097152;
+              let off = 0;
+              const body = new ReadableStream({ pull(c) {
+                if (off >= n) { c.close(); return; }
+                const a = new Uint8Array(Math.min(16384, n - off));
+                for (let i = 0; i < a.length; i++) a[i] = ((off + i) * 31 + 7) & 255;
+                off += a.length;
+                c.enqueue(a);
+              }});
+              const res = await fetch('/sink', { method: 'POST', body, duplex: 'half' });
+              document.body.textContent = 'upload=' + res.status + ' ' + await res.text();
+            });
+            </script></html>
+            """;
+
     static TestEndpoint endpoint;
     static RelayHarness relay;
 
@@ -63,11 +85,19 @@ class Http3InteropTest {
                       headers: { content-type: text/html }
                       body: |
                 @PAGE@
+                  - name: upload-page
+                    match: { path: /h3-upload }
+                    respond:
+                      status: 200
+                      headers: { content-type: text/html }
+                      body: |
+                @UPLOAD@
                   - { name: all, match: { path_prefix: / }, cluster: c }
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }
                 """).with("LIMITS", "{}").with("EP", endpoint.address())
-                .with("PAGE", PAGE.indent(8).stripTrailing()).start();
+                .with("PAGE", PAGE.indent(8).stripTrailing())
+                .with("UPLOAD", UPLOAD_PAGE.indent(8).stripTrailing()).start();
     }
 
     @AfterAll
@@ -134,6 +164,30 @@ class Http3InteropTest {
 
     @Test
     void chromiumLoadsAPageAndItsImageOverHttp3() {
+        ExternalTool.Result r = chromium("/h3-page");
+
+        assertThat(r.stdoutString()).as(log(r)).contains("nav=h3 img=200/h3");
+        // Not lastRequest(): Chromium may ask for /favicon.ico after the page.
+        var seen = endpoint.requests().stream().filter(q -> q.uri().equals("/headers?from=chromium"))
+                .findFirst().orElseThrow();
+        assertThat(seen.header("via")).hasValue("3 h3relay");
+        assertThat(seen.header("user-agent").orElse("")).contains("Chrome");
+    }
+
+    @Test
+    void chromiumStreamsAnUploadOfUnknownLengthIntact() {
+        ExternalTool.Result r = chromium("/h3-upload");
+
+        assertThat(r.stdoutString()).as(log(r))
+                .contains("upload=200 {\"bytes\":2097152,\"sha256\":\"" + BodyPattern.sha256Hex(2097152) + "\"}");
+        var seen = endpoint.requests().stream().filter(q -> q.uri().equals("/sink")).reduce((a, b) -> b)
+                .orElseThrow();
+        assertThat(seen.header("transfer-encoding")).hasValue("chunked");
+        assertThat(seen.header("via")).hasValue("3 h3relay");
+    }
+
+    /** Headless Chromium on https://localhost:PORT{path}, forced onto QUIC; the DOM after load on stdout. */
+    private ExternalTool.Result chromium(String path) {
         Path chromium = ExternalTool.require("chromium");
         int port = relay.tlsPort();
         ExternalTool.Result r = ExternalTool.run(TIMEOUT, chromium.toString(),
@@ -146,17 +200,15 @@ class Http3InteropTest {
                 "--host-resolver-rules=MAP localhost 127.0.0.1",
                 "--ignore-certificate-errors-spki-list=" + RelayHarness.certs().spkiSha256Base64(),
                 // Without a budget the DOM can be dumped before the load handler ran.
-                "--virtual-time-budget=5000",
-                "--dump-dom", "https://localhost:" + port + "/h3-page");
+                "--virtual-time-budget=10000",
+                "--dump-dom", "https://localhost:" + port + path);
+        assertThat(r.exitCode()).as(log(r)).isZero();
+        return r;
+    }
 
-        String log = r.stderr().lines().filter(l -> !l.contains("dbus")).collect(Collectors.joining("\n"));
-        assertThat(r.exitCode()).as(log).isZero();
-        assertThat(r.stdoutString()).as(log).contains("nav=h3 img=200/h3");
-        // Not lastRequest(): Chromium may ask for /favicon.ico after the page.
-        var seen = endpoint.requests().stream().filter(q -> q.uri().equals("/headers?from=chromium"))
-                .findFirst().orElseThrow();
-        assertThat(seen.header("via")).hasValue("3 h3relay");
-        assertThat(seen.header("user-agent").orElse("")).contains("Chrome");
+    /** Chromium's stderr without the D-Bus complaints of a machine with no session bus. */
+    private static String log(ExternalTool.Result r) {
+        return r.stderr().lines().filter(l -> !l.contains("dbus")).collect(Collectors.joining("\n"));
     }
 
     /** What one gtlsclient run left: exit code, its debug log (stderr), and the download folder. */
