@@ -33,7 +33,11 @@ public final class ForwardingHeaders {
     private ForwardingHeaders() {
     }
 
-    /** Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-* and Netty's x-http2-*. */
+    /**
+     * Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-*, and the x-http2-* /
+     * x-http3-* extension headers Netty's frame-to-HttpObject adapters add (stream id, scheme): they
+     * describe our downstream stream, not the request, and must not reach the endpoint.
+     */
     static void removeHopByHop(HttpHeaders h) {
         for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
@@ -49,7 +53,8 @@ public final class ForwardingHeaders {
         List<String> extra = null;
         for (Map.Entry<String, String> e : h) {
             String n = e.getKey();
-            if (n.regionMatches(true, 0, "proxy-", 0, 6) || n.regionMatches(true, 0, "x-http2-", 0, 8)) {
+            if (n.regionMatches(true, 0, "proxy-", 0, 6) || n.regionMatches(true, 0, "x-http2-", 0, 8)
+                    || n.regionMatches(true, 0, "x-http3-", 0, 8)) {
                 if (extra == null) {
                     extra = new ArrayList<>();
                 }

@@ -2,6 +2,7 @@ package io.h3relay.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
@@ -50,6 +51,8 @@ final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
     private boolean finReceived;
     private boolean terminated;
     private Flow.Subscription upload;
+    // The latest body write, on the event loop; the FIN must wait for it (see Uploader#onComplete).
+    private ChannelFuture lastWrite;
 
     Http3Exchange(Http3TestClient client, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         this.client = client;
@@ -106,13 +109,16 @@ final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
         public void onNext(ByteBuffer item) {
             ByteBuf copy = Unpooled.copiedBuffer(item);
             // The write completes once QUIC took the bytes (flow control permitting): only then ask for more.
-            stream.eventLoop().execute(() -> stream.writeAndFlush(new DefaultHttp3DataFrame(copy)).addListener(f -> {
-                if (f.isSuccess()) {
-                    upload.request(1);
-                } else {
-                    upload.cancel();
-                }
-            }));
+            stream.eventLoop().execute(() -> {
+                lastWrite = stream.writeAndFlush(new DefaultHttp3DataFrame(copy));
+                lastWrite.addListener(f -> {
+                    if (f.isSuccess()) {
+                        upload.request(1);
+                    } else {
+                        upload.cancel();
+                    }
+                });
+            });
         }
 
         @Override
@@ -122,7 +128,16 @@ final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
 
         @Override
         public void onComplete() {
-            stream.eventLoop().execute(() -> stream.shutdownOutput());
+            // The JDK's publishers complete right after the last onNext, without waiting for demand, so
+            // that write may still be pending for want of QUIC flow-control credit; shutting the output
+            // down now would drop it (the peer then sees a FIN after a truncated body).
+            stream.eventLoop().execute(() -> {
+                if (lastWrite == null) {
+                    stream.shutdownOutput();
+                } else {
+                    lastWrite.addListener(f -> stream.shutdownOutput());
+                }
+            });
         }
     }
 
