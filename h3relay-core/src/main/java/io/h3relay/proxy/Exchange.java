@@ -62,6 +62,7 @@ final class Exchange {
     ChannelFuture lastWrite;
 
     private Forwarding forwarding;
+    private InetAddress client;
 
     Exchange(ProxyHandler owner, ChannelHandlerContext ctx, ListenerContext listener, DownstreamProtocol protocol) {
         this.owner = owner;
@@ -72,6 +73,7 @@ final class Exchange {
 
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
     void start(HttpRequest req) {
+        clientAddress();
         this.request = req;
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
@@ -307,8 +309,12 @@ final class Exchange {
         }
     }
 
+    /** Captured once: a QUIC connection forgets its peer address when it closes, before the access log. */
     InetAddress clientAddress() {
-        return owner.clientAddress();
+        if (client == null) {
+            client = owner.clientAddress();
+        }
+        return client;
     }
 
     HttpResponse continueResponse() {
