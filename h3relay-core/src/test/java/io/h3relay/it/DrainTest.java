@@ -58,15 +58,19 @@ class DrainTest {
                     admin.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.discarding())
                             .statusCode() == 503);
         }
-        try (HttpClient fresh = HttpClient.newBuilder().version(proto.version)
-                .sslContext(RelayHarness.certs().trustingSslContext()).build()) {
+        // h1/h2: a new connection. h3: a new stream on the draining connection (after its GOAWAY), which
+        // must be refused with H3_REQUEST_REJECTED (or, racing the GOAWAY, get the 503).
+        try (HttpClient fresh = proto == Proto.H3 ? new io.h3relay.testing.Http3TestClient(RelayHarness.certs().caCert())
+                : HttpClient.newBuilder().version(proto.version).sslContext(RelayHarness.certs().trustingSslContext())
+                .build()) {
+            HttpClient late = proto == Proto.H3 ? client : fresh;
             // New work is refused: the listener no longer accepts, or (racing the close) 503 + Retry-After.
             try {
-                HttpResponse<String> late = fresh.send(HttpRequest.newBuilder(relay.uri(proto, "/")).build(),
+                HttpResponse<String> refused = late.send(HttpRequest.newBuilder(relay.uri(proto, "/")).build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(late.statusCode()).isEqualTo(503);
-                assertThat(late.headers().firstValue("retry-after")).isPresent();
-                assertThat(late.body()).contains("\"code\":\"draining\"");
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(refused.headers().firstValue("retry-after")).isPresent();
+                assertThat(refused.body()).contains("\"code\":\"draining\"");
             } catch (java.io.IOException refused) {
                 // connection refused: the listener is closed
             }
