@@ -300,6 +300,8 @@ final class Forwarding {
             // A keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
             staleRetries++;
             tried.remove(a.endpoint());
+            // The first attempt consumed the (empty) end of the request: the retry sends it again.
+            pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
             newAttempt();
             return;
         }
