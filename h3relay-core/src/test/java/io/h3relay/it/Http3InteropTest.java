@@ -121,6 +121,26 @@ class Http3InteropTest {
         assertThat(Files.readString(r.dir.resolve("headers"))).contains("\"via\",\"3 h3relay\"");
     }
 
+    /**
+     * The endpoint answers /trailers with a chunked body and two trailer fields; over h3 they must arrive
+     * as a second header block after the body, not be dropped. nghttp3 reports that block apart from the
+     * response head in gtlsclient's log.
+     */
+    @Test
+    void gtlsclientReceivesResponseTrailers() throws IOException {
+        Gtls r = gtls(List.of(), "/trailers");
+
+        assertThat(r.exitCode).as(r.summary()).isZero();
+        assertThat(Files.readString(r.dir.resolve("trailers"))).isEqualTo("body with trailers\n");
+        assertThat(r.log).contains("[:status: 200]");
+        // The fields must be in the trailer block ("trailers started" .. "trailers ended"), not the head.
+        int start = r.log.indexOf("trailers started");
+        int end = r.log.indexOf("trailers ended");
+        assertThat(start).as(r.log).isNotNegative().isLessThan(end);
+        assertThat(r.log.substring(start, end)).contains("[x-trailer-a: 1]", "[x-trailer-b: two]");
+        assertThat(r.log.substring(0, start)).doesNotContain("x-trailer-");
+    }
+
     @Test
     void hundredConcurrentStreamsOnOneConnectionAllComplete() throws IOException {
         int before = endpoint.requestCount();
