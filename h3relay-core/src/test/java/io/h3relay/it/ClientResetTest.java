@@ -16,11 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A client that gives up mid-response (h1: closes the connection, h2: RST_STREAM) cancels the upstream
- * attempt: its connection to the endpoint is closed, not left streaming into the void, and not returned to
- * the pool half-read. Not h3 yet: with Netty 4.2.18's QUIC, a client's STOP_SENDING does not surface on
- * the server stream (writes keep succeeding), so the attempt runs until the response ends or the
- * connection closes — a known gap, see docs/protocols.md.
+ * A client that gives up mid-response (h1: closes the connection, h2: RST_STREAM, h3: STOP_SENDING +
+ * RESET_STREAM with H3_REQUEST_CANCELLED, keeping the connection) cancels the upstream attempt: its
+ * connection to the endpoint is closed, not left streaming into the void, and not returned to the pool
+ * half-read.
  */
 class ClientResetTest {
     static TestEndpoint endpoint;
@@ -44,7 +43,7 @@ class ClientResetTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Proto.class, names = {"H1", "H2"})
+    @EnumSource(value = Proto.class, names = {"H1", "H2", "H3"})
     void cancellingTheResponseCancelsTheUpstreamAttempt(Proto proto) throws Exception {
         int before = pool().connectionCount(); // idle keep-alive connections left by other tests
         HttpResponse<InputStream> res = relay.client(proto).send(HttpRequest.newBuilder(

@@ -14,9 +14,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * HTTP/3 clients we did not write, over real UDP on loopback: ngtcp2's {@code gtlsclient} (nghttp3 on
@@ -67,8 +69,28 @@ class Http3InteropTest {
             </script></html>
             """;
 
+    /**
+     * Fetches a slow 100 kB response (100 chunks 100 ms apart), reads its first chunk and aborts the fetch:
+     * Chromium cancels that request stream and keeps the connection. The script after it, 4 s of slow body
+     * from a second endpoint, holds the parser and the load event and so Chromium and its connection (an
+     * image would not: Chromium drops a body that is no image). The aborted fetch goes through cluster a,
+     * which nothing else uses.
+     */
+    private static final String ABORT_PAGE = """
+            <!doctype html><html><body>aborting<script>
+            (async () => {
+              const ac = new AbortController();
+              const res = await fetch('/abort/slow?chunks=100&interval=100&size=1000&from=abort', { signal: ac.signal });
+              const first = await res.body.getReader().read();
+              ac.abort();
+              document.body.append(' aborted after ' + first.value.length + ' bytes');
+            })();
+            </script><script src="/hold/slow?chunks=40&interval=100&size=10&from=hold"></script></body></html>
+            """;
+
     static TestEndpoint endpoint;
     static RelayHarness relay;
+    static TestEndpoint holdEndpoint;
 
     @TempDir
     Path tmp;
@@ -76,6 +98,7 @@ class Http3InteropTest {
     @BeforeAll
     static void start() {
         endpoint = TestEndpoint.start("interop");
+        holdEndpoint = TestEndpoint.start("hold");
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
                   - name: page
@@ -92,10 +115,22 @@ class Http3InteropTest {
                       headers: { content-type: text/html }
                       body: |
                 @UPLOAD@
+                  - name: abort-page
+                    match: { path: /h3-abort }
+                    respond:
+                      status: 200
+                      headers: { content-type: text/html }
+                      body: |
+                @ABORT@
+                  - { name: abort, match: { path_prefix: /abort/ }, rewrite: { strip_prefix: /abort }, cluster: a }
+                  - { name: hold, match: { path_prefix: /hold/ }, rewrite: { strip_prefix: /hold }, cluster: h }
                   - { name: all, match: { path_prefix: / }, cluster: c }
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }
-                """).with("LIMITS", "{}").with("EP", endpoint.address())
+                  - { name: a, endpoints: [ { address: "@EP@" } ] }
+                  - { name: h, endpoints: [ { address: "@HOLD@" } ] }
+                """).with("LIMITS", "{}").with("EP", endpoint.address()).with("HOLD", holdEndpoint.address())
+                .with("ABORT", ABORT_PAGE.indent(8).stripTrailing())
                 .with("PAGE", PAGE.indent(8).stripTrailing())
                 .with("UPLOAD", UPLOAD_PAGE.indent(8).stripTrailing()).start();
     }
@@ -104,6 +139,7 @@ class Http3InteropTest {
     static void stop() {
         relay.close();
         endpoint.close();
+        holdEndpoint.close();
     }
 
     @Test
@@ -119,6 +155,26 @@ class Http3InteropTest {
         // Netty's HTTP/3 adapter adds x-http3-scheme / x-http3-stream-id; they must stay on our side.
         assertThat(seen.headers()).noneMatch(h -> h.getKey().startsWith("x-http3-"));
         assertThat(Files.readString(r.dir.resolve("headers"))).contains("\"via\",\"3 h3relay\"");
+    }
+
+    /**
+     * The endpoint answers /trailers with a chunked body and two trailer fields; over h3 they must arrive
+     * as a second header block after the body, not be dropped. nghttp3 reports that block apart from the
+     * response head in gtlsclient's log.
+     */
+    @Test
+    void gtlsclientReceivesResponseTrailers() throws IOException {
+        Gtls r = gtls(List.of(), "/trailers");
+
+        assertThat(r.exitCode).as(r.summary()).isZero();
+        assertThat(Files.readString(r.dir.resolve("trailers"))).isEqualTo("body with trailers\n");
+        assertThat(r.log).contains("[:status: 200]");
+        // The fields must be in the trailer block ("trailers started" .. "trailers ended"), not the head.
+        int start = r.log.indexOf("trailers started");
+        int end = r.log.indexOf("trailers ended");
+        assertThat(start).as(r.log).isNotNegative().isLessThan(end);
+        assertThat(r.log.substring(start, end)).contains("[x-trailer-a: 1]", "[x-trailer-b: two]");
+        assertThat(r.log.substring(0, start)).doesNotContain("x-trailer-");
     }
 
     @Test
@@ -184,6 +240,29 @@ class Http3InteropTest {
                 .orElseThrow();
         assertThat(seen.header("transfer-encoding")).hasValue("chunked");
         assertThat(seen.header("via")).hasValue("3 h3relay");
+    }
+
+    /**
+     * An independent client's cancel: Chromium aborts a fetch mid-response over h3 and keeps the connection.
+     * The upstream connection of that attempt must close while Chromium is still connected (the 4 s script),
+     * not 10 s later when the endpoint would have finished, nor when Chromium exits.
+     */
+    @Test
+    void chromiumAbortingAFetchCancelsTheUpstreamAttempt() throws Exception {
+        var cluster = relay.server().clusters().get("a");
+        var pool = cluster.pool(cluster.endpoints().get(0));
+        var run = CompletableFuture.supplyAsync(() -> chromium("/h3-abort"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> endpoint.requests().stream()
+                .anyMatch(q -> q.uri().contains("from=abort")));
+        // Cluster a served only that request: no connection left (not even an idle one) means it was closed.
+        await().atMost(Duration.ofSeconds(3)).until(() -> pool.connectionCount() == 0 && !run.isDone());
+
+        ExternalTool.Result r = run.get();
+        assertThat(r.stdoutString()).as(log(r)).contains("aborted after 1000 bytes");
+        assertThat(holdEndpoint.requests()).anyMatch(q -> q.uri().contains("from=hold"));
+        assertThat(endpoint.requests()).filteredOn(q -> q.uri().contains("from=abort")).singleElement()
+                .satisfies(q -> assertThat(q.header("via")).hasValue("3 h3relay"));
     }
 
     /** Headless Chromium on https://localhost:PORT{path}, forced onto QUIC; the DOM after load on stdout. */

@@ -12,7 +12,8 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 /**
  * Each HTTP/3 request stream becomes a channel with the same proxy handler as an h2 stream, behind
  * Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED):
- * Netty does not do that by itself.
+ * Netty does not do that by itself. A stream the client stopped is closed ({@link Http3StreamStopDetector}):
+ * Netty does not report that either.
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
@@ -33,6 +34,7 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
+        ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
         ch.pipeline().addLast("proxy", ProxyHandler.forStream(context, DownstreamProtocol.H3, retryAfterSeconds));
