@@ -15,8 +15,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=10      # seconds measured per target
-WARMUP=15        # seconds of the same load per target before round 1 (h3relay's and the driver's JIT)
-ROUND_WARMUP=3   # seconds of load before each later measurement (H3Load starts a fresh JVM every time)
+WARMUP=30        # seconds of the same load per target before round 1: h3relay's h3 path needed more than 15 s
+ROUND_WARMUP=10  # seconds of load before each later measurement: H3Load is a fresh JVM every time, and its
+                 # own JIT needs ~10 s (with 3 s it used twice the CPU per request and measured ~25% less)
 ROUNDS=3         # rounds over all targets; a busy neighbour then hurts every target alike
 CONNECTIONS=4    # connections per target
 STREAMS=16       # concurrent streams per connection
