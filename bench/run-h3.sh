@@ -333,6 +333,16 @@ done
       printf "- h3relay h3 / caddy h3: req/s **%.2fx** (target >= 1.5x), p99 %.2fx\n", r["h3relay:h3"] / r["caddy:h3"], q["h3relay:h3"] / q["caddy:h3"]
       printf "- h3relay h3 / h3relay h2: req/s **%.2fx** (target >= 0.5x), p99 %.2fx\n", r["h3relay:h3"] / r["h3relay:h2"], q["h3relay:h3"] / q["h3relay:h2"]
     }' "$MEDIANS"
+  # The ratio of medians can differ from the median of the per-round ratios: show every round's.
+  awk -F'\t' 'NR > 1 { r[$1, $2 ":" $3] = $4; n = ($1 > n ? $1 : n) }
+    END {
+      a = ""; b = ""
+      for (i = 1; i <= n; i++) {
+        a = a sprintf("%s%.2fx", i > 1 ? ", " : "", r[i, "h3relay:h3"] / r[i, "caddy:h3"])
+        b = b sprintf("%s%.2fx", i > 1 ? ", " : "", r[i, "h3relay:h3"] / r[i, "h3relay:h2"])
+      }
+      printf "- per round: h3relay h3 / caddy h3 %s; h3relay h3 / h3relay h2 %s\n", a, b
+    }' "$RESULTS"
 } >"$OUT/summary.md"
 
 cat >"$OUT/run.txt" <<EOF
