@@ -80,8 +80,8 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("  endpoints: demo-endpoint-1 on 127.0.0.1:%d, demo-endpoint-2 on 127.0.0.1:%d (round robin)%n",
                     one.port(), two.port());
             out.printf("%nTry:%n  curl -k --http2 https://localhost:%d/hello%n", https);
-            out.printf("  gtlsclient -q --exit-on-all-streams-close localhost %d https://localhost:%d/hello   (HTTP/3)%n",
-                    https, https);
+            out.printf("  gtlsclient --exit-on-all-streams-close --no-quic-dump localhost %d https://localhost:%d/hello"
+                    + " 2>&1 | grep -E ':status|x-endpoint'   (HTTP/3)%n", https, https);
             out.printf("  curl --http2-prior-knowledge http://localhost:%d/ping%n%n", http);
             out.flush();
             return ServerRunner.runUntilStopped(server);
