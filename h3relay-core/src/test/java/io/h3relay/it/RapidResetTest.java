@@ -1,0 +1,72 @@
+package io.h3relay.it;
+
+import io.h3relay.testing.TestEndpoint;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.netty.handler.codec.http2.Http2Headers;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * CVE-2023-44487 (rapid reset): a client that opens streams and resets them at once, over and over, is cut
+ * off with GOAWAY after a bounded number of resets, instead of making the proxy start unbounded work.
+ * The attacker is a raw HTTP/2 frame client over h2c prior knowledge.
+ */
+class RapidResetTest {
+    @Test
+    void endlessOpenAndResetEndsTheConnection() throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (TestEndpoint endpoint = TestEndpoint.start("rapid-reset");
+             RelayHarness relay = RelayHarness.singleCluster(endpoint.address(), "{}")) {
+            CompletableFuture<Long> goAway = new CompletableFuture<>();
+            Http2FrameAdapter listener = new Http2FrameAdapter() {
+                @Override
+                public void onGoAwayRead(ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debug) {
+                    goAway.complete(errorCode);
+                }
+            };
+            Http2ConnectionHandler h2 = new Http2ConnectionHandlerBuilder().server(false).frameListener(listener).build();
+            Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class).handler(h2)
+                    .connect(new InetSocketAddress("127.0.0.1", relay.plainPort())).sync().channel();
+            ChannelHandlerContext ctx = ch.pipeline().context(h2);
+
+            int sent = 0;
+            for (; sent < 1000 && ch.isActive() && !goAway.isDone(); sent++) {
+                int id = 2 * sent + 1;
+                Http2Headers h = new DefaultHttp2Headers().method("GET").path("/slow?chunks=50&interval=100")
+                        .scheme("http").authority("localhost");
+                ch.eventLoop().submit(() -> {
+                    h2.encoder().writeHeaders(ctx, id, h, 0, true, ctx.newPromise());
+                    h2.encoder().writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise());
+                    ctx.flush();
+                }).sync();
+            }
+
+            long error = goAway.get(10, TimeUnit.SECONDS);
+            assertThat(error).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
+            // The client writes faster than the proxy reads, so all 1000 may leave; the proxy stops after
+            // the limit (200 resets per 30 s) and most never reach the endpoint.
+            assertThat(endpoint.requestCount()).isLessThan(sent);
+            ch.closeFuture().await(10, TimeUnit.SECONDS);
+            assertThat(ch.isActive()).isFalse();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+}
