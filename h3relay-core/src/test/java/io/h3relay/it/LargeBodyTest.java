@@ -76,7 +76,6 @@ class LargeBodyTest {
                     sha.update(buf, 0, n);
                     total += n;
                     if (!stalled && total > 8 * 1024 * 1024) {
-                        System.out.println("direct memory before stall: " + probe.max());
                         // The endpoint could send the rest in this time; backpressure must hold it back.
                         Thread.sleep(1500);
                         stalled = true;
