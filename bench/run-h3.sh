@@ -49,43 +49,10 @@ done
 ((CONNECTIONS >= 1 && CONNECTIONS <= 1000)) || { echo "run-h3.sh: --connections must be 1-1000" >&2; exit 2; }
 ((STREAMS >= 1 && STREAMS <= 100)) || { echo "run-h3.sh: --streams must be 1-100" >&2; exit 2; }
 
-log() { printf '[bench-h3 %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'run-h3.sh: %s\n' "$*" >&2; exit 1; }
-
-# ---------------------------------------------------------------- tools
-check_tools() {
-  # command:Debian package
-  local pairs=(h2load:nghttp2-client caddy:caddy curl:curl mvn:maven ss:iproute2)
-  local missing=() p cmd
-  for p in "${pairs[@]}"; do
-    cmd="${p%%:*}"
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("${p#*:}")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  if ((INSTALL)); then
-    (( EUID == 0 )) || die "--install needs root; missing Debian packages: ${missing[*]}"
-    log "installing: ${missing[*]}"
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-  else
-    die "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]}, or rerun as root with --install)"
-  fi
-}
-check_tools
-
-# The same search as the ./h3relay launcher: JAVA_HOME, PATH, /usr/lib/jvm; the newest JDK >= 21.
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'; }
-find_java() {
-  local c=() j v best="" best_v=0
-  [[ -n "${JAVA_HOME:-}" ]] && c+=("$JAVA_HOME/bin/java")
-  command -v java >/dev/null 2>&1 && c+=("$(command -v java)")
-  for d in /usr/lib/jvm/*/ /opt/java/*/ /usr/local/lib/jvm/*/; do [[ -x "${d}bin/java" ]] && c+=("${d}bin/java"); done
-  for j in "${c[@]}"; do
-    v="$(java_major "$j" 2>/dev/null || true)"
-    [[ "$v" =~ ^[0-9]+$ ]] && ((v >= 21 && v > best_v)) && { best="$j"; best_v=$v; }
-  done
-  [[ -n "$best" ]] || die "no JDK >= 21 found (JAVA_HOME, PATH, /usr/lib/jvm)"
-  echo "$best"
-}
+BENCH_NAME=run-h3.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+check_tools h2load:nghttp2-client caddy:caddy curl:curl mvn:maven ss:iproute2
 JAVA="$(find_java)"
 JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
 # The driver's JVM gets the launcher's options (quiet native access, no leak detector, fast Unsafe paths).
@@ -94,75 +61,18 @@ DRIVER_OPTS=(--enable-native-access=ALL-UNNAMED -Dio.netty.leakDetection.level=d
 # shellcheck disable=SC2206
 DRIVER_OPTS+=(${H3LOAD_JAVA_OPTS:-})
 
-# ---------------------------------------------------------------- processes and cleanup
-STARTED=()   # pids of every process started here
-stop() {  # stop one started process (TERM, then KILL after 5 s)
-  local pid="$1"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() { local pid; for pid in "${STARTED[@]}"; do stop "$pid"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-TAKEN=" "
-free_port() {  # a port free for both TCP and UDP on 127.0.0.1 in 20000-59999, not handed out before
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    [[ "$TAKEN" == *" $p "* ]] && continue
-    if [[ -z "$(ss -Htuan "( sport = :$p )" 2>/dev/null)" ]]; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-
-wait_http() {  # wait_http URL NAME PID: until URL answers 200 (over TCP), at most 60 s
-  local url="$1" name="$2" pid="$3"
-  for _ in $(seq 600); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited while starting; see $OUT/$name.log"
-    [[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)" == 200 ]] && return 0
-    sleep 0.1
-  done
-  die "$name did not answer 200 on $url within 60 s; see $OUT/$name.log"
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) of the given pids
-  local t=0 pid
-  for pid in "$@"; do
-    [[ -r /proc/$pid/stat ]] || continue
-    t=$((t + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
-  done
-  echo "$t"
-}
-
 # ---------------------------------------------------------------- build and prepare
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench/results/h3-$STAMP"
-mkdir -p "$OUT/certs" "$OUT/caddy"
+mkdir -p "$OUT/caddy"
 log "results in $OUT"
 
-log "building h3relay (if needed)"
-"$ROOT/h3relay" --version >"$OUT/h3relay-version.txt" 2>"$OUT/build.log" || { cat "$OUT/build.log" >&2; die "build failed"; }
-if [[ ! -f "$ROOT/h3relay-testing/target/classes/io/h3relay/testing/TestEndpointMain.class" ]]; then
-  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -DskipTests install -pl h3relay-testing) >>"$OUT/build.log" 2>&1
-fi
-(cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B dependency:build-classpath -pl h3relay-testing \
-  -Dmdep.includeScope=runtime -Dmdep.outputFile="$OUT/classpath.txt") >>"$OUT/build.log" 2>&1 \
-  || { cat "$OUT/build.log" >&2; die "mvn dependency:build-classpath failed"; }
-CLASSPATH_TESTING="$ROOT/h3relay-testing/target/classes:$(cat "$OUT/classpath.txt")"
-"$ROOT/h3relay" cert --host localhost --host 127.0.0.1 --out "$OUT/certs" >"$OUT/cert.log" 2>&1
-CRT="$OUT/certs/localhost.crt" KEY="$OUT/certs/localhost.key"
+prepare_build
 
 EP_PORT=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port) CADDY_TLS=$(free_port)
 
 # ---------------------------------------------------------------- the endpoint
-"$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$EP_PORT" --name bench \
-  >"$OUT/endpoint.log" 2>&1 &
-EP_PID=$!; STARTED+=("$EP_PID")
-wait_http "http://127.0.0.1:$EP_PORT/" endpoint "$EP_PID"
-log "endpoint on 127.0.0.1:$EP_PORT (pid $EP_PID)"
+start_endpoint "$EP_PORT"
 
 # ---------------------------------------------------------------- h3relay: one TLS listener, TCP (h1, h2) and UDP (h3)
 cat >"$OUT/h3relay.yaml" <<EOF

@@ -46,127 +46,27 @@ done
 ((ROUNDS >= 1 && ROUNDS <= 20)) || { echo "run.sh: --rounds must be 1-20" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "run.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
-
-# ---------------------------------------------------------------- tools
-check_tools() {
-  # command:Debian package
-  local pairs=(wrk:wrk h2load:nghttp2-client nginx:nginx-light curl:curl mvn:maven ss:iproute2 taskset:util-linux)
-  local missing=() p cmd
-  for p in "${pairs[@]}"; do
-    cmd="${p%%:*}"
-    command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]] || missing+=("${p#*:}")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  if ((INSTALL)); then
-    (( EUID == 0 )) || die "--install needs root; missing Debian packages: ${missing[*]}"
-    log "installing: ${missing[*]}"
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-  else
-    die "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]}, or rerun as root with --install)"
-  fi
-}
-check_tools
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+check_tools wrk:wrk h2load:nghttp2-client nginx:nginx-light curl:curl mvn:maven ss:iproute2 taskset:util-linux
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
-# The same search as the ./h3relay launcher: JAVA_HOME, PATH, /usr/lib/jvm; the newest JDK >= 21.
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'; }
-find_java() {
-  local c=() j v best="" best_v=0
-  [[ -n "${JAVA_HOME:-}" ]] && c+=("$JAVA_HOME/bin/java")
-  command -v java >/dev/null 2>&1 && c+=("$(command -v java)")
-  for d in /usr/lib/jvm/*/ /opt/java/*/ /usr/local/lib/jvm/*/; do [[ -x "${d}bin/java" ]] && c+=("${d}bin/java"); done
-  for j in "${c[@]}"; do
-    v="$(java_major "$j" 2>/dev/null || true)"
-    [[ "$v" =~ ^[0-9]+$ ]] && ((v >= 21 && v > best_v)) && { best="$j"; best_v=$v; }
-  done
-  [[ -n "$best" ]] || die "no JDK >= 21 found (JAVA_HOME, PATH, /usr/lib/jvm)"
-  echo "$best"
-}
 JAVA="$(find_java)"
 JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
-
-# ---------------------------------------------------------------- processes and cleanup
-STARTED=()   # pids of every process started here
-cleanup() {
-  local pid
-  for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${STARTED[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop() {  # stop one started process (TERM, then KILL after 5 s)
-  local pid="$1"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-TAKEN=" "
-free_port() {  # a free TCP port on 127.0.0.1 in 20000-59999, not handed out before in this run
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    [[ "$TAKEN" == *" $p "* ]] && continue
-    if [[ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]]; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-
-wait_http() {  # wait_http URL NAME PID: until URL answers 200, at most 60 s
-  local url="$1" name="$2" pid="$3"
-  for _ in $(seq 600); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited while starting; see $OUT/$name.log"
-    [[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)" == 200 ]] && return 0
-    sleep 0.1
-  done
-  die "$name did not answer 200 on $url within 60 s; see $OUT/$name.log"
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) of the given pids
-  local t=0 pid
-  for pid in "$@"; do
-    [[ -r /proc/$pid/stat ]] || continue
-    # Fields after the parenthesised command name: state is $1, utime $12, stime $13.
-    t=$((t + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
-  done
-  echo "$t"
-}
 
 # ---------------------------------------------------------------- build and prepare
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench/results/$STAMP"
-mkdir -p "$OUT/certs" "$OUT/nginx/tmp"
+mkdir -p "$OUT/nginx/tmp"
 log "results in $OUT"
 
-log "building h3relay (if needed)"
-"$ROOT/h3relay" --version >"$OUT/h3relay-version.txt" 2>"$OUT/build.log" || { cat "$OUT/build.log" >&2; die "build failed"; }
-if [[ ! -f "$ROOT/h3relay-testing/target/classes/io/h3relay/testing/TestEndpointMain.class" ]]; then
-  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -DskipTests install -pl h3relay-testing) >>"$OUT/build.log" 2>&1
-fi
-(cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B dependency:build-classpath -pl h3relay-testing \
-  -Dmdep.includeScope=runtime -Dmdep.outputFile="$OUT/classpath.txt") >>"$OUT/build.log" 2>&1 \
-  || { cat "$OUT/build.log" >&2; die "mvn dependency:build-classpath failed"; }
-CLASSPATH_ENDPOINT="$ROOT/h3relay-testing/target/classes:$(cat "$OUT/classpath.txt")"
-"$ROOT/h3relay" cert --host localhost --host 127.0.0.1 --out "$OUT/certs" >"$OUT/cert.log" 2>&1
-CRT="$OUT/certs/localhost.crt" KEY="$OUT/certs/localhost.key"
+prepare_build
 
 EP_PORT=$(free_port) RELAY_H1=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port)
 NGINX_H1=$(free_port) NGINX_TLS=$(free_port)
 
 # ---------------------------------------------------------------- the endpoint
-"$JAVA" -cp "$CLASSPATH_ENDPOINT" io.h3relay.testing.TestEndpointMain --port "$EP_PORT" --name bench \
-  >"$OUT/endpoint.log" 2>&1 &
-EP_PID=$!; STARTED+=("$EP_PID")
-wait_http "http://127.0.0.1:$EP_PORT/" endpoint "$EP_PID"
-log "endpoint on 127.0.0.1:$EP_PORT (pid $EP_PID)"
+start_endpoint "$EP_PORT"
 
 # ---------------------------------------------------------------- h3relay
 cat >"$OUT/h3relay.yaml" <<EOF

@@ -1,0 +1,113 @@
+# bench/lib.sh: what bench/run.sh and bench/run-h3.sh share. Sourced, not run.
+# The caller sets ROOT, BENCH_NAME (for messages) and INSTALL (1: apt-get install missing packages),
+# and later OUT (its results folder).
+
+log() { printf '[%s %s] %s\n' "$BENCH_NAME" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
+
+# check_tools COMMAND:PACKAGE...: dies naming the missing Debian packages, or installs them with --install.
+check_tools() {
+  local missing=() p cmd
+  for p in "$@"; do
+    cmd="${p%%:*}"
+    command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]] || missing+=("${p#*:}")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  if ((INSTALL)); then
+    (( EUID == 0 )) || die "--install needs root; missing Debian packages: ${missing[*]}"
+    log "installing: ${missing[*]}"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  else
+    die "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]}, or rerun as root with --install)"
+  fi
+}
+
+# The same search as the ./h3relay launcher: JAVA_HOME, PATH, /usr/lib/jvm; the newest JDK >= 21.
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'; }
+find_java() {
+  local c=() j v best="" best_v=0
+  [[ -n "${JAVA_HOME:-}" ]] && c+=("$JAVA_HOME/bin/java")
+  command -v java >/dev/null 2>&1 && c+=("$(command -v java)")
+  for d in /usr/lib/jvm/*/ /opt/java/*/ /usr/local/lib/jvm/*/; do [[ -x "${d}bin/java" ]] && c+=("${d}bin/java"); done
+  for j in "${c[@]}"; do
+    v="$(java_major "$j" 2>/dev/null || true)"
+    [[ "$v" =~ ^[0-9]+$ ]] && ((v >= 21 && v > best_v)) && { best="$j"; best_v=$v; }
+  done
+  [[ -n "$best" ]] || die "no JDK >= 21 found (JAVA_HOME, PATH, /usr/lib/jvm)"
+  echo "$best"
+}
+
+# ---------------------------------------------------------------- processes and cleanup
+STARTED=()   # pids of every process started here
+stop() {  # stop one started process (TERM, then KILL after 5 s)
+  local pid="$1"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {  # TERM to all first, so they stop side by side
+  local pid
+  for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]}"; do stop "$pid"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+TAKEN=" "
+free_port() {  # a port free for both TCP and UDP on 127.0.0.1 in 20000-59999, not handed out before
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    [[ "$TAKEN" == *" $p "* ]] && continue
+    if [[ -z "$(ss -Htuan "( sport = :$p )" 2>/dev/null)" ]]; then TAKEN+="$p "; echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+
+wait_http() {  # wait_http URL NAME PID: until URL answers 200 (over TCP), at most 60 s
+  local url="$1" name="$2" pid="$3"
+  for _ in $(seq 600); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited while starting; see $OUT/$name.log"
+    [[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)" == 200 ]] && return 0
+    sleep 0.1
+  done
+  die "$name did not answer 200 on $url within 60 s; see $OUT/$name.log"
+}
+
+cpu_ticks() {  # utime+stime (clock ticks) of the given pids
+  local t=0 pid
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    # Fields after the parenthesised command name: state is $1, utime $12, stime $13.
+    t=$((t + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$t"
+}
+
+# prepare_build: builds h3relay if needed, the test fixtures' classpath (CLASSPATH_TESTING) and a
+# certificate for localhost (CRT, KEY) in $OUT.
+prepare_build() {
+  log "building h3relay (if needed)"
+  "$ROOT/h3relay" --version >"$OUT/h3relay-version.txt" 2>"$OUT/build.log" \
+    || { cat "$OUT/build.log" >&2; die "build failed"; }
+  if [[ ! -f "$ROOT/h3relay-testing/target/classes/io/h3relay/testing/TestEndpointMain.class" ]]; then
+    (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -DskipTests install -pl h3relay-testing) >>"$OUT/build.log" 2>&1
+  fi
+  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B dependency:build-classpath -pl h3relay-testing \
+    -Dmdep.includeScope=runtime -Dmdep.outputFile="$OUT/classpath.txt") >>"$OUT/build.log" 2>&1 \
+    || { cat "$OUT/build.log" >&2; die "mvn dependency:build-classpath failed"; }
+  CLASSPATH_TESTING="$ROOT/h3relay-testing/target/classes:$(cat "$OUT/classpath.txt")"
+  mkdir -p "$OUT/certs"
+  "$ROOT/h3relay" cert --host localhost --host 127.0.0.1 --out "$OUT/certs" >"$OUT/cert.log" 2>&1
+  CRT="$OUT/certs/localhost.crt" KEY="$OUT/certs/localhost.key"
+}
+
+# start_endpoint PORT: the shared test endpoint (EP_PID), up and answering.
+start_endpoint() {
+  "$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$1" --name bench \
+    >"$OUT/endpoint.log" 2>&1 &
+  EP_PID=$!; STARTED+=("$EP_PID")
+  wait_http "http://127.0.0.1:$1/" endpoint "$EP_PID"
+  log "endpoint on 127.0.0.1:$1 (pid $EP_PID)"
+}
