@@ -53,10 +53,6 @@ public final class UpstreamConnection {
         return requests;
     }
 
-    boolean inUse() {
-        return inUse;
-    }
-
     void inUse(boolean value) {
         this.inUse = value;
     }

@@ -32,11 +32,6 @@ public final class TlsProviders {
         return provider;
     }
 
-    /** One line for logs and {@code --version} output, e.g. "OpenSSL (BoringSSL)". */
-    public static String describe() {
-        return describe(choose());
-    }
-
     private static String describe(SslProvider provider) {
         if (provider == SslProvider.JDK) {
             String reason = OpenSsl.isAvailable() ? "selected by " + PROVIDER_PROPERTY
