@@ -219,6 +219,9 @@ final class Exchange {
             closeAfterResponse = true;
         }
         respondLocally(res, closeAfterResponse);
+        if (code == ErrorCode.DRAINING) {
+            owner.connectionDraining();
+        }
     }
 
     FullHttpResponse errorResponse(ProxyError error) {

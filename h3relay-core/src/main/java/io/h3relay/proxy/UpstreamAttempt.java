@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import io.h3relay.cluster.Cluster;
 import io.h3relay.cluster.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.cluster.UpstreamConnection;
@@ -21,12 +22,16 @@ import java.net.ConnectException;
  */
 final class UpstreamAttempt implements UpstreamListener {
     private final Forwarding forwarding;
+    private final Cluster cluster;
     private final EndpointPool pool;
+    private Future<UpstreamConnection> acquiring;
     private UpstreamConnection conn;
+    private boolean counted;
     private boolean finished;
 
-    UpstreamAttempt(Forwarding forwarding, EndpointPool pool) {
+    UpstreamAttempt(Forwarding forwarding, Cluster cluster, EndpointPool pool) {
         this.forwarding = forwarding;
+        this.cluster = cluster;
         this.pool = pool;
     }
 
@@ -34,9 +39,18 @@ final class UpstreamAttempt implements UpstreamListener {
         return pool.endpoint();
     }
 
+    /** May fail at once (circuit breaker), calling back into the forwarding before it returns. */
     void start(EventLoop loop) {
+        if (!cluster.breakers().tryStartRequest()) {
+            forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster "
+                    + cluster.name() + " has " + cluster.breakers().maxRequests()
+                    + " requests in flight (circuit_breaker max_requests)"));
+            return;
+        }
+        counted = true;
         endpoint().requestStarted();
-        pool.acquire(loop).addListener(this::onAcquired);
+        acquiring = pool.acquire(loop);
+        acquiring.addListener(this::onAcquired);
     }
 
     private void onAcquired(Future<? super UpstreamConnection> f) {
@@ -59,7 +73,8 @@ final class UpstreamAttempt implements UpstreamListener {
     private ProxyError connectError(Throwable cause) {
         String where = "endpoint " + endpoint();
         if (cause instanceof EndpointPool.PoolExhaustedException) {
-            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, where + ": " + cause.getMessage());
+            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster " + cluster.name() + ", " + where + ": "
+                    + cause.getMessage());
         }
         if (cause instanceof EndpointPool.PoolClosedException) {
             return new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, where + ": " + cause.getMessage());
@@ -150,9 +165,15 @@ final class UpstreamAttempt implements UpstreamListener {
             return;
         }
         finished = true;
+        if (!counted) {
+            return;
+        }
+        cluster.breakers().requestFinished();
         endpoint().requestFinished();
         if (conn != null) {
             conn.release(reusable);
+        } else if (acquiring != null) {
+            acquiring.cancel(false); // leave the pool's queue
         }
     }
 }

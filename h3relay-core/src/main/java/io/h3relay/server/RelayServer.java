@@ -48,6 +48,7 @@ public final class RelayServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private volatile boolean draining;
+    private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters) {
         this.config = config;
@@ -55,7 +56,22 @@ public final class RelayServer implements AutoCloseable {
         this.clusters = clusters;
         this.boss = transport.newGroup(1, "h3relay-accept");
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "h3relay-io");
-        this.admin = new AdminServer(() -> ready && !draining);
+        this.admin = new AdminServer(new AdminServer.Control() {
+            @Override
+            public boolean ready() {
+                return ready && !draining;
+            }
+
+            @Override
+            public boolean startDrain() {
+                return RelayServer.this.startDrain("POST /drain on the admin listener");
+            }
+
+            @Override
+            public java.util.Collection<Cluster> clusters() {
+                return clusters.values();
+            }
+        });
     }
 
     /** Builds everything, then binds every listener; on any failure nothing stays bound. */
@@ -71,6 +87,7 @@ public final class RelayServer implements AutoCloseable {
             throw new StartException(e.getMessage(), e);
         }
         RelayServer server = new RelayServer(config, transport, clusters);
+        clusters.values().forEach(c -> c.start(server.workers));
         try {
             server.bindAll();
         } catch (Exception e) {
@@ -183,8 +200,27 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, lets in-flight exchanges finish for up to {@code drainTimeout}, then closes what is
-     * left and releases every thread. Idempotent; returns when stopped.
+     * Starts the drain on a thread of its own and returns at once; false when already draining. The process
+     * of {@code h3relay serve} exits 0 once the drain is done.
+     */
+    public boolean startDrain(String why) {
+        if (draining || !drainRequested.compareAndSet(false, true)) {
+            return false;
+        }
+        Thread.ofPlatform().name("h3relay-drain").start(() -> {
+            LOG.info("{}: draining for up to {}", why, config.shutdown().drainTimeout());
+            stop();
+        });
+        return true;
+    }
+
+    /**
+     * Drains, then stops. {@code /readyz} turns 503 at once. Listeners keep accepting while the drain
+     * runs, so a client that still arrives gets 503 with Retry-After (and h1 Connection: close, h2/h3
+     * GOAWAY) rather than a refused connection; connections open before the drain finish their exchanges
+     * (h1 closes after the current response, h2 and h3 get GOAWAY) for up to {@code drainTimeout}. Then the
+     * listeners close and what is left is reset, and every thread is released. Idempotent; returns when
+     * stopped.
      */
     public void stop(Duration drainTimeout) {
         synchronized (this) {
@@ -196,23 +232,37 @@ public final class RelayServer implements AutoCloseable {
         }
         try {
             List<ListenerContext> contexts = new ArrayList<>();
+            List<io.netty.channel.Channel> before = new ArrayList<>();
             for (TcpListener l : listeners.values()) {
                 l.context().startDraining();
-                l.closeServerChannel();
                 contexts.add(l.context());
             }
             for (ListenerContext c : contexts) {
+                before.addAll(c.connections());
                 c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN_EVENT));
             }
             long deadline = System.nanoTime() + drainTimeout.toNanos();
-            while (System.nanoTime() < deadline && contexts.stream().anyMatch(c -> !c.connections().isEmpty())) {
+            while (System.nanoTime() < deadline && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                 Thread.sleep(20);
+            }
+            for (TcpListener l : listeners.values()) {
+                l.closeServerChannel();
             }
             for (ListenerContext c : contexts) {
                 ChannelGroup open = c.connections();
                 if (!open.isEmpty()) {
                     LOG.info("listener {}: closing {} connection(s) still open after the drain", c.name(), open.size());
-                    open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                    // From the head of the pipeline: an h2 connection's own close() would wait for its streams
+                    // again (graceful shutdown); the drain is over, so they are reset instead.
+                    for (io.netty.channel.Channel ch : open) {
+                        var first = ch.pipeline().firstContext();
+                        if (first != null) {
+                            first.close();
+                        } else {
+                            ch.close();
+                        }
+                    }
+                    open.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
             }
         } catch (InterruptedException e) {
