@@ -60,6 +60,37 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void postDrainOnTheAdminListenerDrainsAndExitsZero() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("drained")) {
+            Path cfg = dir.resolve("h3relay.yaml");
+            Files.writeString(cfg, """
+                    admin: { address: 127.0.0.1:0 }
+                    listeners:
+                      - name: web
+                        address: 127.0.0.1:0
+                    routes:
+                      - name: all
+                        match: { path_prefix: / }
+                        cluster: app
+                    clusters:
+                      - name: app
+                        endpoints: [ { address: "%s" } ]
+                    shutdown: { drain_timeout: 10s }
+                    """.formatted(endpoint.address()));
+            try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
+                String admin = p.awaitLine("admin on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(5));
+                HttpResponse<String> drain = client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + admin + "/drain")).POST(HttpRequest.BodyPublishers.noBody())
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(drain.statusCode()).isEqualTo(202);
+                assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
+            }
+        }
+    }
+
+    @Test
     void demoServesBothListenersAndTheAdminEndpoint() throws Exception {
         try (CliProcess p = CliProcess.start(dir, "demo", "--https-port", "0", "--http-port", "0",
                 "--admin-port", "0", "--state-dir", dir.resolve("state").toString());

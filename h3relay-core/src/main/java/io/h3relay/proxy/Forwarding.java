@@ -319,7 +319,19 @@ final class Forwarding {
      * arrived and is held by the replay copies.
      */
     private boolean replayable() {
-        return !headSent || (ex.requestComplete && replay.isIntact());
+        return !headSent || (bodyFullyReceived() && replay.isIntact());
+    }
+
+    /**
+     * The request ended, or all the bytes its Content-Length announced arrived: an h2/h3 stream's end may
+     * come after the endpoint, which counts the length too, has already answered.
+     */
+    private boolean bodyFullyReceived() {
+        if (ex.requestComplete) {
+            return true;
+        }
+        long declared = HttpUtil.getContentLength(upstreamHead, -1L);
+        return declared >= 0 && ex.requestBodyBytes == declared;
     }
 
     /** Retry granted (budget taken): back off, then a new attempt, preferably on another endpoint. */

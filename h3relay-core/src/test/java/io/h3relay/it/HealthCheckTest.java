@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Active health checks under steady load, over h1, h2 and h3: three real endpoints, one is killed mid-run.
- * No client sees an error (idempotent GETs are retried on connect failure and reset); the checker marks the
+ * No client sees an error (idempotent GETs are retried on connect failure and reset, and outlier detection
+ * takes the endpoint out after a few refused connects, before the checks do); the checker marks the
  * endpoint unhealthy within interval x unhealthy_threshold plus one interval; it serves again after a
  * restart. With every endpoint failing its checks, traffic still flows (panic mode), and /health says so.
  */
@@ -55,6 +56,8 @@ class HealthCheckTest {
                     endpoints: [ { address: "@E1@" }, { address: "@E2@" }, { address: "@E3@" } ]
                     health_check: { path: "@PATH@", interval: @INTERVAL@ms, timeout: 300ms,
                                     healthy_threshold: 2, unhealthy_threshold: @THRESHOLD@ }
+                    # Until the checks notice, traffic does: a dead endpoint is out after 3 refused connects.
+                    outlier_detection: { consecutive_connect_failures: 3, base_ejection_time: 1s }
                 """).with("LIMITS", "{}").with("E1", endpoints.get(0).address())
                 .with("E2", endpoints.get(1).address()).with("E3", endpoints.get(2).address())
                 .with("PATH", healthPath).with("INTERVAL", INTERVAL_MS).with("THRESHOLD", UNHEALTHY_THRESHOLD)
