@@ -51,6 +51,27 @@ public final class EndpointPool {
         return total.get();
     }
 
+    /**
+     * Idle connections across all loops, for metrics. Read from another thread than the loops that own the
+     * queues, so it is a racy snapshot (never an exception: {@link ArrayDeque#size()} only reads two ints).
+     */
+    public int idleCount() {
+        int n = 0;
+        for (LoopPool lp : loops.values()) {
+            n += lp.idle.size();
+        }
+        return n;
+    }
+
+    /** Acquisitions waiting for a connection across all loops; a racy snapshot like {@link #idleCount()}. */
+    public int pendingCount() {
+        int n = 0;
+        for (LoopPool lp : loops.values()) {
+            n += lp.waiters.size();
+        }
+        return n;
+    }
+
     /** Must be called on {@code loop}. */
     public Future<UpstreamConnection> acquire(EventLoop loop) {
         Promise<UpstreamConnection> promise = loop.newPromise();

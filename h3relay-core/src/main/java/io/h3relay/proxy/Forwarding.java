@@ -45,7 +45,7 @@ final class Forwarding {
     /** Extra tries when a reused keep-alive connection turns out closed before any response byte. */
     private static final int MAX_STALE_RETRIES = 2;
 
-    private final Exchange ex;
+    final Exchange ex;
     private final Route route;
     private final Cluster cluster;
     private final ChannelHandlerContext ctx;
@@ -129,6 +129,7 @@ final class Forwarding {
         }
         tried.add(endpoint);
         attempt = new UpstreamAttempt(this, cluster.pool(endpoint));
+        ex.attemptStarted(attempt, upstreamHead.headers());
         attempt.start(ctx.channel().eventLoop());
     }
 
@@ -217,6 +218,7 @@ final class Forwarding {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
                 content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
             }
+            ex.responseBodyBytes += content.content().readableBytes();
             if (content instanceof LastHttpContent) {
                 responseComplete = true;
                 ex.lastWrite = ctx.writeAndFlush(content);
@@ -294,6 +296,7 @@ final class Forwarding {
         if (a != attempt || finished) {
             return;
         }
+        a.failed(error);
         a.finish(false);
         if (!ex.responseStarted && error.code() == ErrorCode.UPSTREAM_RESET && a.reusedConnection()
                 && !bodySent && pending.isEmpty() && ex.requestComplete && staleRetries < MAX_STALE_RETRIES) {
@@ -309,6 +312,10 @@ final class Forwarding {
     }
 
     private void fail(ProxyError error) {
+        if (attempt != null) {
+            attempt.failed(error);
+        }
+        ex.errorCode = error.code();
         end(false);
         if (!ex.responseStarted) {
             if (!ex.requestComplete) {

@@ -19,19 +19,62 @@ import java.net.ConnectException;
  * connection reads to its {@link Forwarding}. Runs on the downstream channel's event loop, which is also
  * the upstream connection's loop.
  */
-final class UpstreamAttempt implements UpstreamListener {
+final class UpstreamAttempt implements UpstreamListener, AttemptView {
     private final Forwarding forwarding;
     private final EndpointPool pool;
+    private final long startNanos = System.nanoTime();
     private UpstreamConnection conn;
     private boolean finished;
+    private int number;
+    private int status;
+    private ProxyError failure;
 
     UpstreamAttempt(Forwarding forwarding, EndpointPool pool) {
         this.forwarding = forwarding;
         this.pool = pool;
     }
 
-    Endpoint endpoint() {
+    @Override
+    public Endpoint endpoint() {
         return pool.endpoint();
+    }
+
+    // ---- AttemptView (for the exchange's observer) ----------------------------------------------
+
+    @Override
+    public String clusterName() {
+        return forwarding.ex.route.cluster().name();
+    }
+
+    @Override
+    public int number() {
+        return number;
+    }
+
+    void number(int n) {
+        this.number = n;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public int status() {
+        return status;
+    }
+
+    @Override
+    public ProxyError failure() {
+        return failure;
+    }
+
+    /** Records why the attempt failed (before {@link #finish}); the first reason wins. */
+    void failed(ProxyError error) {
+        if (!finished && failure == null) {
+            failure = error;
+        }
     }
 
     void start(EventLoop loop) {
@@ -77,7 +120,8 @@ final class UpstreamAttempt implements UpstreamListener {
     }
 
     /** True when the connection served earlier requests: a close racing our request is then likely benign. */
-    boolean reusedConnection() {
+    @Override
+    public boolean reusedConnection() {
         return conn != null && conn.isReused();
     }
 
@@ -117,6 +161,10 @@ final class UpstreamAttempt implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof HttpResponse res) {
+            status = res.status().code();
+            forwarding.ex.observer.upstreamResponse(forwarding.ex, this);
+        }
         forwarding.onResponse(this, msg);
     }
 
@@ -151,6 +199,7 @@ final class UpstreamAttempt implements UpstreamListener {
         }
         finished = true;
         endpoint().requestFinished();
+        forwarding.ex.observer.attemptEnded(forwarding.ex, this);
         if (conn != null) {
             conn.release(reusable);
         }
