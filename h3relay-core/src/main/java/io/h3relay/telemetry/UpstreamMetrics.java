@@ -59,6 +59,16 @@ public final class UpstreamMetrics {
         circuitBreakerRejections = Counter.builder().name("h3relay_upstream_circuit_breaker_rejections")
                 .help("Requests refused by a cluster's circuit breaker").labelNames("cluster")
                 .withoutExemplars().register(registry);
+        // Series known from the config start at 0, so rate() and alerts work before the first event.
+        for (Cluster c : clusters) {
+            attempts.labelValues(c.name());
+            retries.labelValues(c.name());
+            circuitBreakerRejections.labelValues(c.name());
+            for (Endpoint e : c.endpoints()) {
+                connectFailures.labelValues(c.name(), e.toString());
+                ejections.labelValues(c.name(), e.toString());
+            }
+        }
         GaugeWithCallback.builder().name("h3relay_upstream_pool_connections")
                 .help("Pooled upstream connections, by state (active: carrying a request; idle: kept alive)")
                 .labelNames("cluster", "endpoint", "state")
