@@ -133,6 +133,22 @@ class MetricsTest {
     }
 
     @Test
+    void countsFailedTlsHandshakes() throws Exception {
+        Map<String, String> tcp = Map.of("listener", "tls", "transport", "tcp");
+        double before = MetricsScrape.of(relay).value("h3relay_downstream_tls_handshake_failures_total", tcp);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", relay.tlsPort())) {
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            s.setSoTimeout(5_000);
+            while (s.getInputStream().read() >= 0) {
+                // the proxy answers plaintext on a TLS port with an alert, then closes
+            }
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> MetricsScrape.of(relay)
+                .value("h3relay_downstream_tls_handshake_failures_total", tcp) == before + 1);
+    }
+
+    @Test
     void exposesJvmProcessAndAllocatorMetrics() throws Exception {
         // Some TCP traffic first: the pooled allocator holds memory only once connections used it.
         assertThat(relay.client(Proto.H1).send(HttpRequest.newBuilder(relay.uri(Proto.H1, "/hello")).build(),
