@@ -230,6 +230,9 @@ final class Exchange implements ExchangeView {
             closeAfterResponse = true;
         }
         respondLocally(res, closeAfterResponse);
+        if (code == ErrorCode.DRAINING) {
+            owner.connectionDraining();
+        }
     }
 
     FullHttpResponse errorResponse(ProxyError error) {

@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import io.h3relay.cluster.Cluster;
 import io.h3relay.cluster.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.cluster.UpstreamConnection;
@@ -21,16 +22,20 @@ import java.net.ConnectException;
  */
 final class UpstreamAttempt implements UpstreamListener, AttemptView {
     private final Forwarding forwarding;
+    private final Cluster cluster;
     private final EndpointPool pool;
     private final long startNanos = System.nanoTime();
-    private UpstreamConnection conn;
-    private boolean finished;
     private int number;
     private int status;
     private ProxyError failure;
+    private Future<UpstreamConnection> acquiring;
+    private UpstreamConnection conn;
+    private boolean counted;
+    private boolean finished;
 
-    UpstreamAttempt(Forwarding forwarding, EndpointPool pool) {
+    UpstreamAttempt(Forwarding forwarding, Cluster cluster, EndpointPool pool) {
         this.forwarding = forwarding;
+        this.cluster = cluster;
         this.pool = pool;
     }
 
@@ -43,7 +48,7 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
 
     @Override
     public String clusterName() {
-        return forwarding.ex.route.cluster().name();
+        return cluster.name();
     }
 
     @Override
@@ -77,9 +82,18 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
         }
     }
 
+    /** May fail at once (circuit breaker), calling back into the forwarding before it returns. */
     void start(EventLoop loop) {
+        if (!cluster.breakers().tryStartRequest()) {
+            forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster "
+                    + cluster.name() + " has " + cluster.breakers().maxRequests()
+                    + " requests in flight (circuit_breaker max_requests)"));
+            return;
+        }
+        counted = true;
         endpoint().requestStarted();
-        pool.acquire(loop).addListener(this::onAcquired);
+        acquiring = pool.acquire(loop);
+        acquiring.addListener(this::onAcquired);
     }
 
     private void onAcquired(Future<? super UpstreamConnection> f) {
@@ -102,7 +116,8 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
     private ProxyError connectError(Throwable cause) {
         String where = "endpoint " + endpoint();
         if (cause instanceof EndpointPool.PoolExhaustedException) {
-            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, where + ": " + cause.getMessage());
+            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster " + cluster.name() + ", " + where + ": "
+                    + cause.getMessage());
         }
         if (cause instanceof EndpointPool.PoolClosedException) {
             return new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, where + ": " + cause.getMessage());
@@ -198,10 +213,16 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
             return;
         }
         finished = true;
-        endpoint().requestFinished();
         forwarding.ex.observer.attemptEnded(forwarding.ex, this);
+        if (!counted) {
+            return;
+        }
+        cluster.breakers().requestFinished();
+        endpoint().requestFinished();
         if (conn != null) {
             conn.release(reusable);
+        } else if (acquiring != null) {
+            acquiring.cancel(false); // leave the pool's queue
         }
     }
 }

@@ -84,6 +84,9 @@ public final class IntrospectEndpoint implements AdminEndpoint {
             Json.field(out, "address", e.toString());
             Json.field(out, "weight", e.weight());
             Json.name(out, "healthy").append(healthy.test(e));
+            Json.name(out, "check_healthy").append(e.health().isCheckHealthy());
+            Json.name(out, "ejected").append(e.health().isEjected());
+            Json.field(out, "ejections_total", e.health().totalEjections());
             Json.field(out, "active_requests", e.activeRequests());
             Json.field(out, "pool_connections", pool.connectionCount());
             Json.field(out, "pool_idle", pool.idleCount());

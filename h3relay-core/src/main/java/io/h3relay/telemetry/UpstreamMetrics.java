@@ -7,6 +7,7 @@ import io.h3relay.proxy.ErrorCode;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -19,8 +20,7 @@ import java.util.function.Predicate;
 /**
  * Upstream metrics by cluster and endpoint (both from the config): attempts and their outcome, duration,
  * pool state, health. Pool and health gauges are read from the clusters when scraped, so they cost nothing
- * per request. The recording methods for ejections and circuit-breaker rejections are for the resilience
- * features to call.
+ * per request. Health and ejections are read from each endpoint's {@code EndpointHealth}.
  */
 public final class UpstreamMetrics {
     private final Counter requests;
@@ -29,7 +29,6 @@ public final class UpstreamMetrics {
     private final Counter retries;
     private final Counter failures;
     private final Counter connectFailures;
-    private final Counter ejections;
     private final Counter circuitBreakerRejections;
     private final Map<Endpoint, EndpointSeries> series = new ConcurrentHashMap<>();
 
@@ -53,9 +52,10 @@ public final class UpstreamMetrics {
         connectFailures = Counter.builder().name("h3relay_upstream_connect_failures")
                 .help("Failed connections to endpoints (refused, timed out, TLS handshake failed)")
                 .labelNames("cluster", "endpoint").withoutExemplars().register(registry);
-        ejections = Counter.builder().name("h3relay_upstream_ejections")
-                .help("Endpoints ejected by outlier detection").labelNames("cluster", "endpoint")
-                .withoutExemplars().register(registry);
+        CounterWithCallback.builder().name("h3relay_upstream_ejections")
+                .help("Times outlier detection ejected the endpoint").labelNames("cluster", "endpoint")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(e.health().totalEjections(), c.name(),
+                        e.toString()))).register(registry);
         circuitBreakerRejections = Counter.builder().name("h3relay_upstream_circuit_breaker_rejections")
                 .help("Requests refused by a cluster's circuit breaker").labelNames("cluster")
                 .withoutExemplars().register(registry);
@@ -66,7 +66,6 @@ public final class UpstreamMetrics {
             circuitBreakerRejections.labelValues(c.name());
             for (Endpoint e : c.endpoints()) {
                 connectFailures.labelValues(c.name(), e.toString());
-                ejections.labelValues(c.name(), e.toString());
             }
         }
         GaugeWithCallback.builder().name("h3relay_upstream_pool_connections")
@@ -122,18 +121,11 @@ public final class UpstreamMetrics {
             failures.labelValues(cluster, endpoint.toString(), failure.code()).inc();
             if (failure == ErrorCode.UPSTREAM_CONNECT_FAILED || failure == ErrorCode.UPSTREAM_TLS_FAILED) {
                 s.connectFailures.inc();
+            } else if (failure == ErrorCode.UPSTREAM_OVERLOADED) {
+                // max_requests refused the attempt, or max_pending_requests its wait for a connection
+                circuitBreakerRejections.labelValues(cluster).inc();
             }
         }
-    }
-
-    /** Outlier detection ejected {@code endpoint}. */
-    public void endpointEjected(String cluster, Endpoint endpoint) {
-        ejections.labelValues(cluster, endpoint.toString()).inc();
-    }
-
-    /** A cluster's circuit breaker refused a request. */
-    public void circuitBreakerRejected(String cluster) {
-        circuitBreakerRejections.labelValues(cluster).inc();
     }
 
     private EndpointSeries series(String cluster, Endpoint endpoint) {
