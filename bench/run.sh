@@ -10,7 +10,7 @@
 # the median of the rounds); ratios are to nginx. Everything listens on 127.0.0.1 only; every
 # process started here is stopped on exit.
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
-#          [--h2-clients N] [--h2-streams N] [--profile] [--install]    (see bench/README.md)
+#          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +21,17 @@ CONNECTIONS=50   # wrk connections (one wrk thread)
 H2_CLIENTS=10    # h2load connections
 H2_STREAMS=10    # h2load concurrent streams per connection
 PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
+TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
+
+# The observability block of h3relay's config: both off (like nginx's access_log off), or both on.
+telemetry_yaml() {
+  if [[ "$TELEMETRY" == on ]]; then
+    printf '  metrics: { enabled: true }\n  access_log: { path: "%s", format: json }\n' "$OUT/access.log"
+  else
+    printf '  metrics: { enabled: false }\n  access_log: { path: "off" }\n'
+  fi
+}
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -34,11 +44,13 @@ while (($#)); do
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
     --profile) PROFILE=1; shift ;;
+    --telemetry) TELEMETRY="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
+[[ "$TELEMETRY" == on || "$TELEMETRY" == off ]] || { echo "--telemetry must be on or off" >&2; exit 2; }
 for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
@@ -92,8 +104,8 @@ clusters:
     endpoints:
       - address: 127.0.0.1:$EP_PORT
 observability:
-  logging:
-    level: warn      # the access log is logger h3relay.access at INFO: off for the run
+  logging: { level: warn }
+$(telemetry_yaml)
 EOF
 RELAY_OPTS="${H3RELAY_JAVA_OPTS:-}"
 ((PROFILE)) && RELAY_OPTS+=" -XX:StartFlightRecording=filename=$OUT/h3relay.jfr,settings=profile"

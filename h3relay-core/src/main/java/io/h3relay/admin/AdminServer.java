@@ -27,6 +27,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The admin listener (HTTP/1.1, plaintext, meant for 127.0.0.1):
@@ -37,6 +41,8 @@ import java.util.Collection;
  *       cluster has no healthy endpoint;</li>
  *   <li>{@code POST /drain}: starts the graceful drain (as SIGTERM does); 202, or 409 when already draining.</li>
  * </ul>
+ * Other parts add their resources with {@link #endpoint} ({@code /metrics}, {@code /introspect}); those run
+ * on one admin worker thread, off the event loop.
  */
 public final class AdminServer {
     /** What the admin endpoints read and control of the running server. */
@@ -50,6 +56,12 @@ public final class AdminServer {
     }
 
     private final Control control;
+    private final Map<String, AdminEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "h3relay-admin");
+        t.setDaemon(true);
+        return t;
+    });
     private Channel channel;
 
     public AdminServer(Control control) {
@@ -70,6 +82,12 @@ public final class AdminServer {
                 .bind(address).sync().channel();
     }
 
+    /** Serves {@code endpoint} at {@code path} (GET); set before {@link #bind}. */
+    public AdminServer endpoint(String path, AdminEndpoint endpoint) {
+        endpoints.put(path, endpoint);
+        return this;
+    }
+
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
@@ -78,12 +96,18 @@ public final class AdminServer {
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
+        worker.shutdownNow();
     }
 
     private final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             String path = new QueryStringDecoder(req.uri()).path();
+            AdminEndpoint endpoint = endpoints.get(path);
+            if (endpoint != null) {
+                serveOffLoop(ctx, req, endpoint);
+                return;
+            }
             FullHttpResponse res = switch (path) {
                 case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
                 case "/readyz" -> control.ready() ? text(HttpResponseStatus.OK, "ready\n")
@@ -92,11 +116,37 @@ public final class AdminServer {
                 case "/drain" -> drain(req.method());
                 default -> text(HttpResponseStatus.NOT_FOUND, "not found\n");
             };
-            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            send(ctx, res, HttpUtil.isKeepAlive(req));
+        }
+
+        private void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
             HttpUtil.setKeepAlive(res, keepAlive);
             var f = ctx.writeAndFlush(res);
             if (!keepAlive) {
                 f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private void serveOffLoop(ChannelHandlerContext ctx, FullHttpRequest req, AdminEndpoint endpoint) {
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            var headers = req.headers().copy(); // the request is released when this method returns
+            try {
+                worker.execute(() -> {
+                    FullHttpResponse res;
+                    try {
+                        AdminEndpoint.Response r = endpoint.serve(headers);
+                        ByteBuf buf = Unpooled.wrappedBuffer(r.body());
+                        res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
+                                buf);
+                        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+                        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+                    } catch (Exception | LinkageError e) {
+                        res = text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e + "\n");
+                    }
+                    send(ctx, res, keepAlive);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                send(ctx, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n"), false);
             }
         }
 

@@ -61,6 +61,23 @@ public final class EndpointPool {
     }
 
     /**
+     * Idle connections across all loops, for metrics. Read from another thread than the loops that own the
+     * queues, so it is a racy snapshot (never an exception: {@link ArrayDeque#size()} only reads two ints).
+     */
+    public int idleCount() {
+        int n = 0;
+        for (LoopPool lp : loops.values()) {
+            n += lp.idle.size();
+        }
+        return n;
+    }
+
+    /** Acquisitions waiting for a connection, across all loops. */
+    public int pendingCount() {
+        return waiting.get();
+    }
+
+    /**
      * Must be called on {@code loop}. Cancelling the returned future (the exchange ended while waiting)
      * gives up the place in the queue.
      */

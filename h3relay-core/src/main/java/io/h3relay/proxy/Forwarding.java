@@ -142,6 +142,7 @@ final class Forwarding {
         tried.add(endpoint);
         retries.attemptStarted(stale);
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
+        ex.attemptStarted(attempt, upstreamHead.headers());
         armPerTryTimeout();
         attempt.start(ctx.channel().eventLoop());
     }
@@ -296,6 +297,7 @@ final class Forwarding {
         if (a != attempt || finished) {
             return;
         }
+        a.failed(error);
         a.finish(false);
         cancelPerTryTimeout();
         if (!ex.responseStarted && ex.requestComplete && replay.isIntact() && replay.bytes() == 0
@@ -372,6 +374,10 @@ final class Forwarding {
     }
 
     private void fail(ProxyError error) {
+        if (attempt != null) {
+            attempt.failed(error);
+        }
+        ex.errorCode = error.code();
         end(false);
         if (!ex.responseStarted) {
             if (!ex.requestComplete) {

@@ -45,6 +45,7 @@ final class ResponseRelay {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
                 content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
             }
+            ex.responseBodyBytes += content.content().readableBytes();
             if (content instanceof LastHttpContent) {
                 complete = true;
                 ex.lastWrite = ctx.writeAndFlush(content);

@@ -20,10 +20,14 @@ import java.net.ConnectException;
  * connection reads to its {@link Forwarding}. Runs on the downstream channel's event loop, which is also
  * the upstream connection's loop.
  */
-final class UpstreamAttempt implements UpstreamListener {
+final class UpstreamAttempt implements UpstreamListener, AttemptView {
     private final Forwarding forwarding;
     private final Cluster cluster;
     private final EndpointPool pool;
+    private final long startNanos = System.nanoTime();
+    private int number;
+    private int status;
+    private ProxyError failure;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection conn;
     private boolean counted;
@@ -35,8 +39,47 @@ final class UpstreamAttempt implements UpstreamListener {
         this.pool = pool;
     }
 
-    Endpoint endpoint() {
+    @Override
+    public Endpoint endpoint() {
         return pool.endpoint();
+    }
+
+    // ---- AttemptView (for the exchange's observer) ----------------------------------------------
+
+    @Override
+    public String clusterName() {
+        return cluster.name();
+    }
+
+    @Override
+    public int number() {
+        return number;
+    }
+
+    void number(int n) {
+        this.number = n;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public int status() {
+        return status;
+    }
+
+    @Override
+    public ProxyError failure() {
+        return failure;
+    }
+
+    /** Records why the attempt failed (before {@link #finish}); the first reason wins. */
+    void failed(ProxyError error) {
+        if (!finished && failure == null) {
+            failure = error;
+        }
     }
 
     /** May fail at once (circuit breaker), calling back into the forwarding before it returns. */
@@ -92,7 +135,8 @@ final class UpstreamAttempt implements UpstreamListener {
     }
 
     /** True when the connection served earlier requests: a close racing our request is then likely benign. */
-    boolean reusedConnection() {
+    @Override
+    public boolean reusedConnection() {
         return conn != null && conn.isReused();
     }
 
@@ -132,6 +176,10 @@ final class UpstreamAttempt implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof HttpResponse res) {
+            status = res.status().code();
+            forwarding.ex.observer.upstreamResponse(forwarding.ex, this);
+        }
         forwarding.onResponse(this, msg);
     }
 
@@ -165,6 +213,7 @@ final class UpstreamAttempt implements UpstreamListener {
             return;
         }
         finished = true;
+        forwarding.ex.observer.attemptEnded(forwarding.ex, this);
         if (!counted) {
             return;
         }

@@ -32,8 +32,6 @@ final class NotYetApplied {
                             && !l.http3().keepAliveInterval().isZero(), "listeners[" + i + "].http3.keep_alive_interval",
                     "QUIC keep-alive PINGs (Netty's QUIC codec has no setting for them; idle_timeout applies)");
         }
-        var obs = config.observability();
-        warnIf(!"none".equals(obs.tracing().exporter()), "observability.tracing", "tracing");
     }
 
     private static void warnIf(boolean condition, String path, String what) {

@@ -14,6 +14,7 @@ import io.h3relay.config.Protocol;
 import io.h3relay.listener.tls.TlsConfigException;
 import io.h3relay.proxy.ProxyHandler;
 import io.h3relay.route.RouteTable;
+import io.h3relay.telemetry.Telemetry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import org.slf4j.Logger;
@@ -45,15 +46,17 @@ public final class RelayServer implements AutoCloseable {
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
+    private final Telemetry telemetry;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private volatile boolean draining;
     private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters) {
+    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters, Telemetry telemetry) {
         this.config = config;
         this.transport = transport;
         this.clusters = clusters;
+        this.telemetry = telemetry;
         this.boss = transport.newGroup(1, "h3relay-accept");
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "h3relay-io");
         this.admin = new AdminServer(new AdminServer.Control() {
@@ -86,7 +89,16 @@ public final class RelayServer implements AutoCloseable {
         } catch (TlsConfigException e) {
             throw new StartException(e.getMessage(), e);
         }
-        RelayServer server = new RelayServer(config, transport, clusters);
+        Telemetry telemetry;
+        try {
+            telemetry = Telemetry.create(config.observability(), clusters.values(),
+                    endpoint -> endpoint.health().isAvailable());
+        } catch (java.io.IOException e) {
+            clusters.values().forEach(Cluster::close);
+            throw new StartException("observability.access_log.path: cannot open " + config.observability()
+                    .accessLog().path() + ": " + describe(e), e);
+        }
+        RelayServer server = new RelayServer(config, transport, clusters, telemetry);
         clusters.values().forEach(c -> c.start(server.workers));
         try {
             server.bindAll();
@@ -104,7 +116,8 @@ public final class RelayServer implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             try {
-                created.add(TcpListener.create(new ListenerContext(lc, table)));
+                created.add(TcpListener.create(new ListenerContext(lc, table,
+                        telemetry.exchangeObservers(lc.name()), telemetry.connectionObserver(lc.name()))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }
@@ -123,6 +136,10 @@ public final class RelayServer implements AutoCloseable {
                     l.context().isTls() ? "tls, " : "", l.context().config().protocols());
             bindHttp3(l, retryAfter);
         }
+        telemetry.addAdminEndpoints(admin, () -> listeners.values().stream()
+                .map(l -> l.context().connections()).toList());
+        admin.endpoint("/introspect", new io.h3relay.telemetry.IntrospectEndpoint(this,
+                endpoint -> endpoint.health().isAvailable()));
         try {
             admin.bind(transport, boss, config.admin().address().toSocketAddress());
         } catch (Exception e) {
@@ -145,6 +162,7 @@ public final class RelayServer implements AutoCloseable {
             Http3Listener h3 = Http3Listener.create(ctx, path);
             h3.bind(transport, workers, port, retryAfter);
             http3Listeners.put(ctx.name(), h3);
+            telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
         } catch (TlsConfigException e) {
             throw new StartException(e.getMessage(), e);
         } catch (Exception e) {
@@ -193,6 +211,21 @@ public final class RelayServer implements AutoCloseable {
 
     public Map<String, Cluster> clusters() {
         return clusters;
+    }
+
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Listener names in config order. */
+    public java.util.Set<String> listenerNames() {
+        return java.util.Collections.unmodifiableSet(listeners.keySet());
+    }
+
+    /** The TCP listener's context (connections, draining state), or null. */
+    public ListenerContext listenerContext(String name) {
+        TcpListener l = listeners.get(name);
+        return l == null ? null : l.context();
     }
 
     public boolean isDraining() {
@@ -273,6 +306,7 @@ public final class RelayServer implements AutoCloseable {
             clusters.values().forEach(Cluster::close);
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            telemetry.close(); // after the loops: every exchange has logged its line and ended its span
             stopped.countDown();
         }
     }
