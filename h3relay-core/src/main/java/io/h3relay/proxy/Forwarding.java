@@ -5,30 +5,23 @@ import io.h3relay.cluster.Endpoint;
 import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The forwarding half of an exchange: picks endpoints, runs attempts (retrying per {@link Retries}), and
- * streams the request body upstream with backpressure; {@link ResponseRelay} streams the response back.
+ * The forwarding half of an exchange: picks endpoints, runs attempts (retrying per {@link Retries}) under
+ * the route's timeouts, and tells outlier detection how each endpoint did. {@link RequestRelay} streams
+ * the request body upstream, {@link ResponseRelay} streams the response back, both with backpressure:
  *
  * <pre>
  *   downstream ──read──► request body ──write──► upstream     (auto-read off while upstream unwritable)
@@ -36,9 +29,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * Both sides read by themselves (auto-read) and stop only under backpressure: no per-request read
- * syscalls in the common case. Nothing holds a whole body: while connecting, downstream reads stop and
- * at most one read burst waits in {@code pending}; {@link RequestReplay} keeps what went upstream only up
- * to the route's replay limit.
+ * syscalls in the common case. Nothing holds a whole body (see RequestRelay for the replay copies).
  */
 final class Forwarding {
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
@@ -48,21 +39,16 @@ final class Forwarding {
     final Route route;
     final Cluster cluster;
     final ChannelHandlerContext ctx;
-    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(4);
     private final Set<Endpoint> tried = new HashSet<>(4);
     private final Retries retries;
-    private final RequestReplay replay;
+    private final RequestRelay request;
     private final ResponseRelay response;
-    private HttpRequest upstreamHead;
     UpstreamAttempt attempt;
     private ScheduledFuture<?> timeout;
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
-    /** The head (and with it possibly body parts) went to the current attempt's endpoint. */
-    private boolean headSent;
     private boolean finished;
-    private boolean waitingUpstreamWritable;
 
     Forwarding(Exchange ex, Route route) {
         this.ex = ex;
@@ -70,7 +56,7 @@ final class Forwarding {
         this.cluster = route.cluster();
         this.ctx = ex.ctx;
         this.retries = new Retries(route.retry(), cluster);
-        this.replay = new RequestReplay(route.retry().replayLimit());
+        this.request = new RequestRelay(this, route.retry().replayLimit());
         this.response = new ResponseRelay(this);
     }
 
@@ -88,31 +74,7 @@ final class Forwarding {
     }
 
     void start(HttpRequest req) {
-        boolean hasBody;
-        if (req instanceof FullHttpMessage full) {
-            hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
-        } else if (ex.protocol.isMultiplexed()) {
-            hasBody = true;
-        } else {
-            hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
-        }
-        boolean expectContinue = HttpUtil.is100ContinueExpected(req);
-        HttpHeaders headers = req.headers();
-        headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.isTls(), ex.clientAddress(), ex.requestId,
-                route.requestHeaders(), hasBody);
-        String target = route.rewrite(originForm(req.uri()));
-        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
-        if (req instanceof FullHttpMessage full) {
-            if (hasBody) {
-                ex.requestBodyBytes += full.content().readableBytes();
-                pending.add(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
-            } else {
-                // The h1 encoder needs an end-of-message even for an empty body.
-                full.release();
-                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
-        }
+        boolean expectContinue = request.prepare(req);
         if (!ex.requestComplete) {
             ex.readRequest(false); // until the upstream connection is ready
         }
@@ -134,7 +96,7 @@ final class Forwarding {
     /** {@code stale}: the same request again after a stale keep-alive connection (not a try of its own). */
     private void newAttempt(boolean stale) {
         backoff = null;
-        Endpoint endpoint = cluster.pick(new RequestPickContext(upstreamHead.headers(), ex.clientAddress()), tried);
+        Endpoint endpoint = cluster.pick(new RequestPickContext(request.head().headers(), ex.clientAddress()), tried);
         if (endpoint == null) {
             fail(new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, "cluster " + cluster.name() + " has no endpoint available"));
             return;
@@ -142,7 +104,7 @@ final class Forwarding {
         tried.add(endpoint);
         retries.attemptStarted(stale);
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
-        ex.attemptStarted(attempt, upstreamHead.headers());
+        ex.attemptStarted(attempt, request.head().headers());
         armPerTryTimeout();
         attempt.start(ctx.channel().eventLoop());
     }
@@ -154,19 +116,7 @@ final class Forwarding {
             a.finish(true);
             return;
         }
-        headSent = true;
-        a.write(upstreamHead);
-        HttpContent c;
-        while ((c = pending.poll()) != null) {
-            send(a, c);
-        }
-        a.flush();
-        requestMoreBody();
-    }
-
-    private void send(UpstreamAttempt a, HttpContent c) {
-        replay.sending(c);
-        a.write(c);
+        request.onUpstreamReady(a);
     }
 
     /**
@@ -205,41 +155,16 @@ final class Forwarding {
             armResponseHeadTimeout();
             armPerTryTimeout();
         }
-        if (attempt != null && attempt.isReady()) {
-            send(attempt, content);
-            if (content instanceof LastHttpContent) {
-                // The end of a request may come as an event (h3: the stream's FIN) with no read-complete
-                // after it, so flush it now rather than on the next read burst.
-                attempt.flush();
-            }
-        } else {
-            pending.add(content);
-        }
+        request.onRequestContent(content, attempt);
     }
 
     void onDownstreamReadComplete() {
-        if (attempt != null && attempt.isReady()) {
-            attempt.flush();
-            requestMoreBody();
-        }
-    }
-
-    private void requestMoreBody() {
-        if (ex.requestComplete || finished) {
-            return;
-        }
-        if (attempt.isWritable()) {
-            ex.readRequest(true);
-        } else {
-            waitingUpstreamWritable = true;
-            ex.readRequest(false);
-        }
+        request.onDownstreamReadComplete(attempt);
     }
 
     void onUpstreamWritable(UpstreamAttempt a) {
-        if (a == attempt && waitingUpstreamWritable) {
-            waitingUpstreamWritable = false;
-            requestMoreBody();
+        if (a == attempt) {
+            request.onUpstreamWritable(a);
         }
     }
 
@@ -254,7 +179,7 @@ final class Forwarding {
             cancelPerTryTimeout();
             int status = res.status().code();
             outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
-            if (retries.mayRetryStatus(status, replayable())) {
+            if (retries.mayRetryStatus(status, request.replayable())) {
                 ReferenceCountUtil.release(msg);
                 a.finish(false); // the rest of this response is not wanted
                 retry();
@@ -300,7 +225,7 @@ final class Forwarding {
         a.failed(error);
         a.finish(false);
         cancelPerTryTimeout();
-        if (!ex.responseStarted && ex.requestComplete && replay.isIntact() && replay.bytes() == 0
+        if (!ex.responseStarted && request.bodilessAndComplete()
                 && retries.mayResendStale(error, a.reusedConnection())) {
             // A keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
             tried.remove(a.endpoint());
@@ -309,31 +234,11 @@ final class Forwarding {
             return;
         }
         outcome(a, error.code(), error.getMessage());
-        if (!ex.responseStarted && retries.mayRetry(error.code(), replayable(), error.getMessage())) {
+        if (!ex.responseStarted && retries.mayRetry(error.code(), request.replayable(), error.getMessage())) {
             retry();
             return;
         }
         fail(error);
-    }
-
-    /**
-     * What the endpoint may have seen can be sent again: nothing went upstream yet, or the whole request
-     * arrived and is held by the replay copies.
-     */
-    private boolean replayable() {
-        return !headSent || (bodyFullyReceived() && replay.isIntact());
-    }
-
-    /**
-     * The request ended, or all the bytes its Content-Length announced arrived: an h2/h3 stream's end may
-     * come after the endpoint, which counts the length too, has already answered.
-     */
-    private boolean bodyFullyReceived() {
-        if (ex.requestComplete) {
-            return true;
-        }
-        long declared = HttpUtil.getContentLength(upstreamHead, -1L);
-        return declared >= 0 && ex.requestBodyBytes == declared;
     }
 
     /** Retry granted (budget taken): back off, then a new attempt, preferably on another endpoint. */
@@ -348,13 +253,9 @@ final class Forwarding {
         }
     }
 
-    /** What went upstream goes again, ahead of what was not sent yet. */
     private void prepareResend() {
         attempt = null;
-        if (headSent) {
-            replay.replayInto(pending);
-            headSent = false;
-        }
+        request.prepareResend();
     }
 
     /** Tells outlier detection how the endpoint did: {@code error} null is a success. */
@@ -424,23 +325,6 @@ final class Forwarding {
         if (attempt != null) {
             attempt.finish(reusable);
         }
-        HttpContent c;
-        while ((c = pending.poll()) != null) {
-            c.release();
-        }
-        replay.release();
-    }
-
-    /** {@code http://host/path?q} (absolute-form, h1 proxies) becomes {@code /path?q}. */
-    private static String originForm(String uri) {
-        if (uri.startsWith("/")) {
-            return uri;
-        }
-        int scheme = uri.indexOf("://");
-        if (scheme > 0) {
-            int slash = uri.indexOf('/', scheme + 3);
-            return slash < 0 ? "/" : uri.substring(slash);
-        }
-        return "*".equals(uri) ? uri : "/" + uri;
+        request.release();
     }
 }

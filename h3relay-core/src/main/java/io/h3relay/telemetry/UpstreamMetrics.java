@@ -86,6 +86,15 @@ public final class UpstreamMetrics {
                 .labelNames("cluster", "endpoint")
                 .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(healthy.test(e) ? 1 : 0, c.name(),
                         e.toString()))).register(registry);
+        GaugeWithCallback.builder().name("h3relay_upstream_cluster_panic")
+                .help("1 while no endpoint of the cluster is healthy and traffic goes to all of them (panic mode)")
+                .labelNames("cluster")
+                .callback(cb -> clusters.forEach(c -> cb.call(c.snapshot().panic() ? 1 : 0, c.name())))
+                .register(registry);
+        CounterWithCallback.builder().name("h3relay_upstream_retry_budget_denied")
+                .help("Retries the cluster's retry budget refused").labelNames("cluster")
+                .callback(cb -> clusters.forEach(c -> cb.call(c.retryBudget().denied(), c.name())))
+                .register(registry);
         GaugeWithCallback.builder().name("h3relay_upstream_requests_active")
                 .help("Exchanges currently using the endpoint").labelNames("cluster", "endpoint")
                 .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(e.activeRequests(), c.name(),

@@ -84,6 +84,8 @@ class CircuitBreakerTest {
                 HttpResponse.BodyHandlers.ofString());
         Envelope.assertError(refused.statusCode(), refused.body(), 503, "upstream_overloaded");
         assertThat(relay.server().clusters().get(cluster).breakers().rejections(kind)).isEqualTo(before + 1);
+        assertThat(MetricsScrape.of(relay).value("h3relay_upstream_circuit_breaker_rejections_total",
+                java.util.Map.of("cluster", cluster))).isEqualTo(1);
         assertThat(held).allSatisfy(f -> assertThat(f).isNotDone());
 
         for (CompletableFuture<HttpResponse<String>> f : held) {

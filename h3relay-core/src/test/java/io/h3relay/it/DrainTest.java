@@ -47,11 +47,7 @@ class DrainTest {
     @ParameterizedTest
     @EnumSource(Proto.class)
     void inFlightExchangeFinishesWhileNewWorkIsRefused(Proto proto) throws Exception {
-        HttpClient client = relay.client(proto);
-        URI slow = relay.uri(proto, "/slow?chunks=10&interval=150&size=1000");
-        CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(slow).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        await().atMost(Duration.ofSeconds(5)).until(() -> endpoint.requestCount() > 0);
+        CompletableFuture<HttpResponse<byte[]>> inFlight = startSlow(proto, "chunks=10&interval=150&size=1000");
 
         long started = System.nanoTime();
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> relay.server().stop(Duration.ofSeconds(20)));
@@ -61,11 +57,7 @@ class DrainTest {
     @ParameterizedTest
     @EnumSource(Proto.class)
     void postDrainOnTheAdminListenerDrainsTheSameWay(Proto proto) throws Exception {
-        HttpClient client = relay.client(proto);
-        URI slow = relay.uri(proto, "/slow?chunks=10&interval=150&size=1000");
-        CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(slow).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        await().atMost(Duration.ofSeconds(5)).until(() -> endpoint.requestCount() > 0);
+        CompletableFuture<HttpResponse<byte[]>> inFlight = startSlow(proto, "chunks=10&interval=150&size=1000");
 
         long started = System.nanoTime();
         URI drain = URI.create("http://127.0.0.1:" + relay.server().adminAddress().getPort() + "/drain");
@@ -84,14 +76,18 @@ class DrainTest {
     @ParameterizedTest
     @EnumSource(Proto.class)
     void aResponseStillStreamingAtTheDrainTimeoutIsCutNotCompleted(Proto proto) throws Exception {
-        HttpClient client = relay.client(proto);
-        URI slow = relay.uri(proto, "/slow?chunks=20&interval=200&size=1000");
-        CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(slow).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        await().atMost(Duration.ofSeconds(5)).until(() -> endpoint.requestCount() > 0);
+        CompletableFuture<HttpResponse<byte[]>> inFlight = startSlow(proto, "chunks=20&interval=200&size=1000");
         relay.server().stop(Duration.ofMillis(800));
         assertThatThrownBy(() -> inFlight.get(10, java.util.concurrent.TimeUnit.SECONDS))
                 .as("a cut response must not look complete").hasCauseInstanceOf(java.io.IOException.class);
+    }
+
+    /** A slow streaming response, once it reached the endpoint (really in flight). */
+    private CompletableFuture<HttpResponse<byte[]>> startSlow(Proto proto, String query) {
+        CompletableFuture<HttpResponse<byte[]>> inFlight = relay.client(proto).sendAsync(
+                HttpRequest.newBuilder(relay.uri(proto, "/slow?" + query)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        await().atMost(Duration.ofSeconds(5)).until(() -> endpoint.requestCount() > 0);
+        return inFlight;
     }
 
     private void assertDrainingWhileInFlightCompletes(Proto proto, CompletableFuture<HttpResponse<byte[]>> inFlight,

@@ -114,6 +114,8 @@ class HealthCheckTest {
             // timestamp, not the poll above, so a slow test thread cannot stretch it).
             assertThat(markedAfterMs).isLessThanOrEqualTo(INTERVAL_MS * (UNHEALTHY_THRESHOLD + 1));
             assertThat(health()).contains("\"status\":\"degraded\"").contains("\"healthy_endpoints\":2");
+            assertThat(MetricsScrape.of(relay).value("h3relay_upstream_endpoint_healthy",
+                    java.util.Map.of("cluster", "c"))).isEqualTo(2);
 
             int okBefore = ok.get();
             await().atMost(Duration.ofSeconds(10)).until(() -> ok.get() > okBefore + 50);
@@ -144,6 +146,10 @@ class HealthCheckTest {
         HttpResponse<String> res = relay.client(Proto.H1).send(HttpRequest.newBuilder(relay.uri(Proto.H1, "/get"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isEqualTo(200);
+
+        MetricsScrape metrics = MetricsScrape.of(relay);
+        assertThat(metrics.value("h3relay_upstream_cluster_panic", java.util.Map.of("cluster", "c"))).isEqualTo(1);
+        assertThat(metrics.value("h3relay_upstream_endpoint_healthy", java.util.Map.of("cluster", "c"))).isZero();
 
         String health = health();
         assertThat(health).contains("\"status\":\"unhealthy\"").contains("\"panic\":true")

@@ -70,6 +70,8 @@ class OutlierDetectionTest {
         Cluster c = relay.server().clusters().get("c");
         assertThat(c.endpoints().get(1).health().isEjected()).isTrue();
         assertThat(c.snapshot().endpoints()).hasSize(2);
+        assertThat(MetricsScrape.of(relay).value("h3relay_upstream_ejections_total",
+                java.util.Map.of("cluster", "c", "endpoint", e2.address()))).isEqualTo(1);
     }
 
     @ParameterizedTest

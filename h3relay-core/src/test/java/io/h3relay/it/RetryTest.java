@@ -184,5 +184,10 @@ class RetryTest {
         // Without a budget: 5 tries each, 200 attempts. With 0% of the load and 2 retries per second over
         // the budget's 10 s window: at most 20 retries, plus 2 for every further second the run took.
         assertThat(attempts).isGreaterThan(requests).isLessThanOrEqualTo(requests + 20 + 2 * (int) seconds);
+        MetricsScrape metrics = MetricsScrape.of(relay);
+        assertThat(metrics.value("h3relay_upstream_retries_total", java.util.Map.of("cluster", "budget")))
+                .isEqualTo(attempts - requests);
+        assertThat(metrics.value("h3relay_upstream_retry_budget_denied_total", java.util.Map.of("cluster", "budget")))
+                .isPositive();
     }
 }
