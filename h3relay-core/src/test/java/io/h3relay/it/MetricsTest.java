@@ -178,6 +178,23 @@ class MetricsTest {
         assertThat(o).contains("# TYPE h3relay_downstream_requests counter").endsWith("# EOF\n");
     }
 
+    /** An independent parser of the text format: Prometheus's own promtool (Debian package prometheus). */
+    @Test
+    void promtoolAcceptsTheTextFormat() throws Exception {
+        java.nio.file.Path promtool = io.h3relay.testing.ExternalTool.require("promtool");
+        HttpResponse<byte[]> text = MetricsScrape.get(relay, null);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("h3relay-metrics", ".txt");
+        try {
+            java.nio.file.Files.write(file, text.body());
+            var result = io.h3relay.testing.ExternalTool.run(java.time.Duration.ofSeconds(30), "sh", "-c",
+                    "'" + promtool + "' check metrics < '" + file + "'");
+            assertThat(result.exitCode()).as("promtool check metrics: %s %s", result.stdoutString(), result)
+                    .isZero();
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     private static double delta(MetricsScrape before, MetricsScrape after, String family, Map<String, String> labels) {
         return after.value(family, labels) - before.value(family, labels);
     }
