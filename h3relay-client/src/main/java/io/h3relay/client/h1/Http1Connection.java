@@ -108,7 +108,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter implemen
         return () -> {
             // No way to abandon one h1 request but to drop the connection.
             if (current == listener) {
-                channel.close();
+                fail(new RequestFailure(ErrorKind.TIMEOUT, "cancelled"));
             }
         };
     }
