@@ -165,7 +165,7 @@ final class RequestCommand implements Callable<Integer> {
                 }
                 ConnectionInfo info = c.info();
                 long end = System.nanoTime();
-                verbose(String.format(java.util.Locale.ROOT, "* timings: %sfirst byte %.2f ms, total %.2f ms",
+                verbose(String.format(java.util.Locale.ROOT, "* timings since the start: %sfirst byte %.2f ms, total %.2f ms",
                         fresh ? connectTimings(info) : "connection reused, ",
                         (printer.headAt() - start) / 1e6, (end - start) / 1e6));
                 if (altSvc && forced == null && c.protocol() != Protocol.HTTP_3) {

@@ -35,6 +35,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 public final class Connector {
+    private static final String SETUP_ERRORS = "setup-errors";
     private final ClientTls tls;
     private final Transports transports;
     private final Duration timeout;
@@ -102,7 +103,14 @@ public final class Connector {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        // Protocol handlers are added once the connection (and ALPN) says which.
+                        // Protocol handlers are added once the connection (and ALPN) says which; until
+                        // then a failed handshake is reported by its future, so its exception stops here.
+                        ch.pipeline().addLast(SETUP_ERRORS, new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+                                ctx.close();
+                            }
+                        });
                     }
                 });
         b.connect(address).addListener(cf -> {
@@ -124,7 +132,7 @@ public final class Connector {
             }
             SslHandler tlsHandler = new SslHandler(tls.newEngine(ssl, ch.alloc(), target));
             tlsHandler.setHandshakeTimeoutMillis(timeout.toMillis());
-            ch.pipeline().addLast("tls", tlsHandler);
+            ch.pipeline().addFirst("tls", tlsHandler);
             tlsHandler.handshakeFuture().addListener(hf -> {
                 if (!hf.isSuccess()) {
                     promise.tryFailure(RequestFailure.classify(hf.cause(), ErrorKind.TLS));
@@ -147,6 +155,7 @@ public final class Connector {
     }
 
     private static void install(Channel ch, ConnectionInfo info, Promise<ClientConnection> promise) {
+        ch.pipeline().remove(SETUP_ERRORS);
         if (info.protocol() == Protocol.HTTP_2) {
             Http2Connection.install(ch, info, promise);
         } else {

@@ -27,7 +27,7 @@ public final class RequestFailure extends IOException {
         for (Throwable c = t; c != null; c = c.getCause()) {
             String m = String.valueOf(c.getMessage()).toLowerCase(java.util.Locale.ROOT);
             if (c instanceof javax.net.ssl.SSLException || m.contains("certificate") || m.contains("handshake")) {
-                return new RequestFailure(ErrorKind.TLS, describe(c), t);
+                return new RequestFailure(ErrorKind.TLS, describe(root(c)), t);
             }
             if (m.contains("reset by peer") || m.contains("connection reset")) {
                 return new RequestFailure(ErrorKind.RESET, describe(c), t);
@@ -41,6 +41,15 @@ public final class RequestFailure extends IOException {
             }
         }
         return new RequestFailure(fallback, describe(t), t);
+    }
+
+    /** The innermost cause: for TLS it says what was wrong (e.g. the certificate path), not just "handshake failed". */
+    private static Throwable root(Throwable t) {
+        Throwable r = t;
+        for (int i = 0; i < 20 && r.getCause() != null && r.getCause() != r; i++) {
+            r = r.getCause();
+        }
+        return r;
     }
 
     private static String describe(Throwable t) {

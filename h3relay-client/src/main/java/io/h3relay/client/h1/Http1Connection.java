@@ -95,7 +95,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter implemen
     @Override
     public Cancellable send(RequestSpec request, ResponseListener listener) {
         if (current != null || !isUsable()) {
-            listener.onFailure(new RequestFailure(ErrorKind.CLOSED, "HTTP/1.1 connection busy or closed"));
+            listener.onFailure(new RequestFailure(ErrorKind.CLOSED, "HTTP/1.1 connection " + (current != null ? "busy" : "closed")));
             return () -> { };
         }
         current = listener;
@@ -160,7 +160,7 @@ public final class Http1Connection extends ChannelInboundHandlerAdapter implemen
                     current.onData(c.content());
                 }
                 if (c instanceof LastHttpContent last) {
-                    List<Map.Entry<String, String>> trailers = new ArrayList<>();
+                    List<Map.Entry<String, String>> trailers = last.trailingHeaders().isEmpty() ? List.of() : new ArrayList<>();
                     last.trailingHeaders().forEach(e -> trailers.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue())));
                     ResponseListener l = current;
                     current = null;
