@@ -45,7 +45,9 @@ public final class Main implements Runnable {
                 return CommandLine.defaultFactory().create(type);
             }
         };
-        CommandLine cli = new CommandLine(new Main(), factory).setCaseInsensitiveEnumValuesAllowed(true);
+        // No @argument-files: `--data @FILE` means a request body from FILE, as in curl.
+        CommandLine cli = new CommandLine(new Main(), factory).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExpandAtFiles(false);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return cli;

@@ -120,10 +120,20 @@ public final class Http3Connection implements ClientConnection {
             handler.stream(stream);
             stream.write(new DefaultHttp3HeadersFrame(request.http3Headers()))
                     .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-            if (body != null) {
-                stream.write(new DefaultHttp3DataFrame(body)).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            if (body == null) {
+                stream.shutdownOutput().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+                return;
             }
-            stream.shutdownOutput().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            // The FIN only once the body is written: a body larger than the peer's flow-control window
+            // waits for credit, and shutting the output down before would cut it short.
+            stream.writeAndFlush(new DefaultHttp3DataFrame(body)).addListener(w -> {
+                if (w.isSuccess()) {
+                    stream.shutdownOutput().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+                } else {
+                    handler.fail(RequestFailure.classify(w.cause(), ErrorKind.CLOSED));
+                    stream.close();
+                }
+            });
         });
         return handler::cancel;
     }
