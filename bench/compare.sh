@@ -257,16 +257,19 @@ run_load() {
 }
 
 RESULTS="$OUT/results.tsv"
-printf 'target\tproto\tsize\tconc\tloadgen\treq_s\tp50_ms\tp99_ms\terrors\trss_mib\tloadavg1\n' >"$RESULTS"
-measure() {  # measure TARGET PROTO SIZE CONC LOADGEN
-  local target="$1" proto="$2" size="$3" conc="$4" gen="$5" path=/ raw rps p50 p99 errors rss
+printf 'phase\ttarget\tproto\tsize\tconc\tloadgen\treq_s\tp50_ms\tp99_ms\terrors\trss_mib\tloadavg1\n' >"$RESULTS"
+PHASE=main
+measure() {  # measure TARGET PROTO SIZE CONC LOADGEN [WARMUP]
+  local target="$1" proto="$2" size="$3" conc="$4" gen="$5" warm="${6:-$WARMUP}" path=/ raw rps p50 p99 errors rss
+  # bench is a fresh JVM each run: at least 10 s of warm-up, or its own JIT would be what is measured.
+  [[ "$gen" == bench ]] && ((warm < 10)) && warm=10
   [[ "$size" == 64k ]] && path="/bytes?n=65536"
-  raw="$OUT/$target-$proto-$size-c$conc-$gen"
-  read -r rps p50 p99 errors < <(run_load "$gen" "$proto" "$conc" "$(url_of "$target" "$path")" "$raw" "$WARMUP")
+  raw="$OUT/$PHASE-$target-$proto-$size-c$conc-$gen"
+  read -r rps p50 p99 errors < <(run_load "$gen" "$proto" "$conc" "$(url_of "$target" "$path")" "$raw" "$warm")
   # shellcheck disable=SC2046
   rss=$(rss_mib $(pids_of "$target"))
   [[ "$target" == direct ]] && rss=-
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$proto" "$size" "$conc" "$gen" "${rps:-nan}" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$PHASE" "$target" "$proto" "$size" "$conc" "$gen" "${rps:-nan}" \
     "${p50:-nan}" "${p99:-nan}" "${errors:-nan}" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"
   log "$target $proto $size c$conc ($gen): ${rps:-?} req/s, p50 ${p50:-?} ms, p99 ${p99:-?} ms, errors ${errors:-?}, rss ${rss} MiB"
 }
@@ -292,30 +295,40 @@ for proto in h1 h2 h3; do
   done
 done
 
-# Is `h3relay bench` the bottleneck? The same targets and load as wrk / h2load, right after them.
+# Is `h3relay bench` the bottleneck? The same targets and load as wrk / h2load, alternating with them,
+# in 3 rounds (medians), each run after at least 10 s of warm-up: bench is a fresh JVM every run.
+PHASE=check
+CHECK_WARMUP=$((WARMUP > 10 ? WARMUP : 10))
+CHECK_PAIRS=(direct:h1 h3relay:h1 h3relay:h2 nginx:h2)
+for round in 1 2 3; do
+  for tp in "${CHECK_PAIRS[@]}"; do
+    measure "${tp%:*}" "${tp#*:}" small 50 "$(gen_of "${tp#*:}")" "$CHECK_WARMUP"
+    measure "${tp%:*}" "${tp#*:}" small 50 bench "$CHECK_WARMUP"
+  done
+done
+median_rps() {  # median_rps TARGET PROTO LOADGEN: median req/s of the check rounds
+  awk -F'\t' -v t="$1" -v p="$2" -v g="$3" '$1 == "check" && $2 == t && $3 == p && $6 == g {print $7}' "$RESULTS" | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 CHECK="$OUT/loadgen-check.tsv"
 printf 'target\tproto\tnative\tnative_req_s\tbench_req_s\tratio\n' >"$CHECK"
-for tp in direct:h1 h3relay:h1 nginx:h1 h3relay:h2 nginx:h2; do
-  t="${tp%:*}" p="${tp#*:}"
-  measure "$t" "$p" small 50 "$(gen_of "$p")"
-  native=$(tail -1 "$RESULTS" | cut -f6)
-  measure "$t" "$p" small 50 bench
-  mine=$(tail -1 "$RESULTS" | cut -f6)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$p" "$(gen_of "$p")" "$native" "$mine" \
+for tp in "${CHECK_PAIRS[@]}"; do
+  t="${tp%:*}" p="${tp#*:}" g="$(gen_of "${tp#*:}")"
+  native=$(median_rps "$t" "$p" "$g") mine=$(median_rps "$t" "$p" bench)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$p" "$g" "$native" "$mine" \
     "$(awk -v a="$mine" -v b="$native" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }')" >>"$CHECK"
 done
 
 # ---------------------------------------------------------------- report
 SUMMARY="$OUT/summary.md"
 awk -F'\t' -v D="$DURATION" -v W="$WARMUP" '
-  NR == 1 { next }
-  $5 == "bench" && $2 != "h3" { next }      # the load-generator check rows are reported below
+  $1 != "main" { next }                     # the header, and the load-generator check (below)
   {
-    key = $2 " | " ($3 == "small" ? "14 B" : "64 KiB") " | " $4
+    key = $3 " | " ($4 == "small" ? "14 B" : "64 KiB") " | " $5
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    cell[key, $1] = sprintf("%.0f<br>%.2f / %.2f ms%s%s", $6, $7, $8, $10 == "-" ? "" : "<br>" $10 " MiB",
-                            $9 > 0 ? "<br>**" $9 " errors**" : "")
-    rps[key, $1] = $6
+    cell[key, $2] = sprintf("%.0f<br>%.2f / %.2f ms%s%s", $7, $8, $9, $11 == "-" ? "" : "<br>" $11 " MiB",
+                            $10 > 0 ? "<br>**" $10 " errors**" : "")
+    rps[key, $2] = $7
   }
   END {
     print "| proto | response | in flight | direct | h3relay | nginx | HAProxy | Caddy | h3relay / best peer |"
@@ -336,7 +349,8 @@ awk -F'\t' -v D="$DURATION" -v W="$WARMUP" '
   }' "$RESULTS" >"$SUMMARY"
 {
   echo
-  echo "Load generator check (14 B, 50 in flight; h1: \`wrk -c50\` vs \`h3relay bench -c50\`, h2: \`h2load -c10 -m5\` vs \`h3relay bench -c10 -m5\`):"
+  echo "Load generator check (14 B, 50 in flight; h1: \`wrk -c50\` vs \`h3relay bench -c50\`, h2: \`h2load -c10 -m5\` vs \`h3relay bench -c10 -m5\`;"
+  echo "medians of 3 alternating rounds, ${CHECK_WARMUP} s warm-up + ${DURATION} s each, load generator alone on CPU 1):"
   echo
   echo "| target | proto | native tool | native req/s | h3relay bench req/s | bench / native |"
   echo "|---|---|---|---:|---:|---:|"
