@@ -91,10 +91,9 @@ prepare_build() {
   log "building h3relay (if needed)"
   "$ROOT/h3relay" --version >"$OUT/h3relay-version.txt" 2>"$OUT/build.log" \
     || { cat "$OUT/build.log" >&2; die "build failed"; }
-  if [[ ! -f "$ROOT/h3relay-testing/target/classes/io/h3relay/testing/TestEndpointMain.class" ]]; then
-    (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -DskipTests install -pl h3relay-testing) >>"$OUT/build.log" 2>&1
-  fi
-  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B dependency:build-classpath -pl h3relay-testing \
+  # compile with -am: h3relay-testing's classpath then names h3relay-client's target/classes (a
+  # reactor module, not taken from ~/.m2); the output file of the last module, h3relay-testing, wins.
+  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B compile dependency:build-classpath -pl h3relay-testing -am \
     -Dmdep.includeScope=runtime -Dmdep.outputFile="$OUT/classpath.txt") >>"$OUT/build.log" 2>&1 \
     || { cat "$OUT/build.log" >&2; die "mvn dependency:build-classpath failed"; }
   CLASSPATH_TESTING="$ROOT/h3relay-testing/target/classes:$(cat "$OUT/classpath.txt")"
@@ -103,9 +102,11 @@ prepare_build() {
   CRT="$OUT/certs/localhost.crt" KEY="$OUT/certs/localhost.key"
 }
 
-# start_endpoint PORT: the shared test endpoint (EP_PID), up and answering.
+# start_endpoint PORT: the shared test endpoint (EP_PID), up and answering. A caller may set PIN_ENDPOINT
+# to a command prefix such as (taskset -c 0).
+PIN_ENDPOINT=()
 start_endpoint() {
-  "$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$1" --name bench \
+  "${PIN_ENDPOINT[@]}" "$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$1" --name bench \
     >"$OUT/endpoint.log" 2>&1 &
   EP_PID=$!; STARTED+=("$EP_PID")
   wait_http "http://127.0.0.1:$1/" endpoint "$EP_PID"

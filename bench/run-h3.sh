@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run-h3.sh: one HTTP/3 benchmark run of h3relay against Caddy, both proxying the same test endpoint.
 #
-#   bench/H3Load.java ──h3──► h3relay (TLS listener, UDP) ─┐
+#   h3relay bench ────h3──► h3relay (TLS listener, UDP) ─┐
 #                     ──h3──► caddy   (quic-go, UDP) ──────┼─h1─► the same TestEndpoint process
 #   h2load ──────────h2/TLS─► h3relay (same listener, TCP) ┘
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=10      # seconds measured per target
 WARMUP=30        # seconds of the same load per target before round 1: h3relay's h3 path needed more than 15 s
-ROUND_WARMUP=10  # seconds of load before each later measurement: H3Load is a fresh JVM every time, and its
+ROUND_WARMUP=10  # seconds of load before each later measurement: bench is a fresh JVM every time, and its
                  # own JIT needs ~10 s (with 3 s it used twice the CPU per request and measured ~25% less)
 ROUNDS=3         # rounds over all targets; a busy neighbour then hurts every target alike
 CONNECTIONS=4    # connections per target
@@ -67,12 +67,6 @@ source "$ROOT/bench/lib.sh"
 check_tools h2load:nghttp2-client caddy:caddy curl:curl mvn:maven ss:iproute2
 JAVA="$(find_java)"
 JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
-# The driver's JVM gets the launcher's options (quiet native access, no leak detector, fast Unsafe paths).
-DRIVER_OPTS=(--enable-native-access=ALL-UNNAMED -Dio.netty.leakDetection.level=disabled)
-(( $(java_major "$JAVA") >= 23 )) && DRIVER_OPTS+=(--sun-misc-unsafe-memory-access=allow)
-# shellcheck disable=SC2206
-DRIVER_OPTS+=(${H3LOAD_JAVA_OPTS:-})
-
 # ---------------------------------------------------------------- build and prepare
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench/results/h3-$STAMP"
@@ -152,16 +146,17 @@ wait_http "https://127.0.0.1:$CADDY_TLS/" caddy "$CADDY_PID"
 log "caddy on 127.0.0.1:$CADDY_TLS (TCP h1+h2, UDP h3) (pid $CADDY_PID)"
 
 # ---------------------------------------------------------------- load generators
-h3load() {  # h3load ARGS...: bench/H3Load.java with the given arguments, output on stdout
-  "$JAVA" "${DRIVER_OPTS[@]}" -cp "$CLASSPATH_TESTING" "$ROOT/bench/H3Load.java" \
-    --connections "$CONNECTIONS" --streams "$STREAMS" --ca "$CRT" "$@"
+# `h3relay bench --http3` with this run's concurrency, JSON on stdout. An array, not a function: started
+# with `&` it is then the bench JVM itself (the launcher execs java), whose CPU can be read by its pid.
+H3LOAD=("$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --json)
+json_field() {  # json_field NAME < JSON: a number of bench's --json output
+  tr ',{}' '\n\n\n' | awk -F: -v k="\"$1\"" '$1 == k { print $2; exit }'
 }
 
-# Both proxies must answer over h3 before anything is measured (H3Load exits non-zero otherwise).
+# Both proxies must answer over h3 before anything is measured (bench exits non-zero otherwise).
 for t in "h3relay:$RELAY_TLS" "caddy:$CADDY_TLS"; do
-  h3load --url "https://127.0.0.1:${t#*:}/" --duration 1 >"$OUT/${t%%:*}-h3-check.txt" 2>&1 \
-    || { cat "$OUT/${t%%:*}-h3-check.txt" >&2; die "${t%%:*} does not answer over HTTP/3"; }
-  grep -q ' errors=0 ' "$OUT/${t%%:*}-h3-check.txt" || { cat "$OUT/${t%%:*}-h3-check.txt" >&2; die "${t%%:*}: errors over HTTP/3"; }
+  "${H3LOAD[@]}" -n 200 "https://127.0.0.1:${t#*:}/" >"$OUT/${t%%:*}-h3-check.txt" 2>&1 \
+    || { cat "$OUT/${t%%:*}-h3-check.txt" >&2; die "${t%%:*} does not answer over HTTP/3 without errors"; }
 done
 log "both proxies answer over HTTP/3"
 
@@ -178,14 +173,18 @@ measure() {  # measure ROUND TARGET PROTO URL
   pid=$(proxy_pid "$target")
   warm=$ROUND_WARMUP; ((round == 1)) && warm=$WARMUP
   if [[ "$proto" == h3 ]]; then
-    # The driver warms up in its own process (its JIT as well as the proxy's), then measures, and reads
-    # the CPU of itself, the proxy and the endpoint at the window's edges (so not the warm-up's).
-    h3load --url "$url" --warmup "$warm" --duration "$DURATION" --cpu "proxy=$pid" --cpu "endpoint=$EP_PID" \
-      >"$raw.txt" 2>"$raw.err" || { cat "$raw.err" >&2; die "H3Load failed against $target; see $raw.err"; }
-    read -r rps p50 p99 errors total pt lt et < <(tr ' ' '\n' <"$raw.txt" | awk -F= '{ v[$1] = $2 } END {
-      print v["req_s"], v["p50_ms"], v["p99_ms"], v["errors"], v["requests"], v["cpu_ticks.proxy"], v["cpu_ticks.self"], v["cpu_ticks.endpoint"] }')
-    p0=0 p1=$pt e0=0 e1=$et
-    lg=$(awk -v t="$lt" -v k="$TICK" -v n="$total" 'BEGIN { printf "%.1f", t / k * 1e6 / n }')
+    # bench warms up in its own process (its JIT as well as the proxy's), then measures; the CPU of the
+    # proxy, the endpoint and bench itself is read at the edges of the measured window.
+    "${H3LOAD[@]}" --warmup "${warm}s" -d "${DURATION}s" "$url" >"$raw.json" 2>"$raw.err" &
+    local lg_pid=$! l0 l1
+    sleep "$warm"
+    p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID"); l0=$(cpu_ticks "$lg_pid")
+    sleep "$DURATION"
+    p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID"); l1=$(cpu_ticks "$lg_pid")
+    wait "$lg_pid" || [[ -s "$raw.json" ]] || { cat "$raw.err" >&2; die "h3relay bench failed against $target; see $raw.err"; }
+    rps=$(json_field req_per_s <"$raw.json"); p50=$(json_field p50 <"$raw.json"); p99=$(json_field p99 <"$raw.json")
+    errors=$(json_field error_count <"$raw.json"); total=$(json_field requests <"$raw.json")
+    lg=$(awk -v t="$((l1 - l0))" -v k="$TICK" -v n="$total" 'BEGIN { printf "%.1f", t / k * 1e6 / n }')
   else
     ((warm > 0)) && h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
@@ -212,7 +211,7 @@ measure() {  # measure ROUND TARGET PROTO URL
   log "round $round: $target $proto: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
 }
 
-log "h3: H3Load, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
+log "h3: h3relay bench, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
 for round in $(seq "$ROUNDS"); do
   measure "$round" h3relay h3 "https://127.0.0.1:$RELAY_TLS/"
   measure "$round" caddy h3 "https://127.0.0.1:$CADDY_TLS/"
@@ -248,7 +247,7 @@ done
   echo "| target | proto | load generator | req/s | p50 (ms) | p99 (ms) | errors | proxy CPU µs/req | load generator CPU µs/req | endpoint CPU µs/req |"
   echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
   awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n", $1, ($2 == "h2" ? "h2/TLS" : $2),
-                 ($2 == "h3" ? "H3Load" : "h2load"), $3, $4, $5, $6, $7, $8, $9 }' "$MEDIANS"
+                 ($2 == "h3" ? "h3relay bench" : "h2load"), $3, $4, $5, $6, $7, $8, $9 }' "$MEDIANS"
   echo
   awk -F'\t' '{ r[$1 ":" $2] = $3; q[$1 ":" $2] = $5 }
     END {

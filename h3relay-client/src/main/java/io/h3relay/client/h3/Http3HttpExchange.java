@@ -1,4 +1,4 @@
-package io.h3relay.testing;
+package io.h3relay.client.h3;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -37,8 +37,8 @@ import java.util.concurrent.Flow;
  * {@link HttpResponse.BodySubscriber} with backpressure. Stream callbacks run on the stream's event loop;
  * demand from the subscriber may come from any thread and is handed to that loop.
  */
-final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
-    private final Http3TestClient client;
+final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
+    private final Http3HttpClient client;
     private final HttpRequest request;
     private final HttpResponse.BodyHandler<T> handler;
     private final CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
@@ -54,7 +54,7 @@ final class Http3Exchange<T> extends Http3RequestStreamInboundHandler {
     // The latest body write, on the event loop; the FIN must wait for it (see Uploader#onComplete).
     private ChannelFuture lastWrite;
 
-    Http3Exchange(Http3TestClient client, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+    Http3HttpExchange(Http3HttpClient client, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         this.client = client;
         this.request = request;
         this.handler = handler;
