@@ -100,7 +100,11 @@ public final class OutlierDetector {
             LOG.warn("cluster {}: endpoint {} ejected for {} ms: {}", cluster, e, duration / 1_000_000, reason);
         }
         onChange.run();
-        timer.schedule(() -> uneject(e), duration, TimeUnit.NANOSECONDS);
+        try {
+            timer.schedule(() -> uneject(e), duration, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the server is stopping: nothing will route to this endpoint again anyway
+        }
     }
 
     /** At least one endpoint may always be ejected, unless the percentage is 0. */
