@@ -3,6 +3,7 @@ package io.h3relay.telemetry;
 import io.h3relay.config.ObservabilityConfig;
 import io.h3relay.proxy.ExchangeObserver;
 import io.h3relay.proxy.ExchangeView;
+import io.netty.util.internal.PlatformDependent;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -11,18 +12,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The access log: one line per exchange, JSON or text, to stdout, stderr or a file. Event loops only put
- * an {@link AccessLogEntry} in a bounded queue (never blocking: when the writer falls {@link #CAPACITY}
- * lines behind, lines are dropped and counted); one writer thread formats and writes them in batches and
- * flushes whenever it has caught up. {@link #close} writes everything still queued.
+ * an {@link AccessLogEntry} in a bounded lock-free queue (never blocking: when the writer falls
+ * {@link #CAPACITY} lines behind, lines are dropped and counted); one writer thread formats and writes them
+ * in batches and flushes whenever it has caught up. The writer is never woken per line: when the queue is
+ * empty it sleeps {@link #IDLE_PARK_MILLIS} (a wake-up per request would cost a futex call and a context
+ * switch on the event loop's core). {@link #close} writes everything still queued.
  *
  * <pre>
  *   event loops ──offer──► [ queue ] ──drain──► writer thread ──► stdout | stderr | file
@@ -31,10 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
 final class AccessLog implements AutoCloseable {
     static final int CAPACITY = 64 * 1024;
     private static final int BATCH = 1024;
-    private static final AccessLogEntry END = new AccessLogEntry(0, null, null, null, null, null, null, null, 0, 0,
-            0, 0, null, 0, null, null, null);
+    static final long IDLE_PARK_MILLIS = 5;
 
-    private final BlockingQueue<AccessLogEntry> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final Queue<AccessLogEntry> queue = PlatformDependent.newFixedMpscQueue(CAPACITY);
     private final OutputStream out;
     private final boolean ownsStream;
     private final boolean json;
@@ -88,35 +88,27 @@ final class AccessLog implements AutoCloseable {
     }
 
     private void run() {
-        List<AccessLogEntry> batch = new ArrayList<>(BATCH);
         StringBuilder text = new StringBuilder(BATCH * 256);
-        boolean end = false;
-        while (!end) {
-            try {
-                AccessLogEntry first = queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
+        for (;;) {
+            boolean closing = closed; // read before draining: what was queued before close() is written
+            int n = 0;
+            text.setLength(0);
+            AccessLogEntry e;
+            while (n < BATCH && (e = queue.poll()) != null) {
+                if (json) {
+                    e.appendJson(text);
+                } else {
+                    e.appendText(text);
                 }
-                batch.add(first);
-                queue.drainTo(batch, BATCH - 1);
-                text.setLength(0);
-                for (AccessLogEntry e : batch) {
-                    if (e == END) {
-                        end = true;
-                        continue;
-                    }
-                    if (json) {
-                        e.appendJson(text);
-                    } else {
-                        e.appendText(text);
-                    }
-                    text.append('\n');
-                }
-                batch.clear();
-                write(text, queue.isEmpty() || end);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                text.append('\n');
+                n++;
+            }
+            if (n > 0) {
+                write(text, queue.isEmpty());
+            } else if (closing) {
                 return;
+            } else {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(IDLE_PARK_MILLIS));
             }
         }
     }
@@ -140,10 +132,8 @@ final class AccessLog implements AutoCloseable {
             return;
         }
         closed = true;
+        LockSupport.unpark(writer);
         try {
-            if (!queue.offer(END, 30, TimeUnit.SECONDS)) {
-                writer.interrupt();
-            }
             writer.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -158,5 +148,4 @@ final class AccessLog implements AutoCloseable {
             // nothing left to do: the process is stopping
         }
     }
-
 }
