@@ -10,7 +10,7 @@
 # and h3relay h3 / h3relay h2. Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit.
 # Usage: bench/run-h3.sh [--duration S] [--warmup S] [--round-warmup S] [--rounds N]
-#          [--connections N] [--streams N] [--profile] [--install]    (see bench/README.md)
+#          [--connections N] [--streams N] [--profile] [--telemetry on|off] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +22,17 @@ ROUNDS=3         # rounds over all targets; a busy neighbour then hurts every ta
 CONNECTIONS=4    # connections per target
 STREAMS=16       # concurrent streams per connection
 PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
+TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
+
+# The observability block of h3relay's config: both off (like nginx's access_log off), or both on.
+telemetry_yaml() {
+  if [[ "$TELEMETRY" == on ]]; then
+    printf '  metrics: { enabled: true }\n  access_log: { path: "%s", format: json }\n' "$OUT/access.log"
+  else
+    printf '  metrics: { enabled: false }\n  access_log: { path: "off" }\n'
+  fi
+}
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -35,11 +45,13 @@ while (($#)); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --streams) STREAMS="$2"; shift 2 ;;
     --profile) PROFILE=1; shift ;;
+    --telemetry) TELEMETRY="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run-h3.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
+[[ "$TELEMETRY" == on || "$TELEMETRY" == off ]] || { echo "--telemetry must be on or off" >&2; exit 2; }
 for v in DURATION WARMUP ROUND_WARMUP ROUNDS CONNECTIONS STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run-h3.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
@@ -89,8 +101,8 @@ clusters:
     endpoints:
       - address: 127.0.0.1:$EP_PORT
 observability:
-  logging:
-    level: warn      # the access log is logger h3relay.access at INFO: off for the run
+  logging: { level: warn }
+$(telemetry_yaml)
 EOF
 RELAY_OPTS="${H3RELAY_JAVA_OPTS:-}"
 ((PROFILE)) && RELAY_OPTS+=" -XX:StartFlightRecording=filename=$OUT/h3relay.jfr,settings=profile"

@@ -24,21 +24,7 @@ class ProcessLifecycleTest {
     @Test
     void sigtermLetsAnInFlightExchangeFinishThenExitsZero() throws Exception {
         try (TestEndpoint endpoint = TestEndpoint.start("slow")) {
-            Path cfg = dir.resolve("h3relay.yaml");
-            Files.writeString(cfg, """
-                    admin: { address: 127.0.0.1:0 }
-                    listeners:
-                      - name: web
-                        address: 127.0.0.1:0
-                    routes:
-                      - name: all
-                        match: { path_prefix: / }
-                        cluster: app
-                    clusters:
-                      - name: app
-                        endpoints: [ { address: "%s" } ]
-                    shutdown: { drain_timeout: 10s }
-                    """.formatted(endpoint.address()));
+            Path cfg = serveConfig(endpoint);
             try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
                  HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
                 String port = p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
@@ -55,6 +41,23 @@ class ProcessLifecycleTest {
                 assertThat(p.awaitExit(Duration.ofSeconds(10))).isZero();
                 assertThatThrownBy(() -> client.send(HttpRequest.newBuilder(slow).build(),
                         HttpResponse.BodyHandlers.discarding())).isInstanceOf(java.io.IOException.class);
+            }
+        }
+    }
+
+    @Test
+    void postDrainOnTheAdminListenerDrainsAndExitsZero() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("drained")) {
+            Path cfg = serveConfig(endpoint);
+            try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
+                String admin = p.awaitLine("admin on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(5));
+                HttpResponse<String> drain = client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + admin + "/drain")).POST(HttpRequest.BodyPublishers.noBody())
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(drain.statusCode()).isEqualTo(202);
+                assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
             }
         }
     }
@@ -104,6 +107,24 @@ class ProcessLifecycleTest {
                 }
             }
         }
+    }
+
+    /** One plaintext listener in front of {@code endpoint}, admin and listener on free ports. */
+    private Path serveConfig(TestEndpoint endpoint) throws java.io.IOException {
+        return Files.writeString(dir.resolve("h3relay.yaml"), """
+                admin: { address: 127.0.0.1:0 }
+                listeners:
+                  - name: web
+                    address: 127.0.0.1:0
+                routes:
+                  - name: all
+                    match: { path_prefix: / }
+                    cluster: app
+                clusters:
+                  - name: app
+                    endpoints: [ { address: "%s" } ]
+                shutdown: { drain_timeout: 10s }
+                """.formatted(endpoint.address()));
     }
 
     /** The proxy command's certificate is self-signed: this test checks forwarding, not trust. */

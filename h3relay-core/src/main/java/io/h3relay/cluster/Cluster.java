@@ -3,9 +3,14 @@ package io.h3relay.cluster;
 import io.h3relay.balancer.LoadBalancer;
 import io.h3relay.balancer.PickContext;
 import io.h3relay.config.ClusterConfig;
+import io.h3relay.health.HealthChecker;
+import io.h3relay.health.OutlierDetector;
 import io.h3relay.listener.tls.TlsConfigException;
 import io.h3relay.server.Transport;
+import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,33 +20,66 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A named set of endpoints with one load balancer and a connection pool per endpoint. Built from the
- * frozen {@link ClusterConfig}; the balancer reads an immutable endpoint snapshot without locks.
+ * A named set of endpoints with one load balancer, a connection pool per endpoint, and its health and
+ * resilience policy: active checks, outlier detection, circuit breakers and a retry budget.
+ *
+ * <p>Health changes publish a new {@link Snapshot}: the endpoints that take traffic and a balancer built
+ * over exactly them. Exchanges read the current snapshot without locks. When no endpoint is available the
+ * snapshot holds all of them (panic mode): failing every request is worse than trying endpoints that may
+ * have recovered since their last check.
  */
 public final class Cluster {
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+
     private final ClusterConfig config;
     private final List<Endpoint> endpoints;
     private final Map<Endpoint, EndpointPool> pools;
-    private volatile LoadBalancer balancer;
+    private final UpstreamConnector connector;
+    private final CircuitBreakers breakers;
+    private final RetryBudget retryBudget;
+    private volatile Snapshot snapshot;
+    private HealthChecker checker;
+    private volatile OutlierDetector outliers;
 
-    private Cluster(ClusterConfig config, List<Endpoint> endpoints, Map<Endpoint, EndpointPool> pools) {
+    /** The endpoints that take traffic now, and the balancer over them. */
+    public record Snapshot(List<Endpoint> endpoints, boolean panic, LoadBalancer balancer) {}
+
+    private Cluster(ClusterConfig config, List<Endpoint> endpoints, UpstreamConnector connector,
+                    CircuitBreakers breakers) {
         this.config = config;
         this.endpoints = List.copyOf(endpoints);
-        this.pools = pools;
-        this.balancer = LoadBalancer.create(config.loadBalancer(), this.endpoints, config.hashOn());
+        this.connector = connector;
+        this.breakers = breakers;
+        this.retryBudget = new RetryBudget(config.retryBudget());
+        Map<Endpoint, EndpointPool> p = new IdentityHashMap<>();
+        for (Endpoint ep : this.endpoints) {
+            p.put(ep, new EndpointPool(ep, config.pool(), connector, breakers));
+        }
+        this.pools = Collections.unmodifiableMap(p);
+        this.snapshot = new Snapshot(this.endpoints, false, LoadBalancer.create(config.loadBalancer(),
+                this.endpoints, config.hashOn()));
     }
 
     public static Cluster create(ClusterConfig config, Transport transport) throws TlsConfigException {
         SslContext tls = config.tls() == null ? null : UpstreamTlsContexts.build(config.tls());
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
         List<Endpoint> endpoints = new ArrayList<>();
-        Map<Endpoint, EndpointPool> pools = new IdentityHashMap<>();
         for (ClusterConfig.EndpointConfig ec : config.endpoints()) {
-            Endpoint ep = new Endpoint(ec.address(), ec.weight());
-            endpoints.add(ep);
-            pools.put(ep, new EndpointPool(ep, config.pool(), connector));
+            endpoints.add(new Endpoint(ec.address(), ec.weight()));
         }
-        return new Cluster(config, endpoints, Collections.unmodifiableMap(pools));
+        return new Cluster(config, endpoints, connector, new CircuitBreakers(config.circuitBreaker()));
+    }
+
+    /** Starts active checks and outlier detection (timers run on {@code group}). */
+    public synchronized void start(EventLoopGroup group) {
+        if (config.outlierDetection() != null) {
+            outliers = new OutlierDetector(name(), config.outlierDetection(), endpoints, group.next(), this::republish);
+        }
+        if (config.healthCheck() != null) {
+            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(connector),
+                    this::republish);
+            checker.start(group);
+        }
     }
 
     public String name() {
@@ -52,20 +90,63 @@ public final class Cluster {
         return config;
     }
 
+    /** All configured endpoints, healthy or not. */
     public List<Endpoint> endpoints() {
         return endpoints;
     }
 
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
     /** An endpoint for the next attempt, avoiding {@code exclude} when possible; null when none exist. */
     public Endpoint pick(PickContext context, Set<Endpoint> exclude) {
-        return balancer.pick(context, exclude);
+        return snapshot.balancer().pick(context, exclude);
     }
 
     public EndpointPool pool(Endpoint endpoint) {
         return pools.get(endpoint);
     }
 
+    public CircuitBreakers breakers() {
+        return breakers;
+    }
+
+    public RetryBudget retryBudget() {
+        return retryBudget;
+    }
+
+    /** Outlier detection, or null when the cluster has none. */
+    public OutlierDetector outliers() {
+        return outliers;
+    }
+
+    /** Rebuilds the snapshot after a health change; synchronized so that changes publish in order. */
+    private synchronized void republish() {
+        List<Endpoint> available = endpoints.stream().filter(e -> e.health().isAvailable()).toList();
+        boolean panic = available.isEmpty();
+        if (panic != snapshot.panic()) {
+            if (panic) {
+                LOG.warn("cluster {}: no endpoint is healthy; panic mode: traffic goes to all {} endpoints",
+                        name(), endpoints.size());
+            } else {
+                LOG.info("cluster {}: panic mode over, {} of {} endpoints healthy", name(), available.size(),
+                        endpoints.size());
+            }
+        }
+        List<Endpoint> chosen = panic ? endpoints : available;
+        snapshot = new Snapshot(chosen, panic, LoadBalancer.create(config.loadBalancer(), chosen, config.hashOn()));
+    }
+
     public void close() {
+        synchronized (this) {
+            if (checker != null) {
+                checker.close();
+            }
+            if (outliers != null) {
+                outliers.close();
+            }
+        }
         pools.values().forEach(EndpointPool::close);
     }
 }

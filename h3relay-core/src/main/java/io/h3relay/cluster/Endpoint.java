@@ -1,6 +1,7 @@
 package io.h3relay.cluster;
 
 import io.h3relay.config.HostPort;
+import io.h3relay.health.EndpointHealth;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,6 +13,7 @@ public final class Endpoint {
     private final HostPort address;
     private final int weight;
     private final AtomicInteger activeRequests = new AtomicInteger();
+    private final EndpointHealth health = new EndpointHealth();
 
     public Endpoint(HostPort address, int weight) {
         if (weight < 1) {
@@ -27,6 +29,11 @@ public final class Endpoint {
 
     public int weight() {
         return weight;
+    }
+
+    /** What active checks and outlier detection know about this endpoint. */
+    public EndpointHealth health() {
+        return health;
     }
 
     public int activeRequests() {

@@ -6,6 +6,9 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,7 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Keep-alive connections to one endpoint, kept per event loop so that an exchange's upstream connection
  * lives on its downstream channel's loop (no cross-thread hand-off). The connection limit is shared by
- * all loops; acquisitions past it wait in the loop's queue, up to {@link #MAX_PENDING}.
+ * all loops; acquisitions past it wait in the loop's queue, as long as the cluster's pending-requests
+ * breaker allows. Past the cluster's connection breaker, an acquisition waits only if this pool has
+ * connections of its own that will come back; otherwise it fails at once (no waiting on other pools).
  *
  * <pre>
  *   acquire(loop) ─► idle connection of this loop? ─yes─► use it
@@ -26,20 +31,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class EndpointPool {
-    /** Until circuit breakers (max_pending_requests) take over: bounded waiting per loop. */
-    static final int MAX_PENDING = 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(EndpointPool.class);
 
     private final Endpoint endpoint;
     private final ClusterConfig.Pool config;
     private final UpstreamConnector connector;
+    private final CircuitBreakers breakers;
     private final AtomicInteger total = new AtomicInteger();
+    /** Acquisitions waiting, on all loops. */
+    private final AtomicInteger waiting = new AtomicInteger();
     private final ConcurrentHashMap<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    EndpointPool(Endpoint endpoint, ClusterConfig.Pool config, UpstreamConnector connector) {
+    EndpointPool(Endpoint endpoint, ClusterConfig.Pool config, UpstreamConnector connector,
+                 CircuitBreakers breakers) {
         this.endpoint = endpoint;
         this.config = config;
         this.connector = connector;
+        this.breakers = breakers;
     }
 
     public Endpoint endpoint() {
@@ -51,7 +60,27 @@ public final class EndpointPool {
         return total.get();
     }
 
-    /** Must be called on {@code loop}. */
+    /**
+     * Idle connections across all loops, for metrics. Read from another thread than the loops that own the
+     * queues, so it is a racy snapshot (never an exception: {@link ArrayDeque#size()} only reads two ints).
+     */
+    public int idleCount() {
+        int n = 0;
+        for (LoopPool lp : loops.values()) {
+            n += lp.idle.size();
+        }
+        return n;
+    }
+
+    /** Acquisitions waiting for a connection, across all loops. */
+    public int pendingCount() {
+        return waiting.get();
+    }
+
+    /**
+     * Must be called on {@code loop}. Cancelling the returned future (the exchange ended while waiting)
+     * gives up the place in the queue.
+     */
     public Future<UpstreamConnection> acquire(EventLoop loop) {
         Promise<UpstreamConnection> promise = loop.newPromise();
         if (closed) {
@@ -65,27 +94,71 @@ public final class EndpointPool {
                 return promise.setSuccess(idle);
             }
         }
-        if (tryReserve()) {
+        Reserve r = tryReserve();
+        if (r == Reserve.OK) {
             connect(loop, promise);
-        } else if (lp.waiters.size() >= MAX_PENDING) {
-            promise.setFailure(new PoolExhaustedException(config.maxConnections()));
+        } else if (r == Reserve.CLUSTER_FULL && total.get() == 0) {
+            promise.setFailure(clusterFull());
+        } else if (!breakers.tryAddPending()) {
+            promise.setFailure(new PoolExhaustedException("too many requests waiting for a connection "
+                    + "(max_pending_requests " + breakers.maxPendingRequests() + ")"));
         } else {
             lp.waiters.add(promise);
+            waiting.incrementAndGet();
+            promise.addListener(f -> {
+                waiting.decrementAndGet();
+                breakers.pendingDone();
+            });
+            reclaimIdleElsewhere(loop);
         }
         return promise;
     }
 
-    private boolean tryReserve() {
+    /**
+     * A waiter on {@code loop} cannot use another loop's idle connection, but that connection holds a slot:
+     * each other loop closes its oldest idle connection, if a waiter is still there, so that the slot's
+     * release (see {@link #connectionGone()}) lets the waiter connect on its own loop.
+     */
+    private void reclaimIdleElsewhere(EventLoop loop) {
+        for (var e : loops.entrySet()) {
+            EventLoop other = e.getKey();
+            LoopPool lp = e.getValue();
+            if (other != loop && !other.isShuttingDown()) {
+                other.execute(() -> {
+                    UpstreamConnection idle;
+                    if (waiting.get() > 0 && (idle = lp.idle.pollFirst()) != null) {
+                        idle.channel().close();
+                    }
+                });
+            }
+        }
+    }
+
+    private enum Reserve { OK, POOL_FULL, CLUSTER_FULL }
+
+    private PoolExhaustedException clusterFull() {
+        breakers.rejected(CircuitBreakers.Kind.CONNECTIONS);
+        return new PoolExhaustedException("cluster connection limit (circuit_breaker max_connections "
+                + breakers.maxConnections() + ") reached");
+    }
+
+    /** A slot for a new connection: within this pool's max_connections and the cluster's breaker. */
+    private Reserve tryReserve() {
         int max = config.maxConnections();
         for (;;) {
             int n = total.get();
             if (max > 0 && n >= max) {
-                return false;
+                return Reserve.POOL_FULL;
             }
             if (total.compareAndSet(n, n + 1)) {
-                return true;
+                break;
             }
         }
+        if (!breakers.tryOpenConnection()) {
+            total.decrementAndGet();
+            return Reserve.CLUSTER_FULL;
+        }
+        return Reserve.OK;
     }
 
     private void connect(EventLoop loop, Promise<UpstreamConnection> promise) {
@@ -93,7 +166,9 @@ public final class EndpointPool {
         connector.connect(loop, endpoint, handler).addListener(f -> {
             if (!f.isSuccess()) {
                 connectionGone();
-                promise.tryFailure(f.cause());
+                if (!promise.tryFailure(f.cause())) {
+                    LOG.debug("connect to {} failed after its request went away", endpoint, f.cause());
+                }
                 return;
             }
             Channel ch = (Channel) f.getNow();
@@ -129,6 +204,12 @@ public final class EndpointPool {
             }
             conn.inUse(false);
         }
+        if (waiting.get() > 0) {
+            // Waiters on other loops (this loop's were served above) cannot use a connection of this loop:
+            // give its slot up so that one of them connects on its own loop.
+            ch.close();
+            return;
+        }
         // Idle connections keep reading, so a close or stray bytes from the endpoint are noticed at once.
         ch.config().setAutoRead(true);
         lp.idle.addLast(conn);
@@ -146,6 +227,7 @@ public final class EndpointPool {
     /** A slot freed up: let one waiter (on any loop, on its own loop) open a connection. */
     private void connectionGone() {
         total.decrementAndGet();
+        breakers.connectionClosed();
         for (var e : loops.entrySet()) {
             EventLoop loop = e.getKey();
             LoopPool lp = e.getValue();
@@ -162,7 +244,15 @@ public final class EndpointPool {
                 lp.waiters.poll();
                 continue;
             }
-            if (!tryReserve()) {
+            Reserve r = tryReserve();
+            if (r == Reserve.CLUSTER_FULL && total.get() == 0) {
+                // Nothing of this pool will come back to serve the queue: fail it rather than let it hang.
+                while ((waiter = lp.waiters.poll()) != null) {
+                    waiter.tryFailure(clusterFull());
+                }
+                return;
+            }
+            if (r != Reserve.OK) {
                 return;
             }
             lp.waiters.poll();
@@ -194,10 +284,10 @@ public final class EndpointPool {
         final ArrayDeque<Promise<UpstreamConnection>> waiters = new ArrayDeque<>();
     }
 
+    /** A circuit breaker refused the acquisition. */
     public static final class PoolExhaustedException extends Exception {
-        PoolExhaustedException(int max) {
-            super("endpoint connection pool exhausted (max_connections " + max + ", pending limit reached)", null,
-                    false, false);
+        PoolExhaustedException(String message) {
+            super(message, null, false, false);
         }
     }
 

@@ -56,8 +56,15 @@ public record RouteConfig(
     /** Path rewrite before forwarding: first strip {@code stripPrefix}, then prepend {@code prefix}. */
     public record Rewrite(String stripPrefix, String prefix) {}
 
+    /**
+     * {@code on}: "connect-failure", "refused-stream", "reset" and statuses such as "503".
+     * {@code perTryTimeout} null: attempts are bounded only by the route timeout. {@code replayLimit}: the
+     * largest request body kept to send again.
+     */
     public record Retry(int attempts, List<String> on, Duration perTryTimeout, Duration backoffBase,
-                        Duration backoffMax) {
+                        Duration backoffMax, long replayLimit) {
+        public static final long DEFAULT_REPLAY_LIMIT = 64 * 1024;
+
         public Retry {
             on = List.copyOf(on);
         }

@@ -160,6 +160,7 @@ final class RouteParser {
             on.addAll(List.of("connect-failure", "refused-stream"));
         }
         Duration perTry = m.positiveDuration("per_try_timeout", null);
+        long replayLimit = m.size("replay_limit", 0, 64L * 1024 * 1024, Retry.DEFAULT_REPLAY_LIMIT);
         Duration base = Duration.ofMillis(25);
         Duration max = Duration.ofMillis(250);
         YamlMap backoff = m.map("backoff");
@@ -172,7 +173,7 @@ final class RouteParser {
             backoff.finish();
         }
         m.finish();
-        return new Retry(attempts == null ? 1 : attempts, on, perTry, base, max);
+        return new Retry(attempts == null ? 1 : attempts, on, perTry, base, max, replayLimit);
     }
 
     private static HeaderOps headerOps(YamlMap parent, String key) {

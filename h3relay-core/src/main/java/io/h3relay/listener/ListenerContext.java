@@ -2,6 +2,7 @@ package io.h3relay.listener;
 
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.config.ListenerConfig;
+import io.h3relay.proxy.ExchangeObserver;
 import io.h3relay.route.RouteTable;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -20,10 +21,28 @@ public final class ListenerContext {
     private volatile RouteTable routes;
     private volatile boolean draining;
     private volatile String altSvc;
+    private final ExchangeObserver.Factory exchangeObservers;
+    private final ConnectionObserver connectionObserver;
 
     public ListenerContext(ListenerConfig config, RouteTable routes) {
+        this(config, routes, ExchangeObserver.Factory.none(), ConnectionObserver.NONE);
+    }
+
+    public ListenerContext(ListenerConfig config, RouteTable routes, ExchangeObserver.Factory exchangeObservers,
+                           ConnectionObserver connectionObserver) {
         this.config = config;
         this.routes = routes;
+        this.exchangeObservers = exchangeObservers;
+        this.connectionObserver = connectionObserver;
+    }
+
+    /** Makes the observer (metrics, tracing, access log) of each exchange on this listener. */
+    public ExchangeObserver.Factory exchangeObservers() {
+        return exchangeObservers;
+    }
+
+    public ConnectionObserver connectionObserver() {
+        return connectionObserver;
     }
 
     public String name() {

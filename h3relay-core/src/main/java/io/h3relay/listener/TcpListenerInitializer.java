@@ -1,6 +1,7 @@
 package io.h3relay.listener;
 
 import io.h3relay.config.Protocol;
+import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
 import io.h3relay.listener.h2.Http2Initializer;
@@ -57,6 +58,7 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
         } else if (listener.config().protocols().contains(Protocol.H2C)) {
             addCleartextHandlers(p);
         } else {
+            listener.connectionObserver().connectionOpened(ch, DownstreamProtocol.HTTP_1_1);
             Http1Initializer.addHttp1Handlers(p, listener, retryAfterSeconds);
         }
     }
@@ -76,11 +78,20 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
         p.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
             @Override
             protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                boolean h2 = ApplicationProtocolNames.HTTP_2.equals(protocol);
+                listener.connectionObserver().connectionOpened(ctx.channel(),
+                        h2 ? DownstreamProtocol.H2 : DownstreamProtocol.HTTP_1_1);
+                if (h2) {
                     Http2Initializer.addHttp2Handlers(ctx.pipeline(), listener, drainTimeout, retryAfterSeconds);
                 } else {
                     Http1Initializer.addHttp1Handlers(ctx.pipeline(), listener, retryAfterSeconds);
                 }
+            }
+
+            @Override
+            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+                listener.connectionObserver().tlsHandshakeFailed();
+                super.handshakeFailure(ctx, cause);
             }
         });
     }
@@ -90,6 +101,8 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
      * at once, otherwise h1 runs and an {@code Upgrade: h2c} request switches later (RFC 7540 §3.2).
      */
     private void addCleartextHandlers(ChannelPipeline p) {
+        // Counted as h1 until the first bytes say otherwise (prior knowledge or Upgrade: h2c).
+        listener.connectionObserver().connectionOpened(p.channel(), DownstreamProtocol.HTTP_1_1);
         HttpServerCodec codec = Http1Initializer.newCodec(listener.limits());
         HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol -> {
             if (AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
@@ -104,6 +117,7 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
             @Override
             protected void initChannel(Channel ch) {
                 removeHttp1Handlers(ch.pipeline());
+                listener.connectionObserver().connectionUpgraded(ch, DownstreamProtocol.H2);
                 Http2Initializer.addHttp2Handlers(ch.pipeline(), listener, drainTimeout, retryAfterSeconds);
             }
         };
@@ -129,6 +143,7 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent) {
                 ctx.channel().config().setAutoRead(true);
+                listener.connectionObserver().connectionUpgraded(ctx.channel(), DownstreamProtocol.H2);
                 ChannelPipeline p = ctx.pipeline();
                 ctx.fireUserEventTriggered(evt);
                 removeHttp1Handlers(p);

@@ -21,8 +21,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.h3relay.cluster.Endpoint;
+import io.netty.channel.Channel;
 
 import java.net.InetAddress;
 import java.util.concurrent.ThreadLocalRandom;
@@ -35,9 +35,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   head ─► checks ─► route ─┬─ respond / redirect / error ─► local response
  *                            └─ forward ─► {@link Forwarding} (attempts, body streaming both ways)
  * </pre>
+ * Its {@link ExchangeObserver} (metrics, tracing, access log) sees each phase as it happens.
  */
-final class Exchange {
-    private static final Logger ACCESS = LoggerFactory.getLogger("h3relay.access");
+final class Exchange implements ExchangeView {
     private static final io.netty.util.AsciiString ALT_SVC = io.netty.util.AsciiString.cached("alt-svc");
 
     final ProxyHandler owner;
@@ -45,6 +45,8 @@ final class Exchange {
     final ListenerContext listener;
     final DownstreamProtocol protocol;
     final long startNanos = System.nanoTime();
+    final long startEpochMillis = System.currentTimeMillis();
+    final ExchangeObserver observer;
 
     HttpRequest request;
     String requestId;
@@ -57,7 +59,12 @@ final class Exchange {
     /** h1: close the connection after this response; h2/h3: reset the stream if the request is unfinished. */
     boolean closeAfterResponse;
     long requestBodyBytes;
+    long responseBodyBytes;
     int status;
+    ErrorCode errorCode;
+    int attempts;
+    Endpoint lastEndpoint;
+    String traceId;
     /** The write of the response's last part; h2/h3 reset an unfinished request only after it went out. */
     ChannelFuture lastWrite;
 
@@ -69,6 +76,7 @@ final class Exchange {
         this.ctx = ctx;
         this.listener = listener;
         this.protocol = protocol;
+        this.observer = listener.exchangeObservers().newObserver();
     }
 
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
@@ -79,6 +87,7 @@ final class Exchange {
         this.requestId = requestIdOf(req.headers());
         this.keepAlive = protocol.isMultiplexed() || HttpUtil.isKeepAlive(req);
         this.requestComplete = req instanceof LastHttpContent;
+        observer.requestReceived(this);
 
         ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
         if (error == null && listener.isDraining()) {
@@ -111,6 +120,7 @@ final class Exchange {
             }
             case RouteMatch.Found found -> {
                 route = found.route();
+                observer.routeChosen(this);
                 switch (route.action()) {
                     case RouteConfig.Respond r -> {
                         release(req);
@@ -209,6 +219,7 @@ final class Exchange {
 
     void respondError(ProxyError error) {
         ErrorCode code = error.code();
+        errorCode = code;
         if (code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
                 && code != ErrorCode.METHOD_NOT_ALLOWED) {
             closeAfterResponse = true;
@@ -219,6 +230,9 @@ final class Exchange {
             closeAfterResponse = true;
         }
         respondLocally(res, closeAfterResponse);
+        if (code == ErrorCode.DRAINING) {
+            owner.connectionDraining();
+        }
     }
 
     FullHttpResponse errorResponse(ProxyError error) {
@@ -231,6 +245,7 @@ final class Exchange {
             closeAfterResponse = true;
         }
         res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
+        responseBodyBytes += res.content().readableBytes();
         writeResponseHead(res);
         lastWrite = ctx.writeAndFlush(res);
         if (requestComplete || closeAfterResponse) {
@@ -244,6 +259,7 @@ final class Exchange {
     void writeResponseHead(HttpResponse res) {
         status = res.status().code();
         responseStarted = true;
+        observer.response(this);
         HttpHeaders h = res.headers();
         String altSvc = listener.altSvc();
         if (altSvc != null && protocol != DownstreamProtocol.H3) {
@@ -300,17 +316,122 @@ final class Exchange {
     }
 
     private void log() {
-        if (ACCESS.isInfoEnabled()) {
-            long micros = (System.nanoTime() - startNanos) / 1000;
-            ACCESS.info("{} {} {} {} {} route={} status={} req_bytes={} duration_us={} request_id={}",
-                    listener.name(), clientAddress(), protocol.metricName(), method,
-                    request == null ? "-" : request.uri(), route == null ? "-" : route.name(), status,
-                    requestBodyBytes, micros, requestId);
-        }
+        observer.complete(this);
+    }
+
+    /** An attempt picked its endpoint and is about to send {@code upstreamHeaders}. */
+    void attemptStarted(UpstreamAttempt attempt, HttpHeaders upstreamHeaders) {
+        attempts++;
+        lastEndpoint = attempt.endpoint();
+        attempt.number(attempts);
+        observer.upstreamRequest(this, attempt, upstreamHeaders);
+    }
+
+    // ---- ExchangeView ----------------------------------------------------------------------------
+
+    @Override
+    public String listenerName() {
+        return listener.name();
+    }
+
+    @Override
+    public DownstreamProtocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public boolean isTls() {
+        return listener.isTls();
+    }
+
+    @Override
+    public String method() {
+        return method;
+    }
+
+    @Override
+    public String authority() {
+        return request == null ? null : request.headers().get(HttpHeaderNames.HOST);
+    }
+
+    @Override
+    public String target() {
+        return request == null ? null : request.uri();
+    }
+
+    @Override
+    public HttpHeaders requestHeaders() {
+        return request == null ? io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE : request.headers();
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+    @Override
+    public Route route() {
+        return route;
+    }
+
+    @Override
+    public int status() {
+        return status;
+    }
+
+    @Override
+    public ErrorCode errorCode() {
+        return errorCode;
+    }
+
+    @Override
+    public long requestBodyBytes() {
+        return requestBodyBytes;
+    }
+
+    @Override
+    public long responseBodyBytes() {
+        return responseBodyBytes;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public long startEpochMillis() {
+        return startEpochMillis;
+    }
+
+    @Override
+    public int attempts() {
+        return attempts;
+    }
+
+    @Override
+    public Endpoint lastEndpoint() {
+        return lastEndpoint;
+    }
+
+    @Override
+    public Channel downstreamChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public String traceId() {
+        return traceId;
+    }
+
+    @Override
+    public void traceId(String traceId) {
+        this.traceId = traceId;
     }
 
     /** Captured once: a QUIC connection forgets its peer address when it closes, before the access log. */
-    InetAddress clientAddress() {
+    @Override
+    public InetAddress clientAddress() {
         if (client == null) {
             client = owner.clientAddress();
         }

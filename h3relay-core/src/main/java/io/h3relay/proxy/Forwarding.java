@@ -2,33 +2,26 @@ package io.h3relay.proxy;
 
 import io.h3relay.cluster.Cluster;
 import io.h3relay.cluster.Endpoint;
+import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The forwarding half of an exchange: picks endpoints, runs attempts, and streams the body both ways with
- * backpressure. Each side reads only while the other side is writable:
+ * The forwarding half of an exchange: picks endpoints, runs attempts (retrying per {@link Retries}) under
+ * the route's timeouts, and tells outlier detection how each endpoint did. {@link RequestRelay} streams
+ * the request body upstream, {@link ResponseRelay} streams the response back, both with backpressure:
  *
  * <pre>
  *   downstream ──read──► request body ──write──► upstream     (auto-read off while upstream unwritable)
@@ -36,38 +29,35 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * Both sides read by themselves (auto-read) and stop only under backpressure: no per-request read
- * syscalls in the common case. Nothing holds a whole body: while connecting, downstream reads stop and
- * at most one read burst waits in {@code pending}.
+ * syscalls in the common case. Nothing holds a whole body (see RequestRelay for the replay copies).
  */
 final class Forwarding {
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
     static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(60);
-    /** Extra tries when a reused keep-alive connection turns out closed before any response byte. */
-    private static final int MAX_STALE_RETRIES = 2;
 
-    private final Exchange ex;
-    private final Route route;
-    private final Cluster cluster;
-    private final ChannelHandlerContext ctx;
-    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(4);
+    final Exchange ex;
+    final Route route;
+    final Cluster cluster;
+    final ChannelHandlerContext ctx;
     private final Set<Endpoint> tried = new HashSet<>(4);
-    private HttpRequest upstreamHead;
-    private UpstreamAttempt attempt;
+    private final Retries retries;
+    private final RequestRelay request;
+    private final ResponseRelay response;
+    UpstreamAttempt attempt;
     private ScheduledFuture<?> timeout;
+    private ScheduledFuture<?> perTryTimeout;
+    private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
-    private boolean bodySent;
-    private boolean upstreamKeepAlive;
-    private boolean responseComplete;
     private boolean finished;
-    private boolean waitingUpstreamWritable;
-    private boolean waitingDownstreamWritable;
-    private int staleRetries;
 
     Forwarding(Exchange ex, Route route) {
         this.ex = ex;
         this.route = route;
         this.cluster = route.cluster();
         this.ctx = ex.ctx;
+        this.retries = new Retries(route.retry(), cluster);
+        this.request = new RequestRelay(this, route.retry().replayLimit());
+        this.response = new ResponseRelay(this);
     }
 
     boolean isFinished() {
@@ -75,35 +65,16 @@ final class Forwarding {
     }
 
     boolean isResponseComplete() {
-        return responseComplete;
+        return response.isComplete();
+    }
+
+    /** Attempts made so far (for the access log). */
+    int attempts() {
+        return retries.attempts();
     }
 
     void start(HttpRequest req) {
-        boolean hasBody;
-        if (req instanceof FullHttpMessage full) {
-            hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
-        } else if (ex.protocol.isMultiplexed()) {
-            hasBody = true;
-        } else {
-            hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
-        }
-        boolean expectContinue = HttpUtil.is100ContinueExpected(req);
-        HttpHeaders headers = req.headers();
-        headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.isTls(), ex.clientAddress(), ex.requestId,
-                route.requestHeaders(), hasBody);
-        String target = route.rewrite(originForm(req.uri()));
-        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
-        if (req instanceof FullHttpMessage full) {
-            if (hasBody) {
-                ex.requestBodyBytes += full.content().readableBytes();
-                pending.add(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
-            } else {
-                // The h1 encoder needs an end-of-message even for an empty body.
-                full.release();
-                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
-        }
+        boolean expectContinue = request.prepare(req);
         if (!ex.requestComplete) {
             ex.readRequest(false); // until the upstream connection is ready
         }
@@ -118,17 +89,23 @@ final class Forwarding {
         } else if (ex.requestComplete) {
             armResponseHeadTimeout();
         }
-        newAttempt();
+        cluster.retryBudget().requestStarted();
+        newAttempt(false);
     }
 
-    private void newAttempt() {
-        Endpoint endpoint = cluster.pick(new RequestPickContext(upstreamHead.headers(), ex.clientAddress()), tried);
+    /** {@code stale}: the same request again after a stale keep-alive connection (not a try of its own). */
+    private void newAttempt(boolean stale) {
+        backoff = null;
+        Endpoint endpoint = cluster.pick(new RequestPickContext(request.head().headers(), ex.clientAddress()), tried);
         if (endpoint == null) {
             fail(new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, "cluster " + cluster.name() + " has no endpoint available"));
             return;
         }
         tried.add(endpoint);
-        attempt = new UpstreamAttempt(this, cluster.pool(endpoint));
+        retries.attemptStarted(stale);
+        attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
+        ex.attemptStarted(attempt, request.head().headers());
+        armPerTryTimeout();
         attempt.start(ctx.channel().eventLoop());
     }
 
@@ -139,14 +116,7 @@ final class Forwarding {
             a.finish(true);
             return;
         }
-        a.write(upstreamHead);
-        HttpContent c;
-        while ((c = pending.poll()) != null) {
-            bodySent |= c.content().isReadable();
-            a.write(c);
-        }
-        a.flush();
-        requestMoreBody();
+        request.onUpstreamReady(a);
     }
 
     /**
@@ -160,125 +130,83 @@ final class Forwarding {
         }
     }
 
+    /** per_try_timeout runs from the later of the attempt's start and the request's end, to the response head. */
+    private void armPerTryTimeout() {
+        long ms = retries.perTryTimeoutMillis();
+        if (ms > 0 && ex.requestComplete && attempt != null && perTryTimeout == null) {
+            UpstreamAttempt a = attempt;
+            perTryTimeout = ctx.executor().schedule(() -> {
+                perTryTimeout = null;
+                onAttemptFailed(a, new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "no response from endpoint "
+                        + a.endpoint() + " within the per-try timeout of " + ms + "ms"));
+            }, ms, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    void cancelPerTryTimeout() {
+        if (perTryTimeout != null) {
+            perTryTimeout.cancel(false);
+            perTryTimeout = null;
+        }
+    }
+
     void onRequestContent(HttpContent content) {
         if (content instanceof LastHttpContent) {
             armResponseHeadTimeout();
+            armPerTryTimeout();
         }
-        if (attempt != null && attempt.isReady()) {
-            bodySent |= content.content().isReadable();
-            attempt.write(content);
-            if (content instanceof LastHttpContent) {
-                // The end of a request may come as an event (h3: the stream's FIN) with no read-complete
-                // after it, so flush it now rather than on the next read burst.
-                attempt.flush();
-            }
-        } else {
-            pending.add(content);
-        }
+        request.onRequestContent(content, attempt);
     }
 
     void onDownstreamReadComplete() {
-        if (attempt != null && attempt.isReady()) {
-            attempt.flush();
-            requestMoreBody();
-        }
-    }
-
-    private void requestMoreBody() {
-        if (ex.requestComplete || finished) {
-            return;
-        }
-        if (attempt.isWritable()) {
-            ex.readRequest(true);
-        } else {
-            waitingUpstreamWritable = true;
-            ex.readRequest(false);
-        }
+        request.onDownstreamReadComplete(attempt);
     }
 
     void onUpstreamWritable(UpstreamAttempt a) {
-        if (a == attempt && waitingUpstreamWritable) {
-            waitingUpstreamWritable = false;
-            requestMoreBody();
+        if (a == attempt) {
+            request.onUpstreamWritable(a);
         }
     }
 
-    // ---- response direction ---------------------------------------------------------------------
+    // ---- response direction: see ResponseRelay ---------------------------------------------------
 
     void onResponse(UpstreamAttempt a, HttpObject msg) {
         if (a != attempt || finished) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof HttpResponse res) {
-            onResponseHead(res);
-        }
-        if (msg instanceof HttpContent content) {
-            if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
-                content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+        if (msg instanceof HttpResponse res && !ex.responseStarted) {
+            cancelPerTryTimeout();
+            int status = res.status().code();
+            outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
+            if (retries.mayRetryStatus(status, request.replayable())) {
+                ReferenceCountUtil.release(msg);
+                a.finish(false); // the rest of this response is not wanted
+                retry();
+                return;
             }
-            if (content instanceof LastHttpContent) {
-                responseComplete = true;
-                ex.lastWrite = ctx.writeAndFlush(content);
-                completeExchange();
-            } else {
-                writeDownstream(content);
+            if (!timeoutCoversWholeExchange && timeout != null) {
+                timeout.cancel(false);
+                timeout = null;
             }
         }
-    }
-
-    private void onResponseHead(HttpResponse res) {
-        if (!timeoutCoversWholeExchange && timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
-        }
-        upstreamKeepAlive = HttpUtil.isKeepAlive(res);
-        HttpHeaders h = res.headers();
-        ForwardingHeaders.toDownstream(h, viaVersion(res.protocolVersion()), ex.requestId, route.responseHeaders());
-        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
-        ex.writeResponseHead(out);
-        writeDownstream(out);
-    }
-
-    /**
-     * Void promise: a failed write (the client went away) reaches the pipeline as an exception, which
-     * ends the exchange and cancels the upstream attempt, without a listener per chunk.
-     */
-    private void writeDownstream(HttpObject msg) {
-        ctx.write(msg, ctx.voidPromise());
+        response.onResponse(a, msg);
     }
 
     void onResponseReadComplete(UpstreamAttempt a) {
-        if (a != attempt || finished) {
-            return;
-        }
-        ctx.flush();
-        if (!downstreamCanTakeMore()) {
-            waitingDownstreamWritable = true;
-            a.readResponse(false);
+        if (a == attempt && !finished) {
+            response.onReadComplete(a);
         }
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
-        if (writable && waitingDownstreamWritable && !finished) {
-            if (!downstreamCanTakeMore()) {
-                // A QUIC stream may report writable with no capacity yet (netty#17429): look again shortly
-                // instead of resuming reads that would pile up in the stream's queue.
-                ctx.executor().schedule(() -> onDownstreamWritabilityChanged(ctx.channel().isWritable()),
-                        1, TimeUnit.MILLISECONDS);
-                return;
-            }
-            waitingDownstreamWritable = false;
-            attempt.readResponse(true);
+        if (!finished) {
+            response.onDownstreamWritabilityChanged(writable);
         }
     }
 
-    private boolean downstreamCanTakeMore() {
-        return ctx.channel().isWritable() && ctx.channel().bytesBeforeUnwritable() > 0;
-    }
-
     /** The last response byte went downstream. */
-    private void completeExchange() {
+    void completeExchange(boolean upstreamKeepAlive) {
         boolean reusable = ex.requestComplete && upstreamKeepAlive;
         if (!ex.requestComplete) {
             // The endpoint answered before the whole request arrived: neither side can carry on cleanly.
@@ -288,27 +216,69 @@ final class Forwarding {
         ex.finish();
     }
 
-    // ---- failures -------------------------------------------------------------------------------
+    // ---- failures and retries -------------------------------------------------------------------
 
     void onAttemptFailed(UpstreamAttempt a, ProxyError error) {
         if (a != attempt || finished) {
             return;
         }
+        a.failed(error);
         a.finish(false);
-        if (!ex.responseStarted && error.code() == ErrorCode.UPSTREAM_RESET && a.reusedConnection()
-                && !bodySent && pending.isEmpty() && ex.requestComplete && staleRetries < MAX_STALE_RETRIES) {
+        cancelPerTryTimeout();
+        if (!ex.responseStarted && request.bodilessAndComplete()
+                && retries.mayResendStale(error, a.reusedConnection())) {
             // A keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
-            staleRetries++;
             tried.remove(a.endpoint());
-            // The first attempt consumed the (empty) end of the request: the retry sends it again.
-            pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            newAttempt();
+            prepareResend();
+            newAttempt(true);
+            return;
+        }
+        outcome(a, error.code(), error.getMessage());
+        if (!ex.responseStarted && retries.mayRetry(error.code(), request.replayable(), error.getMessage())) {
+            retry();
             return;
         }
         fail(error);
     }
 
+    /** Retry granted (budget taken): back off, then a new attempt, preferably on another endpoint. */
+    private void retry() {
+        prepareResend();
+        long delay = retries.backoffMillis();
+        if (delay == 0) {
+            newAttempt(false);
+        } else {
+            // end() cancels this if the exchange ends meanwhile.
+            backoff = ctx.executor().schedule(() -> newAttempt(false), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void prepareResend() {
+        attempt = null;
+        request.prepareResend();
+    }
+
+    /** Tells outlier detection how the endpoint did: {@code error} null is a success. */
+    private void outcome(UpstreamAttempt a, ErrorCode error, String what) {
+        OutlierDetector od = cluster.outliers();
+        if (od == null) {
+            return;
+        }
+        if (error == null) {
+            od.onSuccess(a.endpoint());
+        } else if (error == ErrorCode.UPSTREAM_CONNECT_FAILED || error == ErrorCode.UPSTREAM_TLS_FAILED) {
+            od.onConnectFailure(a.endpoint(), what);
+        } else if (error == ErrorCode.UPSTREAM_RESET || error == ErrorCode.UPSTREAM_TIMEOUT
+                || error == ErrorCode.UPSTREAM_BAD_RESPONSE) {
+            od.on5xx(a.endpoint(), what);
+        }
+    }
+
     private void fail(ProxyError error) {
+        if (attempt != null) {
+            attempt.failed(error);
+        }
+        ex.errorCode = error.code();
         end(false);
         if (!ex.responseStarted) {
             if (!ex.requestComplete) {
@@ -325,6 +295,9 @@ final class Forwarding {
         if (finished) {
             return;
         }
+        if (attempt != null && !ex.responseStarted) {
+            outcome(attempt, ErrorCode.UPSTREAM_TIMEOUT, "no response in time");
+        }
         fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, timeoutCoversWholeExchange
                 ? "route timeout of " + route.timeout().toMillis() + "ms exceeded"
                 : "no response from the endpoint within " + DEFAULT_RESPONSE_HEAD_TIMEOUT.toSeconds() + "s"));
@@ -340,36 +313,18 @@ final class Forwarding {
             return;
         }
         finished = true;
-        if (attempt != null && waitingDownstreamWritable) {
-            attempt.readResponse(true); // pooled connections read while idle
-        }
+        response.end(attempt);
+        cancelPerTryTimeout();
         if (timeout != null) {
             timeout.cancel(false);
             timeout = null;
         }
+        if (backoff != null) {
+            backoff.cancel(false);
+        }
         if (attempt != null) {
             attempt.finish(reusable);
         }
-        HttpContent c;
-        while ((c = pending.poll()) != null) {
-            c.release();
-        }
-    }
-
-    private static String viaVersion(HttpVersion v) {
-        return v.majorVersion() + "." + v.minorVersion();
-    }
-
-    /** {@code http://host/path?q} (absolute-form, h1 proxies) becomes {@code /path?q}. */
-    private static String originForm(String uri) {
-        if (uri.startsWith("/")) {
-            return uri;
-        }
-        int scheme = uri.indexOf("://");
-        if (scheme > 0) {
-            int slash = uri.indexOf('/', scheme + 3);
-            return slash < 0 ? "/" : uri.substring(slash);
-        }
-        return "*".equals(uri) ? uri : "/" + uri;
+        request.release();
     }
 }

@@ -45,7 +45,8 @@ public final class LocalResponses {
         return res;
     }
 
-    static String jsonEscape(String s) {
+    /** The inside of a JSON string literal for {@code s}. */
+    public static String jsonEscape(String s) {
         StringBuilder b = new StringBuilder(s.length() + 8);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -302,6 +302,18 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         ctx.close();
     }
 
+    /**
+     * A request was refused because the server drains, on a connection that has not been told yet (it was
+     * made after the drain began): h2 and h3 connections send GOAWAY now, after this stream; h1 already
+     * said Connection: close.
+     */
+    void connectionDraining() {
+        Channel parent = ctx.channel().parent();
+        if (streamProtocol != null && parent != null) {
+            parent.pipeline().fireUserEventTriggered(DRAIN_EVENT);
+        }
+    }
+
     long retryAfterSeconds() {
         return retryAfterSeconds;
     }

@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import io.h3relay.cluster.Cluster;
 import io.h3relay.cluster.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.cluster.UpstreamConnection;
@@ -19,24 +20,80 @@ import java.net.ConnectException;
  * connection reads to its {@link Forwarding}. Runs on the downstream channel's event loop, which is also
  * the upstream connection's loop.
  */
-final class UpstreamAttempt implements UpstreamListener {
+final class UpstreamAttempt implements UpstreamListener, AttemptView {
     private final Forwarding forwarding;
+    private final Cluster cluster;
     private final EndpointPool pool;
+    private final long startNanos = System.nanoTime();
+    private int number;
+    private int status;
+    private ProxyError failure;
+    private Future<UpstreamConnection> acquiring;
     private UpstreamConnection conn;
+    private boolean counted;
     private boolean finished;
 
-    UpstreamAttempt(Forwarding forwarding, EndpointPool pool) {
+    UpstreamAttempt(Forwarding forwarding, Cluster cluster, EndpointPool pool) {
         this.forwarding = forwarding;
+        this.cluster = cluster;
         this.pool = pool;
     }
 
-    Endpoint endpoint() {
+    @Override
+    public Endpoint endpoint() {
         return pool.endpoint();
     }
 
+    // ---- AttemptView (for the exchange's observer) ----------------------------------------------
+
+    @Override
+    public String clusterName() {
+        return cluster.name();
+    }
+
+    @Override
+    public int number() {
+        return number;
+    }
+
+    void number(int n) {
+        this.number = n;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public int status() {
+        return status;
+    }
+
+    @Override
+    public ProxyError failure() {
+        return failure;
+    }
+
+    /** Records why the attempt failed (before {@link #finish}); the first reason wins. */
+    void failed(ProxyError error) {
+        if (!finished && failure == null) {
+            failure = error;
+        }
+    }
+
+    /** May fail at once (circuit breaker), calling back into the forwarding before it returns. */
     void start(EventLoop loop) {
+        if (!cluster.breakers().tryStartRequest()) {
+            forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster "
+                    + cluster.name() + " has " + cluster.breakers().maxRequests()
+                    + " requests in flight (circuit_breaker max_requests)"));
+            return;
+        }
+        counted = true;
         endpoint().requestStarted();
-        pool.acquire(loop).addListener(this::onAcquired);
+        acquiring = pool.acquire(loop);
+        acquiring.addListener(this::onAcquired);
     }
 
     private void onAcquired(Future<? super UpstreamConnection> f) {
@@ -59,7 +116,8 @@ final class UpstreamAttempt implements UpstreamListener {
     private ProxyError connectError(Throwable cause) {
         String where = "endpoint " + endpoint();
         if (cause instanceof EndpointPool.PoolExhaustedException) {
-            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, where + ": " + cause.getMessage());
+            return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster " + cluster.name() + ", " + where + ": "
+                    + cause.getMessage());
         }
         if (cause instanceof EndpointPool.PoolClosedException) {
             return new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, where + ": " + cause.getMessage());
@@ -77,7 +135,8 @@ final class UpstreamAttempt implements UpstreamListener {
     }
 
     /** True when the connection served earlier requests: a close racing our request is then likely benign. */
-    boolean reusedConnection() {
+    @Override
+    public boolean reusedConnection() {
         return conn != null && conn.isReused();
     }
 
@@ -117,6 +176,10 @@ final class UpstreamAttempt implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof HttpResponse res) {
+            status = res.status().code();
+            forwarding.ex.observer.upstreamResponse(forwarding.ex, this);
+        }
         forwarding.onResponse(this, msg);
     }
 
@@ -150,9 +213,16 @@ final class UpstreamAttempt implements UpstreamListener {
             return;
         }
         finished = true;
+        forwarding.ex.observer.attemptEnded(forwarding.ex, this);
+        if (!counted) {
+            return;
+        }
+        cluster.breakers().requestFinished();
         endpoint().requestFinished();
         if (conn != null) {
             conn.release(reusable);
+        } else if (acquiring != null) {
+            acquiring.cancel(false); // leave the pool's queue
         }
     }
 }

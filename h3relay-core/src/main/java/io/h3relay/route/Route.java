@@ -24,6 +24,7 @@ public final class Route {
     private final Set<String> methods; // empty = any
     private final Map<String, String> headers;
     private final Cluster cluster;     // null unless the action is Forward
+    private final RetryPolicy retry;
 
     Route(RouteConfig config, Cluster cluster) {
         this.config = config;
@@ -35,6 +36,7 @@ public final class Route {
         this.methods = new LinkedHashSet<>(m.methods());
         this.headers = m.headers();
         this.cluster = cluster;
+        this.retry = config.retry() == null ? RetryPolicy.NONE : new RetryPolicy(config.retry());
     }
 
     /** Host, path and header conditions; the method is checked separately to tell 404 from 405. */
@@ -82,6 +84,10 @@ public final class Route {
     /** Whole-exchange timeout, all tries included, or null. */
     public Duration timeout() {
         return config.timeout();
+    }
+
+    public RetryPolicy retry() {
+        return retry;
     }
 
     public RouteConfig.HeaderOps requestHeaders() {

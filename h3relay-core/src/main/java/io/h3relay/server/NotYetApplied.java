@@ -4,7 +4,6 @@ import io.h3relay.config.ClusterConfig;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.Protocol;
 import io.h3relay.config.RelayConfig;
-import io.h3relay.config.RouteConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,14 +25,6 @@ final class NotYetApplied {
                 throw new StartException("clusters[" + i + "].protocol: " + c.protocol().configName()
                         + " is not supported by this version (expected: http1)", null);
             }
-            warnIf(c.healthCheck() != null, "clusters[" + i + "].health_check", "active health checks");
-            warnIf(c.outlierDetection() != null, "clusters[" + i + "].outlier_detection", "outlier detection");
-            warnIf(c.circuitBreaker() != null, "clusters[" + i + "].circuit_breaker", "circuit breakers");
-            warnIf(c.retryBudget() != null, "clusters[" + i + "].retry_budget", "retry budgets");
-        }
-        for (int i = 0; i < config.routes().size(); i++) {
-            RouteConfig r = config.routes().get(i);
-            warnIf(r.retry() != null, "routes[" + i + "].retry", "retries (one attempt per request)");
         }
         for (int i = 0; i < config.listeners().size(); i++) {
             ListenerConfig l = config.listeners().get(i);
@@ -41,8 +32,6 @@ final class NotYetApplied {
                             && !l.http3().keepAliveInterval().isZero(), "listeners[" + i + "].http3.keep_alive_interval",
                     "QUIC keep-alive PINGs (Netty's QUIC codec has no setting for them; idle_timeout applies)");
         }
-        var obs = config.observability();
-        warnIf(!"none".equals(obs.tracing().exporter()), "observability.tracing", "tracing");
     }
 
     private static void warnIf(boolean condition, String path, String what) {

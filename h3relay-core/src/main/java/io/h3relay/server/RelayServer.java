@@ -14,6 +14,7 @@ import io.h3relay.config.Protocol;
 import io.h3relay.listener.tls.TlsConfigException;
 import io.h3relay.proxy.ProxyHandler;
 import io.h3relay.route.RouteTable;
+import io.h3relay.telemetry.Telemetry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import org.slf4j.Logger;
@@ -45,17 +46,35 @@ public final class RelayServer implements AutoCloseable {
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
+    private final Telemetry telemetry;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private volatile boolean draining;
+    private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters) {
+    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters, Telemetry telemetry) {
         this.config = config;
         this.transport = transport;
         this.clusters = clusters;
+        this.telemetry = telemetry;
         this.boss = transport.newGroup(1, "h3relay-accept");
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "h3relay-io");
-        this.admin = new AdminServer(() -> ready && !draining);
+        this.admin = new AdminServer(new AdminServer.Control() {
+            @Override
+            public boolean ready() {
+                return ready && !draining;
+            }
+
+            @Override
+            public boolean startDrain() {
+                return RelayServer.this.startDrain("POST /drain on the admin listener");
+            }
+
+            @Override
+            public java.util.Collection<Cluster> clusters() {
+                return clusters.values();
+            }
+        });
     }
 
     /** Builds everything, then binds every listener; on any failure nothing stays bound. */
@@ -70,7 +89,17 @@ public final class RelayServer implements AutoCloseable {
         } catch (TlsConfigException e) {
             throw new StartException(e.getMessage(), e);
         }
-        RelayServer server = new RelayServer(config, transport, clusters);
+        Telemetry telemetry;
+        try {
+            telemetry = Telemetry.create(config.observability(), clusters.values(),
+                    endpoint -> endpoint.health().isAvailable());
+        } catch (java.io.IOException e) {
+            clusters.values().forEach(Cluster::close);
+            throw new StartException("observability.access_log.path: cannot open " + config.observability()
+                    .accessLog().path() + ": " + describe(e), e);
+        }
+        RelayServer server = new RelayServer(config, transport, clusters, telemetry);
+        clusters.values().forEach(c -> c.start(server.workers));
         try {
             server.bindAll();
         } catch (Exception e) {
@@ -87,7 +116,8 @@ public final class RelayServer implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             try {
-                created.add(TcpListener.create(new ListenerContext(lc, table)));
+                created.add(TcpListener.create(new ListenerContext(lc, table,
+                        telemetry.exchangeObservers(lc.name()), telemetry.connectionObserver(lc.name()))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }
@@ -106,6 +136,10 @@ public final class RelayServer implements AutoCloseable {
                     l.context().isTls() ? "tls, " : "", l.context().config().protocols());
             bindHttp3(l, retryAfter);
         }
+        telemetry.addAdminEndpoints(admin, () -> listeners.values().stream()
+                .map(l -> l.context().connections()).toList());
+        admin.endpoint("/introspect", new io.h3relay.telemetry.IntrospectEndpoint(this,
+                endpoint -> endpoint.health().isAvailable()));
         try {
             admin.bind(transport, boss, config.admin().address().toSocketAddress());
         } catch (Exception e) {
@@ -128,6 +162,7 @@ public final class RelayServer implements AutoCloseable {
             Http3Listener h3 = Http3Listener.create(ctx, path);
             h3.bind(transport, workers, port, retryAfter);
             http3Listeners.put(ctx.name(), h3);
+            telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
         } catch (TlsConfigException e) {
             throw new StartException(e.getMessage(), e);
         } catch (Exception e) {
@@ -178,13 +213,47 @@ public final class RelayServer implements AutoCloseable {
         return clusters;
     }
 
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Listener names in config order. */
+    public java.util.Set<String> listenerNames() {
+        return java.util.Collections.unmodifiableSet(listeners.keySet());
+    }
+
+    /** The TCP listener's context (connections, draining state), or null. */
+    public ListenerContext listenerContext(String name) {
+        TcpListener l = listeners.get(name);
+        return l == null ? null : l.context();
+    }
+
     public boolean isDraining() {
         return draining;
     }
 
     /**
-     * Stops accepting, lets in-flight exchanges finish for up to {@code drainTimeout}, then closes what is
-     * left and releases every thread. Idempotent; returns when stopped.
+     * Starts the drain on a thread of its own and returns at once; false when already draining. The process
+     * of {@code h3relay serve} exits 0 once the drain is done.
+     */
+    public boolean startDrain(String why) {
+        if (draining || !drainRequested.compareAndSet(false, true)) {
+            return false;
+        }
+        Thread.ofPlatform().name("h3relay-drain").start(() -> {
+            LOG.info("{}: draining for up to {}", why, config.shutdown().drainTimeout());
+            stop();
+        });
+        return true;
+    }
+
+    /**
+     * Drains, then stops. {@code /readyz} turns 503 at once. Listeners keep accepting while the drain
+     * runs, so a client that still arrives gets 503 with Retry-After (and h1 Connection: close, h2/h3
+     * GOAWAY) rather than a refused connection; connections open before the drain finish their exchanges
+     * (h1 closes after the current response, h2 and h3 get GOAWAY) for up to {@code drainTimeout}. Then the
+     * listeners close and what is left is reset, and every thread is released. Idempotent; returns when
+     * stopped.
      */
     public void stop(Duration drainTimeout) {
         synchronized (this) {
@@ -196,23 +265,37 @@ public final class RelayServer implements AutoCloseable {
         }
         try {
             List<ListenerContext> contexts = new ArrayList<>();
+            List<io.netty.channel.Channel> before = new ArrayList<>();
             for (TcpListener l : listeners.values()) {
                 l.context().startDraining();
-                l.closeServerChannel();
                 contexts.add(l.context());
             }
             for (ListenerContext c : contexts) {
+                before.addAll(c.connections());
                 c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN_EVENT));
             }
             long deadline = System.nanoTime() + drainTimeout.toNanos();
-            while (System.nanoTime() < deadline && contexts.stream().anyMatch(c -> !c.connections().isEmpty())) {
+            while (System.nanoTime() < deadline && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                 Thread.sleep(20);
+            }
+            for (TcpListener l : listeners.values()) {
+                l.closeServerChannel();
             }
             for (ListenerContext c : contexts) {
                 ChannelGroup open = c.connections();
                 if (!open.isEmpty()) {
                     LOG.info("listener {}: closing {} connection(s) still open after the drain", c.name(), open.size());
-                    open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                    // From the head of the pipeline: an h2 connection's own close() would wait for its streams
+                    // again (graceful shutdown); the drain is over, so they are reset instead.
+                    for (io.netty.channel.Channel ch : open) {
+                        var first = ch.pipeline().firstContext();
+                        if (first != null) {
+                            first.close();
+                        } else {
+                            ch.close();
+                        }
+                    }
+                    open.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
             }
         } catch (InterruptedException e) {
@@ -223,6 +306,7 @@ public final class RelayServer implements AutoCloseable {
             clusters.values().forEach(Cluster::close);
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            telemetry.close(); // after the loops: every exchange has logged its line and ended its span
             stopped.countDown();
         }
     }

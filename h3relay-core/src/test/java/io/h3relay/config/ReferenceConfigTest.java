@@ -94,7 +94,7 @@ class ReferenceConfigTest {
                         List.of("GET", "POST", "PUT", "DELETE"), Map.of("x-canary", "true")),
                 new Forward("api"), new Rewrite("/api", null), Duration.ofSeconds(30),
                 new Retry(3, List.of("connect-failure", "refused-stream", "reset", "503"), Duration.ofSeconds(5),
-                        Duration.ofMillis(25), Duration.ofMillis(250)),
+                        Duration.ofMillis(25), Duration.ofMillis(250), Retry.DEFAULT_REPLAY_LIMIT),
                 new HeaderOps(Map.of("x-gateway", "h3relay"), List.of("x-internal-debug")),
                 new HeaderOps(Map.of("strict-transport-security", "max-age=31536000"), List.of("server")));
         RouteConfig site = new RouteConfig("site", new Match(List.of(), null, "/", null, List.of(), Map.of()),

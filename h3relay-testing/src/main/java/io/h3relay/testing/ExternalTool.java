@@ -26,7 +26,8 @@ public final class ExternalTool {
       "nghttp", "nghttp2-client",
       "h2load", "nghttp2-client",
       "gtlsclient", "ngtcp2-client",
-      "chromium", "chromium");
+      "chromium", "chromium",
+      "promtool", "prometheus");
 
   private ExternalTool() {}
 

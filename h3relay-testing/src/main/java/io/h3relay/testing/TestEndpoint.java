@@ -41,6 +41,7 @@ public final class TestEndpoint implements AutoCloseable {
   private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
   private volatile Channel listener;
   private volatile int port;
+  private volatile int forcedStatus;
 
   private TestEndpoint(String name, SslContext sslContext) {
     this(name, sslContext, true);
@@ -157,6 +158,18 @@ public final class TestEndpoint implements AutoCloseable {
   public boolean isRunning() {
     Channel l = listener;
     return l != null && l.isOpen();
+  }
+
+  /**
+   * Answers every request, whatever its path, with {@code status} and a short text body ({@code 0}: back to
+   * normal): an endpoint that is up but failing, for outlier detection and status retries.
+   */
+  public void forceStatus(int status) {
+    this.forcedStatus = status;
+  }
+
+  int forcedStatus() {
+    return forcedStatus;
   }
 
   /** Closes the listening socket and every open connection; connects are refused until restart. */

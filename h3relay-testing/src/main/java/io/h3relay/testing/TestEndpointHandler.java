@@ -101,7 +101,8 @@ final class TestEndpointHandler extends ChannelInboundHandlerAdapter {
     digest = BodyPattern.sha256();
     bodyLength = 0;
     streamer = null;
-    switch (new QueryStringDecoder(req.uri()).path()) {
+    String path = endpoint.forcedStatus() != 0 ? "(forced)" : new QueryStringDecoder(req.uri()).path();
+    switch (path) {
       case "/reset" -> reset(ctx);
       case "/echo" -> {
         echoing = true;
@@ -134,7 +135,11 @@ final class TestEndpointHandler extends ChannelInboundHandlerAdapter {
       echoing = false;
       endpoint.onRequestComplete(recorded);
       boolean keepAlive = HttpUtil.isKeepAlive(req);
-      if (echoed) {
+      int forced = endpoint.forcedStatus();
+      if (forced != 0 && !echoed) { // (an echo that began before the status was forced goes on)
+        EndpointResponses.full(ctx, endpoint.name(), HttpResponseStatus.valueOf(forced), "text/plain",
+            "forced status " + forced, keepAlive);
+      } else if (echoed) {
         finishEcho(ctx, data, last.trailingHeaders(), keepAlive);
       } else {
         streamer = EndpointResponses.respond(ctx, endpoint.name(), req, recorded, keepAlive);

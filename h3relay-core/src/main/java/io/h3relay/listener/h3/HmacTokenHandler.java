@@ -24,8 +24,15 @@ final class HmacTokenHandler implements QuicTokenHandler {
 
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
+    private final Runnable onRetry;
 
     HmacTokenHandler() {
+        this(() -> { });
+    }
+
+    /** {@code onRetry} runs for every token written: each one goes out in a Retry packet. */
+    HmacTokenHandler(Runnable onRetry) {
+        this.onRetry = onRetry;
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
         this.key = new SecretKeySpec(secret, "HmacSHA256");
@@ -48,6 +55,7 @@ final class HmacTokenHandler implements QuicTokenHandler {
         out.writeLong(now);
         out.writeBytes(mac(now, odcid, address));
         out.writeBytes(odcid);
+        onRetry.run();
         return true;
     }
 

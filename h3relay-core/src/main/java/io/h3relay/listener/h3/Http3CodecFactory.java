@@ -34,12 +34,13 @@ final class Http3CodecFactory {
     private final ListenerContext context;
     private final QuicSslContext tls;
     private final long retryAfterSeconds;
-    private final HmacTokenHandler tokens = new HmacTokenHandler();
+    private final HmacTokenHandler tokens;
 
     Http3CodecFactory(ListenerContext context, QuicSslContext tls, long retryAfterSeconds) {
         this.context = context;
         this.tls = tls;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.tokens = new HmacTokenHandler(context.connectionObserver()::quicRetrySent);
     }
 
     ChannelHandler newCodec(boolean gso, QuicConnectionIdGenerator ids, int connectionIdLength, Runnable onConnection) {
@@ -84,6 +85,7 @@ final class Http3CodecFactory {
                     return;
                 }
                 context.connections().add(ch);
+                context.connectionObserver().quicConnectionCreated(ch);
                 ch.closeFuture().addListener(f -> context.connectionClosed());
                 Http3ConnectionGuard guard = new Http3ConnectionGuard(context);
                 ch.pipeline().addLast("h3-guard", guard);

@@ -32,9 +32,13 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
         this.connection = (QuicChannel) ctx.channel();
     }
 
-    /** A client request stream was opened: false when it must be refused. */
+    /**
+     * A client request stream was opened: false when it must be refused (it came after our GOAWAY). A
+     * connection made while the server drains has had no GOAWAY yet: its first requests are answered 503
+     * with Retry-After, and that answer sends the GOAWAY (see ProxyHandler#connectionDraining).
+     */
     boolean streamOpened(QuicStreamChannel stream) {
-        if (goingAway || context.isDraining()) {
+        if (goingAway) {
             return false;
         }
         openStreams++;

@@ -1,0 +1,71 @@
+package io.h3relay.proxy;
+
+import io.h3relay.cluster.Endpoint;
+import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.route.Route;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpHeaders;
+
+import java.net.InetAddress;
+
+/**
+ * What an {@link ExchangeObserver} may read of an exchange. Values change as the phases go by (status is 0
+ * before the response, the byte counts grow); read them on the exchange's event loop only.
+ */
+public interface ExchangeView {
+    String listenerName();
+
+    DownstreamProtocol protocol();
+
+    /** True when the downstream connection is TLS (https) or QUIC. */
+    boolean isTls();
+
+    /** The request method as received, e.g. {@code GET}. */
+    String method();
+
+    /** The Host header (h1) or :authority (h2/h3), or null. */
+    String authority();
+
+    /** The request target as received: path and query (or absolute-form for h1 proxy requests). */
+    String target();
+
+    HttpHeaders requestHeaders();
+
+    InetAddress clientAddress();
+
+    String requestId();
+
+    /** The matched route, or null before routing or when none matched. */
+    Route route();
+
+    /** The response status sent (or being sent) downstream; 0 before the response; 499 when the client left. */
+    int status();
+
+    /** The error this proxy answered or cut the exchange with, or null. */
+    ErrorCode errorCode();
+
+    long requestBodyBytes();
+
+    long responseBodyBytes();
+
+    /** {@link System#nanoTime()} when the request head arrived. */
+    long startNanos();
+
+    /** Wall-clock time when the request head arrived, in milliseconds since the epoch. */
+    long startEpochMillis();
+
+    /** Upstream attempts made so far. */
+    int attempts();
+
+    /** The endpoint of the latest attempt, or null. */
+    Endpoint lastEndpoint();
+
+    /** The downstream channel: an h1 connection, an h2 stream or an h3 (QUIC) stream. */
+    Channel downstreamChannel();
+
+    /** The trace id the tracing observer gave this exchange, or null when tracing is off. */
+    String traceId();
+
+    /** Set by the tracing observer in {@link ExchangeObserver#requestReceived}, for the others to log. */
+    void traceId(String traceId);
+}

@@ -1,0 +1,187 @@
+package io.h3relay.proxy;
+
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.ArrayDeque;
+
+/**
+ * The request direction of a {@link Forwarding}: the upstream request head, and the body streamed to the
+ * current attempt with backpressure (downstream reads stop while the upstream connection is not writable,
+ * or not connected yet: then at most one read burst waits in {@code pending}). What went upstream is kept
+ * by {@link RequestReplay} up to the route's replay limit, so that a retry can send it again.
+ */
+final class RequestRelay {
+    private final Forwarding forwarding;
+    private final Exchange ex;
+    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(4);
+    private final RequestReplay replay;
+    private HttpRequest head;
+    /** The head (and with it possibly body parts) went to the current attempt's endpoint. */
+    private boolean headSent;
+    private boolean waitingUpstreamWritable;
+
+    RequestRelay(Forwarding forwarding, long replayLimit) {
+        this.forwarding = forwarding;
+        this.ex = forwarding.ex;
+        this.replay = new RequestReplay(replayLimit);
+    }
+
+    /** The upstream request head (forwarding headers, rewritten target); the balancer reads its headers. */
+    HttpRequest head() {
+        return head;
+    }
+
+    /**
+     * Builds the upstream head from the downstream one; a whole request (FullHttpMessage) queues its body.
+     * Returns whether the client asked for {@code 100 Continue}.
+     */
+    boolean prepare(HttpRequest req) {
+        boolean hasBody;
+        if (req instanceof FullHttpMessage full) {
+            hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
+        } else if (ex.protocol.isMultiplexed()) {
+            hasBody = true;
+        } else {
+            hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
+        }
+        boolean expectContinue = HttpUtil.is100ContinueExpected(req);
+        HttpHeaders headers = req.headers();
+        headers.remove(HttpHeaderNames.EXPECT);
+        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.isTls(), ex.clientAddress(), ex.requestId,
+                forwarding.route.requestHeaders(), hasBody);
+        String target = forwarding.route.rewrite(originForm(req.uri()));
+        head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
+        if (req instanceof FullHttpMessage full) {
+            if (hasBody) {
+                ex.requestBodyBytes += full.content().readableBytes();
+                pending.add(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+            } else {
+                // The h1 encoder needs an end-of-message even for an empty body.
+                full.release();
+                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+        }
+        return expectContinue;
+    }
+
+    /** The attempt's connection is ready: head and queued body go out, then reads resume. */
+    void onUpstreamReady(UpstreamAttempt a) {
+        headSent = true;
+        a.write(head);
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            send(a, c);
+        }
+        a.flush();
+        requestMoreBody(a);
+    }
+
+    private void send(UpstreamAttempt a, HttpContent c) {
+        replay.sending(c);
+        a.write(c);
+    }
+
+    /** A body part from downstream: to the attempt if it is connected, else queued. */
+    void onRequestContent(HttpContent content, UpstreamAttempt a) {
+        if (a != null && a.isReady()) {
+            send(a, content);
+            if (content instanceof LastHttpContent) {
+                // The end of a request may come as an event (h3: the stream's FIN) with no read-complete
+                // after it, so flush it now rather than on the next read burst.
+                a.flush();
+            }
+        } else {
+            pending.add(content);
+        }
+    }
+
+    void onDownstreamReadComplete(UpstreamAttempt a) {
+        if (a != null && a.isReady()) {
+            a.flush();
+            requestMoreBody(a);
+        }
+    }
+
+    private void requestMoreBody(UpstreamAttempt a) {
+        if (ex.requestComplete || forwarding.isFinished()) {
+            return;
+        }
+        if (a.isWritable()) {
+            ex.readRequest(true);
+        } else {
+            waitingUpstreamWritable = true;
+            ex.readRequest(false);
+        }
+    }
+
+    void onUpstreamWritable(UpstreamAttempt a) {
+        if (waitingUpstreamWritable) {
+            waitingUpstreamWritable = false;
+            requestMoreBody(a);
+        }
+    }
+
+    /**
+     * What the endpoint may have seen can be sent again: nothing went upstream yet, or the whole request
+     * arrived and is held by the replay copies.
+     */
+    boolean replayable() {
+        return !headSent || (bodyFullyReceived() && replay.isIntact());
+    }
+
+    /** A request without body, complete, all of it held: what a stale keep-alive connection may resend. */
+    boolean bodilessAndComplete() {
+        return ex.requestComplete && replay.isIntact() && replay.bytes() == 0;
+    }
+
+    /**
+     * The request ended, or all the bytes its Content-Length announced arrived: an h2/h3 stream's end may
+     * come after the endpoint, which counts the length too, has already answered.
+     */
+    private boolean bodyFullyReceived() {
+        if (ex.requestComplete) {
+            return true;
+        }
+        long declared = HttpUtil.getContentLength(head, -1L);
+        return declared >= 0 && ex.requestBodyBytes == declared;
+    }
+
+    /** For the next attempt: what went upstream goes again, ahead of what was not sent yet. */
+    void prepareResend() {
+        if (headSent) {
+            replay.replayInto(pending);
+            headSent = false;
+        }
+        waitingUpstreamWritable = false;
+    }
+
+    void release() {
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            c.release();
+        }
+        replay.release();
+    }
+
+    /** {@code http://host/path?q} (absolute-form, h1 proxies) becomes {@code /path?q}. */
+    private static String originForm(String uri) {
+        if (uri.startsWith("/")) {
+            return uri;
+        }
+        int scheme = uri.indexOf("://");
+        if (scheme > 0) {
+            int slash = uri.indexOf('/', scheme + 3);
+            return slash < 0 ? "/" : uri.substring(slash);
+        }
+        return "*".equals(uri) ? uri : "/" + uri;
+    }
+}

@@ -1,0 +1,67 @@
+package io.h3relay.telemetry;
+
+import io.h3relay.admin.AdminEndpoint;
+import io.h3relay.cluster.Cluster;
+import io.h3relay.cluster.Endpoint;
+import io.h3relay.listener.ConnectionObserver;
+import io.h3relay.proxy.ExchangeObserver;
+import io.netty.channel.group.ChannelGroup;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Collection;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The Prometheus metrics of one running server, in a registry of its own (several servers may share a
+ * JVM, as in tests). {@link #endpoint} serves them on admin {@code /metrics} in whichever exposition format
+ * the scraper asks for: Prometheus text, OpenMetrics text or protobuf, by the Accept header.
+ */
+public final class Metrics {
+    private static final long QUIC_SAMPLE_TIMEOUT_MILLIS = 1_000;
+
+    final PrometheusRegistry registry = new PrometheusRegistry();
+    final DownstreamMetrics downstream;
+    final UpstreamMetrics upstream;
+    final QuicMetrics quic;
+    private final ExpositionFormats formats = ExpositionFormats.init();
+
+    Metrics(Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
+        downstream = new DownstreamMetrics(registry);
+        upstream = new UpstreamMetrics(registry, clusters, healthy);
+        quic = new QuicMetrics(registry);
+        RuntimeMetrics.register(registry);
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    public UpstreamMetrics upstream() {
+        return upstream;
+    }
+
+    ExchangeObserver.Factory exchangeObservers(String listener) {
+        MetricsObserver observer = new MetricsObserver(downstream.listener(listener), upstream);
+        return () -> observer;
+    }
+
+    ConnectionObserver connectionObserver(String listener) {
+        return new ConnectionMetrics(listener, downstream,
+                quic.listener(listener, downstream.tlsFailures.labelValues(listener, "quic")));
+    }
+
+    /** Admin {@code /metrics}: first brings the QUIC counters of open connections up to date. */
+    AdminEndpoint endpoint(Supplier<Iterable<ChannelGroup>> connections) {
+        return headers -> {
+            QuicMetrics.sample(connections.get(), QUIC_SAMPLE_TIMEOUT_MILLIS);
+            ExpositionFormatWriter writer = formats.findWriter(headers.get("accept"));
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+            writer.write(out, registry.scrape());
+            return new AdminEndpoint.Response(200, writer.getContentType(), out.toByteArray());
+        };
+    }
+}

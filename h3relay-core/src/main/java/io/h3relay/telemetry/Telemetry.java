@@ -1,0 +1,126 @@
+package io.h3relay.telemetry;
+
+import io.h3relay.admin.AdminServer;
+import io.h3relay.cluster.Cluster;
+import io.h3relay.cluster.Endpoint;
+import io.h3relay.config.ObservabilityConfig;
+import io.h3relay.listener.ConnectionObserver;
+import io.h3relay.proxy.ExchangeObserver;
+import io.netty.channel.group.ChannelGroup;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Metrics, tracing and the access log of one server, built from {@code observability:}. Each part is
+ * optional; what is off costs nothing per request (it is simply not among the exchange observers).
+ * Observers run in the order tracing (which names the trace id), metrics, access log (which logs it).
+ */
+public final class Telemetry implements AutoCloseable {
+    private final Metrics metrics;
+    private final Tracing tracing;
+    private final AccessLog accessLog;
+
+    private Telemetry(Metrics metrics, Tracing tracing, AccessLog accessLog) {
+        this.metrics = metrics;
+        this.tracing = tracing;
+        this.accessLog = accessLog;
+    }
+
+    /**
+     * @param healthy whether an endpoint may receive requests now (for the health gauge)
+     * @throws IOException when the access log file cannot be opened
+     */
+    public static Telemetry create(ObservabilityConfig config, Collection<Cluster> clusters,
+                                   Predicate<Endpoint> healthy) throws IOException {
+        Metrics metrics = config.metrics().enabled() ? new Metrics(clusters, healthy) : null;
+        AccessLog accessLog = AccessLog.open(config.accessLog());
+        Tracing tracing = "otlp".equals(config.tracing().exporter()) ? Tracing.create(config.tracing()) : null;
+        if (metrics != null && accessLog != null) {
+            CounterWithCallback.builder().name("h3relay_access_log_dropped")
+                    .help("Access log lines dropped because the writer fell behind (or the output failed)")
+                    .callback(cb -> cb.call(accessLog.dropped())).register(metrics.registry);
+        }
+        return new Telemetry(metrics, tracing, accessLog);
+    }
+
+    public ExchangeObserver.Factory exchangeObservers(String listener) {
+        List<ExchangeObserver.Factory> parts = new ArrayList<>(3);
+        if (tracing != null) {
+            parts.add(tracing.exchangeObservers());
+        }
+        if (metrics != null) {
+            parts.add(metrics.exchangeObservers(listener));
+        }
+        if (accessLog != null) {
+            parts.add(accessLog.exchangeObservers());
+        }
+        return ExchangeObserver.Factory.compose(parts);
+    }
+
+    public ConnectionObserver connectionObserver(String listener) {
+        return metrics == null ? ConnectionObserver.NONE : metrics.connectionObserver(listener);
+    }
+
+    /** Publishes how many QUIC connections each UDP socket of a listener accepted. */
+    public void http3Sockets(String listener, Supplier<long[]> connectionsPerSocket) {
+        if (metrics != null) {
+            metrics.quic.socketConnections(listener, connectionsPerSocket);
+        }
+    }
+
+    /** Admin {@code /metrics} (when metrics are on). */
+    public void addAdminEndpoints(AdminServer admin, Supplier<Iterable<ChannelGroup>> connections) {
+        if (metrics != null) {
+            admin.endpoint("/metrics", metrics.endpoint(connections));
+        }
+    }
+
+    /** Upstream metrics for the resilience features to record into, or null when metrics are off. */
+    public UpstreamMetrics upstreamMetrics() {
+        return metrics == null ? null : metrics.upstream;
+    }
+
+    /**
+     * The sum of a counter's or gauge's series whose labels include all of {@code labels} (name without
+     * {@code _total}), for introspection; null when metrics are off.
+     */
+    public Double sum(String metric, Map<String, String> labels) {
+        if (metrics == null) {
+            return null;
+        }
+        double sum = 0;
+        for (MetricSnapshot s : metrics.registry.scrape(metric::equals)) {
+            for (DataPointSnapshot p : s.getDataPoints()) {
+                boolean match = labels.entrySet().stream()
+                        .allMatch(e -> e.getValue().equals(p.getLabels().get(e.getKey())));
+                if (match) {
+                    sum += p instanceof CounterSnapshot.CounterDataPointSnapshot c ? c.getValue()
+                            : p instanceof GaugeSnapshot.GaugeDataPointSnapshot g ? g.getValue() : 0;
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Flushes the access log and the spans still queued; call once the event loops have stopped. */
+    @Override
+    public void close() {
+        if (accessLog != null) {
+            accessLog.close();
+        }
+        if (tracing != null) {
+            tracing.close();
+        }
+    }
+}

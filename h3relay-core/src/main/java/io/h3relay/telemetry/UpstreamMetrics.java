@@ -1,0 +1,169 @@
+package io.h3relay.telemetry;
+
+import io.h3relay.cluster.Cluster;
+import io.h3relay.cluster.Endpoint;
+import io.h3relay.cluster.EndpointPool;
+import io.h3relay.proxy.ErrorCode;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * Upstream metrics by cluster and endpoint (both from the config): attempts and their outcome, duration,
+ * pool state, health. Pool and health gauges are read from the clusters when scraped, so they cost nothing
+ * per request. Health and ejections are read from each endpoint's {@code EndpointHealth}.
+ */
+public final class UpstreamMetrics {
+    private final Counter requests;
+    private final Histogram duration;
+    private final Counter attempts;
+    private final Counter retries;
+    private final Counter failures;
+    private final Counter connectFailures;
+    private final Counter circuitBreakerRejections;
+    private final Map<Endpoint, EndpointSeries> series = new ConcurrentHashMap<>();
+
+    UpstreamMetrics(PrometheusRegistry registry, Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
+        requests = Counter.builder().name("h3relay_upstream_requests")
+                .help("Upstream responses received, by cluster, endpoint and status class")
+                .labelNames("cluster", "endpoint", "code_class").withoutExemplars().register(registry);
+        duration = Histogram.builder().name("h3relay_upstream_request_duration_seconds")
+                .help("Time from the start of an attempt (connecting included) to its end, for attempts that got a"
+                        + " response").labelNames("cluster", "endpoint").classicOnly()
+                .classicUpperBounds(DownstreamMetrics.DURATION_BUCKETS).withoutExemplars().register(registry);
+        attempts = Counter.builder().name("h3relay_upstream_attempts")
+                .help("Upstream attempts started (first tries and retries)").labelNames("cluster")
+                .withoutExemplars().register(registry);
+        retries = Counter.builder().name("h3relay_upstream_retries")
+                .help("Upstream attempts that were retries of an earlier one").labelNames("cluster")
+                .withoutExemplars().register(registry);
+        failures = Counter.builder().name("h3relay_upstream_attempt_failures")
+                .help("Upstream attempts that failed, by error code").labelNames("cluster", "endpoint", "error")
+                .withoutExemplars().register(registry);
+        connectFailures = Counter.builder().name("h3relay_upstream_connect_failures")
+                .help("Failed connections to endpoints (refused, timed out, TLS handshake failed)")
+                .labelNames("cluster", "endpoint").withoutExemplars().register(registry);
+        CounterWithCallback.builder().name("h3relay_upstream_ejections")
+                .help("Times outlier detection ejected the endpoint").labelNames("cluster", "endpoint")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(e.health().totalEjections(), c.name(),
+                        e.toString()))).register(registry);
+        circuitBreakerRejections = Counter.builder().name("h3relay_upstream_circuit_breaker_rejections")
+                .help("Requests refused by a cluster's circuit breaker").labelNames("cluster")
+                .withoutExemplars().register(registry);
+        // Series known from the config start at 0, so rate() and alerts work before the first event.
+        for (Cluster c : clusters) {
+            attempts.labelValues(c.name());
+            retries.labelValues(c.name());
+            circuitBreakerRejections.labelValues(c.name());
+            for (Endpoint e : c.endpoints()) {
+                connectFailures.labelValues(c.name(), e.toString());
+            }
+        }
+        GaugeWithCallback.builder().name("h3relay_upstream_pool_connections")
+                .help("Pooled upstream connections, by state (active: carrying a request; idle: kept alive)")
+                .labelNames("cluster", "endpoint", "state")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> {
+                    int idle = pool.idleCount();
+                    cb.call(Math.max(0, pool.connectionCount() - idle), c.name(), e.toString(), "active");
+                    cb.call(idle, c.name(), e.toString(), "idle");
+                })).register(registry);
+        GaugeWithCallback.builder().name("h3relay_upstream_pool_pending_acquisitions")
+                .help("Attempts waiting for a pooled connection (max_connections reached)")
+                .labelNames("cluster", "endpoint")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(pool.pendingCount(), c.name(),
+                        e.toString()))).register(registry);
+        GaugeWithCallback.builder().name("h3relay_upstream_endpoint_healthy")
+                .help("1 when the endpoint may receive requests, 0 when it is unhealthy or ejected")
+                .labelNames("cluster", "endpoint")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(healthy.test(e) ? 1 : 0, c.name(),
+                        e.toString()))).register(registry);
+        GaugeWithCallback.builder().name("h3relay_upstream_cluster_panic")
+                .help("1 while no endpoint of the cluster is healthy and traffic goes to all of them (panic mode)")
+                .labelNames("cluster")
+                .callback(cb -> clusters.forEach(c -> cb.call(c.snapshot().panic() ? 1 : 0, c.name())))
+                .register(registry);
+        CounterWithCallback.builder().name("h3relay_upstream_retry_budget_denied")
+                .help("Retries the cluster's retry budget refused").labelNames("cluster")
+                .callback(cb -> clusters.forEach(c -> cb.call(c.retryBudget().denied(), c.name())))
+                .register(registry);
+        GaugeWithCallback.builder().name("h3relay_upstream_requests_active")
+                .help("Exchanges currently using the endpoint").labelNames("cluster", "endpoint")
+                .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(e.activeRequests(), c.name(),
+                        e.toString()))).register(registry);
+    }
+
+    private interface PoolVisitor {
+        void visit(Cluster cluster, Endpoint endpoint, EndpointPool pool);
+    }
+
+    private static void eachPool(Collection<Cluster> clusters, PoolVisitor visitor) {
+        for (Cluster c : clusters) {
+            for (Endpoint e : c.endpoints()) {
+                visitor.visit(c, e, c.pool(e));
+            }
+        }
+    }
+
+    void attemptStarted(String cluster, int number) {
+        attempts.labelValues(cluster).inc();
+        if (number > 1) {
+            retries.labelValues(cluster).inc();
+        }
+    }
+
+    void attemptEnded(String cluster, Endpoint endpoint, int status, ErrorCode failure, long durationNanos) {
+        EndpointSeries s = series(cluster, endpoint);
+        if (status > 0) {
+            s.requests(status).inc();
+            s.duration.observe(durationNanos / 1e9);
+        }
+        if (failure != null) {
+            failures.labelValues(cluster, endpoint.toString(), failure.code()).inc();
+            if (failure == ErrorCode.UPSTREAM_CONNECT_FAILED || failure == ErrorCode.UPSTREAM_TLS_FAILED) {
+                s.connectFailures.inc();
+            } else if (failure == ErrorCode.UPSTREAM_OVERLOADED) {
+                // max_requests refused the attempt, or max_pending_requests its wait for a connection
+                circuitBreakerRejections.labelValues(cluster).inc();
+            }
+        }
+    }
+
+    private EndpointSeries series(String cluster, Endpoint endpoint) {
+        EndpointSeries s = series.get(endpoint);
+        return s != null ? s : series.computeIfAbsent(endpoint, e -> new EndpointSeries(cluster, e.toString()));
+    }
+
+    private final class EndpointSeries {
+        final String cluster;
+        final String endpoint;
+        final DistributionDataPoint duration;
+        final CounterDataPoint connectFailures;
+        final CounterDataPoint[] requests = new CounterDataPoint[Labels.CLASSES.length];
+
+        EndpointSeries(String cluster, String endpoint) {
+            this.cluster = cluster;
+            this.endpoint = endpoint;
+            this.duration = UpstreamMetrics.this.duration.labelValues(cluster, endpoint);
+            this.connectFailures = UpstreamMetrics.this.connectFailures.labelValues(cluster, endpoint);
+        }
+
+        CounterDataPoint requests(int status) {
+            int c = Labels.classIndex(status);
+            CounterDataPoint p = requests[c];
+            if (p == null) {
+                p = UpstreamMetrics.this.requests.labelValues(cluster, endpoint, Labels.CLASSES[c]);
+                requests[c] = p;
+            }
+            return p;
+        }
+    }
+}
