@@ -25,10 +25,12 @@ import java.util.concurrent.Callable;
  * model with coordinated-omission correction. Latency goes into an HdrHistogram.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Load-test an HTTP endpoint over HTTP/1.1, HTTP/2 or HTTP/3; print req/s, bytes/s,",
-                "latency percentiles and errors by kind (text, or --json).",
-                "Exit codes: 0 every request succeeded (2xx/3xx), 2 usage error, 3 cannot connect, 4 TLS failure,",
-                "7 local file error, 8 the run finished but some requests failed."})
+        description = "Load-test an HTTP endpoint over HTTP/1.1, HTTP/2 or HTTP/3: req/s, bytes/s, latency "
+                + "percentiles and errors by kind (text, or --json).",
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  every counted request succeeded (2xx/3xx)", "  2  usage error",
+                "  3  cannot connect (nothing measured)", "  4  TLS/QUIC handshake failed (nothing measured)",
+                "  7  a local file could not be read", "  8  the run finished, but some requests failed"})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URL", description = "http:// or https:// URL.")
     String url;

@@ -22,6 +22,10 @@ final class BenchReport {
                 o.warmup().isZero() ? "" : String.format(Locale.ROOT, ", after %.1f s of warm-up", o.warmup().toNanos() / 1e9)));
         b.append(String.format(Locale.ROOT, "requests:   %d (%d ok, %d errors) in %.2f s, %d connections opened%n",
                 r.requests(), r.ok(), r.errorCount(), r.seconds(), r.connects()));
+        if (r.windowResponses() < r.responses()) {
+            b.append(String.format(Locale.ROOT, "            %d responses ended after the window: counted above, not in the rates%n",
+                    r.responses() - r.windowResponses()));
+        }
         b.append(String.format(Locale.ROOT, "req/s:      %.1f%n", r.requestsPerSecond()));
         b.append(String.format(Locale.ROOT, "bytes/s:    %.1f (%s/s of response body)%n", r.bytesPerSecond(), human(r.bytesPerSecond())));
         b.append("latency:   ");
@@ -53,6 +57,7 @@ final class BenchReport {
         field(b, "responses", r.responses());
         field(b, "ok", r.ok());
         field(b, "connects", r.connects());
+        field(b, "responses_in_window", r.windowResponses());
         field(b, "req_per_s", num(r.requestsPerSecond()));
         field(b, "body_bytes", r.bodyBytes());
         field(b, "bytes_per_s", num(r.bytesPerSecond()));

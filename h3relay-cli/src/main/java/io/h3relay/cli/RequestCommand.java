@@ -38,9 +38,11 @@ import java.util.concurrent.TimeUnit;
  * advertisement moves the next request to the same origin onto HTTP/3.
  */
 @Command(name = "request", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Send HTTP requests over HTTP/1.1, HTTP/2 or HTTP/3 and print the responses.",
-                "Exit codes: 0 every response arrived whole (any status), 2 usage error, 3 cannot connect,",
-                "4 TLS failure, 5 reset/closed/malformed response, 6 --max-time exceeded, 7 local file error."})
+        description = "Send HTTP requests over HTTP/1.1, HTTP/2 or HTTP/3 and print the responses.",
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  every response arrived whole (any status)", "  2  usage error", "  3  cannot connect",
+                "  4  TLS/QUIC handshake failed", "  5  reset, closed before the end, or a malformed response",
+                "  6  --max-time reached", "  7  a local file could not be read or written"})
 final class RequestCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "URL", description = "http:// or https:// URL(s), fetched in order.")
     List<String> urls;

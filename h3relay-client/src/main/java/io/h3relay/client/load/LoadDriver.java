@@ -297,6 +297,9 @@ final class LoadDriver {
         public void onData(ByteBuf data) {
             if (counted) {
                 stats.bodyBytes += data.readableBytes();
+                if (System.nanoTime() < plan.end()) {
+                    stats.windowBytes += data.readableBytes();
+                }
             }
         }
 
@@ -307,6 +310,9 @@ final class LoadDriver {
                 if (counted) {
                     countEnd(now);
                     stats.responses++;
+                    if (now < plan.end()) {
+                        stats.windowResponses++;
+                    }
                     if (status < 400) {
                         stats.ok++;
                         stats.latency.recordValue(Math.min(LoadStats.MAX_MICROS, Math.max(0, (now - latencyFrom) / 1000)));

@@ -44,6 +44,11 @@ final class LoadPlan {
         return warmEnd;
     }
 
+    /** The end of a timed run's window (Long.MAX_VALUE for -n). */
+    long end() {
+        return end;
+    }
+
     CountDownLatch finished() {
         return finished;
     }

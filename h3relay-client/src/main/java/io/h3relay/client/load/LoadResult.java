@@ -8,10 +8,13 @@ import java.util.Map;
 /**
  * What a load run measured. {@code responses} counts complete responses of any status, {@code ok}
  * those with 2xx/3xx; {@code errors} are by kind (connect, tls, timeout, reset, closed, protocol, and
- * {@code status_NNN} for 4xx/5xx responses). Latency (µs) covers the ok responses.
+ * {@code status_NNN} for 4xx/5xx responses). Latency (µs) covers the ok responses. The counts cover
+ * every counted request, also one that ended after a timed run's window; the rates ({@code seconds},
+ * {@code windowResponses}, {@code windowBytes}) only what arrived inside it.
  */
 public record LoadResult(Protocol protocol, long connects, long responses, long ok, Map<String, Long> errors,
-                         long bodyBytes, double seconds, Histogram latencyMicros, double rate) {
+                         long bodyBytes, double seconds, Histogram latencyMicros, double rate,
+                         long windowResponses, long windowBytes) {
 
     public long errorCount() {
         return errors.values().stream().mapToLong(Long::longValue).sum();
@@ -24,11 +27,11 @@ public record LoadResult(Protocol protocol, long connects, long responses, long 
     }
 
     public double requestsPerSecond() {
-        return seconds > 0 ? responses / seconds : 0;
+        return seconds > 0 ? windowResponses / seconds : 0;
     }
 
     public double bytesPerSecond() {
-        return seconds > 0 ? bodyBytes / seconds : 0;
+        return seconds > 0 ? windowBytes / seconds : 0;
     }
 
     /** A percentile in milliseconds (NaN without samples). */

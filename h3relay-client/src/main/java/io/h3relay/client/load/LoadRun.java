@@ -82,9 +82,14 @@ public final class LoadRun {
                 }).get(5, TimeUnit.SECONDS);
                 total.merge(s);
             }
-            double seconds = total.lastCountedEnd > plan.warmEnd() ? (total.lastCountedEnd - plan.warmEnd()) / 1e9 : 0;
+            // A timed run's rates are what arrived inside its window (as wrk counts): a few slow requests
+            // finishing after it must not stretch the window. A run of N requests lasts until its last one.
+            boolean timed = options.requests() == 0;
+            double seconds = timed ? options.duration().toNanos() / 1e9
+                    : total.lastCountedEnd > plan.warmEnd() ? (total.lastCountedEnd - plan.warmEnd()) / 1e9 : 0;
             return new LoadResult(negotiated, total.connects, total.responses, total.ok, total.errors,
-                    total.bodyBytes, seconds, total.latency, options.rate());
+                    total.bodyBytes, seconds, total.latency, options.rate(),
+                    timed ? total.windowResponses : total.responses, timed ? total.windowBytes : total.bodyBytes);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new RequestFailure(ErrorKind.PROTOCOL, "load run did not stop cleanly: " + e, e);
         } finally {

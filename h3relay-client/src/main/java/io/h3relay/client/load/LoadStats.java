@@ -18,6 +18,8 @@ final class LoadStats {
     long responses;        // complete responses, any status
     long ok;               // 2xx and 3xx
     long bodyBytes;
+    long windowResponses;  // timed runs: responses that ended before the window closed
+    long windowBytes;      // timed runs: body bytes that arrived before the window closed
     long connects;         // connections opened
     long lastCountedEnd;   // nanoTime of the last counted request's end
     long counted;          // counted requests ended (responses + failures)
@@ -32,6 +34,8 @@ final class LoadStats {
         responses += o.responses;
         ok += o.ok;
         bodyBytes += o.bodyBytes;
+        windowResponses += o.windowResponses;
+        windowBytes += o.windowBytes;
         connects += o.connects;
         counted += o.counted;
         lastCountedEnd = Math.max(lastCountedEnd, o.lastCountedEnd);
