@@ -10,7 +10,7 @@
 # the median of the rounds); ratios are to nginx. Everything listens on 127.0.0.1 only; every
 # process started here is stopped on exit.
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
-#          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both] [--install]    (see bench/README.md)
+#          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both|both-metrics|both-access-log] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,12 +25,16 @@ TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on
 INSTALL=0        # 1: apt-get install missing packages (root only)
 
 # The observability block of h3relay's config: both off (like nginx's access_log off), or both on.
-# --telemetry both runs two h3relay processes, off ("h3relay") and on ("h3relay-tel"), in the same rounds.
-telemetry_yaml() {  # telemetry_yaml on|off
-  if [[ "$1" == on ]]; then
-    printf '  metrics: { enabled: true }\n  access_log: { path: "%s", format: json }\n' "$OUT/access.log"
+# --telemetry both runs two h3relay processes, off ("h3relay") and on ("h3relay-tel"), in the same rounds;
+# both-metrics / both-access-log turn on only that part in the second one, to tell their costs apart.
+telemetry_yaml() {  # telemetry_yaml on|off|metrics|access-log
+  local metrics=false log=off
+  [[ "$1" == on || "$1" == metrics ]] && metrics=true
+  [[ "$1" == on || "$1" == access-log ]] && log="$OUT/access.log"
+  if [[ "$log" == off ]]; then
+    printf '  metrics: { enabled: %s }\n  access_log: { path: "off" }\n' "$metrics"
   else
-    printf '  metrics: { enabled: false }\n  access_log: { path: "off" }\n'
+    printf '  metrics: { enabled: %s }\n  access_log: { path: "%s", format: json }\n' "$metrics" "$log"
   fi
 }
 
@@ -51,7 +55,8 @@ while (($#)); do
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
-[[ "$TELEMETRY" =~ ^(on|off|both)$ ]] || { echo "--telemetry must be on, off or both" >&2; exit 2; }
+[[ "$TELEMETRY" =~ ^(on|off|both|both-metrics|both-access-log)$ ]] \
+  || { echo "--telemetry must be on, off, both, both-metrics or both-access-log" >&2; exit 2; }
 for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
@@ -119,12 +124,15 @@ RELAY_PID=$!; STARTED+=("$RELAY_PID")
 wait_http "http://127.0.0.1:$RELAY_H1/" h3relay "$RELAY_PID"
 log "h3relay on 127.0.0.1:$RELAY_H1 (h1), 127.0.0.1:$RELAY_TLS (TLS h1+h2) (pid $RELAY_PID)"
 TEL_PID=""
-if [[ "$TELEMETRY" == both ]]; then
-  relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" on >"$OUT/h3relay-tel.yaml"
+if [[ "$TELEMETRY" == both* ]]; then
+  TEL_PART=on
+  [[ "$TELEMETRY" == both-metrics ]] && TEL_PART=metrics
+  [[ "$TELEMETRY" == both-access-log ]] && TEL_PART=access-log
+  relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" "$TEL_PART" >"$OUT/h3relay-tel.yaml"
   "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
   TEL_PID=$!; STARTED+=("$TEL_PID")
   wait_http "http://127.0.0.1:$TEL_H1/" h3relay-tel "$TEL_PID"
-  log "h3relay-tel (metrics + access log on) on 127.0.0.1:$TEL_H1 (h1), 127.0.0.1:$TEL_TLS (pid $TEL_PID)"
+  log "h3relay-tel ($TEL_PART) on 127.0.0.1:$TEL_H1 (h1), 127.0.0.1:$TEL_TLS (pid $TEL_PID)"
 fi
 
 # ---------------------------------------------------------------- nginx
@@ -287,7 +295,7 @@ done
   ' "$MEDIANS"
   if [[ -n "$TEL_PID" ]]; then
     echo
-    echo "Cost of metrics + JSON access log (h3relay-tel vs h3relay, median req/s of the same rounds):"
+    echo "Cost of telemetry ($TEL_PART) (h3relay-tel vs h3relay, median req/s of the same rounds):"
     awk -F'\t' '$1 == "h3relay" { off[$2] = $3 } $1 == "h3relay-tel" { on[$2] = $3 }
       END { for (p in on) if (off[p] > 0) printf "- %s: %.1f%% fewer req/s\n", p, (1 - on[p] / off[p]) * 100 }' "$MEDIANS"
   fi
