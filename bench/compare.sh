@@ -218,9 +218,6 @@ rss_mib() {  # resident memory of the given pids, MiB
   done
   awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }'
 }
-to_ms() {  # wrk latency "572.00us" / "3.21ms" / "1.02s" -> milliseconds
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
-}
 bound() { timeout --kill-after=5 $((WARMUP + DURATION + 60)) "$@"; }   # no run can hang the script
 
 # run_load LOADGEN PROTO CONC URL RAW WARM: one measurement; prints "req_s p50_ms p99_ms errors"

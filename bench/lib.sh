@@ -112,3 +112,39 @@ start_endpoint() {
   wait_http "http://127.0.0.1:$1/" endpoint "$EP_PID"
   log "endpoint on 127.0.0.1:$1 (pid $EP_PID)"
 }
+
+# ---------------------------------------------------------------- shared by the report sections
+
+# The observability block of h3relay's config: all off (like nginx's access_log off), all on, or only
+# metrics / only the access log (run.sh's --telemetry both-metrics / both-access-log tell their costs apart).
+telemetry_yaml() {  # telemetry_yaml on|off|metrics|access-log
+  local metrics=false log=off
+  [[ "$1" == on || "$1" == metrics ]] && metrics=true
+  [[ "$1" == on || "$1" == access-log ]] && log="$OUT/access.log"
+  if [[ "$log" == off ]]; then
+    printf '  metrics: { enabled: %s }\n  access_log: { path: "off" }\n' "$metrics"
+  else
+    printf '  metrics: { enabled: %s }\n  access_log: { path: "%s", format: json }\n' "$metrics" "$log"
+  fi
+}
+
+to_ms() {  # wrk latency "572.00us" / "3.21ms" / "1.02s" -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+median() {  # median COLUMN TARGET PROTO over the rounds in $RESULTS
+  awk -F'\t' -v c="$1" -v t="$2" -v p="$3" 'NR > 1 && $2 == t && $3 == p {print $c}' "$RESULTS" | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+             else if (v[NR / 2] == "-") print "-"; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+report_profile() {  # with --profile: stop h3relay (JFR writes its recording on exit) and list its hot methods
+  ((PROFILE)) || return 0
+  stop "$RELAY_PID"
+  JFR="$JAVA_HOME_FOUND/bin/jfr"
+  if [[ -f "$OUT/h3relay.jfr" && -x "$JFR" ]]; then
+    "$JFR" view --width 200 hot-methods "$OUT/h3relay.jfr" >"$OUT/hot-methods.txt" 2>&1 || true
+    "$JFR" summary "$OUT/h3relay.jfr" >"$OUT/jfr-summary.txt" 2>&1 || true
+    log "profile: $OUT/h3relay.jfr, hot methods in $OUT/hot-methods.txt"
+  fi
+}

@@ -25,15 +25,6 @@ PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
 
-# The observability block of h3relay's config: both off (like nginx's access_log off), or both on.
-telemetry_yaml() {
-  if [[ "$TELEMETRY" == on ]]; then
-    printf '  metrics: { enabled: true }\n  access_log: { path: "%s", format: json }\n' "$OUT/access.log"
-  else
-    printf '  metrics: { enabled: false }\n  access_log: { path: "off" }\n'
-  fi
-}
-
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
@@ -102,7 +93,7 @@ clusters:
       - address: 127.0.0.1:$EP_PORT
 observability:
   logging: { level: warn }
-$(telemetry_yaml)
+$(telemetry_yaml "$TELEMETRY")
 EOF
 RELAY_OPTS="${H3RELAY_JAVA_OPTS:-}"
 ((PROFILE)) && RELAY_OPTS+=" -XX:StartFlightRecording=filename=$OUT/h3relay.jfr,settings=profile"
@@ -219,21 +210,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # ---------------------------------------------------------------- report
-if ((PROFILE)); then
-  stop "$RELAY_PID"   # JFR writes the recording on exit
-  JFR="$JAVA_HOME_FOUND/bin/jfr"
-  if [[ -f "$OUT/h3relay.jfr" && -x "$JFR" ]]; then
-    "$JFR" view --width 200 hot-methods "$OUT/h3relay.jfr" >"$OUT/hot-methods.txt" 2>&1 || true
-    "$JFR" summary "$OUT/h3relay.jfr" >"$OUT/jfr-summary.txt" 2>&1 || true
-    log "profile: $OUT/h3relay.jfr, hot methods in $OUT/hot-methods.txt"
-  fi
-fi
+report_profile
 
-median() {  # median COLUMN TARGET PROTO over the rounds in $RESULTS
-  awk -F'\t' -v c="$1" -v t="$2" -v p="$3" 'NR > 1 && $2 == t && $3 == p {print $c}' "$RESULTS" | sort -g \
-    | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-             else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 MEDIANS="$OUT/medians.tsv"
 : >"$MEDIANS"
 for tp in h3relay:h3 caddy:h3 h3relay:h2; do

@@ -24,20 +24,6 @@ PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
 
-# The observability block of h3relay's config: both off (like nginx's access_log off), or both on.
-# --telemetry both runs two h3relay processes, off ("h3relay") and on ("h3relay-tel"), in the same rounds;
-# both-metrics / both-access-log turn on only that part in the second one, to tell their costs apart.
-telemetry_yaml() {  # telemetry_yaml on|off|metrics|access-log
-  local metrics=false log=off
-  [[ "$1" == on || "$1" == metrics ]] && metrics=true
-  [[ "$1" == on || "$1" == access-log ]] && log="$OUT/access.log"
-  if [[ "$log" == off ]]; then
-    printf '  metrics: { enabled: %s }\n  access_log: { path: "off" }\n' "$metrics"
-  else
-    printf '  metrics: { enabled: %s }\n  access_log: { path: "%s", format: json }\n' "$metrics" "$log"
-  fi
-}
-
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
@@ -198,10 +184,6 @@ RESULTS="$OUT/results.tsv"   # one line per round, target and protocol
 printf 'round\ttarget\tproto\treq_s\tp50_ms\tp99_ms\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\tloadavg1\n' >"$RESULTS"
 TICK=$(getconf CLK_TCK)
 
-to_ms() {  # wrk latency "572.00us" / "3.21ms" / "1.02s" -> milliseconds
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
-}
-
 measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
   local round="$1"; shift
   local target="$1" proto="$2" url="$3" raw="$OUT/$1-$2-r$round" pids warm=0 p0 e0 p1 e1 rps p50 p99 errors total
@@ -256,21 +238,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # ---------------------------------------------------------------- report
-if ((PROFILE)); then
-  stop "$RELAY_PID"   # JFR writes the recording on exit
-  JFR="$JAVA_HOME_FOUND/bin/jfr"
-  if [[ -f "$OUT/h3relay.jfr" && -x "$JFR" ]]; then
-    "$JFR" view --width 200 hot-methods "$OUT/h3relay.jfr" >"$OUT/hot-methods.txt" 2>&1 || true
-    "$JFR" summary "$OUT/h3relay.jfr" >"$OUT/jfr-summary.txt" 2>&1 || true
-    log "profile: $OUT/h3relay.jfr, hot methods in $OUT/hot-methods.txt"
-  fi
-fi
+report_profile
 
-median() {  # median COLUMN TARGET PROTO over the rounds in $RESULTS
-  awk -F'\t' -v c="$1" -v t="$2" -v p="$3" 'NR > 1 && $2 == t && $3 == p {print $c}' "$RESULTS" | sort -g \
-    | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-             else if (v[NR / 2] == "-") print "-"; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 MEDIANS="$OUT/medians.tsv"
 : >"$MEDIANS"
 TARGETS=(direct:h1 h3relay:h1 nginx:h1 h3relay:h2 nginx:h2)
