@@ -227,13 +227,24 @@ measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
 }
 
 log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s"
+relay_pair() {  # relay_pair ROUND PROTO: h3relay, and h3relay-tel right next to it; with telemetry both*, the
+  # two swap places every round, so a drift on the machine does not always hit the same one
+  local round="$1" proto="$2" scheme=http off_port=$RELAY_H1 on_port=$TEL_H1
+  [[ "$proto" == h2 ]] && scheme=https off_port=$RELAY_TLS on_port=$TEL_TLS
+  if [[ -n "$TEL_PID" ]] && ((round % 2 == 0)); then
+    measure "$round" h3relay-tel "$proto" "$scheme://127.0.0.1:$on_port/"
+    measure "$round" h3relay "$proto" "$scheme://127.0.0.1:$off_port/"
+  else
+    measure "$round" h3relay "$proto" "$scheme://127.0.0.1:$off_port/"
+    [[ -n "$TEL_PID" ]] && measure "$round" h3relay-tel "$proto" "$scheme://127.0.0.1:$on_port/"
+  fi
+  return 0
+}
 for round in $(seq "$ROUNDS"); do
   measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
-  measure "$round" h3relay h1 "http://127.0.0.1:$RELAY_H1/"
-  [[ -n "$TEL_PID" ]] && measure "$round" h3relay-tel h1 "http://127.0.0.1:$TEL_H1/"
+  relay_pair "$round" h1
   measure "$round" nginx h1 "http://127.0.0.1:$NGINX_H1/"
-  measure "$round" h3relay h2 "https://127.0.0.1:$RELAY_TLS/"
-  [[ -n "$TEL_PID" ]] && measure "$round" h3relay-tel h2 "https://127.0.0.1:$TEL_TLS/"
+  relay_pair "$round" h2
   measure "$round" nginx h2 "https://127.0.0.1:$NGINX_TLS/"
 done
 
@@ -264,9 +275,17 @@ done
   ' "$MEDIANS"
   if [[ -n "$TEL_PID" ]]; then
     echo
-    echo "Cost of telemetry ($TEL_PART) (h3relay-tel vs h3relay, median req/s of the same rounds):"
-    awk -F'\t' '$1 == "h3relay" { off[$2] = $3 } $1 == "h3relay-tel" { on[$2] = $3 }
-      END { for (p in on) if (off[p] > 0) printf "- %s: %.1f%% fewer req/s\n", p, (1 - on[p] / off[p]) * 100 }' "$MEDIANS"
+    echo "Cost of telemetry ($TEL_PART), h3relay-tel vs h3relay: the ratio of the median req/s; the median of"
+    echo "the rounds' own ratios (each round measures the two back to back); proxy CPU per request:"
+    for p in h1 h2; do
+      awk -F'\t' -v p="$p" '$3 == p && $2 == "h3relay" { off[$1] = $4 } $3 == p && $2 == "h3relay-tel" { on[$1] = $4 }
+        END { for (r in on) if (off[r] > 0) print 1 - on[r] / off[r] }' "$RESULTS" | sort -g | awk -v p="$p" -v m="$MEDIANS" '
+        { v[NR] = $1 } END {
+          while ((getline line < m) > 0) { split(line, f, "\t"); if (f[2] == p) { rps[f[1]] = f[3]; cpu[f[1]] = f[7] } }
+          med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+          printf "- %s: %.1f%% fewer req/s (ratio of medians); %.1f%% (median of %d rounds, from %.1f%% to %.1f%%); CPU %s -> %s µs/req\n",
+            p, (1 - rps["h3relay-tel"] / rps["h3relay"]) * 100, med * 100, NR, v[1] * 100, v[NR] * 100, cpu["h3relay"], cpu["h3relay-tel"] }'
+    done
   fi
 } >"$OUT/summary.md"
 

@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Endpoint {
     private final HostPort address;
+    /** {@code host:port}, made once: the access log and metrics name the endpoint per request. */
+    private final String name;
     private final int weight;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final EndpointHealth health = new EndpointHealth();
@@ -20,6 +22,7 @@ public final class Endpoint {
             throw new IllegalArgumentException("weight must be >= 1: " + weight);
         }
         this.address = address;
+        this.name = address.toString();
         this.weight = weight;
     }
 
@@ -50,6 +53,6 @@ public final class Endpoint {
 
     @Override
     public String toString() {
-        return address.toString();
+        return name;
     }
 }

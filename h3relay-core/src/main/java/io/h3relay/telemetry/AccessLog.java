@@ -8,7 +8,6 @@ import io.netty.util.internal.PlatformDependent;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -88,23 +87,23 @@ final class AccessLog implements AutoCloseable {
     }
 
     private void run() {
-        StringBuilder text = new StringBuilder(BATCH * 256);
+        LineBuffer lines = new LineBuffer(BATCH * 320);
         for (;;) {
             boolean closing = closed; // read before draining: what was queued before close() is written
             int n = 0;
-            text.setLength(0);
+            lines.clear();
             AccessLogEntry e;
             while (n < BATCH && (e = queue.poll()) != null) {
                 if (json) {
-                    e.appendJson(text);
+                    e.writeJson(lines);
                 } else {
-                    e.appendText(text);
+                    e.writeText(lines);
                 }
-                text.append('\n');
+                lines.ascii('\n');
                 n++;
             }
             if (n > 0) {
-                write(text, queue.isEmpty());
+                write(lines, n, queue.isEmpty());
             } else if (closing) {
                 return;
             } else {
@@ -113,15 +112,15 @@ final class AccessLog implements AutoCloseable {
         }
     }
 
-    private void write(CharSequence text, boolean flush) {
+    private void write(LineBuffer lines, int count, boolean flush) {
         try {
-            out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+            out.write(lines.array(), 0, lines.length());
             if (flush) {
                 out.flush();
             }
         } catch (IOException e) {
             // A full disk or a closed pipe must not stop the proxy; the lines are lost and counted.
-            dropped.increment();
+            dropped.add(count);
         }
     }
 

@@ -1,0 +1,102 @@
+package io.h3relay.telemetry;
+
+import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The access log's formatting, byte for byte: every line is one line of valid UTF-8, the JSON parses back to
+ * the values it was made of (hostile ones included), and the text format escapes as nginx does.
+ * (AccessLogTest drives the whole log over h1/h2/h3.)
+ */
+class AccessLogFormatTest {
+    private static final Load JSON = new Load(LoadSettings.builder().build()); // YAML 1.2 reads JSON
+
+    private static AccessLogEntry entry(long epochMillis, String path, InetAddress client) {
+        return new AccessLogEntry(epochMillis, "tls", "h3", client, "GET", "example.com:8443", path, "api", 200,
+                12, 5120, 3_552, "10.0.0.5:8080", 2, "f8f3a1", "4bf92f3577b34da6a3ce929d0e0e4736", null);
+    }
+
+    private static String decode(LineBuffer b) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(Arrays.copyOf(b.array(), b.length()))).toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> json(AccessLogEntry e) throws CharacterCodingException {
+        LineBuffer b = new LineBuffer(8); // small: the buffer must grow
+        e.writeJson(b);
+        String line = decode(b);
+        assertThat(line).doesNotContain("\n", "\r");
+        return (Map<String, Object>) JSON.loadFromString(line);
+    }
+
+    @Test
+    void jsonCarriesEveryField() throws Exception {
+        long t = Instant.parse("2026-11-21T23:21:27.045Z").toEpochMilli();
+        Map<String, Object> e = json(entry(t, "/api?x=1", InetAddress.getByName("203.0.113.7")));
+        assertThat(e).containsEntry("time", "2026-11-21T23:21:27.045Z").containsEntry("listener", "tls")
+                .containsEntry("protocol", "h3").containsEntry("client", "203.0.113.7").containsEntry("method", "GET")
+                .containsEntry("authority", "example.com:8443").containsEntry("path", "/api?x=1")
+                .containsEntry("route", "api").containsEntry("status", 200).containsEntry("bytes_in", 12)
+                .containsEntry("bytes_out", 5120).containsEntry("duration_ms", 3.552)
+                .containsEntry("endpoint", "10.0.0.5:8080").containsEntry("attempts", 2)
+                .containsEntry("request_id", "f8f3a1").containsEntry("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")
+                .containsEntry("error", null);
+        assertThat(e).hasSize(17);
+    }
+
+    @Test
+    void jsonEscapesWhatMustBeEscapedAndKeepsUnicode() throws Exception {
+        String hostile = "/a\"b\\c\nd\re\tf\u0001g\u007fh\u00e9i\u4e2dj\ud83d\ude00k";
+        Map<String, Object> e = json(entry(0, hostile, InetAddress.getByName("::1")));
+        assertThat(e.get("path")).isEqualTo(hostile);
+        assertThat(e.get("client")).isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(e.get("time")).isEqualTo("1970-01-01T00:00:00.000Z");
+
+        LineBuffer b = new LineBuffer(4);
+        b.jsonString("x\ud800y\udc00"); // lone surrogates: escaped, so the bytes stay valid UTF-8
+        assertThat(decode(b)).isEqualTo("\"x\\ud800y\\udc00\"");
+        b.clear();
+        b.jsonString(null).ascii(' ').jsonString("");
+        assertThat(decode(b)).isEqualTo("null \"\"");
+    }
+
+    @Test
+    void numbersMillisAndTimes() throws Exception {
+        LineBuffer b = new LineBuffer(1);
+        for (long v : new long[]{0, 9, 10, 99, 100, -42, Long.MAX_VALUE, Long.MIN_VALUE}) {
+            b.number(v).ascii(' ');
+        }
+        b.millis(1_234_567).ascii(' ').millis(5).ascii(' ').millis(1000).ascii(' ');
+        long t = Instant.parse("2026-11-22T01:27:44.629Z").toEpochMilli();
+        b.time(t).ascii(' ').time(t + 1).ascii(' ').time(t + 371).ascii(' ').time(t + 1371);
+        assertThat(decode(b)).isEqualTo("0 9 10 99 100 -42 9223372036854775807 -9223372036854775808 "
+                + "1234.567 0.005 1.000 2026-11-22T01:27:44.629Z 2026-11-22T01:27:44.630Z "
+                + "2026-11-22T01:27:45.000Z 2026-11-22T01:27:46.000Z");
+    }
+
+    @Test
+    void textEscapesLikeNginxAndDashesMissingValues() throws Exception {
+        AccessLogEntry e = new AccessLogEntry(Instant.parse("2026-11-22T01:27:44.629Z").toEpochMilli(), "plain",
+                "http/1.1", InetAddress.getByName("127.0.0.1"), "GET", "h", "/x y\"z\\\n\u00e9\u4e2d", null, 502, 0,
+                0, 1_500, null, 1, "r1", null, "upstream_connect_failed");
+        LineBuffer b = new LineBuffer(16);
+        e.writeText(b);
+        assertThat(decode(b)).isEqualTo("2026-11-22T01:27:44.629Z plain http/1.1 127.0.0.1 "
+                + "\"GET /x y\\x22z\\x5c\\x0a\\xe9\u4e2d\" 502 0 0 1.500ms route=- endpoint=- attempts=1 request_id=r1"
+                + " trace_id=- error=upstream_connect_failed");
+    }
+}
