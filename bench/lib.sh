@@ -148,3 +148,18 @@ report_profile() {  # with --profile: stop h3relay (JFR writes its recording on 
     log "profile: $OUT/h3relay.jfr, hot methods in $OUT/hot-methods.txt"
   fi
 }
+
+telemetry_cost() {  # telemetry_cost PART PROTO...: h3relay-tel vs h3relay from $RESULTS and $MEDIANS (markdown lines)
+  local part="$1" p; shift
+  echo "Cost of telemetry ($part), h3relay-tel vs h3relay: the ratio of the median req/s; the median of"
+  echo "the rounds' own ratios (each round measures the two back to back); proxy CPU per request:"
+  for p in "$@"; do
+    awk -F'\t' -v p="$p" '$3 == p && $2 == "h3relay" { off[$1] = $4 } $3 == p && $2 == "h3relay-tel" { on[$1] = $4 }
+      END { for (r in on) if (off[r] > 0) print 1 - on[r] / off[r] }' "$RESULTS" | sort -g | awk -v p="$p" -v m="$MEDIANS" '
+      { v[NR] = $1 } END {
+        while ((getline line < m) > 0) { split(line, f, "\t"); if (f[2] == p) { rps[f[1]] = f[3]; cpu[f[1]] = f[7] } }
+        med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "- %s: %.1f%% fewer req/s (ratio of medians); %.1f%% (median of %d rounds, from %.1f%% to %.1f%%); CPU %s -> %s µs/req\n",
+          p, (1 - rps["h3relay-tel"] / rps["h3relay"]) * 100, med * 100, NR, v[1] * 100, v[NR] * 100, cpu["h3relay"], cpu["h3relay-tel"] }'
+  done
+}

@@ -9,6 +9,14 @@ final class ComposedObserver implements ExchangeObserver {
 
     private final ExchangeObserver[] observers;
 
+    /** The factory behind {@link ExchangeObserver.Factory#shared}. */
+    record Shared(ExchangeObserver observer) implements ExchangeObserver.Factory {
+        @Override
+        public ExchangeObserver newObserver() {
+            return observer;
+        }
+    }
+
     ComposedObserver(ExchangeObserver[] observers) {
         this.observers = observers.clone();
     }

@@ -65,6 +65,8 @@ final class Exchange implements ExchangeView {
     int attempts;
     Endpoint lastEndpoint;
     String traceId;
+    /** The Host header (h2/h3: :authority), looked up once for routing and the access log. */
+    private String authority;
     /** The write of the response's last part; h2/h3 reset an unfinished request only after it went out. */
     ChannelFuture lastWrite;
 
@@ -105,7 +107,7 @@ final class Exchange implements ExchangeView {
         if (!path.startsWith("/")) {
             path = pathOfAbsoluteForm(req.uri());
         }
-        RouteMatch match = listener.routes().match(method, req.headers().get(HttpHeaderNames.HOST), path, req.headers());
+        RouteMatch match = listener.routes().match(method, authority(), path, req.headers());
         switch (match) {
             case RouteMatch.NotFound nf -> {
                 release(req);
@@ -351,7 +353,10 @@ final class Exchange implements ExchangeView {
 
     @Override
     public String authority() {
-        return request == null ? null : request.headers().get(HttpHeaderNames.HOST);
+        if (authority == null && request != null) {
+            authority = request.headers().get(HttpHeaderNames.HOST);
+        }
+        return authority;
     }
 
     @Override

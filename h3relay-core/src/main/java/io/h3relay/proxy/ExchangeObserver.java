@@ -66,7 +66,15 @@ public interface ExchangeObserver {
             return NONE;
         }
 
-        /** Each exchange gets one observer of every factory, called in the given order. */
+        /** One stateless observer for every exchange (state in the exchange or in thread-safe metrics). */
+        static Factory shared(ExchangeObserver observer) {
+            return new ComposedObserver.Shared(observer);
+        }
+
+        /**
+         * Each exchange gets one observer of every factory, called in the given order; when every factory is
+         * {@link #shared}, so is the composition (no allocation per exchange).
+         */
         static Factory compose(List<Factory> factories) {
             List<Factory> real = factories.stream().filter(f -> f != NONE).toList();
             if (real.isEmpty()) {
@@ -76,6 +84,10 @@ public interface ExchangeObserver {
                 return real.get(0);
             }
             Factory[] all = real.toArray(Factory[]::new);
+            if (real.stream().allMatch(f -> f instanceof ComposedObserver.Shared)) {
+                return shared(new ComposedObserver(real.stream().map(Factory::newObserver)
+                        .toArray(ExchangeObserver[]::new)));
+            }
             return () -> {
                 ExchangeObserver[] observers = new ExchangeObserver[all.length];
                 for (int i = 0; i < all.length; i++) {

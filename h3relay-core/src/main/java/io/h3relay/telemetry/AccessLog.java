@@ -71,13 +71,12 @@ final class AccessLog implements AutoCloseable {
     }
 
     ExchangeObserver.Factory exchangeObservers() {
-        ExchangeObserver observer = new ExchangeObserver() {
+        return ExchangeObserver.Factory.shared(new ExchangeObserver() {
             @Override
             public void complete(ExchangeView exchange) {
                 log(AccessLogEntry.of(exchange));
             }
-        };
-        return () -> observer;
+        });
     }
 
     void log(AccessLogEntry entry) {

@@ -3,19 +3,22 @@ package io.h3relay.telemetry;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Downstream metrics: requests, their duration and bodies by listener, protocol and route; connections by
  * protocol; TLS handshake failures. The label lookups of an exchange are cached per (listener, protocol,
- * route) so that the hot path is a map hit and a few atomic adds.
+ * route) so that the hot path is a map hit and a few atomic adds. Active requests are counted in a
+ * {@link LongAdder} per (listener, protocol) and read at scrape time: a Prometheus {@code Gauge} would be one
+ * compare-and-set word that every event loop writes twice per request.
  */
 final class DownstreamMetrics {
     /** Seconds; from 1 ms (a loopback hit) to a minute (a slow upload or a long poll). */
@@ -24,7 +27,6 @@ final class DownstreamMetrics {
 
     final Counter requests;
     final Histogram duration;
-    final Gauge active;
     final Counter requestBytes;
     final Counter responseBytes;
     final Counter connections;
@@ -40,8 +42,13 @@ final class DownstreamMetrics {
                 .help("Time from the request head to the last response byte written")
                 .labelNames("listener", "protocol", "route").classicOnly().classicUpperBounds(DURATION_BUCKETS)
                 .withoutExemplars().register(registry);
-        active = Gauge.builder().name("h3relay_downstream_requests_active")
-                .help("Downstream requests in progress").labelNames("listener", "protocol").register(registry);
+        GaugeWithCallback.builder().name("h3relay_downstream_requests_active")
+                .help("Downstream requests in progress").labelNames("listener", "protocol")
+                .callback(cb -> listeners.values().forEach(l -> {
+                    for (DownstreamProtocol p : DownstreamProtocol.values()) {
+                        cb.call(Math.max(0, l.activeByProtocol[p.ordinal()].sum()), l.listener, p.metricName());
+                    }
+                })).register(registry);
         requestBytes = Counter.builder().name("h3relay_downstream_request_body_bytes")
                 .help("Request body bytes received from clients").labelNames("listener", "protocol", "route")
                 .withoutExemplars().register(registry);
@@ -52,32 +59,35 @@ final class DownstreamMetrics {
                 .help("Downstream connections established (TCP after TLS and ALPN; QUIC after its handshake)")
                 .labelNames("listener", "protocol").withoutExemplars().register(registry);
         connectionsActive = Gauge.builder().name("h3relay_downstream_connections_active")
-                .help("Downstream connections open").labelNames("listener", "protocol").register(registry);
+                .help("Downstream connections open").labelNames("listener", "protocol").withoutExemplars()
+                .register(registry);
         tlsFailures = Counter.builder().name("h3relay_downstream_tls_handshake_failures")
                 .help("Failed TLS handshakes, by transport (tcp, or quic for HTTP/3)")
                 .labelNames("listener", "transport").withoutExemplars().register(registry);
     }
 
-    /** The series of one listener, cached; one per listener, shared by its connections. */
+    private final ConcurrentMap<String, ListenerSeries> listeners = new ConcurrentHashMap<>();
+
+    /** The series of one listener; one per listener name, shared by its connections. */
     ListenerSeries listener(String name) {
-        return new ListenerSeries(name);
+        return listeners.computeIfAbsent(name, ListenerSeries::new);
     }
 
     final class ListenerSeries {
         final String listener;
-        private final GaugeDataPoint[] activeByProtocol = new GaugeDataPoint[DownstreamProtocol.values().length];
+        private final LongAdder[] activeByProtocol = new LongAdder[DownstreamProtocol.values().length];
         @SuppressWarnings("unchecked")
         private final ConcurrentMap<String, RouteSeries>[] routes = new ConcurrentMap[DownstreamProtocol.values().length];
 
         ListenerSeries(String listener) {
             this.listener = listener;
             for (DownstreamProtocol p : DownstreamProtocol.values()) {
-                activeByProtocol[p.ordinal()] = active.labelValues(listener, p.metricName());
+                activeByProtocol[p.ordinal()] = new LongAdder();
                 routes[p.ordinal()] = new ConcurrentHashMap<>();
             }
         }
 
-        GaugeDataPoint active(DownstreamProtocol protocol) {
+        LongAdder active(DownstreamProtocol protocol) {
             return activeByProtocol[protocol.ordinal()];
         }
 

@@ -45,8 +45,7 @@ public final class Metrics {
     }
 
     ExchangeObserver.Factory exchangeObservers(String listener) {
-        MetricsObserver observer = new MetricsObserver(downstream.listener(listener), upstream);
-        return () -> observer;
+        return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener), upstream));
     }
 
     ConnectionObserver connectionObserver(String listener) {

@@ -20,7 +20,7 @@ final class MetricsObserver implements ExchangeObserver {
 
     @Override
     public void requestReceived(ExchangeView ex) {
-        downstream.active(ex.protocol()).inc();
+        downstream.active(ex.protocol()).increment();
     }
 
     @Override
@@ -36,7 +36,7 @@ final class MetricsObserver implements ExchangeObserver {
 
     @Override
     public void complete(ExchangeView ex) {
-        downstream.active(ex.protocol()).dec();
+        downstream.active(ex.protocol()).decrement();
         String route = ex.route() == null ? Labels.NO_ROUTE : ex.route().name();
         DownstreamMetrics.RouteSeries s = downstream.route(ex.protocol(), route);
         s.requests(ex.method(), ex.status()).inc();

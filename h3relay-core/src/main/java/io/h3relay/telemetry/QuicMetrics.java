@@ -47,7 +47,7 @@ final class QuicMetrics {
                 .help("QUIC connections created (handshake started, address validated if retry is on)")
                 .labelNames("listener").withoutExemplars().register(registry);
         active = Gauge.builder().name("h3relay_quic_connections_active").help("QUIC connections open")
-                .labelNames("listener").register(registry);
+                .labelNames("listener").withoutExemplars().register(registry);
         handshakes = Counter.builder().name("h3relay_quic_handshakes")
                 .help("QUIC handshakes by result (success, failure)").labelNames("listener", "result")
                 .withoutExemplars().register(registry);

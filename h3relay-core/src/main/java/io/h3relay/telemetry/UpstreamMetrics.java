@@ -31,6 +31,7 @@ public final class UpstreamMetrics {
     private final Counter connectFailures;
     private final Counter circuitBreakerRejections;
     private final Map<Endpoint, EndpointSeries> series = new ConcurrentHashMap<>();
+    private final Map<String, ClusterSeries> clusterSeries = new ConcurrentHashMap<>();
 
     UpstreamMetrics(PrometheusRegistry registry, Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
         requests = Counter.builder().name("h3relay_upstream_requests")
@@ -61,8 +62,7 @@ public final class UpstreamMetrics {
                 .withoutExemplars().register(registry);
         // Series known from the config start at 0, so rate() and alerts work before the first event.
         for (Cluster c : clusters) {
-            attempts.labelValues(c.name());
-            retries.labelValues(c.name());
+            clusterSeries(c.name());
             circuitBreakerRejections.labelValues(c.name());
             for (Endpoint e : c.endpoints()) {
                 connectFailures.labelValues(c.name(), e.toString());
@@ -114,10 +114,21 @@ public final class UpstreamMetrics {
     }
 
     void attemptStarted(String cluster, int number) {
-        attempts.labelValues(cluster).inc();
+        ClusterSeries s = clusterSeries(cluster);
+        s.attempts.inc();
         if (number > 1) {
-            retries.labelValues(cluster).inc();
+            s.retries.inc();
         }
+    }
+
+    /** A map hit per attempt instead of the label lookup (a list of the values, hashed) of {@code labelValues}. */
+    private ClusterSeries clusterSeries(String cluster) {
+        ClusterSeries s = clusterSeries.get(cluster);
+        return s != null ? s : clusterSeries.computeIfAbsent(cluster,
+                c -> new ClusterSeries(attempts.labelValues(c), retries.labelValues(c)));
+    }
+
+    private record ClusterSeries(CounterDataPoint attempts, CounterDataPoint retries) {
     }
 
     void attemptEnded(String cluster, Endpoint endpoint, int status, ErrorCode failure, long durationNanos) {

@@ -10,9 +10,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Admin /metrics after real traffic over h1, h2 and h3: counters and histograms move under the right labels,
@@ -28,6 +31,7 @@ class MetricsTest {
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
                   - { name: api, match: { path_prefix: /api }, cluster: c }
+                  - { name: slow, match: { path_prefix: /delay }, cluster: c }
                   - { name: down, match: { path_prefix: /down }, cluster: dead }
                   - { name: hello, match: { path_prefix: /hello }, respond: { status: 200, body: "hi" } }
                 clusters:
@@ -103,6 +107,19 @@ class MetricsTest {
                 .isGreaterThanOrEqualTo(1);
         assertThat(after.value("h3relay_upstream_endpoint_healthy", Map.of("cluster", "c", "endpoint", ep)))
                 .isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Proto.class)
+    void countsActiveRequestsWhileTheyAreInFlight(Proto proto) throws Exception {
+        Map<String, String> labels = Map.of("listener", "tls", "protocol", protocolLabel(proto));
+        CompletableFuture<HttpResponse<String>> slow = relay.client(proto).sendAsync(HttpRequest.newBuilder(
+                relay.uri(proto, "/delay?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                assertThat(MetricsScrape.of(relay).value("h3relay_downstream_requests_active", labels)).isEqualTo(1));
+        assertThat(slow.get().statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                assertThat(MetricsScrape.of(relay).value("h3relay_downstream_requests_active", labels)).isZero());
     }
 
     @Test
