@@ -163,3 +163,15 @@ telemetry_cost() {  # telemetry_cost PART PROTO...: h3relay-tel vs h3relay from 
           p, (1 - rps["h3relay-tel"] / rps["h3relay"]) * 100, med * 100, NR, v[1] * 100, v[NR] * 100, cpu["h3relay"], cpu["h3relay-tel"] }'
   done
 }
+
+measure_pair() {  # measure_pair ROUND PROTO OFF_URL ON_URL: h3relay, and (when $TEL_PID is set) h3relay-tel right
+  # next to it; the two swap places every round, so a drift on the machine does not always hit the same one
+  local round="$1" proto="$2" off="$3" on="$4"
+  if [[ -n "$TEL_PID" ]] && ((round % 2 == 0)); then
+    measure "$round" h3relay-tel "$proto" "$on"
+    measure "$round" h3relay "$proto" "$off"
+  else
+    measure "$round" h3relay "$proto" "$off"
+    if [[ -n "$TEL_PID" ]]; then measure "$round" h3relay-tel "$proto" "$on"; fi
+  fi
+}

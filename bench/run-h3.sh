@@ -216,13 +216,7 @@ measure() {  # measure ROUND TARGET PROTO URL
 
 log "h3: h3relay bench, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
 for round in $(seq "$ROUNDS"); do
-  if [[ -n "$TEL_PID" ]] && ((round % 2 == 0)); then  # --telemetry both: the pair swaps places every round
-    measure "$round" h3relay-tel h3 "https://127.0.0.1:$TEL_TLS/"
-    measure "$round" h3relay h3 "https://127.0.0.1:$RELAY_TLS/"
-  else
-    measure "$round" h3relay h3 "https://127.0.0.1:$RELAY_TLS/"
-    [[ -n "$TEL_PID" ]] && measure "$round" h3relay-tel h3 "https://127.0.0.1:$TEL_TLS/"
-  fi
+  measure_pair "$round" h3 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/"
   measure "$round" caddy h3 "https://127.0.0.1:$CADDY_TLS/"
   measure "$round" h3relay h2 "https://127.0.0.1:$RELAY_TLS/"
 done

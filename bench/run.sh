@@ -227,24 +227,11 @@ measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
 }
 
 log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s"
-relay_pair() {  # relay_pair ROUND PROTO: h3relay, and h3relay-tel right next to it; with telemetry both*, the
-  # two swap places every round, so a drift on the machine does not always hit the same one
-  local round="$1" proto="$2" scheme=http off_port=$RELAY_H1 on_port=$TEL_H1
-  [[ "$proto" == h2 ]] && scheme=https off_port=$RELAY_TLS on_port=$TEL_TLS
-  if [[ -n "$TEL_PID" ]] && ((round % 2 == 0)); then
-    measure "$round" h3relay-tel "$proto" "$scheme://127.0.0.1:$on_port/"
-    measure "$round" h3relay "$proto" "$scheme://127.0.0.1:$off_port/"
-  else
-    measure "$round" h3relay "$proto" "$scheme://127.0.0.1:$off_port/"
-    [[ -n "$TEL_PID" ]] && measure "$round" h3relay-tel "$proto" "$scheme://127.0.0.1:$on_port/"
-  fi
-  return 0
-}
 for round in $(seq "$ROUNDS"); do
   measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
-  relay_pair "$round" h1
+  measure_pair "$round" h1 "http://127.0.0.1:$RELAY_H1/" "http://127.0.0.1:$TEL_H1/"
   measure "$round" nginx h1 "http://127.0.0.1:$NGINX_H1/"
-  relay_pair "$round" h2
+  measure_pair "$round" h2 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/"
   measure "$round" nginx h2 "https://127.0.0.1:$NGINX_TLS/"
 done
 

@@ -83,11 +83,11 @@ public interface ExchangeObserver {
             if (real.size() == 1) {
                 return real.get(0);
             }
-            Factory[] all = real.toArray(Factory[]::new);
             if (real.stream().allMatch(f -> f instanceof ComposedObserver.Shared)) {
                 return shared(new ComposedObserver(real.stream().map(Factory::newObserver)
                         .toArray(ExchangeObserver[]::new)));
             }
+            Factory[] all = real.toArray(Factory[]::new);
             return () -> {
                 ExchangeObserver[] observers = new ExchangeObserver[all.length];
                 for (int i = 0; i < all.length; i++) {
