@@ -5,7 +5,6 @@ import io.h3relay.proxy.ExchangeObserver;
 import io.h3relay.proxy.ExchangeView;
 import io.netty.util.internal.PlatformDependent;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -19,10 +18,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The access log: one line per exchange, JSON or text, to stdout, stderr or a file. Event loops only put
  * an {@link AccessLogEntry} in a bounded lock-free queue (never blocking: when the writer falls
- * {@link #CAPACITY} lines behind, lines are dropped and counted); one writer thread formats and writes them
- * in batches and flushes whenever it has caught up. The writer is never woken per line: when the queue is
- * empty it sleeps {@link #IDLE_PARK_MILLIS} (a wake-up per request would cost a futex call and a context
- * switch on the event loop's core). {@link #close} writes everything still queued.
+ * {@link #CAPACITY} lines behind, lines are dropped and counted); one writer thread formats them and writes
+ * each batch with one write call. The writer is never woken per line: once it has caught up it sleeps
+ * {@link #IDLE_PARK_MILLIS} (so a line reaches the output within about that), and only when a batch of
+ * {@link #BATCH} lines was full does it go on at once. {@link #close} writes everything still queued.
  *
  * <pre>
  *   event loops ──offer──► [ queue ] ──drain──► writer thread ──► stdout | stderr | file
@@ -41,7 +40,7 @@ final class AccessLog implements AutoCloseable {
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
 
-    private AccessLog(OutputStream out, boolean ownsStream, boolean json) {
+    AccessLog(OutputStream out, boolean ownsStream, boolean json) {
         this.out = out;
         this.ownsStream = ownsStream;
         this.json = json;
@@ -59,8 +58,9 @@ final class AccessLog implements AutoCloseable {
             case "stderr" -> new AccessLog(System.err, false, json);
             default -> {
                 Path file = Path.of(config.path());
-                yield new AccessLog(new BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE, StandardOpenOption.APPEND), 64 * 1024), true, json);
+                // no BufferedOutputStream: the writer hands over whole batches, one write call each
+                yield new AccessLog(Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND), true, json);
             }
         };
     }
@@ -102,21 +102,28 @@ final class AccessLog implements AutoCloseable {
                 n++;
             }
             if (n > 0) {
-                write(lines, n, queue.isEmpty());
-            } else if (closing) {
-                return;
+                write(lines, n);
+            }
+            if (n == BATCH) {
+                continue; // behind: go on at once
+            }
+            if (closing) {
+                if (n == 0) {
+                    return;
+                }
             } else {
+                // Caught up: sleep, and write what gathers meanwhile in one call. Writing as soon as a line
+                // is there kept this thread busy under load with a write(2) every few lines, on the cores
+                // the event loops need (on a 2-core machine: 4% fewer req/s to a file, 0.3% to /dev/null).
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(IDLE_PARK_MILLIS));
             }
         }
     }
 
-    private void write(LineBuffer lines, int count, boolean flush) {
+    private void write(LineBuffer lines, int count) {
         try {
             out.write(lines.array(), 0, lines.length());
-            if (flush) {
-                out.flush();
-            }
+            out.flush();
         } catch (IOException e) {
             // A full disk or a closed pipe must not stop the proxy; the lines are lost and counted.
             dropped.add(count);

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench/telemetry-cost.sh: what metrics and the access log cost, measured as many short back-to-back pairs.
+#
+#   load generator ──► h3relay      (metrics off, access log off) ─┐
+#                  ──► h3relay-tel  (metrics on, JSON access log   ├► the same TestEndpoint
+#                                    to a file)                  ─┘
+#
+# On a shared or virtual machine the speed of the cores drifts by tens of percent from one few-second
+# window to the next, more than the cost to be measured. So this runs many pairs of short slices, the two
+# proxies right after each other (order swapped every pair), and reports the median of the pairs' own
+# ratios with a bootstrap 95% interval. Everything listens on 127.0.0.1 only; every process started here
+# is stopped on exit.
+# Usage: bench/telemetry-cost.sh [--pairs N] [--slice S] [--warmup S] [--part on|metrics|access-log]
+#          [--protocols "h1 h2"] [--access-log PATH] [--connections N] [--h2-clients N] [--h2-streams N]
+#          [--install]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PAIRS=40         # pairs of slices per protocol
+SLICE=3          # seconds of load per slice
+WARMUP=40        # seconds of load per proxy and protocol before its pairs (the JIT needs 20-30 s)
+PART=on          # what h3relay-tel has on: both, only metrics, only the access log
+PROTOCOLS="h1 h2"
+CONNECTIONS=50   # wrk connections (h1, plaintext)
+H2_CLIENTS=10    # h2load connections (h2 over TLS)
+H2_STREAMS=10    # h2load concurrent streams per connection
+ACCESS_LOG=""    # where h3relay-tel writes its access log (default: access.log in the results folder)
+INSTALL=0
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while (($#)); do
+  case "$1" in
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --part) PART="$2"; shift 2 ;;
+    --protocols) PROTOCOLS="$2"; shift 2 ;;
+    --access-log) ACCESS_LOG="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
+    --h2-streams) H2_STREAMS="$2"; shift 2 ;;
+    --install) INSTALL=1; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "telemetry-cost.sh: unknown argument: $1" >&2; usage 2 ;;
+  esac
+done
+for v in PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "telemetry-cost.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
+done
+((PAIRS >= 1 && PAIRS <= 500)) || { echo "telemetry-cost.sh: --pairs must be 1-500" >&2; exit 2; }
+((SLICE >= 1 && SLICE <= 60)) || { echo "telemetry-cost.sh: --slice must be 1-60 seconds" >&2; exit 2; }
+((WARMUP <= 600)) || { echo "telemetry-cost.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
+[[ "$PART" =~ ^(on|metrics|access-log)$ ]] || { echo "--part must be on, metrics or access-log" >&2; exit 2; }
+for p in $PROTOCOLS; do
+  [[ "$p" == h1 || "$p" == h2 ]] || { echo "--protocols takes h1 and/or h2, got '$p'" >&2; exit 2; }
+done
+
+BENCH_NAME=telemetry-cost.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+check_tools wrk:wrk h2load:nghttp2-client curl:curl mvn:maven ss:iproute2
+JAVA="$(find_java)"
+JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
+
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$ROOT/bench/results/telemetry-$STAMP"
+mkdir -p "$OUT"
+log "results in $OUT"
+prepare_build
+
+EP_PORT=$(free_port) RELAY_H1=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port)
+TEL_H1=$(free_port) TEL_TLS=$(free_port) TEL_ADMIN=$(free_port)
+start_endpoint "$EP_PORT"
+
+tcp_relay_yaml "$RELAY_H1" "$RELAY_TLS" "$RELAY_ADMIN" off >"$OUT/h3relay.yaml"
+tcp_relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" "$PART" >"$OUT/h3relay-tel.yaml"
+"$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
+RELAY_PID=$!; STARTED+=("$RELAY_PID")
+"$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
+TEL_PID=$!; STARTED+=("$TEL_PID")
+wait_http "http://127.0.0.1:$RELAY_H1/" h3relay "$RELAY_PID"
+wait_http "http://127.0.0.1:$TEL_H1/" h3relay-tel "$TEL_PID"
+log "h3relay (pid $RELAY_PID) and h3relay-tel ($PART; pid $TEL_PID) up"
+
+url_of() {  # url_of TARGET PROTO
+  case "$1:$2" in
+    h3relay:h1) echo "http://127.0.0.1:$RELAY_H1/" ;;
+    h3relay:h2) echo "https://127.0.0.1:$RELAY_TLS/" ;;
+    h3relay-tel:h1) echo "http://127.0.0.1:$TEL_H1/" ;;
+    h3relay-tel:h2) echo "https://127.0.0.1:$TEL_TLS/" ;;
+  esac
+}
+pid_of() { [[ "$1" == h3relay ]] && echo "$RELAY_PID" || echo "$TEL_PID"; }
+
+load() {  # load PROTO URL SECONDS RAW_FILE: one bounded run of the protocol's load generator
+  if [[ "$1" == h1 ]]; then
+    timeout $(($3 + 30)) wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  else
+    timeout $(($3 + 30)) h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
+  fi
+}
+
+SLICES="$OUT/slices.tsv"
+printf 'pair\ttarget\tproto\treq_s\trequests\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\n' >"$SLICES"
+TICK=$(getconf CLK_TCK)
+
+slice() {  # slice PAIR TARGET PROTO: one measured slice, appended to $SLICES
+  local pair="$1" target="$2" proto="$3" raw="$OUT/$2-$3-p$1.txt" pid p0 e0 p1 e1 rps total errors
+  pid=$(pid_of "$target")
+  p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
+  load "$proto" "$(url_of "$target" "$proto")" "$SLICE" "$raw" || die "load generator failed; see $raw"
+  p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
+  read -r rps total errors < <(load_result "$proto" "$raw")
+  [[ -n "$rps" && "$total" -gt 0 ]] || die "no result for $target $proto; see $raw"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pair" "$target" "$proto" "$rps" "$total" "$errors" \
+    "$(awk -v a="$p0" -v b="$p1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
+    "$(awk -v a="$e0" -v b="$e1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
+    >>"$SLICES"
+  rm -f "$raw"   # thousands of slices: keep only the table
+}
+
+for proto in $PROTOCOLS; do
+  for target in h3relay h3relay-tel; do
+    log "$proto: warming up $target for ${WARMUP}s"
+    ((WARMUP > 0)) && load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"
+  done
+  log "$proto: $PAIRS pairs of ${SLICE}s slices"
+  for pair in $(seq "$PAIRS"); do
+    if ((pair % 2)); then
+      slice "$pair" h3relay "$proto"; slice "$pair" h3relay-tel "$proto"
+    else
+      slice "$pair" h3relay-tel "$proto"; slice "$pair" h3relay "$proto"
+    fi
+  done
+  [[ -z "$ACCESS_LOG" ]] && : >"$OUT/access.log"   # the log file only grows; its size does not matter here
+done
+
+# ---------------------------------------------------------------- report
+{
+  echo "| proto | pairs | fewer req/s: median of pairs [95% interval] | pairs slower with telemetry | req/s off -> on (medians) | proxy CPU µs/req off -> on (medians) | more CPU/req: median of pairs [95% interval] |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for proto in $PROTOCOLS; do
+    awk -F'\t' -v p="$proto" '
+      function sort(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
+      function median(a, n,   s, i) { for (i = 1; i <= n; i++) s[i] = a[i]; sort(s, n); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
+      function boot(a, n,   b, k, i, m, r) {  # 95% bootstrap interval of the median (2000 resamples)
+        for (k = 1; k <= 2000; k++) { for (i = 1; i <= n; i++) r[i] = a[int(rand() * n) + 1]; m[k] = median(r, n) }
+        sort(m, 2000); return sprintf("%.1f%% to %.1f%%", m[50] * 100, m[1950] * 100) }
+      $3 == p && $2 == "h3relay" { off[$1] = $4; offc[$1] = $7 }
+      $3 == p && $2 == "h3relay-tel" { on[$1] = $4; onc[$1] = $7 }
+      END {
+        srand(1)
+        for (k in on) if (k in off) { n++; d[n] = 1 - on[k] / off[k]; c[n] = onc[k] / offc[k] - 1
+          ro[n] = off[k]; rn[n] = on[k]; co[n] = offc[k]; cn[n] = onc[k]; if (d[n] > 0) slower++ }
+        printf "| %s | %d | **%.1f%%** [%s] | %d of %d | %.0f -> %.0f | %.1f -> %.1f | %.1f%% [%s] |\n", p, n,
+          median(d, n) * 100, boot(d, n), slower, n, median(ro, n), median(rn, n), median(co, n), median(cn, n),
+          median(c, n) * 100, boot(c, n) }' "$SLICES"
+  done
+} >"$OUT/summary.md"
+
+cat >"$OUT/run.txt" <<EOF
+date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+command: bench/telemetry-cost.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP --part $PART --protocols "$PROTOCOLS"${ACCESS_LOG:+ --access-log $ACCESS_LOG} --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS
+load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
+nproc: $(nproc)
+cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+kernel: $(uname -r)
+java: $("$JAVA" -version 2>&1 | head -1)
+h3relay: $(tail -1 "$OUT/h3relay-version.txt") ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))
+load average at end: $(cut -d' ' -f1-3 /proc/loadavg)
+slices: $SLICES
+EOF
+echo
+cat "$OUT/run.txt"
+echo
+cat "$OUT/summary.md"
