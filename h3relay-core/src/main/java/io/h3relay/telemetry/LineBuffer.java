@@ -7,9 +7,10 @@ import java.time.Instant;
 import java.util.Arrays;
 
 /**
- * The bytes of a batch of access log lines, written as UTF-8 straight into one reused array: the access log
- * writer's hot loop. Plain ASCII (nearly every value) is copied byte by byte; only the characters that
- * need it take the slow path. The time's text is cached per second. Not thread-safe: one per writer.
+ * The bytes of a batch of access log lines, written as UTF-8 straight into one reused array: the access log's
+ * hot loop, run on the event loops. Plain ASCII (nearly every value) is copied byte by byte; only the
+ * characters that need it take the slow path. The time's text is cached per second. Not thread-safe: one
+ * thread writes it at a time.
  */
 final class LineBuffer {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -17,6 +18,7 @@ final class LineBuffer {
 
     private byte[] bytes;
     private int length;
+    private int lines;
     private long cachedSecond = Long.MIN_VALUE;
     /** {@code 2026-11-22T01:27:44.} for {@link #cachedSecond}. */
     private byte[] secondText = new byte[0];
@@ -33,8 +35,22 @@ final class LineBuffer {
         return length;
     }
 
+    int capacity() {
+        return bytes.length;
+    }
+
+    /** Lines in the buffer (counted by the caller, for what is lost when a buffer cannot be written). */
+    int lines() {
+        return lines;
+    }
+
+    void lineWritten() {
+        lines++;
+    }
+
     void clear() {
         length = 0;
+        lines = 0;
     }
 
     private void ensure(int more) {
