@@ -12,7 +12,7 @@
 # is stopped on exit.
 # Usage: bench/telemetry-cost.sh [--pairs N] [--slice S] [--warmup S] [--part on|metrics|access-log]
 #          [--protocols "h1 h2"] [--access-log PATH] [--connections N] [--h2-clients N] [--h2-streams N]
-#          [--install]
+#          [--profile] [--install]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +25,7 @@ CONNECTIONS=50   # wrk connections (h1, plaintext)
 H2_CLIENTS=10    # h2load connections (h2 over TLS)
 H2_STREAMS=10    # h2load concurrent streams per connection
 ACCESS_LOG=""    # where h3relay-tel writes its access log (default: access.log in the results folder)
+PROFILE=0        # 1: record both with JFR (the same overhead on each side) and list their hot methods
 INSTALL=0
 
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -39,6 +40,7 @@ while (($#)); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
+    --profile) PROFILE=1; shift ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "telemetry-cost.sh: unknown argument: $1" >&2; usage 2 ;;
@@ -74,9 +76,10 @@ start_endpoint "$EP_PORT"
 
 tcp_relay_yaml "$RELAY_H1" "$RELAY_TLS" "$RELAY_ADMIN" off >"$OUT/h3relay.yaml"
 tcp_relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" "$PART" >"$OUT/h3relay-tel.yaml"
-"$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
+jfr_opts() { ((PROFILE)) && echo "${H3RELAY_JAVA_OPTS:-} -XX:StartFlightRecording=filename=$OUT/$1.jfr,settings=profile" || echo "${H3RELAY_JAVA_OPTS:-}"; }
+H3RELAY_JAVA_OPTS="$(jfr_opts h3relay)" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
 RELAY_PID=$!; STARTED+=("$RELAY_PID")
-"$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
+H3RELAY_JAVA_OPTS="$(jfr_opts h3relay-tel)" "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
 TEL_PID=$!; STARTED+=("$TEL_PID")
 wait_http "http://127.0.0.1:$RELAY_H1/" h3relay "$RELAY_PID"
 wait_http "http://127.0.0.1:$TEL_H1/" h3relay-tel "$TEL_PID"
@@ -136,6 +139,13 @@ for proto in $PROTOCOLS; do
 done
 
 # ---------------------------------------------------------------- report
+if ((PROFILE)); then  # JFR writes each recording when its process exits
+  stop "$RELAY_PID"; stop "$TEL_PID"
+  for t in h3relay h3relay-tel; do
+    "$JAVA_HOME_FOUND/bin/jfr" view --width 200 hot-methods "$OUT/$t.jfr" >"$OUT/$t-hot-methods.txt" 2>&1 || true
+  done
+  log "profiles: $OUT/h3relay.jfr, $OUT/h3relay-tel.jfr (hot methods in $OUT/*-hot-methods.txt)"
+fi
 {
   echo "| proto | pairs | fewer req/s: median of pairs [95% interval] | pairs slower with telemetry | req/s off -> on (medians) | proxy CPU µs/req off -> on (medians) | more CPU/req: median of pairs [95% interval] |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
@@ -160,7 +170,7 @@ done
 
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/telemetry-cost.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP --part $PART --protocols "$PROTOCOLS"${ACCESS_LOG:+ --access-log $ACCESS_LOG} --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS
+command: bench/telemetry-cost.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP --part $PART --protocols "$PROTOCOLS"${ACCESS_LOG:+ --access-log $ACCESS_LOG} --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PROFILE)) && echo " --profile")
 load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
 nproc: $(nproc)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
