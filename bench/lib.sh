@@ -129,6 +129,24 @@ telemetry_yaml() {  # telemetry_yaml on|off|metrics|access-log
   fi
 }
 
+# What every benchmark's h3relay has after its listeners: one route to the endpoint on $EP_PORT, no log lines
+# below warn, and the telemetry block of telemetry_yaml.
+relay_routes_yaml() {  # relay_routes_yaml on|off|metrics|access-log
+  cat <<EOF
+routes:
+  - name: all
+    match: { path_prefix: / }
+    cluster: endpoint
+clusters:
+  - name: endpoint
+    endpoints:
+      - address: 127.0.0.1:$EP_PORT
+observability:
+  logging: { level: warn }
+$(telemetry_yaml "$1")
+EOF
+}
+
 # h3relay for the h1/h2 benchmarks: a plaintext h1 listener, a TLS listener (h1 + h2), one route to the
 # endpoint on $EP_PORT, no log lines below warn, and the telemetry block of telemetry_yaml.
 tcp_relay_yaml() {  # tcp_relay_yaml H1_PORT TLS_PORT ADMIN_PORT on|off|metrics|access-log
@@ -146,17 +164,7 @@ listeners:
     tls:
       certificate: certs/localhost.crt
       private_key: certs/localhost.key
-routes:
-  - name: all
-    match: { path_prefix: / }
-    cluster: endpoint
-clusters:
-  - name: endpoint
-    endpoints:
-      - address: 127.0.0.1:$EP_PORT
-observability:
-  logging: { level: warn }
-$(telemetry_yaml "$4")
+$(relay_routes_yaml "$4")
 EOF
 }
 

@@ -85,17 +85,7 @@ listeners:
     tls:
       certificate: certs/localhost.crt
       private_key: certs/localhost.key
-routes:
-  - name: all
-    match: { path_prefix: / }
-    cluster: endpoint
-clusters:
-  - name: endpoint
-    endpoints:
-      - address: 127.0.0.1:$EP_PORT
-observability:
-  logging: { level: warn }
-$(telemetry_yaml "$3")
+$(relay_routes_yaml "$3")
 EOF
 }
 relay_yaml "$RELAY_TLS" "$RELAY_ADMIN" "$([[ $TELEMETRY == on ]] && echo on || echo off)" >"$OUT/h3relay.yaml"
