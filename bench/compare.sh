@@ -220,6 +220,12 @@ rss_mib() {  # resident memory of the given pids, MiB
 }
 bound() { timeout --kill-after=5 $((WARMUP + DURATION + 60)) "$@"; }   # no run can hang the script
 
+load_line() {  # load_line h1|h2 OUTPUT PERCENTILE_SOURCE: "req_s p50_ms p99_ms errors" of a wrk / h2load run
+  local rps total errors p50 p99
+  read -r rps total errors < <(load_result "$1" "$2")
+  read -r p50 p99 < <(load_percentiles "$1" "$3")
+  echo "$rps $p50 $p99 $errors"
+}
 # run_load LOADGEN PROTO CONC URL RAW WARM: one measurement; prints "req_s p50_ms p99_ms errors"
 run_load() {
   local gen="$1" proto="$2" conc="$3" url="$4" raw="$5" warm="$6" streams=$(($3 / 10))
@@ -227,20 +233,12 @@ run_load() {
     wrk)
       ((warm > 0)) && bound "${PIN_LOAD[@]}" wrk -t1 -c"$conc" -d"${warm}s" "$url" >"$raw.warmup.txt" 2>&1 || true
       bound "${PIN_LOAD[@]}" wrk -t1 -c"$conc" -d"${DURATION}s" --latency "$url" >"$raw.txt" 2>&1 || true
-      echo "$(awk '/^Requests\/sec:/ {print $2}' "$raw.txt") $(to_ms "$(awk '$1 == "50%" {print $2}' "$raw.txt")") \
-        $(to_ms "$(awk '$1 == "99%" {print $2}' "$raw.txt")") \
-        $(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$raw.txt")" ;;
+      load_line h1 "$raw.txt" "$raw.txt" ;;
     h2load)
       ((warm > 0)) && bound "${PIN_LOAD[@]}" h2load -t1 -c10 -m"$streams" -D"$warm" "$url" >"$raw.warmup.txt" 2>&1 || true
       bound "${PIN_LOAD[@]}" h2load -t1 -c10 -m"$streams" -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1 || true
-      # h2load prints no percentiles: from its per-request log (3rd column: µs), 2xx only.
-      local pct
-      pct=$(awk -F'\t' '$2 >= 200 && $2 < 300 {print $3}' "$raw.log.tsv" 2>/dev/null | sort -n | awk '
-        { v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
-          printf "%.3f %.3f\n", v[int(NR * 0.50 + 0.999999)] / 1000, v[int(NR * 0.99 + 0.999999)] / 1000 }')
-      rm -f "$raw.log.tsv"
-      echo "$(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$raw.txt") $pct \
-        $(awk '/^requests:/ {gsub(/,/, ""); print $10 + $12 + $14}' "$raw.txt")" ;;
+      load_line h2 "$raw.txt" "$raw.log.tsv"
+      rm -f "$raw.log.tsv" ;;
     bench)
       local flag=--http1.1 m=1
       [[ "$proto" == h2 ]] && flag=--http2 && m=$streams

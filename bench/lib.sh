@@ -168,13 +168,29 @@ $(relay_routes_yaml "$4")
 EOF
 }
 
-load_result() {  # load_result h1|h2 FILE: "req/s requests errors" from wrk's (h1) or h2load's (h2) output
+# load_result h1|h2 FILE: "req/s requests errors" from wrk's (h1) or h2load's (h2) output; "nan 0 0" when
+# the run printed no result.
+load_result() {
   if [[ "$1" == h1 ]]; then
     awk '/^Requests\/sec:/ {r = $2} /requests in/ {t = $1}
-      /Non-2xx/ {e += $NF} /Socket errors/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10} END {print r, t, e + 0}' "$2"
+      /Non-2xx/ {e += $NF} /Socket errors/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
+      END {print (r == "" ? "nan" : r), t + 0, e + 0}' "$2"
   else
     awk '/^finished in/ {gsub(/,/, ""); r = $4} /^requests:/ {gsub(/,/, ""); t = $8; e = $10 + $12 + $14}
-      END {print r, t, e + 0}' "$2"
+      END {print (r == "" ? "nan" : r), t + 0, e + 0}' "$2"
+  fi
+}
+
+# load_percentiles h1|h2 FILE: "p50 p99" in ms: from wrk's --latency distribution (h1: its output), or from
+# h2load's per-request --log-file (h2: 3rd column, µs from request start to the end of the response; 2xx
+# responses only), since h2load prints no percentiles.
+load_percentiles() {
+  if [[ "$1" == h1 ]]; then
+    echo "$(to_ms "$(awk '$1 == "50%" {print $2}' "$2")") $(to_ms "$(awk '$1 == "99%" {print $2}' "$2")")"
+  else
+    awk -F'\t' '$2 >= 200 && $2 < 300 {print $3}' "$2" 2>/dev/null | sort -n | awk '
+      { v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
+        printf "%.3f %.3f\n", v[int(NR * 0.50 + 0.999999)] / 1000, v[int(NR * 0.99 + 0.999999)] / 1000 }'
   fi
 }
 

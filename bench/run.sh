@@ -180,21 +180,14 @@ measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
     "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
     read -r rps total errors < <(load_result h1 "$raw.txt")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$raw.txt")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$raw.txt")")
+    read -r p50 p99 < <(load_percentiles h1 "$raw.txt")
   else
     ((warm > 0)) && "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "${pids[@]}"); e0=$(cpu_ticks "$EP_PID")
     "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
     read -r rps total errors < <(load_result h2 "$raw.txt")
-    # h2load prints no percentiles: take them from its per-request log (3rd column: microseconds
-    # from request start to the end of the response), successful (2xx) requests only.
-    read -r p50 p99 < <(awk -F'\t' '$2 >= 200 && $2 < 300 {print $3}' "$raw.log.tsv" | sort -n | awk '
-      { v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
-        i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
-        printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
-    [[ -n "$rps" ]] || die "h2load produced no result for $target; see $raw.txt"
+    read -r p50 p99 < <(load_percentiles h2 "$raw.log.tsv")
   fi
   [[ -n "$rps" && -n "$total" && "$total" -gt 0 ]] || die "no result for $target $proto; see $raw.txt"
   local pcpu ecpu

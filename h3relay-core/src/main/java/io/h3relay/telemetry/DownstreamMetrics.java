@@ -32,6 +32,7 @@ final class DownstreamMetrics {
     final Counter connections;
     final Gauge connectionsActive;
     final Counter tlsFailures;
+    private final ConcurrentMap<String, ListenerSeries> listeners = new ConcurrentHashMap<>();
 
     DownstreamMetrics(PrometheusRegistry registry) {
         requests = Counter.builder().name("h3relay_downstream_requests")
@@ -65,8 +66,6 @@ final class DownstreamMetrics {
                 .help("Failed TLS handshakes, by transport (tcp, or quic for HTTP/3)")
                 .labelNames("listener", "transport").withoutExemplars().register(registry);
     }
-
-    private final ConcurrentMap<String, ListenerSeries> listeners = new ConcurrentHashMap<>();
 
     /** The series of one listener; one per listener name, shared by its connections. */
     ListenerSeries listener(String name) {
