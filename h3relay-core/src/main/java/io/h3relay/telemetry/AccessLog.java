@@ -38,10 +38,10 @@ import java.util.concurrent.atomic.LongAdder;
  * Lines of different event loops interleave a buffer at a time, so the output is in time order per loop.
  */
 final class AccessLog implements AutoCloseable {
-    static final int HANDOFF_BYTES = 32 * 1024;
+    static final int HANDOFF_BYTES = 256 * 1024;
     static final long FLUSH_MILLIS = 100;
-    static final int MAX_PENDING = 512;
-    private static final int MAX_FREE = 64;
+    static final int MAX_PENDING = 64;
+    private static final int MAX_FREE = 8;
     private static final long IDLE_PARK_MILLIS = 50;
 
     private final Queue<LineBuffer> pending = PlatformDependent.newFixedMpscQueue(MAX_PENDING);
