@@ -30,8 +30,10 @@ public final class Metrics {
     private final ExpositionFormats formats = ExpositionFormats.init();
 
     Metrics(Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
-        downstream = new DownstreamMetrics(registry);
-        upstream = new UpstreamMetrics(registry, clusters, healthy);
+        ShardedMetrics sharded = new ShardedMetrics();
+        downstream = new DownstreamMetrics(registry, sharded);
+        upstream = new UpstreamMetrics(registry, sharded, clusters, healthy);
+        registry.register(sharded);
         quic = new QuicMetrics(registry);
         RuntimeMetrics.register(registry);
     }
@@ -45,7 +47,8 @@ public final class Metrics {
     }
 
     ExchangeObserver.Factory exchangeObservers(String listener) {
-        return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener), upstream));
+        return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener), upstream,
+                downstream.cells));
     }
 
     ConnectionObserver connectionObserver(String listener) {

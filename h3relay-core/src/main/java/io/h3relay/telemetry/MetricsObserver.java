@@ -7,20 +7,23 @@ import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * Records the metrics of every exchange of one listener. Stateless (all state is in the exchange and the
- * metrics), so one instance serves every exchange of the listener and costs no allocation per request.
+ * metrics), so one instance serves every exchange of the listener and costs no allocation per request. Each
+ * callback adds to the calling event loop's shard of the cells.
  */
 final class MetricsObserver implements ExchangeObserver {
     private final DownstreamMetrics.ListenerSeries downstream;
     private final UpstreamMetrics upstream;
+    private final ShardedCells cells;
 
-    MetricsObserver(DownstreamMetrics.ListenerSeries downstream, UpstreamMetrics upstream) {
+    MetricsObserver(DownstreamMetrics.ListenerSeries downstream, UpstreamMetrics upstream, ShardedCells cells) {
         this.downstream = downstream;
         this.upstream = upstream;
+        this.cells = cells;
     }
 
     @Override
     public void requestReceived(ExchangeView ex) {
-        downstream.active(ex.protocol()).increment();
+        cells.shard().add(downstream.active(ex.protocol()), 1);
     }
 
     @Override
@@ -36,16 +39,13 @@ final class MetricsObserver implements ExchangeObserver {
 
     @Override
     public void complete(ExchangeView ex) {
-        downstream.active(ex.protocol()).decrement();
+        ShardedCells.Shard shard = cells.shard();
+        shard.add(downstream.active(ex.protocol()), -1);
         String route = ex.route() == null ? Labels.NO_ROUTE : ex.route().name();
         DownstreamMetrics.RouteSeries s = downstream.route(ex.protocol(), route);
-        s.requests(ex.method(), ex.status()).inc();
-        s.duration.observe((System.nanoTime() - ex.startNanos()) / 1e9);
-        if (ex.requestBodyBytes() > 0) {
-            s.requestBytes.inc(ex.requestBodyBytes());
-        }
-        if (ex.responseBodyBytes() > 0) {
-            s.responseBytes.inc(ex.responseBodyBytes());
-        }
+        shard.add(s.requests(ex.method(), ex.status()), 1);
+        s.observeDuration(shard, System.nanoTime() - ex.startNanos());
+        shard.add(s.requestBytes, ex.requestBodyBytes());
+        shard.add(s.responseBytes, ex.responseBodyBytes());
     }
 }

@@ -5,13 +5,12 @@ import io.h3relay.cluster.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.proxy.ErrorCode;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,33 +19,34 @@ import java.util.function.Predicate;
 /**
  * Upstream metrics by cluster and endpoint (both from the config): attempts and their outcome, duration,
  * pool state, health. Pool and health gauges are read from the clusters when scraped, so they cost nothing
- * per request. Health and ejections are read from each endpoint's {@code EndpointHealth}.
+ * per request. Health and ejections are read from each endpoint's {@code EndpointHealth}. Attempts, responses
+ * and their duration are counted in {@link ShardedCells} (plain adds on the event loop's own shard).
  */
 public final class UpstreamMetrics {
-    private final Counter requests;
-    private final Histogram duration;
-    private final Counter attempts;
-    private final Counter retries;
+    private final ShardedCells cells;
+    private final ShardedMetrics.Counter requests;
+    private final ShardedMetrics.Histogram duration;
+    private final ShardedMetrics.Counter attempts;
+    private final ShardedMetrics.Counter retries;
     private final Counter failures;
     private final Counter connectFailures;
     private final Counter circuitBreakerRejections;
     private final Map<Endpoint, EndpointSeries> series = new ConcurrentHashMap<>();
     private final Map<String, ClusterSeries> clusterSeries = new ConcurrentHashMap<>();
 
-    UpstreamMetrics(PrometheusRegistry registry, Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
-        requests = Counter.builder().name("h3relay_upstream_requests")
-                .help("Upstream responses received, by cluster, endpoint and status class")
-                .labelNames("cluster", "endpoint", "code_class").withoutExemplars().register(registry);
-        duration = Histogram.builder().name("h3relay_upstream_request_duration_seconds")
-                .help("Time from the start of an attempt (connecting included) to its end, for attempts that got a"
-                        + " response").labelNames("cluster", "endpoint").classicOnly()
-                .classicUpperBounds(DownstreamMetrics.DURATION_BUCKETS).withoutExemplars().register(registry);
-        attempts = Counter.builder().name("h3relay_upstream_attempts")
-                .help("Upstream attempts started (first tries and retries)").labelNames("cluster")
-                .withoutExemplars().register(registry);
-        retries = Counter.builder().name("h3relay_upstream_retries")
-                .help("Upstream attempts that were retries of an earlier one").labelNames("cluster")
-                .withoutExemplars().register(registry);
+    UpstreamMetrics(PrometheusRegistry registry, ShardedMetrics sharded, Collection<Cluster> clusters,
+                    Predicate<Endpoint> healthy) {
+        cells = sharded.cells;
+        requests = sharded.counter("h3relay_upstream_requests",
+                "Upstream responses received, by cluster, endpoint and status class", "cluster", "endpoint",
+                "code_class");
+        duration = sharded.histogram("h3relay_upstream_request_duration_seconds",
+                "Time from the start of an attempt (connecting included) to its end, for attempts that got a"
+                        + " response", DownstreamMetrics.DURATION_BUCKETS, "cluster", "endpoint");
+        attempts = sharded.counter("h3relay_upstream_attempts", "Upstream attempts started (first tries and retries)",
+                "cluster");
+        retries = sharded.counter("h3relay_upstream_retries", "Upstream attempts that were retries of an earlier one",
+                "cluster");
         failures = Counter.builder().name("h3relay_upstream_attempt_failures")
                 .help("Upstream attempts that failed, by error code").labelNames("cluster", "endpoint", "error")
                 .withoutExemplars().register(registry);
@@ -115,27 +115,30 @@ public final class UpstreamMetrics {
 
     void attemptStarted(String cluster, int number) {
         ClusterSeries s = clusterSeries(cluster);
-        s.attempts.inc();
+        ShardedCells.Shard shard = cells.shard();
+        shard.add(s.attempts, 1);
         if (number > 1) {
-            s.retries.inc();
+            shard.add(s.retries, 1);
         }
     }
 
-    /** A map hit per attempt instead of the label lookup (a list of the values, hashed) of {@code labelValues}. */
+    /** A map hit per attempt instead of the label lookup (a list of the values, hashed) of {@code series}. */
     private ClusterSeries clusterSeries(String cluster) {
         ClusterSeries s = clusterSeries.get(cluster);
         return s != null ? s : clusterSeries.computeIfAbsent(cluster,
-                c -> new ClusterSeries(attempts.labelValues(c), retries.labelValues(c)));
+                c -> new ClusterSeries(attempts.series(c), retries.series(c)));
     }
 
-    private record ClusterSeries(CounterDataPoint attempts, CounterDataPoint retries) {
+    /** The cells of a cluster's attempt counters. */
+    private record ClusterSeries(int attempts, int retries) {
     }
 
     void attemptEnded(String cluster, Endpoint endpoint, int status, ErrorCode failure, long durationNanos) {
         EndpointSeries s = series(cluster, endpoint);
         if (status > 0) {
-            s.requests(status).inc();
-            s.duration.observe(durationNanos / 1e9);
+            ShardedCells.Shard shard = cells.shard();
+            shard.add(s.requests(status), 1);
+            duration.observe(shard, s.duration, durationNanos);
         }
         if (failure != null) {
             failures.labelValues(cluster, endpoint.toString(), failure.code()).inc();
@@ -156,25 +159,27 @@ public final class UpstreamMetrics {
     private final class EndpointSeries {
         final String cluster;
         final String endpoint;
-        final DistributionDataPoint duration;
+        final int duration;
         final CounterDataPoint connectFailures;
-        final CounterDataPoint[] requests = new CounterDataPoint[Labels.CLASSES.length];
+        /** Cells by status class; -1 until first used (a race finds the same cell twice). */
+        final int[] requests = new int[Labels.CLASSES.length];
 
         EndpointSeries(String cluster, String endpoint) {
             this.cluster = cluster;
             this.endpoint = endpoint;
-            this.duration = UpstreamMetrics.this.duration.labelValues(cluster, endpoint);
+            this.duration = UpstreamMetrics.this.duration.series(cluster, endpoint);
             this.connectFailures = UpstreamMetrics.this.connectFailures.labelValues(cluster, endpoint);
+            Arrays.fill(requests, -1);
         }
 
-        CounterDataPoint requests(int status) {
+        int requests(int status) {
             int c = Labels.classIndex(status);
-            CounterDataPoint p = requests[c];
-            if (p == null) {
-                p = UpstreamMetrics.this.requests.labelValues(cluster, endpoint, Labels.CLASSES[c]);
-                requests[c] = p;
+            int cell = requests[c];
+            if (cell < 0) {
+                cell = UpstreamMetrics.this.requests.series(cluster, endpoint, Labels.CLASSES[c]);
+                requests[c] = cell;
             }
-            return p;
+            return cell;
         }
     }
 }
