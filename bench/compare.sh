@@ -47,8 +47,6 @@ check_tools wrk:wrk h2load:nghttp2-client nginx:nginx-light haproxy:haproxy cadd
   mvn:maven ss:iproute2 taskset:util-linux
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
-JAVA="$(find_java)"
-JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
 
 # Pinning: the load generators get CPU 1 to themselves, so they are never what limits a target;
 # the endpoint and the proxy under test share CPU 0, and every proxy is configured for one core
@@ -62,11 +60,7 @@ else
 fi
 PIN_ENDPOINT=("${PIN_TARGET[@]}")
 
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-OUT="$ROOT/bench/results/compare-$STAMP"
-mkdir -p "$OUT/nginx/tmp" "$OUT/haproxy" "$OUT/caddy"
-log "results in $OUT"
-prepare_build
+prepare_run compare- nginx/tmp haproxy caddy
 cat "$CRT" "$KEY" >"$OUT/haproxy/localhost.pem"   # HAProxy wants certificate and key in one file
 
 EP_PORT=$(free_port) RELAY=$(free_port) RELAY_ADMIN=$(free_port) NGINX_TLS=$(free_port)

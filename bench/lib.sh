@@ -87,6 +87,19 @@ cpu_ticks() {  # utime+stime (clock ticks) of the given pids
 
 # prepare_build: builds h3relay if needed, the test fixtures' classpath (CLASSPATH_TESTING) and a
 # certificate for localhost (CRT, KEY) in $OUT.
+prepare_run() {  # prepare_run PREFIX [SUBDIR...]: the JDK (JAVA, JAVA_HOME_FOUND), the results folder
+                 # bench/results/<PREFIX><UTC stamp> (OUT, STAMP) with its subfolders, then prepare_build
+  JAVA="$(find_java)"
+  JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
+  STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+  OUT="$ROOT/bench/results/$1$STAMP"
+  shift
+  mkdir -p "$OUT"
+  local d
+  for d in "$@"; do mkdir -p "$OUT/$d"; done
+  log "results in $OUT"
+  prepare_build
+}
 prepare_build() {
   log "building h3relay (if needed)"
   "$ROOT/h3relay" --version >"$OUT/h3relay-version.txt" 2>"$OUT/build.log" \

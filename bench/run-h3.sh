@@ -56,15 +56,8 @@ BENCH_NAME=run-h3.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 check_tools h2load:nghttp2-client caddy:caddy curl:curl mvn:maven ss:iproute2
-JAVA="$(find_java)"
-JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
 # ---------------------------------------------------------------- build and prepare
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-OUT="$ROOT/bench/results/h3-$STAMP"
-mkdir -p "$OUT/caddy"
-log "results in $OUT"
-
-prepare_build
+prepare_run h3- caddy
 
 EP_PORT=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port) CADDY_TLS=$(free_port)
 TEL_TLS=$(free_port) TEL_ADMIN=$(free_port)

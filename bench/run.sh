@@ -58,8 +58,6 @@ BENCH_NAME=run.sh
 source "$ROOT/bench/lib.sh"
 check_tools wrk:wrk h2load:nghttp2-client nginx:nginx-light curl:curl mvn:maven ss:iproute2 taskset:util-linux
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-JAVA="$(find_java)"
-JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
 # --pin (as compare.sh does): the load generator gets CPU 1 to itself, so it never limits a target; the
 # endpoint and the proxies share CPU 0 (nginx one worker; h3relay's JVM sees one CPU, so one event loop).
 # Each target then pays for its own work on one core: steadier rounds than with everything floating.
@@ -71,12 +69,7 @@ fi
 PIN_ENDPOINT=("${PIN_TARGET[@]}")
 
 # ---------------------------------------------------------------- build and prepare
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-OUT="$ROOT/bench/results/$STAMP"
-mkdir -p "$OUT/nginx/tmp"
-log "results in $OUT"
-
-prepare_build
+prepare_run "" nginx/tmp
 
 EP_PORT=$(free_port) RELAY_H1=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port)
 TEL_H1=$(free_port) TEL_TLS=$(free_port) TEL_ADMIN=$(free_port)

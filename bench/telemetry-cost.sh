@@ -61,14 +61,8 @@ BENCH_NAME=telemetry-cost.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 check_tools wrk:wrk h2load:nghttp2-client curl:curl mvn:maven ss:iproute2
-JAVA="$(find_java)"
-JAVA_HOME_FOUND="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
 
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-OUT="$ROOT/bench/results/telemetry-$STAMP"
-mkdir -p "$OUT"
-log "results in $OUT"
-prepare_build
+prepare_run telemetry-
 
 EP_PORT=$(free_port) RELAY_H1=$(free_port) RELAY_TLS=$(free_port) RELAY_ADMIN=$(free_port)
 TEL_H1=$(free_port) TEL_TLS=$(free_port) TEL_ADMIN=$(free_port)
