@@ -1,6 +1,6 @@
 package io.h3relay.cli;
 
-import io.h3relay.listener.tls.DevCertificates;
+import io.h3relay.tls.DevCertificates;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

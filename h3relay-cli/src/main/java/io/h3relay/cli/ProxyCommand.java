@@ -3,7 +3,7 @@ package io.h3relay.cli;
 import io.h3relay.config.ConfigException;
 import io.h3relay.config.ConfigLoader;
 import io.h3relay.config.RelayConfig;
-import io.h3relay.listener.tls.DevCertificates;
+import io.h3relay.tls.DevCertificates;
 import io.h3relay.server.RelayServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

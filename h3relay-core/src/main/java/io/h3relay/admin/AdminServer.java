@@ -1,7 +1,7 @@
 package io.h3relay.admin;
 
 import io.h3relay.cluster.Cluster;
-import io.h3relay.server.Transport;
+import io.h3relay.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,9 +1,9 @@
 package io.h3relay.admin;
 
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
-import io.h3relay.health.EndpointHealth;
-import io.h3relay.proxy.LocalResponses;
+import io.h3relay.endpoint.Endpoint;
+import io.h3relay.endpoint.EndpointHealth;
+import io.h3relay.exchange.LocalResponses;
 
 import java.time.Instant;
 import java.util.Collection;

@@ -1,6 +1,6 @@
 package io.h3relay.balancer;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 
 import java.util.List;
 import java.util.Set;

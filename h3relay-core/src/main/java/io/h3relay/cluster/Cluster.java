@@ -1,12 +1,13 @@
 package io.h3relay.cluster;
 
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.balancer.LoadBalancer;
 import io.h3relay.balancer.PickContext;
 import io.h3relay.config.ClusterConfig;
 import io.h3relay.health.HealthChecker;
 import io.h3relay.health.OutlierDetector;
-import io.h3relay.listener.tls.TlsConfigException;
-import io.h3relay.server.Transport;
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;

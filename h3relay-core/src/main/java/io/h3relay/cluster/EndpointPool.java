@@ -1,5 +1,6 @@
 package io.h3relay.cluster;
 
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;

@@ -1,7 +1,8 @@
 package io.h3relay.cluster;
 
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig;
-import io.h3relay.server.Transport;
+import io.h3relay.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;

@@ -1,5 +1,6 @@
 package io.h3relay.cluster;
 
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.health.HealthProbe;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;

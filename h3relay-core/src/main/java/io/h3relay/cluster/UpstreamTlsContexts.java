@@ -1,9 +1,9 @@
 package io.h3relay.cluster;
 
 import io.h3relay.config.ClusterConfig.UpstreamTls;
-import io.h3relay.listener.tls.TlsConfigException;
-import io.h3relay.listener.tls.TlsFiles;
-import io.h3relay.listener.tls.TlsProviders;
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.tls.TlsFiles;
+import io.h3relay.tls.TlsProviders;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig.Protocol;

@@ -1,6 +1,7 @@
 package io.h3relay.health;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.EndpointHealth;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig.HealthCheck;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -32,6 +33,8 @@ public final class HealthChecker {
     private final List<Endpoint> endpoints;
     private final HealthProbe probe;
     private final Runnable onChange;
+    /** Successes and failures in a row per endpoint; touched on the endpoint's check loop only. */
+    private final java.util.Map<Endpoint, int[]> streaks = new java.util.IdentityHashMap<>();
     private volatile boolean closed;
 
     public HealthChecker(String cluster, HealthCheck config, List<Endpoint> endpoints, HealthProbe probe,
@@ -41,6 +44,9 @@ public final class HealthChecker {
         this.endpoints = List.copyOf(endpoints);
         this.probe = probe;
         this.onChange = onChange;
+        for (Endpoint e : this.endpoints) {
+            streaks.put(e, new int[2]);
+        }
     }
 
     /** Starts checking; the first round runs soon (within 10% of an interval) rather than after a whole one. */
@@ -83,22 +89,23 @@ public final class HealthChecker {
             return;
         }
         EndpointHealth h = e.health();
+        int[] streak = streaks.get(e); // [successes, failures] in a row
         if (ok) {
-            h.checkFailures = 0;
-            h.checkSuccesses++;
-            if (!h.isCheckHealthy() && h.checkSuccesses >= config.healthyThreshold()) {
+            streak[1] = 0;
+            streak[0]++;
+            if (!h.isCheckHealthy() && streak[0] >= config.healthyThreshold()) {
                 h.checkHealthy(true, null);
                 LOG.info("cluster {}: endpoint {} is healthy again ({} successful checks in a row)", cluster, e,
-                        h.checkSuccesses);
+                        streak[0]);
                 onChange.run();
             }
         } else {
-            h.checkSuccesses = 0;
-            h.checkFailures++;
-            if (h.isCheckHealthy() && h.checkFailures >= config.unhealthyThreshold()) {
+            streak[0] = 0;
+            streak[1]++;
+            if (h.isCheckHealthy() && streak[1] >= config.unhealthyThreshold()) {
                 h.checkHealthy(false, failure);
                 LOG.warn("cluster {}: endpoint {} is unhealthy ({} failed checks in a row, last: {})", cluster, e,
-                        h.checkFailures, failure);
+                        streak[1], failure);
                 onChange.run();
             } else if (!h.isCheckHealthy()) {
                 h.checkHealthy(false, failure); // keep the latest reason for /health

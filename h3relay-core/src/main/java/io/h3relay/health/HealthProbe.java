@@ -1,6 +1,6 @@
 package io.h3relay.health;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 

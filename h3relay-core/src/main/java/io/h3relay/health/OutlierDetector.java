@@ -1,6 +1,7 @@
 package io.h3relay.health;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.EndpointHealth;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig.OutlierDetection;
 import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
@@ -31,7 +32,21 @@ public final class OutlierDetector {
     private final EventExecutor timer;
     private final Runnable onChange;
     private final long maxEjectionNanos;
+    private final java.util.Map<Endpoint, State> states = new java.util.IdentityHashMap<>();
     private volatile boolean closed;
+
+    /**
+     * One endpoint's counters. The consecutive counts are updated from every event loop (atomics, written only
+     * when they change, so the success path of a request costs two reads); the rest is guarded by this
+     * detector's lock.
+     */
+    private static final class State {
+        final java.util.concurrent.atomic.AtomicInteger consecutive5xx = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger consecutiveConnectFailures =
+                new java.util.concurrent.atomic.AtomicInteger();
+        int ejections;
+        long lastUnejectedNanos;
+    }
 
     public OutlierDetector(String cluster, OutlierDetection config, List<Endpoint> endpoints, EventExecutor timer,
                            Runnable onChange) {
@@ -41,11 +56,14 @@ public final class OutlierDetector {
         this.timer = timer;
         this.onChange = onChange;
         this.maxEjectionNanos = Math.max(MAX_EJECTION.toNanos(), config.baseEjectionTime().toNanos());
+        for (Endpoint e : this.endpoints) {
+            states.put(e, new State());
+        }
     }
 
     /** The endpoint answered with a status below 500. */
     public void onSuccess(Endpoint e) {
-        EndpointHealth h = e.health();
+        State h = states.get(e);
         if (h.consecutive5xx.get() != 0) {
             h.consecutive5xx.set(0);
         }
@@ -56,7 +74,7 @@ public final class OutlierDetector {
 
     /** A 5xx response, a reset before the response completed, or a timeout. */
     public void on5xx(Endpoint e, String what) {
-        int n = e.health().consecutive5xx.incrementAndGet();
+        int n = states.get(e).consecutive5xx.incrementAndGet();
         if (n >= config.consecutive5xx()) {
             tryEject(e, n + " consecutive 5xx/resets/timeouts (last: " + what + ")");
         }
@@ -64,7 +82,7 @@ public final class OutlierDetector {
 
     /** The connection (or its TLS handshake) could not be established: also a gateway error. */
     public void onConnectFailure(Endpoint e, String what) {
-        EndpointHealth h = e.health();
+        State h = states.get(e);
         int n = h.consecutiveConnectFailures.incrementAndGet();
         int fiveXx = h.consecutive5xx.incrementAndGet();
         if (n >= config.consecutiveConnectFailures()) {
@@ -77,8 +95,9 @@ public final class OutlierDetector {
     private void tryEject(Endpoint e, String reason) {
         long duration;
         synchronized (this) {
-            EndpointHealth h = e.health();
-            if (closed || h.isEjected()) {
+            EndpointHealth health = e.health();
+            State h = states.get(e);
+            if (closed || health.isEjected()) {
                 return;
             }
             long ejectedNow = endpoints.stream().filter(x -> x.health().isEjected()).count();
@@ -92,11 +111,10 @@ public final class OutlierDetector {
                 h.ejections = 0; // it behaved for a long while: start the back-off over
             }
             h.ejections++;
-            h.totalEjections++;
             duration = Math.min(maxEjectionNanos, config.baseEjectionTime().toNanos() * h.ejections);
             h.consecutive5xx.set(0);
             h.consecutiveConnectFailures.set(0);
-            h.ejected(true);
+            health.ejected(true);
             LOG.warn("cluster {}: endpoint {} ejected for {} ms: {}", cluster, e, duration / 1_000_000, reason);
         }
         onChange.run();
@@ -117,12 +135,12 @@ public final class OutlierDetector {
 
     private void uneject(Endpoint e) {
         synchronized (this) {
-            EndpointHealth h = e.health();
-            if (closed || !h.isEjected()) {
+            EndpointHealth health = e.health();
+            if (closed || !health.isEjected()) {
                 return;
             }
-            h.ejected(false);
-            h.lastUnejectedNanos = System.nanoTime();
+            health.ejected(false);
+            states.get(e).lastUnejectedNanos = System.nanoTime();
             LOG.info("cluster {}: endpoint {} back from ejection", cluster, e);
         }
         onChange.run();

@@ -2,7 +2,7 @@ package io.h3relay.listener;
 
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.config.ListenerConfig;
-import io.h3relay.proxy.ExchangeObserver;
+import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.route.RouteTable;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;

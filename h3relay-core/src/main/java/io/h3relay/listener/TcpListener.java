@@ -2,10 +2,10 @@ package io.h3relay.listener;
 
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.Protocol;
-import io.h3relay.listener.tls.ServerTls;
-import io.h3relay.listener.tls.ServerTlsContexts;
-import io.h3relay.listener.tls.TlsConfigException;
-import io.h3relay.server.Transport;
+import io.h3relay.tls.ServerTls;
+import io.h3relay.tls.ServerTlsContexts;
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;

@@ -5,7 +5,7 @@ import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
 import io.h3relay.listener.h2.Http2Initializer;
-import io.h3relay.listener.tls.ServerTls;
+import io.h3relay.tls.ServerTls;
 import io.h3relay.proxy.ProxyHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

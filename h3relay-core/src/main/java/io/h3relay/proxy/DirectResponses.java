@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.LocalResponses;
 import io.h3relay.config.RouteConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;

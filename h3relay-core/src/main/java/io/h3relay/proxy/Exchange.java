@@ -1,5 +1,10 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.LocalResponses;
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.exchange.ErrorCode;
+import io.h3relay.exchange.ExchangeView;
+import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
@@ -21,7 +26,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.netty.channel.Channel;
 
 import java.net.InetAddress;

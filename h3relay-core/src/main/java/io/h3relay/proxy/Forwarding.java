@@ -1,7 +1,9 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.exchange.ErrorCode;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
 import io.netty.channel.ChannelHandlerContext;

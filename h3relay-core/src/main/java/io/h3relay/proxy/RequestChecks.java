@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.exchange.ErrorCode;
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.netty.handler.codec.DecoderResult;

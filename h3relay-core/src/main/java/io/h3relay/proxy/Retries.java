@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.exchange.ErrorCode;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.route.RetryPolicy;
 import io.h3relay.route.RetryPolicy.Condition;

@@ -1,7 +1,10 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.exchange.ErrorCode;
+import io.h3relay.exchange.AttemptView;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.cluster.UpstreamConnection;
 import io.h3relay.cluster.UpstreamListener;

@@ -1,5 +1,6 @@
 package io.h3relay.server;
 
+import io.h3relay.transport.Transport;
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.config.ClusterConfig;
@@ -11,7 +12,7 @@ import io.h3relay.listener.TcpListener;
 import io.h3relay.listener.h3.Http3Listener;
 import io.h3relay.config.Http3Config;
 import io.h3relay.config.Protocol;
-import io.h3relay.listener.tls.TlsConfigException;
+import io.h3relay.tls.TlsConfigException;
 import io.h3relay.proxy.ProxyHandler;
 import io.h3relay.route.RouteTable;
 import io.h3relay.telemetry.Telemetry;
@@ -138,7 +139,7 @@ public final class RelayServer implements AutoCloseable {
         }
         telemetry.addAdminEndpoints(admin, () -> listeners.values().stream()
                 .map(l -> l.context().connections()).toList());
-        admin.endpoint("/introspect", new io.h3relay.telemetry.IntrospectEndpoint(this,
+        admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
         try {
             admin.bind(transport, boss, config.admin().address().toSocketAddress());

@@ -1,8 +1,8 @@
 package io.h3relay.telemetry;
 
 import io.h3relay.config.ObservabilityConfig;
-import io.h3relay.proxy.ExchangeObserver;
-import io.h3relay.proxy.ExchangeView;
+import io.h3relay.exchange.ExchangeObserver;
+import io.h3relay.exchange.ExchangeView;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;

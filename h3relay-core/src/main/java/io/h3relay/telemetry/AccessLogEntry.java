@@ -1,6 +1,6 @@
 package io.h3relay.telemetry;
 
-import io.h3relay.proxy.ExchangeView;
+import io.h3relay.exchange.ExchangeView;
 
 import java.net.InetAddress;
 

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * Secrets never leave: values under a key that names one (password, secret, token, credentials) and
  * header values that carry one (Authorization, Cookie, API keys) become {@code "[redacted]"}.
  */
-final class ConfigJson {
+public final class ConfigJson {
     static final String REDACTED = "[redacted]";
     private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|token|credential).*");
     private static final Pattern SECRET_HEADER = Pattern.compile(
@@ -24,7 +24,7 @@ final class ConfigJson {
     private ConfigJson() {
     }
 
-    static void append(StringBuilder out, Object value) {
+    public static void append(StringBuilder out, Object value) {
         if (value == null) {
             out.append("null");
         } else if (value instanceof Record r) {

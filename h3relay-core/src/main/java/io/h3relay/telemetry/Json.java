@@ -1,12 +1,12 @@
 package io.h3relay.telemetry;
 
 /** Appends JSON values to a StringBuilder: the few shapes the access log and introspection write. */
-final class Json {
+public final class Json {
     private Json() {
     }
 
     /** A JSON string, or {@code null} for null. */
-    static StringBuilder string(StringBuilder out, String s) {
+    public static StringBuilder string(StringBuilder out, String s) {
         if (s == null) {
             return out.append("null");
         }
@@ -41,7 +41,7 @@ final class Json {
     }
 
     /** {@code "name":} with the comma before it unless it is the object's first member. */
-    static StringBuilder name(StringBuilder out, String name) {
+    public static StringBuilder name(StringBuilder out, String name) {
         char last = out.length() == 0 ? '{' : out.charAt(out.length() - 1);
         if (last != '{' && last != '[') {
             out.append(',');
@@ -49,11 +49,11 @@ final class Json {
         return string(out, name).append(':');
     }
 
-    static StringBuilder field(StringBuilder out, String name, String value) {
+    public static StringBuilder field(StringBuilder out, String name, String value) {
         return string(name(out, name), value);
     }
 
-    static StringBuilder field(StringBuilder out, String name, long value) {
+    public static StringBuilder field(StringBuilder out, String name, long value) {
         return name(out, name).append(value);
     }
 }

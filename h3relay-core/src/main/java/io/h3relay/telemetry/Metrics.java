@@ -2,9 +2,9 @@ package io.h3relay.telemetry;
 
 import io.h3relay.admin.AdminEndpoint;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.listener.ConnectionObserver;
-import io.h3relay.proxy.ExchangeObserver;
+import io.h3relay.exchange.ExchangeObserver;
 import io.netty.channel.group.ChannelGroup;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;

@@ -1,8 +1,8 @@
 package io.h3relay.telemetry;
 
-import io.h3relay.proxy.AttemptView;
-import io.h3relay.proxy.ExchangeObserver;
-import io.h3relay.proxy.ExchangeView;
+import io.h3relay.exchange.AttemptView;
+import io.h3relay.exchange.ExchangeObserver;
+import io.h3relay.exchange.ExchangeView;
 import io.netty.handler.codec.http.HttpHeaders;
 
 /**

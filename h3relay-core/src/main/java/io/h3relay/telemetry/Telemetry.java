@@ -2,10 +2,10 @@ package io.h3relay.telemetry;
 
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ObservabilityConfig;
 import io.h3relay.listener.ConnectionObserver;
-import io.h3relay.proxy.ExchangeObserver;
+import io.h3relay.exchange.ExchangeObserver;
 import io.netty.channel.group.ChannelGroup;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;

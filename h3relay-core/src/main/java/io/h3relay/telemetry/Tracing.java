@@ -1,7 +1,7 @@
 package io.h3relay.telemetry;
 
 import io.h3relay.config.ObservabilityConfig;
-import io.h3relay.proxy.ExchangeObserver;
+import io.h3relay.exchange.ExchangeObserver;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.baggage.propagation.W3CBaggagePropagator;
 import io.opentelemetry.api.common.Attributes;

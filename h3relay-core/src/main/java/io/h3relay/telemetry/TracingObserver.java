@@ -2,10 +2,10 @@ package io.h3relay.telemetry;
 
 import io.h3relay.config.HostPort;
 import io.h3relay.exchange.DownstreamProtocol;
-import io.h3relay.proxy.AttemptView;
-import io.h3relay.proxy.ExchangeObserver;
-import io.h3relay.proxy.ExchangeView;
-import io.h3relay.proxy.ProxyError;
+import io.h3relay.exchange.AttemptView;
+import io.h3relay.exchange.ExchangeObserver;
+import io.h3relay.exchange.ExchangeView;
+import io.h3relay.exchange.ProxyError;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;

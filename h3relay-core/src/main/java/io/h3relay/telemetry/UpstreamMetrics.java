@@ -1,9 +1,9 @@
 package io.h3relay.telemetry;
 
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.cluster.EndpointPool;
-import io.h3relay.proxy.ErrorCode;
+import io.h3relay.exchange.ErrorCode;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;

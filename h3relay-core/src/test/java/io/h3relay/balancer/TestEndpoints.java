@@ -1,6 +1,6 @@
 package io.h3relay.balancer;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.HostPort;
 
 import java.net.InetAddress;

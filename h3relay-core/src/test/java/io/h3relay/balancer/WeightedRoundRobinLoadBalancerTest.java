@@ -1,6 +1,6 @@
 package io.h3relay.balancer;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

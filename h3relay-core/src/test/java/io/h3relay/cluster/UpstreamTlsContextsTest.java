@@ -4,12 +4,12 @@ import io.h3relay.config.ClusterConfig.UpstreamTls;
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.TlsVersion;
-import io.h3relay.listener.tls.DevCertificates;
-import io.h3relay.listener.tls.Providers;
-import io.h3relay.listener.tls.ServerTlsContexts;
-import io.h3relay.listener.tls.TestPki;
-import io.h3relay.listener.tls.TlsConfigException;
-import io.h3relay.listener.tls.TlsTestServer;
+import io.h3relay.tls.DevCertificates;
+import io.h3relay.tls.Providers;
+import io.h3relay.tls.ServerTlsContexts;
+import io.h3relay.tls.TestPki;
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.tls.TlsTestServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -107,7 +107,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void trustedCaAndMatchingHostConnectWithHttp1(String provider) throws Exception {
         Providers.use(provider);
         SslContext ctx = UpstreamTlsContexts.build(verifying(caFile));
@@ -118,7 +118,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void alpnListIsAParameter(String provider) throws Exception {
         Providers.use(provider);
         SslContext ctx = UpstreamTlsContexts.build(verifying(caFile), List.of("h2", "http/1.1"), "clusters[0].tls");
@@ -126,7 +126,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void untrustedCertificateIsRejected(String provider) throws Exception {
         Providers.use(provider);
         SslContext otherCa = UpstreamTlsContexts.build(verifying(otherCaFile));
@@ -139,7 +139,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void hostNameMismatchIsRejected(String provider) throws Exception {
         Providers.use(provider);
         SslContext ctx = UpstreamTlsContexts.build(verifying(caFile));
@@ -150,7 +150,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void verifyFalseAcceptsAnyCertificateAndName(String provider) throws Exception {
         Providers.use(provider);
         SslContext ctx = UpstreamTlsContexts.build(new UpstreamTls(false, null, null, null, null));
@@ -158,7 +158,7 @@ class UpstreamTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void clientCertificateForMutualTls(String provider) throws Exception {
         Providers.use(provider);
         TestPki.Issued relay = TestPki.client(clientCa, "relay");

@@ -1,7 +1,7 @@
 package io.h3relay.it;
 
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.exchange.ExchangeView;
+import io.h3relay.exchange.ExchangeObserver;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.h3relay.listener.h1;
 
-import io.h3relay.proxy.ErrorCode;
-import io.h3relay.proxy.LocalResponses;
+import io.h3relay.exchange.ErrorCode;
+import io.h3relay.exchange.LocalResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

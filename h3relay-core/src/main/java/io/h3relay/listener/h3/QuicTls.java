@@ -1,8 +1,8 @@
 package io.h3relay.listener.h3;
 
 import io.h3relay.config.TlsServerConfig;
-import io.h3relay.listener.tls.TlsConfigException;
-import io.h3relay.listener.tls.TlsFiles;
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.tls.TlsFiles;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;

@@ -1,4 +1,4 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
 /**
  * TLS material named in the config could not be turned into a usable context: a file is missing or

@@ -1,4 +1,4 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.SniCertificate;

@@ -1,5 +1,9 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
+import io.h3relay.tls.TlsFiles;
+import io.h3relay.tls.SubjectNames;
+import io.h3relay.tls.ServerTlsContexts;
+import io.h3relay.tls.DevCertificates;
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.TlsVersion;

@@ -1,4 +1,4 @@
-package io.h3relay.proxy;
+package io.h3relay.exchange;
 
 /** An exchange failure with its {@link ErrorCode} and a message safe to show the client. */
 public final class ProxyError extends Exception {

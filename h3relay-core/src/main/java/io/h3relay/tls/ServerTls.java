@@ -1,4 +1,4 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;

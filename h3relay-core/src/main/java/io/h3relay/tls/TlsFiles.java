@@ -1,4 +1,4 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;

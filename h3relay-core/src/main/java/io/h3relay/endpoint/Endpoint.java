@@ -1,7 +1,6 @@
-package io.h3relay.cluster;
+package io.h3relay.endpoint;
 
 import io.h3relay.config.HostPort;
-import io.h3relay.health.EndpointHealth;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

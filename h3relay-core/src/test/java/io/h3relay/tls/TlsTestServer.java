@@ -1,5 +1,6 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
+import io.h3relay.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package io.h3relay.proxy;
+package io.h3relay.exchange;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

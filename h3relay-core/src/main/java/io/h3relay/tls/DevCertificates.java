@@ -1,4 +1,4 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
 import io.netty.util.NetUtil;
 import org.bouncycastle.asn1.DEROctetString;

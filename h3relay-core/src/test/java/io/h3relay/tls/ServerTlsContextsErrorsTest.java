@@ -1,5 +1,7 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
+import io.h3relay.tls.TlsConfigException;
+import io.h3relay.tls.ServerTlsContexts;
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.SniCertificate;

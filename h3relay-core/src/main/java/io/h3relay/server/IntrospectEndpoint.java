@@ -1,13 +1,14 @@
-package io.h3relay.telemetry;
+package io.h3relay.server;
 
+import io.h3relay.telemetry.Json;
+import io.h3relay.telemetry.ConfigJson;
 import io.h3relay.admin.AdminEndpoint;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.cluster.EndpointPool;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.Protocol;
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.server.RelayServer;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaders;
 

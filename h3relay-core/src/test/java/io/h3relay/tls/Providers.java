@@ -1,5 +1,6 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
+import io.h3relay.tls.TlsProviders;
 import io.netty.handler.ssl.OpenSsl;
 
 import java.util.stream.Stream;
@@ -9,7 +10,7 @@ public final class Providers {
     private Providers() {
     }
 
-    /** For {@code @MethodSource("io.h3relay.listener.tls.Providers#available")}. */
+    /** For {@code @MethodSource("io.h3relay.tls.Providers#available")}. */
     public static Stream<String> available() {
         return OpenSsl.isAvailable() ? Stream.of("openssl", "jdk") : Stream.of("jdk");
     }

@@ -1,4 +1,4 @@
-package io.h3relay.server;
+package io.h3relay.transport;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;

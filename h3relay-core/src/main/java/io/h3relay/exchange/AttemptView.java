@@ -1,6 +1,6 @@
-package io.h3relay.proxy;
+package io.h3relay.exchange;
 
-import io.h3relay.cluster.Endpoint;
+import io.h3relay.endpoint.Endpoint;
 
 /** What an {@link ExchangeObserver} may read of one upstream attempt. */
 public interface AttemptView {

@@ -1,5 +1,8 @@
-package io.h3relay.listener.tls;
+package io.h3relay.tls;
 
+import io.h3relay.tls.SubjectNames;
+import io.h3relay.tls.ServerTlsContexts;
+import io.h3relay.tls.ServerTls;
 import io.h3relay.config.TlsServerConfig;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.SniCertificate;
@@ -49,7 +52,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void pemChainWithPkcs8Key(String provider) throws Exception {
         Providers.use(provider);
         try (TlsTestServer server = new TlsTestServer(ServerTlsContexts.build(pem(), H2_AND_H1))) {
@@ -60,7 +63,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void traditionalEcAndRsaKeys(String provider) throws Exception {
         Providers.use(provider);
         TestPki.Issued rsa = TestPki.server(ca, TestPki.rsaKey(), "rsa.test");
@@ -81,7 +84,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void pkcs12WithAndWithoutPassword(String provider) throws Exception {
         Providers.use(provider);
         Path secret = TestPki.writePkcs12(dir.resolve("main.p12"), "s3cret", main.key(), main.cert(), ca.cert());
@@ -96,7 +99,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void alpnPrefersH2AndFallsBackToHttp1(String provider) throws Exception {
         Providers.use(provider);
         try (TlsTestServer server = new TlsTestServer(ServerTlsContexts.build(pem(), H2_AND_H1))) {
@@ -111,7 +114,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void minVersionTls13RejectsTls12Client(String provider) throws Exception {
         Providers.use(provider);
         var tls13 = pem(TlsVersion.TLS_1_3, ClientAuth.NONE, null, List.of());
@@ -127,7 +130,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void sniPicksCertificateByServerName(String provider) throws Exception {
         Providers.use(provider);
         TestPki.Issued api = TestPki.server(ca, "api.test");
@@ -153,7 +156,7 @@ class ServerTlsContextsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void clientAuthRequireChecksClientCa(String provider) throws Exception {
         Providers.use(provider);
         TestPki.Issued clientCa = TestPki.ca("Client CA");

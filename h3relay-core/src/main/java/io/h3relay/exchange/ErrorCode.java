@@ -1,4 +1,4 @@
-package io.h3relay.proxy;
+package io.h3relay.exchange;
 
 /**
  * Every error the proxy answers with itself, with its status, the side it comes from, and whether another

@@ -1,14 +1,13 @@
-package io.h3relay.health;
+package io.h3relay.endpoint;
 
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What active health checks and outlier detection know about one endpoint. An endpoint takes traffic when
  * it is {@link #isAvailable() available}: not failing its active checks and not ejected.
  *
- * <p>Threading: the active-check counters belong to the checker's event loop; the outlier counters are
- * updated from every event loop (atomics, written only when they change, so the success path of a request
- * costs two reads); the state flags are volatile and read by anyone (balancer snapshots, admin).
+ * <p>Only the published state lives here (volatile, read by anyone: balancer snapshots, admin, metrics);
+ * the counters that lead to it belong to the checker and the outlier detector in {@code health/}, which
+ * are the only writers.
  */
 public final class EndpointHealth {
     // Active checks. Endpoints start healthy: a proxy that refuses traffic until its first check round
@@ -16,17 +15,9 @@ public final class EndpointHealth {
     private volatile boolean checkHealthy = true;
     private volatile String lastCheckFailure;
     private volatile long checkStateSinceNanos = System.nanoTime();
-    int checkSuccesses;
-    int checkFailures;
-
     // Outlier detection.
-    final AtomicInteger consecutive5xx = new AtomicInteger();
-    final AtomicInteger consecutiveConnectFailures = new AtomicInteger();
     private volatile boolean ejected;
-    /** Guarded by the cluster's {@link OutlierDetector}. */
-    int ejections;
-    long lastUnejectedNanos;
-    volatile long totalEjections;
+    private volatile long totalEjections;
 
     /** Passing active checks (or not checked at all) and not ejected. */
     public boolean isAvailable() {
@@ -56,7 +47,8 @@ public final class EndpointHealth {
         return totalEjections;
     }
 
-    void checkHealthy(boolean healthy, String failure) {
+    /** Written by the active checker only. */
+    public void checkHealthy(boolean healthy, String failure) {
         if (healthy != checkHealthy) {
             checkStateSinceNanos = System.nanoTime();
         }
@@ -64,7 +56,11 @@ public final class EndpointHealth {
         this.lastCheckFailure = failure;
     }
 
-    void ejected(boolean value) {
+    /** Written by the outlier detector only, under its lock. */
+    public void ejected(boolean value) {
         this.ejected = value;
+        if (value) {
+            totalEjections++;
+        }
     }
 }

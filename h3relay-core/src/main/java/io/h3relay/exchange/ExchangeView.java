@@ -1,7 +1,6 @@
-package io.h3relay.proxy;
+package io.h3relay.exchange;
 
-import io.h3relay.cluster.Endpoint;
-import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.endpoint.Endpoint;
 import io.h3relay.route.Route;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaders;
