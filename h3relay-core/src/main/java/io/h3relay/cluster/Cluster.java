@@ -1,5 +1,11 @@
 package io.h3relay.cluster;
 
+import io.h3relay.upstream.CircuitBreakers;
+import io.h3relay.upstream.UpstreamTlsContexts;
+import io.h3relay.upstream.UpstreamProbe;
+import io.h3relay.upstream.UpstreamConnector;
+import io.h3relay.upstream.Http1Pool;
+import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.balancer.LoadBalancer;
 import io.h3relay.balancer.PickContext;
@@ -34,8 +40,7 @@ public final class Cluster {
 
     private final ClusterConfig config;
     private final List<Endpoint> endpoints;
-    private final Map<Endpoint, EndpointPool> pools;
-    private final UpstreamConnector connector;
+    private final Map<Endpoint, UpstreamPool> pools;
     private final CircuitBreakers breakers;
     private final RetryBudget retryBudget;
     private volatile Snapshot snapshot;
@@ -49,12 +54,11 @@ public final class Cluster {
                     CircuitBreakers breakers) {
         this.config = config;
         this.endpoints = List.copyOf(endpoints);
-        this.connector = connector;
         this.breakers = breakers;
         this.retryBudget = new RetryBudget(config.retryBudget());
-        Map<Endpoint, EndpointPool> p = new IdentityHashMap<>();
+        Map<Endpoint, UpstreamPool> p = new IdentityHashMap<>();
         for (Endpoint ep : this.endpoints) {
-            p.put(ep, new EndpointPool(ep, config.pool(), connector, breakers));
+            p.put(ep, newPool(ep, config, connector, breakers));
         }
         this.pools = Collections.unmodifiableMap(p);
         this.snapshot = new Snapshot(this.endpoints, false, LoadBalancer.create(config.loadBalancer(),
@@ -71,13 +75,19 @@ public final class Cluster {
         return new Cluster(config, endpoints, connector, new CircuitBreakers(config.circuitBreaker()));
     }
 
+    /** The pool of an endpoint, by the cluster's protocol (config validation admits only http1 so far). */
+    private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
+                                        CircuitBreakers breakers) {
+        return new Http1Pool(endpoint, config.pool(), connector, breakers);
+    }
+
     /** Starts active checks and outlier detection (timers run on {@code group}). */
     public synchronized void start(EventLoopGroup group) {
         if (config.outlierDetection() != null) {
             outliers = new OutlierDetector(name(), config.outlierDetection(), endpoints, group.next(), this::republish);
         }
         if (config.healthCheck() != null) {
-            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(connector),
+            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(pools),
                     this::republish);
             checker.start(group);
         }
@@ -105,7 +115,7 @@ public final class Cluster {
         return snapshot.balancer().pick(context, exclude);
     }
 
-    public EndpointPool pool(Endpoint endpoint) {
+    public UpstreamPool pool(Endpoint endpoint) {
         return pools.get(endpoint);
     }
 
@@ -148,6 +158,6 @@ public final class Cluster {
                 outliers.close();
             }
         }
-        pools.values().forEach(EndpointPool::close);
+        pools.values().forEach(UpstreamPool::close);
     }
 }

@@ -140,7 +140,7 @@ final class Forwarding {
             perTryTimeout = ctx.executor().schedule(() -> {
                 perTryTimeout = null;
                 onAttemptFailed(a, new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "no response from endpoint "
-                        + a.endpoint() + " within the per-try timeout of " + ms + "ms"));
+                        + a.endpoint() + " within the per-try timeout of " + ms + "ms"), false);
             }, ms, TimeUnit.MILLISECONDS);
         }
     }
@@ -208,28 +208,31 @@ final class Forwarding {
     }
 
     /** The last response byte went downstream. */
-    void completeExchange(boolean upstreamKeepAlive) {
-        boolean reusable = ex.requestComplete && upstreamKeepAlive;
-        if (!ex.requestComplete) {
+    void completeExchange() {
+        boolean clean = ex.requestComplete;
+        if (!clean) {
             // The endpoint answered before the whole request arrived: neither side can carry on cleanly.
             ex.closeAfterResponse = true;
         }
-        end(reusable);
+        end(clean);
         ex.finish();
     }
 
     // ---- failures and retries -------------------------------------------------------------------
 
-    void onAttemptFailed(UpstreamAttempt a, ProxyError error) {
+    /**
+     * {@code refused}: the stream says the endpoint did not process the request (h1: a reused keep-alive
+     * connection closed before any response byte).
+     */
+    void onAttemptFailed(UpstreamAttempt a, ProxyError error, boolean refused) {
         if (a != attempt || finished) {
             return;
         }
         a.failed(error);
         a.finish(false);
         cancelPerTryTimeout();
-        if (!ex.responseStarted && request.bodilessAndComplete()
-                && retries.mayResendStale(error, a.reusedConnection())) {
-            // A keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
+        if (refused && !ex.responseStarted && request.bodilessAndComplete() && retries.mayResendRefused()) {
+            // E.g. a keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
             tried.remove(a.endpoint());
             prepareResend();
             newAttempt(true);

@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Header rewriting between downstream and upstream: hop-by-hop removal (RFC 9110 §7.6.1), forwarding
+ * Header rewriting between downstream and upstream, protocol-neutral (framing is the sessions' and streams'
+ * business): hop-by-hop removal (RFC 9110 §7.6.1), forwarding
  * headers (X-Forwarded-*, Forwarded, Via), the request id, and a route's add/remove lists.
  */
 public final class ForwardingHeaders {
@@ -26,8 +27,7 @@ public final class ForwardingHeaders {
     static final AsciiString FORWARDED = AsciiString.cached("forwarded");
 
     private static final AsciiString[] HOP_BY_HOP = {
-            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TE,
-            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_CONNECTION,
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_CONNECTION,
     };
 
     private ForwardingHeaders() {
@@ -50,6 +50,12 @@ public final class ForwardingHeaders {
         for (AsciiString name : HOP_BY_HOP) {
             h.remove(name);
         }
+        // TE is hop-by-hop too, but "trailers" is what h2/h3 endpoints (gRPC) need to see: the upstream
+        // stream drops it when its protocol has no use for it (h1).
+        String te = h.get(HttpHeaderNames.TE);
+        if (te != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(te.trim())) {
+            h.remove(HttpHeaderNames.TE);
+        }
         List<String> extra = null;
         for (Map.Entry<String, String> e : h) {
             String n = e.getKey();
@@ -69,10 +75,10 @@ public final class ForwardingHeaders {
     /**
      * Rewrites a downstream request's headers for the upstream request.
      *
-     * @param hasBody whether a body follows the head (then framing is chunked unless Content-Length is set)
+     * Framing (Transfer-Encoding) is the upstream stream's business.
      */
     static void toUpstream(HttpHeaders h, DownstreamProtocol protocol, boolean tls, InetAddress client,
-                           String requestId, RouteConfig.HeaderOps ops, boolean hasBody) {
+                           String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
         String host = h.get(HttpHeaderNames.HOST);
         String clientIp = client == null ? null : client.getHostAddress();
@@ -97,9 +103,6 @@ public final class ForwardingHeaders {
         appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
         h.set(X_REQUEST_ID, requestId);
         apply(h, ops);
-        if (hasBody && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
     }
 
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */

@@ -25,6 +25,7 @@ final class RequestRelay {
     private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(4);
     private final RequestReplay replay;
     private HttpRequest head;
+    private boolean hasBody;
     /** The head (and with it possibly body parts) went to the current attempt's endpoint. */
     private boolean headSent;
     private boolean waitingUpstreamWritable;
@@ -45,7 +46,6 @@ final class RequestRelay {
      * Returns whether the client asked for {@code 100 Continue}.
      */
     boolean prepare(HttpRequest req) {
-        boolean hasBody;
         if (req instanceof FullHttpMessage full) {
             hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
         } else if (ex.protocol.isMultiplexed()) {
@@ -57,7 +57,7 @@ final class RequestRelay {
         HttpHeaders headers = req.headers();
         headers.remove(HttpHeaderNames.EXPECT);
         ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.isTls(), ex.clientAddress(), ex.requestId,
-                forwarding.route.requestHeaders(), hasBody);
+                forwarding.route.requestHeaders());
         String target = forwarding.route.rewrite(originForm(req.uri()));
         head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
         if (req instanceof FullHttpMessage full) {
@@ -76,7 +76,7 @@ final class RequestRelay {
     /** The attempt's connection is ready: head and queued body go out, then reads resume. */
     void onUpstreamReady(UpstreamAttempt a) {
         headSent = true;
-        a.write(head);
+        a.writeHead(head, hasBody);
         HttpContent c;
         while ((c = pending.poll()) != null) {
             send(a, c);

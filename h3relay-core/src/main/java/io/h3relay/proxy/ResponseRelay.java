@@ -22,7 +22,6 @@ final class ResponseRelay {
     private final Forwarding forwarding;
     private final Exchange ex;
     private final ChannelHandlerContext ctx;
-    private boolean upstreamKeepAlive;
     private boolean complete;
     private boolean waitingDownstreamWritable;
 
@@ -39,7 +38,7 @@ final class ResponseRelay {
     /** A response head or body part from the current attempt, already accepted (not retried). */
     void onResponse(UpstreamAttempt a, HttpObject msg) {
         if (msg instanceof HttpResponse res) {
-            onHead(res);
+            onHead(a, res);
         }
         if (msg instanceof HttpContent content) {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
@@ -49,17 +48,16 @@ final class ResponseRelay {
             if (content instanceof LastHttpContent) {
                 complete = true;
                 ex.lastWrite = ctx.writeAndFlush(content);
-                forwarding.completeExchange(upstreamKeepAlive);
+                forwarding.completeExchange();
             } else {
                 writeDownstream(content);
             }
         }
     }
 
-    private void onHead(HttpResponse res) {
-        upstreamKeepAlive = HttpUtil.isKeepAlive(res);
+    private void onHead(UpstreamAttempt a, HttpResponse res) {
         HttpHeaders h = res.headers();
-        ForwardingHeaders.toDownstream(h, viaVersion(res.protocolVersion()), ex.requestId,
+        ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
         HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
         ex.writeResponseHead(out);
@@ -109,9 +107,5 @@ final class ResponseRelay {
             waitingDownstreamWritable = false;
             attempt.readResponse(true);
         }
-    }
-
-    private static String viaVersion(HttpVersion v) {
-        return v.majorVersion() + "." + v.minorVersion();
     }
 }

@@ -55,11 +55,11 @@ final class Retries {
     }
 
     /**
-     * A reused keep-alive connection closed as we sent a bodiless request: the endpoint processed nothing,
-     * so the request goes again, whatever the policy (like nginx and Envoy do).
+     * The stream refused a bodiless request (e.g. a reused keep-alive connection closed as we sent it): the
+     * endpoint processed nothing, so the request goes again, whatever the policy (like nginx and Envoy do).
      */
-    boolean mayResendStale(ProxyError error, boolean reusedConnection) {
-        if (error.code() == ErrorCode.UPSTREAM_RESET && reusedConnection && staleRetries < MAX_STALE_RETRIES) {
+    boolean mayResendRefused() {
+        if (staleRetries < MAX_STALE_RETRIES) {
             staleRetries++;
             return true;
         }

@@ -1,17 +1,21 @@
 package io.h3relay.proxy;
 
-import io.h3relay.exchange.ProxyError;
-import io.h3relay.exchange.ErrorCode;
-import io.h3relay.exchange.AttemptView;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
-import io.h3relay.cluster.EndpointPool;
-import io.h3relay.cluster.UpstreamConnection;
-import io.h3relay.cluster.UpstreamListener;
-import io.netty.channel.EventLoop;
+import io.h3relay.exchange.AttemptView;
+import io.h3relay.exchange.ErrorCode;
+import io.h3relay.exchange.ProxyError;
+import io.h3relay.upstream.UpstreamConnector;
+import io.h3relay.upstream.UpstreamFailure;
+import io.h3relay.upstream.UpstreamPool;
+import io.h3relay.upstream.UpstreamStream;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -19,24 +23,24 @@ import io.netty.util.concurrent.Future;
 import java.net.ConnectException;
 
 /**
- * One upstream request of an exchange: acquires a pooled connection to one endpoint and relays what the
- * connection reads to its {@link Forwarding}. Runs on the downstream channel's event loop, which is also
- * the upstream connection's loop.
+ * One upstream request of an exchange: takes an {@link UpstreamStream} from the endpoint's pool and relays
+ * what it reads to its {@link Forwarding}. Knows nothing of the stream's protocol. Runs on the downstream
+ * channel's event loop, which is also the stream's loop.
  */
-final class UpstreamAttempt implements UpstreamListener, AttemptView {
+final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
     private final Forwarding forwarding;
     private final Cluster cluster;
-    private final EndpointPool pool;
+    private final UpstreamPool pool;
     private final long startNanos = System.nanoTime();
     private int number;
     private int status;
     private ProxyError failure;
-    private Future<UpstreamConnection> acquiring;
-    private UpstreamConnection conn;
+    private Future<UpstreamStream> acquiring;
+    private UpstreamStream stream;
     private boolean counted;
     private boolean finished;
 
-    UpstreamAttempt(Forwarding forwarding, Cluster cluster, EndpointPool pool) {
+    UpstreamAttempt(Forwarding forwarding, Cluster cluster, UpstreamPool pool) {
         this.forwarding = forwarding;
         this.cluster = cluster;
         this.pool = pool;
@@ -85,47 +89,65 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
         }
     }
 
-    /** May fail at once (circuit breaker), calling back into the forwarding before it returns. */
+    /** True when the stream's connection served earlier requests: a close racing our request is then likely benign. */
+    @Override
+    public boolean reusedConnection() {
+        return stream != null && stream.isReused();
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------------
+
+    /** May fail or succeed at once (circuit breaker, idle connection), calling back before it returns. */
     void start(EventLoop loop) {
         if (!cluster.breakers().tryStartRequest()) {
             forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster "
                     + cluster.name() + " has " + cluster.breakers().maxRequests()
-                    + " requests in flight (circuit_breaker max_requests)"));
+                    + " requests in flight (circuit_breaker max_requests)"), false);
             return;
         }
         counted = true;
         endpoint().requestStarted();
+        UpstreamStream ready = pool.tryAcquire(loop);
+        if (ready != null) {
+            ready(ready);
+            return;
+        }
         acquiring = pool.acquire(loop);
         acquiring.addListener(this::onAcquired);
     }
 
-    private void onAcquired(Future<? super UpstreamConnection> f) {
+    private void onAcquired(Future<? super UpstreamStream> f) {
+        acquiring = null;
         if (finished) {
             // The exchange ended while we were connecting: the fresh connection is clean, keep it.
             if (f.isSuccess()) {
-                ((UpstreamConnection) f.getNow()).release(true);
+                ((UpstreamStream) f.getNow()).finish(true);
             }
             return;
         }
         if (!f.isSuccess()) {
-            forwarding.onAttemptFailed(this, connectError(f.cause()));
+            forwarding.onAttemptFailed(this, connectError(f.cause()), false);
             return;
         }
-        conn = (UpstreamConnection) f.getNow();
-        conn.bind(this);
+        ready((UpstreamStream) f.getNow());
+    }
+
+    private void ready(UpstreamStream s) {
+        stream = s;
+        s.start(this);
         forwarding.onUpstreamReady(this);
     }
 
     private ProxyError connectError(Throwable cause) {
         String where = "endpoint " + endpoint();
-        if (cause instanceof EndpointPool.PoolExhaustedException) {
+        if (cause instanceof UpstreamPool.PoolExhaustedException) {
             return new ProxyError(ErrorCode.UPSTREAM_OVERLOADED, "cluster " + cluster.name() + ", " + where + ": "
                     + cause.getMessage());
         }
-        if (cause instanceof EndpointPool.PoolClosedException) {
+        if (cause instanceof UpstreamPool.PoolClosedException) {
             return new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, where + ": " + cause.getMessage());
         }
-        if (cause instanceof io.h3relay.cluster.UpstreamConnector.UpstreamTlsException) {
+        if (cause instanceof UpstreamConnector.UpstreamTlsException) {
             return new ProxyError(ErrorCode.UPSTREAM_TLS_FAILED, "TLS handshake with " + where + " failed", cause);
         }
         String reason = cause instanceof ConnectTimeoutException ? "connect timed out"
@@ -134,33 +156,37 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
     }
 
     boolean isReady() {
-        return conn != null && !finished;
+        return stream != null && !finished;
     }
 
-    /** True when the connection served earlier requests: a close racing our request is then likely benign. */
-    @Override
-    public boolean reusedConnection() {
-        return conn != null && conn.isReused();
+    UpstreamStream stream() {
+        return stream;
     }
 
-    void write(HttpObject msg) {
-        conn.channel().write(msg, conn.channel().voidPromise());
+    void writeHead(HttpRequest head, boolean hasBody) {
+        stream.writeHead(head, hasBody);
+    }
+
+    void write(HttpContent content) {
+        stream.writeBody(content);
     }
 
     void flush() {
-        conn.channel().flush();
+        stream.flush();
     }
 
     boolean isWritable() {
-        return conn.channel().isWritable();
+        return stream.isWritable();
     }
 
     /** Backpressure from downstream: stop or resume reading the response. */
     void readResponse(boolean on) {
         if (isReady()) {
-            conn.channel().config().setAutoRead(on);
+            stream.readResponse(on);
         }
     }
+
+    // ---- UpstreamStream.Listener ----------------------------------------------------------------
 
     @Override
     public void onResponse(HttpObject msg) {
@@ -168,13 +194,8 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (!msg.decoderResult().isSuccess()) {
-            ReferenceCountUtil.release(msg);
-            forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_BAD_RESPONSE,
-                    "invalid response from endpoint " + endpoint() + ": " + msg.decoderResult().cause().getMessage()));
-            return;
-        }
-        if (msg instanceof HttpResponse res && res.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+        if (msg instanceof HttpResponse res && res.status().codeClass() == HttpStatusClass.INFORMATIONAL
+                && !res.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
             // 1xx interim responses: we answered Expect ourselves; drop them and keep reading.
             ReferenceCountUtil.release(msg);
             return;
@@ -201,17 +222,24 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
     }
 
     @Override
-    public void onClosed(Throwable cause) {
+    public void onFailed(UpstreamFailure f) {
         if (finished) {
             return;
         }
-        String why = cause == null ? "closed the connection" : "failed: " + cause.getMessage();
-        forwarding.onAttemptFailed(this, new ProxyError(ErrorCode.UPSTREAM_RESET,
-                "endpoint " + endpoint() + " " + why + " before the response completed", cause));
+        ErrorCode code = switch (f.kind()) {
+            case INVALID_RESPONSE -> ErrorCode.UPSTREAM_BAD_RESPONSE;
+            case NEVER_SENT -> ErrorCode.UPSTREAM_CONNECT_FAILED;
+            case REFUSED, RESET -> ErrorCode.UPSTREAM_RESET;
+        };
+        forwarding.onAttemptFailed(this, new ProxyError(code, f.message(), f.cause()),
+                f.kind() == UpstreamFailure.Kind.REFUSED);
     }
 
-    /** The attempt ended; the connection goes back to the pool if {@code reusable}, else it is closed. */
-    void finish(boolean reusable) {
+    /**
+     * The attempt ended. {@code clean}: its request and response both completed, so the stream may serve
+     * another request (its protocol decides); otherwise it is cancelled.
+     */
+    void finish(boolean clean) {
         if (finished) {
             return;
         }
@@ -222,8 +250,12 @@ final class UpstreamAttempt implements UpstreamListener, AttemptView {
         }
         cluster.breakers().requestFinished();
         endpoint().requestFinished();
-        if (conn != null) {
-            conn.release(reusable);
+        if (stream != null) {
+            if (clean) {
+                stream.finish(true);
+            } else {
+                stream.abort(failure == null ? "exchange ended" : failure.getMessage());
+            }
         } else if (acquiring != null) {
             acquiring.cancel(false); // leave the pool's queue
         }

@@ -5,7 +5,7 @@ import io.h3relay.telemetry.ConfigJson;
 import io.h3relay.admin.AdminEndpoint;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
-import io.h3relay.cluster.EndpointPool;
+import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.Protocol;
 import io.h3relay.listener.ListenerContext;
@@ -80,7 +80,7 @@ public final class IntrospectEndpoint implements AdminEndpoint {
         Json.field(out, "load_balancer", String.valueOf(c.config().loadBalancer()).toLowerCase());
         Json.name(out, "endpoints").append('[');
         for (Endpoint e : c.endpoints()) {
-            EndpointPool pool = c.pool(e);
+            UpstreamPool pool = c.pool(e);
             element(out).append('{');
             Json.field(out, "address", e.toString());
             Json.field(out, "weight", e.weight());

@@ -2,7 +2,7 @@ package io.h3relay.telemetry;
 
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
-import io.h3relay.cluster.EndpointPool;
+import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.exchange.ErrorCode;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -102,7 +102,7 @@ public final class UpstreamMetrics {
     }
 
     private interface PoolVisitor {
-        void visit(Cluster cluster, Endpoint endpoint, EndpointPool pool);
+        void visit(Cluster cluster, Endpoint endpoint, UpstreamPool pool);
     }
 
     private static void eachPool(Collection<Cluster> clusters, PoolVisitor visitor) {

@@ -1,6 +1,6 @@
 package io.h3relay.it;
 
-import io.h3relay.cluster.CircuitBreakers;
+import io.h3relay.upstream.CircuitBreakers;
 import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

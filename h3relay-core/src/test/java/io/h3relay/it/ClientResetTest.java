@@ -1,6 +1,6 @@
 package io.h3relay.it;
 
-import io.h3relay.cluster.EndpointPool;
+import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +37,7 @@ class ClientResetTest {
         endpoint.close();
     }
 
-    private EndpointPool pool() {
+    private UpstreamPool pool() {
         var cluster = relay.server().clusters().get("c");
         return cluster.pool(cluster.endpoints().get(0));
     }

@@ -1,4 +1,4 @@
-package io.h3relay.cluster;
+package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig;
@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Keep-alive connections to one endpoint, kept per event loop so that an exchange's upstream connection
+ * The HTTP/1.1 {@link UpstreamPool}: keep-alive connections to one endpoint, each leased whole to one
+ * exchange ({@link Http1Connection} is the stream), kept per event loop so that an exchange's upstream connection
  * lives on its downstream channel's loop (no cross-thread hand-off). The connection limit is shared by
  * all loops; acquisitions past it wait in the loop's queue, as long as the cluster's pending-requests
  * breaker allows. Past the cluster's connection breaker, an acquisition waits only if this pool has
@@ -31,8 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                 wait for a release or a close
  * </pre>
  */
-public final class EndpointPool {
-    private static final Logger LOG = LoggerFactory.getLogger(EndpointPool.class);
+public final class Http1Pool implements UpstreamPool {
+    private static final Logger LOG = LoggerFactory.getLogger(Http1Pool.class);
 
     private final Endpoint endpoint;
     private final ClusterConfig.Pool config;
@@ -44,19 +45,21 @@ public final class EndpointPool {
     private final ConcurrentHashMap<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    EndpointPool(Endpoint endpoint, ClusterConfig.Pool config, UpstreamConnector connector,
-                 CircuitBreakers breakers) {
+    public Http1Pool(Endpoint endpoint, ClusterConfig.Pool config, UpstreamConnector connector,
+                     CircuitBreakers breakers) {
         this.endpoint = endpoint;
         this.config = config;
         this.connector = connector;
         this.breakers = breakers;
     }
 
+    @Override
     public Endpoint endpoint() {
         return endpoint;
     }
 
     /** Open connections (idle and in use) across all loops. */
+    @Override
     public int connectionCount() {
         return total.get();
     }
@@ -65,6 +68,7 @@ public final class EndpointPool {
      * Idle connections across all loops, for metrics. Read from another thread than the loops that own the
      * queues, so it is a racy snapshot (never an exception: {@link ArrayDeque#size()} only reads two ints).
      */
+    @Override
     public int idleCount() {
         int n = 0;
         for (LoopPool lp : loops.values()) {
@@ -74,27 +78,41 @@ public final class EndpointPool {
     }
 
     /** Acquisitions waiting for a connection, across all loops. */
+    @Override
     public int pendingCount() {
         return waiting.get();
     }
 
-    /**
-     * Must be called on {@code loop}. Cancelling the returned future (the exchange ended while waiting)
-     * gives up the place in the queue.
-     */
-    public Future<UpstreamConnection> acquire(EventLoop loop) {
-        Promise<UpstreamConnection> promise = loop.newPromise();
+    @Override
+    public UpstreamStream tryAcquire(EventLoop loop) {
         if (closed) {
-            return promise.setFailure(new PoolClosedException());
+            return null;
         }
-        LoopPool lp = loops.computeIfAbsent(loop, l -> new LoopPool());
-        UpstreamConnection idle;
+        LoopPool lp = loops.get(loop);
+        if (lp == null) {
+            return null;
+        }
+        Http1Connection idle;
         while ((idle = lp.idle.pollLast()) != null) {
             if (idle.channel().isActive()) {
                 activate(idle);
-                return promise.setSuccess(idle);
+                return idle;
             }
         }
+        return null;
+    }
+
+    @Override
+    public Future<UpstreamStream> acquire(EventLoop loop) {
+        Promise<UpstreamStream> promise = loop.newPromise();
+        if (closed) {
+            return promise.setFailure(new PoolClosedException());
+        }
+        UpstreamStream idle = tryAcquire(loop);
+        if (idle != null) {
+            return promise.setSuccess(idle);
+        }
+        LoopPool lp = loops.computeIfAbsent(loop, l -> new LoopPool());
         Reserve r = tryReserve();
         if (r == Reserve.OK) {
             connect(loop, promise);
@@ -115,6 +133,20 @@ public final class EndpointPool {
         return promise;
     }
 
+    @Override
+    public Future<UpstreamStream> openDedicated(EventLoop loop) {
+        Promise<UpstreamStream> promise = loop.newPromise();
+        Http1ConnectionHandler handler = new Http1ConnectionHandler();
+        connector.connect(loop, endpoint, handler).addListener(f -> {
+            if (f.isSuccess()) {
+                promise.setSuccess(new Http1Connection((Channel) f.getNow(), this, handler, false));
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
     /**
      * A waiter on {@code loop} cannot use another loop's idle connection, but that connection holds a slot:
      * each other loop closes its oldest idle connection, if a waiter is still there, so that the slot's
@@ -126,7 +158,7 @@ public final class EndpointPool {
             LoopPool lp = e.getValue();
             if (other != loop && !other.isShuttingDown()) {
                 other.execute(() -> {
-                    UpstreamConnection idle;
+                    Http1Connection idle;
                     if (waiting.get() > 0 && (idle = lp.idle.pollFirst()) != null) {
                         idle.channel().close();
                     }
@@ -162,8 +194,8 @@ public final class EndpointPool {
         return Reserve.OK;
     }
 
-    private void connect(EventLoop loop, Promise<UpstreamConnection> promise) {
-        UpstreamConnectionHandler handler = new UpstreamConnectionHandler();
+    private void connect(EventLoop loop, Promise<UpstreamStream> promise) {
+        Http1ConnectionHandler handler = new Http1ConnectionHandler();
         connector.connect(loop, endpoint, handler).addListener(f -> {
             if (!f.isSuccess()) {
                 connectionGone();
@@ -173,7 +205,7 @@ public final class EndpointPool {
                 return;
             }
             Channel ch = (Channel) f.getNow();
-            UpstreamConnection conn = new UpstreamConnection(ch, this, handler);
+            Http1Connection conn = new Http1Connection(ch, this, handler, true);
             ch.closeFuture().addListener(cf -> onClose(conn, loop));
             activate(conn);
             if (!promise.trySuccess(conn)) {
@@ -183,11 +215,11 @@ public final class EndpointPool {
         });
     }
 
-    private static void activate(UpstreamConnection conn) {
+    private static void activate(Http1Connection conn) {
         conn.inUse(true);
     }
 
-    void release(UpstreamConnection conn, boolean reusable) {
+    void release(Http1Connection conn, boolean reusable) {
         Channel ch = conn.channel();
         conn.inUse(false);
         long maxRequests = config.maxRequestsPerConnection();
@@ -197,7 +229,7 @@ public final class EndpointPool {
         }
         EventLoop loop = ch.eventLoop();
         LoopPool lp = loops.computeIfAbsent(loop, l -> new LoopPool());
-        Promise<UpstreamConnection> waiter;
+        Promise<UpstreamStream> waiter;
         while ((waiter = lp.waiters.poll()) != null) {
             activate(conn);
             if (waiter.trySuccess(conn)) {
@@ -217,7 +249,7 @@ public final class EndpointPool {
         conn.idleFrom(System.nanoTime(), config.idleTimeout().toNanos());
     }
 
-    private void onClose(UpstreamConnection conn, EventLoop loop) {
+    private void onClose(Http1Connection conn, EventLoop loop) {
         LoopPool lp = loops.get(loop);
         if (lp != null) {
             lp.idle.remove(conn);
@@ -239,7 +271,7 @@ public final class EndpointPool {
     }
 
     private void serveWaiter(EventLoop loop, LoopPool lp) {
-        Promise<UpstreamConnection> waiter;
+        Promise<UpstreamStream> waiter;
         while ((waiter = lp.waiters.peek()) != null) {
             if (waiter.isDone()) {
                 lp.waiters.poll();
@@ -261,17 +293,17 @@ public final class EndpointPool {
         }
     }
 
-    /** Closes idle connections and refuses new acquisitions; in-use ones close when released. */
+    @Override
     public void close() {
         closed = true;
         for (var e : loops.entrySet()) {
             LoopPool lp = e.getValue();
             e.getKey().execute(() -> {
-                UpstreamConnection c;
+                Http1Connection c;
                 while ((c = lp.idle.poll()) != null) {
                     c.channel().close();
                 }
-                Promise<UpstreamConnection> w;
+                Promise<UpstreamStream> w;
                 while ((w = lp.waiters.poll()) != null) {
                     w.tryFailure(new PoolClosedException());
                 }
@@ -281,20 +313,7 @@ public final class EndpointPool {
 
     /** Loop-confined state: touched only on its event loop. */
     private static final class LoopPool {
-        final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
-        final ArrayDeque<Promise<UpstreamConnection>> waiters = new ArrayDeque<>();
-    }
-
-    /** A circuit breaker refused the acquisition. */
-    public static final class PoolExhaustedException extends Exception {
-        PoolExhaustedException(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    public static final class PoolClosedException extends Exception {
-        PoolClosedException() {
-            super("cluster is shutting down", null, false, false);
-        }
+        final ArrayDeque<Http1Connection> idle = new ArrayDeque<>();
+        final ArrayDeque<Promise<UpstreamStream>> waiters = new ArrayDeque<>();
     }
 }

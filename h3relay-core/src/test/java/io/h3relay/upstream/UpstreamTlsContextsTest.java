@@ -1,4 +1,4 @@
-package io.h3relay.cluster;
+package io.h3relay.upstream;
 
 import io.h3relay.config.ClusterConfig.UpstreamTls;
 import io.h3relay.config.TlsServerConfig;

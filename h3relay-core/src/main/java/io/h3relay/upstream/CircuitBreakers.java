@@ -1,4 +1,4 @@
-package io.h3relay.cluster;
+package io.h3relay.upstream;
 
 import io.h3relay.config.ClusterConfig.CircuitBreaker;
 
@@ -27,7 +27,7 @@ public final class CircuitBreakers {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicLong[] rejections = new AtomicLong[Kind.values().length];
 
-    CircuitBreakers(CircuitBreaker config) {
+    public CircuitBreakers(CircuitBreaker config) {
         this.maxConnections = config == null ? Integer.MAX_VALUE : config.maxConnections();
         this.maxPending = config == null ? DEFAULT_MAX_PENDING : config.maxPendingRequests();
         this.maxRequests = config == null ? Integer.MAX_VALUE : config.maxRequests();

@@ -1,4 +1,4 @@
-package io.h3relay.cluster;
+package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.config.ClusterConfig;
@@ -22,25 +22,27 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 
 /**
- * Opens HTTP/1.1 connections to endpoints on a given event loop: TCP, then TLS when the cluster has it.
+ * Opens HTTP/1.1 connections to endpoints (for {@link Http1Pool}) on a given event loop: TCP, then TLS when the cluster has it.
  * The returned future completes after the TLS handshake, so a handshake failure is a connect failure.
  */
 public final class UpstreamConnector {
     /** Upstream response heads may be larger than what we accept downstream; 64 KiB like common proxies. */
     private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
+    /** The name of the h1 codec in the pipeline (removed when a stream becomes a tunnel). */
+    static final String CODEC = "http";
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private final Transport transport;
     private final ClusterConfig config;
     private final SslContext tls;
 
-    UpstreamConnector(Transport transport, ClusterConfig config, SslContext tls) {
+    public UpstreamConnector(Transport transport, ClusterConfig config, SslContext tls) {
         this.transport = transport;
         this.config = config;
         this.tls = tls;
     }
 
-    Future<Channel> connect(EventLoop loop, Endpoint endpoint, UpstreamConnectionHandler handler) {
+    Future<Channel> connect(EventLoop loop, Endpoint endpoint, Http1ConnectionHandler handler) {
         Promise<Channel> promise = loop.newPromise();
         String host = endpoint.address().host().isEmpty() ? "127.0.0.1" : endpoint.address().host();
         int port = endpoint.address().port();
@@ -63,7 +65,7 @@ public final class UpstreamConnector {
                             p.addLast("tls", UpstreamTlsContexts.newHandler(tls, ch.alloc(), sni, host, port,
                                     t.verify()));
                         }
-                        p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
+                        p.addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
                                 .setMaxInitialLineLength(8192)
                                 .setMaxChunkSize(64 * 1024), false, false));

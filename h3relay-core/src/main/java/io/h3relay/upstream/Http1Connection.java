@@ -1,0 +1,230 @@
+package io.h3relay.upstream;
+
+import io.h3relay.endpoint.Endpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One pooled HTTP/1.1 connection to an endpoint, leased whole to one exchange at a time: the connection is
+ * its {@link UpstreamStream}. What is HTTP/1.1 about the upstream request lives here: chunked framing of a
+ * body without a length, no {@code TE} (a hop-by-hop header h1 does not use towards endpoints), keep-alive
+ * from the response head, and the stale-connection rule (a reused connection that closes before any
+ * response byte refused the request rather than failed it). On its own event loop only.
+ */
+final class Http1Connection implements UpstreamStream {
+    private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
+
+    private final Channel channel;
+    private final Http1Pool pool;
+    private final Http1ConnectionHandler handler;
+    /** False for a dedicated (health check) connection: closed when its stream ends. */
+    private final boolean pooled;
+    private long requests;
+    private boolean inUse;
+    private ScheduledFuture<?> idleTimer;
+    private long idleSince;
+    // Per lease:
+    private boolean responseSeen;
+    private boolean keepAlive;
+    private HttpVersion responseVersion = HttpVersion.HTTP_1_1;
+    private boolean tunnel;
+
+    Http1Connection(Channel channel, Http1Pool pool, Http1ConnectionHandler handler, boolean pooled) {
+        this.channel = channel;
+        this.pool = pool;
+        this.handler = handler;
+        this.pooled = pooled;
+        handler.connection(this);
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public Endpoint endpoint() {
+        return pool.endpoint();
+    }
+
+    @Override
+    public UpstreamProtocol protocol() {
+        return UpstreamProtocol.HTTP_1_1;
+    }
+
+    @Override
+    public void start(Listener listener) {
+        responseSeen = false;
+        keepAlive = false;
+        responseVersion = HttpVersion.HTTP_1_1;
+        handler.bind(listener);
+        requests++;
+    }
+
+    @Override
+    public void writeHead(HttpRequest head, boolean hasBody) {
+        head.headers().remove(HttpHeaderNames.TE);
+        if (hasBody && !head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        channel.write(head, channel.voidPromise());
+    }
+
+    @Override
+    public void writeBody(HttpContent content) {
+        if (!tunnel) {
+            channel.write(content, channel.voidPromise());
+            return;
+        }
+        ByteBuf bytes = content.content();
+        boolean last = content instanceof LastHttpContent;
+        if (bytes.isReadable()) {
+            channel.write(bytes, channel.voidPromise());
+        } else {
+            bytes.release();
+        }
+        if (last && channel instanceof DuplexChannel duplex) {
+            channel.flush();
+            duplex.shutdownOutput(); // the client ended its side of the tunnel: so do we, towards the endpoint
+        }
+    }
+
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void readResponse(boolean on) {
+        if (handler.isBound()) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    /** True when this connection served a request before the current one (a keep-alive race is possible). */
+    @Override
+    public boolean isReused() {
+        return requests > 1;
+    }
+
+    @Override
+    public String viaVersion() {
+        return responseVersion.majorVersion() + "." + responseVersion.minorVersion();
+    }
+
+    /** The connection handler saw a response head go by (before the listener gets it). */
+    void onResponseHead(HttpResponse res) {
+        responseSeen = true;
+        if (res.status().code() >= 200) {
+            keepAlive = HttpUtil.isKeepAlive(res);
+            responseVersion = res.protocolVersion();
+        }
+    }
+
+    /** Anything of a response arrived: a close from now on is a reset, not a refusal. */
+    void onResponseBytes() {
+        responseSeen = true;
+    }
+
+    /** Classifies a close (or transport failure) that happened while a stream was bound. */
+    UpstreamFailure closedFailure(Throwable cause) {
+        String why = cause == null ? "closed the connection" : "failed: " + cause.getMessage();
+        String message = "endpoint " + endpoint() + " " + why + " before the response completed";
+        UpstreamFailure.Kind kind = !responseSeen && isReused() ? UpstreamFailure.Kind.REFUSED
+                : UpstreamFailure.Kind.RESET;
+        return new UpstreamFailure(kind, message, cause);
+    }
+
+    boolean inTunnel() {
+        return tunnel;
+    }
+
+    @Override
+    public void enterTunnel() {
+        tunnel = true;
+        keepAlive = false;
+        // After a 101 Netty's decoder passes the bytes that follow as they are; without the codec they reach
+        // the connection handler as plain buffers, and writes go out unframed.
+        if (channel.pipeline().get(UpstreamConnector.CODEC) != null) {
+            channel.pipeline().remove(UpstreamConnector.CODEC);
+        }
+    }
+
+    @Override
+    public void finish(boolean clean) {
+        handler.unbind();
+        boolean reusable = clean && keepAlive && !tunnel && pooled;
+        if (!pooled) {
+            channel.close();
+            return;
+        }
+        pool.release(this, reusable);
+    }
+
+    @Override
+    public void abort(String reason) {
+        LOG.debug("upstream connection {} aborted: {}", channel, reason);
+        handler.unbind();
+        if (pooled) {
+            pool.release(this, false);
+        } else {
+            channel.close();
+        }
+    }
+
+    long requests() {
+        return requests;
+    }
+
+    void inUse(boolean value) {
+        this.inUse = value;
+    }
+
+    /**
+     * Back in the pool: closes after {@code idleNanos} without use. The timer is lazy: one per connection,
+     * re-armed for the remaining time when it finds the connection was used meanwhile, so a request costs
+     * no timer scheduling or cancelling.
+     */
+    void idleFrom(long now, long idleNanos) {
+        idleSince = now;
+        if (idleTimer == null && idleNanos > 0) {
+            armIdleTimer(idleNanos, idleNanos);
+        }
+    }
+
+    private void armIdleTimer(long delayNanos, long idleNanos) {
+        idleTimer = channel.eventLoop().schedule(() -> {
+            idleTimer = null;
+            if (inUse || !channel.isActive()) {
+                return; // the next release arms it again
+            }
+            long left = idleSince + idleNanos - System.nanoTime();
+            if (left <= 0) {
+                channel.close();
+            } else {
+                armIdleTimer(left, idleNanos);
+            }
+        }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    static void release(Object msg) {
+        ReferenceCountUtil.release(msg);
+    }
+}
