@@ -2,8 +2,10 @@ package io.h3relay.listener;
 
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.config.ListenerConfig;
-import io.h3relay.exchange.ExchangeObserver;
-import io.h3relay.route.RouteTable;
+import io.h3relay.exchange.ExchangeStarter;
+import io.h3relay.exchange.ListenerState;
+import io.h3relay.proxy.ProxyExchanges;
+import io.h3relay.runtime.ListenerRuntime;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -11,34 +13,39 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every connection of one listener shares: its config, its compiled routes (swapped whole on
- * reload; an exchange keeps the table it started with), and its live connections (for limits and drain).
+ * What every connection of one listener shares: its config, its part of the runtime (swapped whole on
+ * reload; an exchange keeps the one it started with), the exchange starter its sessions use, and its live
+ * connections (for limits and drain).
  */
-public final class ListenerContext {
+public final class ListenerContext implements ListenerState {
     private final ListenerConfig config;
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connectionCount = new AtomicInteger();
-    private volatile RouteTable routes;
+    private volatile ListenerRuntime runtime;
     private volatile boolean draining;
     private volatile String altSvc;
-    private final ExchangeObserver.Factory exchangeObservers;
     private final ConnectionObserver connectionObserver;
+    private final ExchangeStarter exchanges = new ProxyExchanges(this::runtime);
 
-    public ListenerContext(ListenerConfig config, RouteTable routes) {
-        this(config, routes, ExchangeObserver.Factory.none(), ConnectionObserver.NONE);
-    }
-
-    public ListenerContext(ListenerConfig config, RouteTable routes, ExchangeObserver.Factory exchangeObservers,
-                           ConnectionObserver connectionObserver) {
+    public ListenerContext(ListenerConfig config, ListenerRuntime runtime, ConnectionObserver connectionObserver) {
         this.config = config;
-        this.routes = routes;
-        this.exchangeObservers = exchangeObservers;
+        this.runtime = runtime;
         this.connectionObserver = connectionObserver;
     }
 
-    /** Makes the observer (metrics, tracing, access log) of each exchange on this listener. */
-    public ExchangeObserver.Factory exchangeObservers() {
-        return exchangeObservers;
+    /** Makes each request's exchange; sessions call it. */
+    public ExchangeStarter exchanges() {
+        return exchanges;
+    }
+
+    /** This listener's part of the current runtime. */
+    public ListenerRuntime runtime() {
+        return runtime;
+    }
+
+    /** Swaps in a new runtime part: exchanges from now on use it, those in flight keep theirs. */
+    public void runtime(ListenerRuntime next) {
+        this.runtime = next;
     }
 
     public ConnectionObserver connectionObserver() {
@@ -53,6 +60,7 @@ public final class ListenerContext {
         return config;
     }
 
+    /** The listener's limits (connection-level ones are fixed at bind; request-level ones follow the runtime). */
     public LimitsConfig limits() {
         return config.limits();
     }
@@ -61,13 +69,6 @@ public final class ListenerContext {
         return config.isTls();
     }
 
-    public RouteTable routes() {
-        return routes;
-    }
-
-    public void routes(RouteTable table) {
-        this.routes = table;
-    }
 
     public ChannelGroup connections() {
         return connections;
@@ -96,6 +97,7 @@ public final class ListenerContext {
     }
 
     /** The Alt-Svc value advertising h3 on this listener's h1/h2 responses, or null. */
+    @Override
     public String altSvc() {
         return altSvc;
     }
@@ -104,6 +106,7 @@ public final class ListenerContext {
         this.altSvc = value;
     }
 
+    @Override
     public boolean isDraining() {
         return draining;
     }

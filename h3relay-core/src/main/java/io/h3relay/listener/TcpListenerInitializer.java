@@ -6,7 +6,6 @@ import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
 import io.h3relay.listener.h2.Http2Initializer;
 import io.h3relay.tls.ServerTls;
-import io.h3relay.proxy.ProxyHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -125,12 +124,12 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
         p.addLast("h1-timeouts", Http1Initializer.newTimeouts(listener.limits()));
         p.addLast("h1-scanner", new Http1HeadScanner(true));
         p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
-        p.addLast("proxy", ProxyHandler.forHttp1(listener, retryAfterSeconds));
+        p.addLast("session", Http1Initializer.newSession(listener, retryAfterSeconds));
         p.addLast("h2c-upgraded", new UpgradeWatcher());
     }
 
     private static void removeHttp1Handlers(ChannelPipeline p) {
-        for (String name : new String[] {"h1-timeouts", "h1-scanner", "proxy", "h2c-upgraded"}) {
+        for (String name : new String[] {"h1-timeouts", "h1-scanner", "session", "h2c-upgraded"}) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

@@ -7,11 +7,11 @@ import io.h3relay.exchange.ExchangeView;
 import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.DownstreamProtocol;
-import io.h3relay.listener.ListenerContext;
+import io.h3relay.runtime.ListenerRuntime;
+import io.h3relay.exchange.DownstreamExchange;
+import io.h3relay.exchange.DownstreamSession;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -42,12 +42,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * </pre>
  * Its {@link ExchangeObserver} (metrics, tracing, access log) sees each phase as it happens.
  */
-final class Exchange implements ExchangeView {
-    private static final io.netty.util.AsciiString ALT_SVC = io.netty.util.AsciiString.cached("alt-svc");
-
-    final ProxyHandler owner;
-    final ChannelHandlerContext ctx;
-    final ListenerContext listener;
+final class Exchange implements ExchangeView, DownstreamExchange {
+    final DownstreamSession session;
+    final ListenerRuntime listener;
     final DownstreamProtocol protocol;
     final long startNanos = System.nanoTime();
     final long startEpochMillis = System.currentTimeMillis();
@@ -57,47 +54,40 @@ final class Exchange implements ExchangeView {
     String requestId;
     String method;
     Route route;
-    boolean keepAlive;
     boolean requestComplete;
     boolean responseStarted;
     boolean done;
-    /** h1: close the connection after this response; h2/h3: reset the stream if the request is unfinished. */
-    boolean closeAfterResponse;
-    long requestBodyBytes;
-    long responseBodyBytes;
+    private long requestBodyBytes;
+    private long responseBodyBytes;
     int status;
-    ErrorCode errorCode;
-    int attempts;
-    Endpoint lastEndpoint;
+    private ErrorCode errorCode;
+    private Endpoint lastEndpoint;
     String traceId;
     /** The Host header (h2/h3: :authority), looked up once for routing and the access log. */
     private String authority;
-    /** The write of the response's last part; h2/h3 reset an unfinished request only after it went out. */
-    ChannelFuture lastWrite;
 
     private Forwarding forwarding;
     private InetAddress client;
 
-    Exchange(ProxyHandler owner, ChannelHandlerContext ctx, ListenerContext listener, DownstreamProtocol protocol) {
-        this.owner = owner;
-        this.ctx = ctx;
+    Exchange(DownstreamSession session, ListenerRuntime listener) {
+        this.session = session;
         this.listener = listener;
-        this.protocol = protocol;
-        this.observer = listener.exchangeObservers().newObserver();
+        this.protocol = session.protocol();
+        this.observer = listener.observers().newObserver();
     }
 
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
-    void start(HttpRequest req) {
+    @Override
+    public void start(HttpRequest req) {
         clientAddress();
         this.request = req;
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
-        this.keepAlive = protocol.isMultiplexed() || HttpUtil.isKeepAlive(req);
         this.requestComplete = req instanceof LastHttpContent;
         observer.requestReceived(this);
 
         ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
-        if (error == null && listener.isDraining()) {
+        if (error == null && session.isDraining()) {
             error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
         }
         if (error == null) {
@@ -131,11 +121,11 @@ final class Exchange implements ExchangeView {
                 switch (route.action()) {
                     case RouteConfig.Respond r -> {
                         release(req);
-                        respondLocally(DirectResponses.respond(ctx.alloc(), r), false);
+                        respondLocally(DirectResponses.respond(session.alloc(), r), false);
                     }
                     case RouteConfig.Redirect r -> {
                         release(req);
-                        respondLocally(DirectResponses.redirect(ctx.alloc(), r, req, listener.isTls()), false);
+                        respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);
                     }
                     case RouteConfig.Forward f -> {
                         forwarding = new Forwarding(this, route);
@@ -147,7 +137,8 @@ final class Exchange implements ExchangeView {
     }
 
     /** A request body chunk (the last one may carry trailers). */
-    void onRequestContent(HttpContent content) {
+    @Override
+    public void onRequestContent(HttpContent content) {
         if (done && forwarding == null) {
             content.release();
             return;
@@ -180,7 +171,7 @@ final class Exchange implements ExchangeView {
 
     /** The request cannot continue (bad chunk, body too large): answer if we still can, else cut. */
     private void onRequestBroken(ProxyError error) {
-        closeAfterResponse = true;
+        session.closeAfterResponse();
         if (forwarding != null) {
             forwarding.abort();
         }
@@ -191,25 +182,28 @@ final class Exchange implements ExchangeView {
         }
     }
 
-    void onDownstreamReadComplete() {
-        if (forwarding != null) {
+    @Override
+    public void onReadComplete() {
+        if (forwarding != null && !done) {
             forwarding.onDownstreamReadComplete();
         }
     }
 
     /** Downstream reads on or off (backpressure towards the client). */
     void readRequest(boolean on) {
-        owner.readDownstream(on);
+        session.readRequest(on);
     }
 
-    void onDownstreamWritabilityChanged(boolean writable) {
-        if (forwarding != null) {
-            forwarding.onDownstreamWritabilityChanged(writable);
+    @Override
+    public void onWritable() {
+        if (forwarding != null && !done) {
+            forwarding.onDownstreamWritable();
         }
     }
 
     /** The downstream channel closed (client went away, or the stream was reset). */
-    void onDownstreamClosed() {
+    @Override
+    public void onClosed() {
         if (forwarding != null) {
             forwarding.abort();
         }
@@ -227,76 +221,66 @@ final class Exchange implements ExchangeView {
     void respondError(ProxyError error) {
         ErrorCode code = error.code();
         errorCode = code;
-        if (code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
-                && code != ErrorCode.METHOD_NOT_ALLOWED) {
-            closeAfterResponse = true;
-        }
+        boolean close = code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
+                && code != ErrorCode.METHOD_NOT_ALLOWED;
         FullHttpResponse res = errorResponse(error);
         if (code == ErrorCode.DRAINING) {
-            res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, owner.retryAfterSeconds()));
-            closeAfterResponse = true;
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, session.retryAfterSeconds()));
+            close = true;
         }
-        respondLocally(res, closeAfterResponse);
+        respondLocally(res, close);
         if (code == ErrorCode.DRAINING) {
-            owner.connectionDraining();
+            session.connectionDraining();
         }
     }
 
     FullHttpResponse errorResponse(ProxyError error) {
-        return LocalResponses.error(ctx.alloc(), error.code(), error.getMessage(), requestId);
+        return LocalResponses.error(session.alloc(), error.code(), error.getMessage(), requestId);
     }
 
-    /** Writes a whole response made here; the exchange then ends once the request side is complete too. */
+    /**
+     * Writes a whole response made here; the exchange then ends once the request side is complete too.
+     * {@code close}: the connection must not serve another request after it.
+     */
     void respondLocally(FullHttpResponse res, boolean close) {
         if (close) {
-            closeAfterResponse = true;
+            session.closeAfterResponse();
         }
         res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
         responseBodyBytes += res.content().readableBytes();
-        writeResponseHead(res);
-        lastWrite = ctx.writeAndFlush(res);
-        if (requestComplete || closeAfterResponse) {
+        responseStarting(res);
+        session.writeResponse(res);
+        if (requestComplete || close || session.closesAfterResponse()) {
             finish();
         } else {
             readRequest(true); // discard the rest of the body, then finish
         }
     }
 
-    /** Sets downstream framing and connection headers on a response head, then counts it as started. */
+    /** A streamed response head goes downstream (the session frames it). */
     void writeResponseHead(HttpResponse res) {
+        responseStarting(res);
+        session.writeHead(res);
+    }
+
+    private void responseStarting(HttpResponse res) {
         status = res.status().code();
         responseStarted = true;
         observer.response(this);
-        HttpHeaders h = res.headers();
-        String altSvc = listener.altSvc();
-        if (altSvc != null && protocol != DownstreamProtocol.H3) {
-            // Replaces any endpoint's own Alt-Svc: it would name the endpoint's port, not ours.
-            h.set(ALT_SVC, altSvc);
-        }
-        if (protocol.isMultiplexed()) {
-            return;
-        }
-        if (!keepAlive || listener.isDraining()) {
-            closeAfterResponse = true;
-        }
-        if (closeAfterResponse) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (protocol == io.h3relay.exchange.DownstreamProtocol.HTTP_1_0) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        if (!(res instanceof FullHttpResponse) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)
-                && mayHaveBody(res.status().code())) {
-            if (protocol == DownstreamProtocol.HTTP_1_0) {
-                closeAfterResponse = true; // no chunked in 1.0: the close ends the body
-                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else {
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        }
     }
 
-    private boolean mayHaveBody(int code) {
-        return !"HEAD".equals(method) && code >= 200 && code != 204 && code != 304;
+    /** Counts request body bytes that arrived with the head (a whole h2/h3 request). */
+    void countRequestBody(long bytes) {
+        requestBodyBytes += bytes;
+    }
+
+    void countResponseBody(long bytes) {
+        responseBodyBytes += bytes;
+    }
+
+    /** The error the exchange ends with (the response may already have started). */
+    void failedWith(ErrorCode code) {
+        errorCode = code;
     }
 
     boolean responseComplete() {
@@ -310,7 +294,7 @@ final class Exchange implements ExchangeView {
         }
         done = true;
         log();
-        owner.exchangeFinished(this);
+        session.exchangeFinished(requestComplete);
     }
 
     /** Cut the downstream side: h1 closes the connection, h2/h3 reset the stream. */
@@ -319,7 +303,7 @@ final class Exchange implements ExchangeView {
             done = true;
             log();
         }
-        owner.abortDownstream();
+        session.abort();
     }
 
     private void log() {
@@ -328,9 +312,7 @@ final class Exchange implements ExchangeView {
 
     /** An attempt picked its endpoint and is about to send {@code upstreamHeaders}. */
     void attemptStarted(UpstreamAttempt attempt, HttpHeaders upstreamHeaders) {
-        attempts++;
         lastEndpoint = attempt.endpoint();
-        attempt.number(attempts);
         observer.upstreamRequest(this, attempt, upstreamHeaders);
     }
 
@@ -348,7 +330,7 @@ final class Exchange implements ExchangeView {
 
     @Override
     public boolean isTls() {
-        return listener.isTls();
+        return listener.tls();
     }
 
     @Override
@@ -416,7 +398,7 @@ final class Exchange implements ExchangeView {
 
     @Override
     public int attempts() {
-        return attempts;
+        return forwarding == null ? 0 : forwarding.attempts();
     }
 
     @Override
@@ -426,7 +408,7 @@ final class Exchange implements ExchangeView {
 
     @Override
     public Channel downstreamChannel() {
-        return ctx.channel();
+        return session.channel();
     }
 
     @Override
@@ -443,7 +425,7 @@ final class Exchange implements ExchangeView {
     @Override
     public InetAddress clientAddress() {
         if (client == null) {
-            client = owner.clientAddress();
+            client = session.clientAddress();
         }
         return client;
     }

@@ -6,7 +6,7 @@ import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
-import io.netty.channel.ChannelHandlerContext;
+import io.h3relay.exchange.DownstreamSession;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -40,7 +40,7 @@ final class Forwarding {
     final Exchange ex;
     final Route route;
     final Cluster cluster;
-    final ChannelHandlerContext ctx;
+    final DownstreamSession session;
     private final Set<Endpoint> tried = new HashSet<>(4);
     private final Retries retries;
     private final RequestRelay request;
@@ -50,14 +50,16 @@ final class Forwarding {
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
+    /** The one count of attempts: Retries derives its tries from it. */
+    private int attempts;
     private boolean finished;
 
     Forwarding(Exchange ex, Route route) {
         this.ex = ex;
         this.route = route;
         this.cluster = route.cluster();
-        this.ctx = ex.ctx;
-        this.retries = new Retries(route.retry(), cluster);
+        this.session = ex.session;
+        this.retries = new Retries(route.retry(), cluster, this);
         this.request = new RequestRelay(this, route.retry().replayLimit());
         this.response = new ResponseRelay(this);
     }
@@ -70,9 +72,9 @@ final class Forwarding {
         return response.isComplete();
     }
 
-    /** Attempts made so far (for the access log). */
+    /** Attempts made so far, stale-connection re-sends included (for observers and the access log). */
     int attempts() {
-        return retries.attempts();
+        return attempts;
     }
 
     void start(HttpRequest req) {
@@ -82,12 +84,12 @@ final class Forwarding {
         }
         if (expectContinue && !ex.requestComplete) {
             // We answer Expect ourselves (like nginx): routing already succeeded, so the body is wanted.
-            ctx.writeAndFlush(ex.continueResponse());
+            session.writeInterim(ex.continueResponse());
         }
         Duration t = route.timeout();
         timeoutCoversWholeExchange = t != null;
         if (t != null) {
-            timeout = ctx.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
+            timeout = session.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
         } else if (ex.requestComplete) {
             armResponseHeadTimeout();
         }
@@ -104,11 +106,15 @@ final class Forwarding {
             return;
         }
         tried.add(endpoint);
-        retries.attemptStarted(stale);
+        attempts++;
+        if (stale) {
+            retries.staleResend();
+        }
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
+        attempt.number(attempts);
         ex.attemptStarted(attempt, request.head().headers());
         armPerTryTimeout();
-        attempt.start(ctx.channel().eventLoop());
+        attempt.start(session.channel().eventLoop());
     }
 
     // ---- request direction ----------------------------------------------------------------------
@@ -127,7 +133,7 @@ final class Forwarding {
      */
     private void armResponseHeadTimeout() {
         if (timeout == null && !timeoutCoversWholeExchange && !ex.responseStarted) {
-            timeout = ctx.executor().schedule(this::onTimeout, DEFAULT_RESPONSE_HEAD_TIMEOUT.toMillis(),
+            timeout = session.executor().schedule(this::onTimeout, DEFAULT_RESPONSE_HEAD_TIMEOUT.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }
@@ -137,7 +143,7 @@ final class Forwarding {
         long ms = retries.perTryTimeoutMillis();
         if (ms > 0 && ex.requestComplete && attempt != null && perTryTimeout == null) {
             UpstreamAttempt a = attempt;
-            perTryTimeout = ctx.executor().schedule(() -> {
+            perTryTimeout = session.executor().schedule(() -> {
                 perTryTimeout = null;
                 onAttemptFailed(a, new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "no response from endpoint "
                         + a.endpoint() + " within the per-try timeout of " + ms + "ms"), false);
@@ -201,9 +207,9 @@ final class Forwarding {
         }
     }
 
-    void onDownstreamWritabilityChanged(boolean writable) {
+    void onDownstreamWritable() {
         if (!finished) {
-            response.onDownstreamWritabilityChanged(writable);
+            response.onDownstreamWritable();
         }
     }
 
@@ -212,7 +218,7 @@ final class Forwarding {
         boolean clean = ex.requestComplete;
         if (!clean) {
             // The endpoint answered before the whole request arrived: neither side can carry on cleanly.
-            ex.closeAfterResponse = true;
+            session.closeAfterResponse();
         }
         end(clean);
         ex.finish();
@@ -254,7 +260,7 @@ final class Forwarding {
             newAttempt(false);
         } else {
             // end() cancels this if the exchange ends meanwhile.
-            backoff = ctx.executor().schedule(() -> newAttempt(false), delay, TimeUnit.MILLISECONDS);
+            backoff = session.executor().schedule(() -> newAttempt(false), delay, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -283,11 +289,11 @@ final class Forwarding {
         if (attempt != null) {
             attempt.failed(error);
         }
-        ex.errorCode = error.code();
+        ex.failedWith(error.code());
         end(false);
         if (!ex.responseStarted) {
             if (!ex.requestComplete) {
-                ex.closeAfterResponse = true;
+                session.closeAfterResponse();
             }
             ex.respondError(error);
         } else {

@@ -56,13 +56,13 @@ final class RequestRelay {
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();
         headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.isTls(), ex.clientAddress(), ex.requestId,
+        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.requestId,
                 forwarding.route.requestHeaders());
         String target = forwarding.route.rewrite(originForm(req.uri()));
         head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
         if (req instanceof FullHttpMessage full) {
             if (hasBody) {
-                ex.requestBodyBytes += full.content().readableBytes();
+                ex.countRequestBody(full.content().readableBytes());
                 pending.add(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
             } else {
                 // The h1 encoder needs an end-of-message even for an empty body.
@@ -152,7 +152,7 @@ final class RequestRelay {
             return true;
         }
         long declared = HttpUtil.getContentLength(head, -1L);
-        return declared >= 0 && ex.requestBodyBytes == declared;
+        return declared >= 0 && ex.requestBodyBytes() == declared;
     }
 
     /** For the next attempt: what went upstream goes again, ahead of what was not sent yet. */

@@ -1,6 +1,6 @@
 package io.h3relay.proxy;
 
-import io.netty.channel.ChannelHandlerContext;
+import io.h3relay.exchange.DownstreamSession;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -8,27 +8,25 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
-import java.util.concurrent.TimeUnit;
-
 /**
- * The response direction of a {@link Forwarding}: the endpoint's response head and body go downstream,
- * and the upstream connection reads only while the downstream channel can take more.
+ * The response direction of a {@link Forwarding}: the endpoint's response head and body go downstream
+ * through the exchange's {@link DownstreamSession}, and the upstream stream reads only while the session
+ * can take more.
  */
 final class ResponseRelay {
     private final Forwarding forwarding;
     private final Exchange ex;
-    private final ChannelHandlerContext ctx;
+    private final DownstreamSession session;
     private boolean complete;
     private boolean waitingDownstreamWritable;
 
     ResponseRelay(Forwarding forwarding) {
         this.forwarding = forwarding;
         this.ex = forwarding.ex;
-        this.ctx = forwarding.ctx;
+        this.session = ex.session;
     }
 
     boolean isComplete() {
@@ -44,13 +42,13 @@ final class ResponseRelay {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
                 content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
             }
-            ex.responseBodyBytes += content.content().readableBytes();
-            if (content instanceof LastHttpContent) {
+            ex.countResponseBody(content.content().readableBytes());
+            if (content instanceof LastHttpContent last) {
                 complete = true;
-                ex.lastWrite = ctx.writeAndFlush(content);
+                session.writeLast(last);
                 forwarding.completeExchange();
             } else {
-                writeDownstream(content);
+                session.writeBody(content);
             }
         }
     }
@@ -59,46 +57,23 @@ final class ResponseRelay {
         HttpHeaders h = res.headers();
         ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
-        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
-        ex.writeResponseHead(out);
-        writeDownstream(out);
-    }
-
-    /**
-     * Void promise: a failed write (the client went away) reaches the pipeline as an exception, which
-     * ends the exchange and cancels the upstream attempt, without a listener per chunk.
-     */
-    private void writeDownstream(HttpObject msg) {
-        ctx.write(msg, ctx.voidPromise());
+        ex.writeResponseHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h));
     }
 
     void onReadComplete(UpstreamAttempt a) {
-        ctx.flush();
-        if (!downstreamCanTakeMore()) {
+        session.flush();
+        if (!session.canTakeMore()) {
             waitingDownstreamWritable = true;
             a.readResponse(false);
         }
     }
 
-    void onDownstreamWritabilityChanged(boolean writable) {
-        if (writable && waitingDownstreamWritable) {
-            if (!downstreamCanTakeMore()) {
-                // A QUIC stream may report writable with no capacity yet (netty#17429): look again shortly
-                // instead of resuming reads that would pile up in the stream's queue.
-                ctx.executor().schedule(() -> {
-                    if (!forwarding.isFinished()) {
-                        onDownstreamWritabilityChanged(ctx.channel().isWritable());
-                    }
-                }, 1, TimeUnit.MILLISECONDS);
-                return;
-            }
+    /** The session can take more (it confirmed the capacity, see Http3StreamSession). */
+    void onDownstreamWritable() {
+        if (waitingDownstreamWritable) {
             waitingDownstreamWritable = false;
             forwarding.attempt.readResponse(true);
         }
-    }
-
-    private boolean downstreamCanTakeMore() {
-        return ctx.channel().isWritable() && ctx.channel().bytesBeforeUnwritable() > 0;
     }
 
     /** Forwarding ended: a connection paused for backpressure reads again (pooled connections read while idle). */

@@ -24,25 +24,24 @@ final class Retries {
 
     private final RetryPolicy policy;
     private final Cluster cluster;
-    private int attempts;
+    private final Forwarding forwarding;
     private int retries;
     private int staleRetries;
 
-    Retries(RetryPolicy policy, Cluster cluster) {
+    Retries(RetryPolicy policy, Cluster cluster, Forwarding forwarding) {
         this.policy = policy;
         this.cluster = cluster;
+        this.forwarding = forwarding;
     }
 
-    /** An attempt starts; a stale-connection re-send does not count as a try. */
-    void attemptStarted(boolean stale) {
-        if (!stale) {
-            attempts++;
-        }
+    /** The attempt that just started re-sends a refused request: it does not count as a try. */
+    void staleResend() {
+        staleRetries++;
     }
 
-    /** Attempts made, stale-connection re-sends not included. */
-    int attempts() {
-        return attempts;
+    /** Tries made: the forwarding's attempts, refused-request re-sends not included. */
+    int tries() {
+        return forwarding.attempts() - staleRetries;
     }
 
     /** The condition of the {@code on:} list an error falls under, or null when it is never retried. */
@@ -59,11 +58,7 @@ final class Retries {
      * endpoint processed nothing, so the request goes again, whatever the policy (like nginx and Envoy do).
      */
     boolean mayResendRefused() {
-        if (staleRetries < MAX_STALE_RETRIES) {
-            staleRetries++;
-            return true;
-        }
-        return false;
+        return staleRetries < MAX_STALE_RETRIES;
     }
 
     /** Whether the failure may be retried per policy and budget; takes the budget when it may. */
@@ -78,7 +73,7 @@ final class Retries {
     }
 
     private boolean mayRetry(boolean replayable, String why) {
-        if (attempts >= policy.attempts() || !replayable) {
+        if (tries() >= policy.attempts() || !replayable) {
             return false;
         }
         if (!cluster.retryBudget().tryStartRetry()) {

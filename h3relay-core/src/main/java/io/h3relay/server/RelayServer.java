@@ -13,8 +13,9 @@ import io.h3relay.listener.h3.Http3Listener;
 import io.h3relay.config.Http3Config;
 import io.h3relay.config.Protocol;
 import io.h3relay.tls.TlsConfigException;
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.DownstreamSession;
 import io.h3relay.route.RouteTable;
+import io.h3relay.runtime.ListenerRuntime;
 import io.h3relay.telemetry.Telemetry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -117,8 +118,10 @@ public final class RelayServer implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             try {
-                created.add(TcpListener.create(new ListenerContext(lc, table,
-                        telemetry.exchangeObservers(lc.name()), telemetry.connectionObserver(lc.name()))));
+                ListenerRuntime runtime = new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
+                        telemetry.exchangeObservers(lc.name()));
+                created.add(TcpListener.create(new ListenerContext(lc, runtime,
+                        telemetry.connectionObserver(lc.name()))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }
@@ -273,7 +276,7 @@ public final class RelayServer implements AutoCloseable {
             }
             for (ListenerContext c : contexts) {
                 before.addAll(c.connections());
-                c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN_EVENT));
+                c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(DownstreamSession.DRAIN_EVENT));
             }
             long deadline = System.nanoTime() + drainTimeout.toNanos();
             while (System.nanoTime() < deadline && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {

@@ -1,5 +1,7 @@
 package io.h3relay.listener.h1;
 
+import io.h3relay.exchange.Http1Session;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -32,7 +34,7 @@ import java.util.regex.Pattern;
  * Transfer-Encoding, several lengths, a bad chunk size) ends scanning: that connection closes with a 400.
  * An h2c preface (at the start, or after an Upgrade request) also ends scanning: the connection is h2 now.
  */
-public final class Http1HeadScanner extends ChannelInboundHandlerAdapter {
+public final class Http1HeadScanner extends ChannelInboundHandlerAdapter implements Http1Session.Framing {
     private static final byte[] PREFACE_LINE = "PRI * HTTP/2.0".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_NAME = 17; // "transfer-encoding", the longest name we look for
     private static final int MAX_VALUE = 256;

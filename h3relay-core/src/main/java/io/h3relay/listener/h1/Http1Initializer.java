@@ -2,7 +2,7 @@ package io.h3relay.listener.h1;
 
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.Http1Session;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
  * The HTTP/1.1 pipeline of a connection: timers and the obs-fold scanner on raw bytes, the codec with our
  * limits, then the proxy.
  * <pre>
- *   [tls] ─ h1-timeouts ─ h1-scanner ─ h1-codec ─ proxy
+ *   [tls] ─ h1-timeouts ─ h1-scanner ─ h1-codec ─ session
  * </pre>
  */
 public final class Http1Initializer {
@@ -22,7 +22,11 @@ public final class Http1Initializer {
         p.addLast("h1-timeouts", newTimeouts(listener.limits()));
         p.addLast("h1-scanner", new Http1HeadScanner(false));
         p.addLast("h1-codec", newCodec(listener.limits()));
-        p.addLast("proxy", ProxyHandler.forHttp1(listener, retryAfterSeconds));
+        p.addLast("session", newSession(listener, retryAfterSeconds));
+    }
+
+    public static Http1Session newSession(ListenerContext listener, long retryAfterSeconds) {
+        return new Http1Session(listener, listener.exchanges(), retryAfterSeconds);
     }
 
     public static Http1RequestTimeouts newTimeouts(LimitsConfig limits) {

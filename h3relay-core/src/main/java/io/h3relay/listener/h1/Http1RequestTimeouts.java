@@ -1,5 +1,7 @@
 package io.h3relay.listener.h1;
 
+import io.h3relay.exchange.Http1Session;
+
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.exchange.LocalResponses;
 import io.netty.buffer.ByteBuf;
@@ -25,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * a request costs no timer scheduling or cancelling (that showed in profiles at tens of thousands of
  * requests per second).
  */
-public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter {
+public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter implements Http1Session.HeadTimer {
     private static final long NONE = Long.MAX_VALUE;
 
     private final long keepAliveNanos;
@@ -48,6 +50,7 @@ public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter {
     }
 
     /** Called when the connection waits for the next request head. */
+    @Override
     public void awaitingHead() {
         awaitingHead = true;
         headDeadline = NONE;
@@ -56,6 +59,7 @@ public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter {
     }
 
     /** Called when a request head was decoded. */
+    @Override
     public void headReceived() {
         awaitingHead = false;
         idleDeadline = NONE;

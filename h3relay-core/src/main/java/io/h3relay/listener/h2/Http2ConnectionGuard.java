@@ -1,6 +1,6 @@
 package io.h3relay.listener.h2;
 
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.DownstreamSession;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -59,7 +59,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (evt == ProxyHandler.DRAIN_EVENT) {
+        if (evt == DownstreamSession.DRAIN_EVENT) {
             goAwayTwoStep(ctx);
             return;
         }

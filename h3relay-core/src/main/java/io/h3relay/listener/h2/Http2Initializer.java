@@ -3,7 +3,7 @@ package io.h3relay.listener.h2;
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.Http2StreamSession;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
  *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux
- *   stream:     h2-to-http ─ proxy
+ *   stream:     h2-to-http ─ session
  * </pre>
  */
 public final class Http2Initializer {
@@ -91,7 +91,7 @@ public final class Http2Initializer {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 ch.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
-                ch.pipeline().addLast("proxy", ProxyHandler.forStream(listener, DownstreamProtocol.H2,
+                ch.pipeline().addLast("session", new Http2StreamSession(listener, listener.exchanges(),
                         retryAfterSeconds));
             }
         };

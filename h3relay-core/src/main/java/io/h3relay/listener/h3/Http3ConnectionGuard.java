@@ -1,7 +1,7 @@
 package io.h3relay.listener.h3;
 
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.DownstreamSession;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3GoAwayFrame;
@@ -35,7 +35,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     /**
      * A client request stream was opened: false when it must be refused (it came after our GOAWAY). A
      * connection made while the server drains has had no GOAWAY yet: its first requests are answered 503
-     * with Retry-After, and that answer sends the GOAWAY (see ProxyHandler#connectionDraining).
+     * with Retry-After, and that answer sends the GOAWAY (see DownstreamSession#connectionDraining).
      */
     boolean streamOpened(QuicStreamChannel stream) {
         if (goingAway) {
@@ -54,7 +54,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ProxyHandler.DRAIN_EVENT) {
+        if (evt == DownstreamSession.DRAIN_EVENT) {
             goAway();
             return;
         }

@@ -2,7 +2,7 @@ package io.h3relay.listener.h3;
 
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.proxy.ProxyHandler;
+import io.h3relay.exchange.Http3StreamSession;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http3.Http3ErrorCode;
@@ -37,6 +37,6 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
-        ch.pipeline().addLast("proxy", ProxyHandler.forStream(context, DownstreamProtocol.H3, retryAfterSeconds));
+        ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds));
     }
 }

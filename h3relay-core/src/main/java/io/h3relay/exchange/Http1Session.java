@@ -1,0 +1,326 @@
+package io.h3relay.exchange;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An HTTP/1.x connection: its exchanges one after another. Owns what is HTTP/1 about them: keep-alive and
+ * {@code Connection} headers, chunked or close-delimited (1.0) response bodies, pipelined requests held
+ * until the response before them is written, the close after a response that must be the last, and the
+ * lingering close that keeps a response from being destroyed by the client's unread upload.
+ */
+public final class Http1Session extends SessionHandler {
+    /** Decoded messages held while an earlier request is answered, before reading pauses. */
+    private static final int MAX_PIPELINED = 16;
+    /** How long a refused upload may keep sending after our response, before the connection closes. */
+    private static final long LINGER_MILLIS = 2_000;
+
+    /** The head timers of the connection (keep-alive and request-head timeouts), told when a head is due. */
+    public interface HeadTimer extends Framing {
+        void awaitingHead();
+
+        void headReceived();
+
+        HeadTimer NONE = new HeadTimer() {
+            @Override
+            public void awaitingHead() {
+            }
+
+            @Override
+            public void headReceived() {
+            }
+        };
+    }
+
+    /** A handler of the connection's h1 byte stream (head scanner, head timers): leaves when it becomes a tunnel. */
+    public interface Framing {
+    }
+
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
+    private HeadTimer timer = HeadTimer.NONE;
+    private boolean started;
+    // The current request:
+    private DownstreamProtocol protocol = DownstreamProtocol.HTTP_1_1;
+    private boolean keepAlive;
+    private boolean headRequest;
+    private boolean requestEnded;
+    private boolean closeAfterResponse;
+    private boolean tunnel;
+
+    public Http1Session(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
+        super(listener, starter, retryAfterSeconds);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        for (var e : ctx.pipeline()) {
+            if (e.getValue() instanceof HeadTimer t) {
+                timer = t;
+            }
+        }
+        if (ctx.channel().isActive()) {
+            startReading();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        startReading();
+        ctx.fireChannelActive();
+    }
+
+    private void startReading() {
+        if (!started) {
+            started = true;
+            awaitRequest();
+        }
+    }
+
+    private void awaitRequest() {
+        timer.awaitingHead();
+        readRequest(true);
+    }
+
+    @Override
+    public DownstreamProtocol protocol() {
+        return protocol;
+    }
+
+    // ---- requests in -------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            release(msg);
+        } else if (tunnel) {
+            if (current != null && msg instanceof ByteBuf bytes) {
+                current.onRequestContent(new DefaultHttpContent(bytes));
+            } else {
+                release(msg);
+            }
+        } else if (!pipelined.isEmpty() || (current != null && requestEnded)) {
+            // Pipelining: the next request waits until this response is written.
+            pipelined.add(msg);
+            if (pipelined.size() >= MAX_PIPELINED) {
+                readRequest(false);
+            }
+        } else {
+            dispatch(msg);
+        }
+    }
+
+    private void dispatch(Object msg) {
+        if (current != null) {
+            if (msg instanceof HttpContent content) {
+                if (content instanceof LastHttpContent) {
+                    requestEnded = true;
+                }
+                current.onRequestContent(content);
+            } else {
+                release(msg);
+            }
+        } else if (msg instanceof HttpRequest req) {
+            timer.headReceived();
+            protocol = req.protocolVersion().equals(HttpVersion.HTTP_1_0) ? DownstreamProtocol.HTTP_1_0
+                    : DownstreamProtocol.HTTP_1_1;
+            keepAlive = HttpUtil.isKeepAlive(req);
+            headRequest = HttpMethod.HEAD.equals(req.method());
+            requestEnded = req instanceof LastHttpContent;
+            lastWrite = null;
+            startExchange(req);
+        } else {
+            release(msg); // the rest of a body we already answered and gave up on
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN_EVENT) {
+            // Idle connections close now; busy ones send Connection: close with their response.
+            if (current == null) {
+                closing = true;
+                ctx.close();
+            }
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent && tunnel && current != null) {
+            current.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT); // the client ended its side
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        super.channelInactive(ctx);
+        Object m;
+        while ((m = pipelined.poll()) != null) {
+            release(m);
+        }
+    }
+
+    // ---- responses out -----------------------------------------------------------------------------
+
+    @Override
+    void frameHead(HttpResponse res, boolean whole) {
+        advertiseHttp3(res);
+        HttpHeaders h = res.headers();
+        if (!keepAlive || isDraining()) {
+            closeAfterResponse = true;
+        }
+        if (res.status().code() == 101) {
+            return; // the endpoint's Connection: upgrade and Upgrade stand; the tunnel follows
+        }
+        if (closeAfterResponse) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (protocol == DownstreamProtocol.HTTP_1_0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (!whole && !h.contains(HttpHeaderNames.CONTENT_LENGTH) && mayHaveBody(res.status().code())) {
+            if (protocol == DownstreamProtocol.HTTP_1_0) {
+                closeAfterResponse = true; // no chunked in 1.0: the close ends the body
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+    }
+
+    private boolean mayHaveBody(int code) {
+        return !headRequest && code >= 200 && code != 204 && code != 304;
+    }
+
+    @Override
+    public void writeBody(HttpContent content) {
+        if (tunnel) {
+            write(content.content());
+        } else {
+            super.writeBody(content);
+        }
+    }
+
+    @Override
+    public void writeLast(LastHttpContent last) {
+        if (!tunnel) {
+            super.writeLast(last);
+            return;
+        }
+        ByteBuf bytes = last.content();
+        lastWrite = ctx.writeAndFlush(bytes.isReadable() ? bytes : Unpooled.EMPTY_BUFFER);
+        if (!bytes.isReadable()) {
+            bytes.release();
+        }
+        if (ctx.channel() instanceof SocketChannel socket) {
+            lastWrite.addListener(f -> socket.shutdownOutput()); // the endpoint ended its side of the tunnel
+        }
+    }
+
+    @Override
+    public void closeAfterResponse() {
+        closeAfterResponse = true;
+    }
+
+    @Override
+    public boolean closesAfterResponse() {
+        return closeAfterResponse;
+    }
+
+    @Override
+    public void enterTunnel() {
+        tunnel = true;
+        closeAfterResponse = true; // when the tunnel ends, so does the connection
+        // From here on bytes, not HTTP: the codec, the head scanner and the head timers leave.
+        var p = ctx.pipeline();
+        for (String name : p.names()) {
+            ChannelHandler h = p.get(name);
+            if (h instanceof HttpServerCodec || h instanceof Framing) {
+                p.remove(h);
+            }
+        }
+        if (ctx.channel() instanceof SocketChannel socket) {
+            socket.config().setAllowHalfClosure(true);
+        }
+    }
+
+    @Override
+    public void exchangeFinished(boolean requestComplete) {
+        if (current == null) {
+            return;
+        }
+        current = null;
+        if (closeAfterResponse || isDraining()) {
+            // Draining: a response that started before the drain could not say Connection: close; the
+            // connection ends after it anyway, so the drain does not wait for the keep-alive timeout.
+            closing = true;
+            ChannelFuture sent = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
+            sent.addListener(requestComplete || tunnel ? ChannelFutureListener.CLOSE : f -> lingeringClose());
+            return;
+        }
+        Object m;
+        while ((m = pipelined.poll()) != null) {
+            dispatch(m);
+            if (current != null && requestEnded && !pipelined.isEmpty()) {
+                return; // the next pipelined request waits for this one's response
+            }
+            if (closing) {
+                return;
+            }
+        }
+        if (current == null) {
+            awaitRequest();
+        } else {
+            current.onReadComplete();
+        }
+    }
+
+    /**
+     * The client may still be sending a body we refused (e.g. 413): closing now, with its bytes unread, makes
+     * the kernel send RST, which can destroy our response before the client reads it. Like nginx's lingering
+     * close: half-close, read and discard for a while, then close.
+     */
+    private void lingeringClose() {
+        if (!(ctx.channel() instanceof SocketChannel socket) || !socket.isActive()) {
+            ctx.close();
+            return;
+        }
+        socket.shutdownOutput();
+        socket.config().setAutoRead(true);
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void abort() {
+        closing = true;
+        ctx.close();
+    }
+
+    @Override
+    public void connectionDraining() {
+        // Connection: close went with the 503 (closeAfterResponse): nothing more to say on h1.
+    }
+}

@@ -1,0 +1,39 @@
+package io.h3relay.exchange;
+
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+
+/** One h2 stream: the client's RST_STREAM ends the exchange; we stop uploads and cut streams with RST_STREAM. */
+public final class Http2StreamSession extends StreamSession {
+
+    public Http2StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
+        super(listener, starter, retryAfterSeconds);
+    }
+
+    @Override
+    public DownstreamProtocol protocol() {
+        return DownstreamProtocol.H2;
+    }
+
+    @Override
+    void frameHead(io.netty.handler.codec.http.HttpResponse head, boolean whole) {
+        advertiseHttp3(head);
+    }
+
+    @Override
+    boolean isStreamReset(Object msg) {
+        return msg instanceof Http2ResetFrame;
+    }
+
+    /** RST_STREAM NO_ERROR after a complete response tells the client to keep it (RFC 9113 section 8.1). */
+    @Override
+    void stopUnfinishedRequest() {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+    }
+
+    @Override
+    void resetStream() {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+    }
+}

@@ -1,0 +1,66 @@
+package io.h3relay.exchange;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One h3 request stream. Stops uploads with STOP_SENDING, cuts streams with RESET_STREAM + STOP_SENDING,
+ * and works around a Netty 4.2.18 QUIC quirk: a stream may report writable with no capacity yet
+ * (netty#17429), so writability is confirmed with {@link QuicStreamChannel#bytesBeforeUnwritable()} and,
+ * when it is not there yet, looked at again shortly instead of resuming reads that would pile up in the
+ * stream's queue.
+ */
+public final class Http3StreamSession extends StreamSession {
+    private boolean recheckScheduled;
+
+    public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
+        super(listener, starter, retryAfterSeconds);
+    }
+
+    @Override
+    public DownstreamProtocol protocol() {
+        return DownstreamProtocol.H3;
+    }
+
+    @Override
+    boolean isStreamReset(Object msg) {
+        return false; // a reset h3 stream shows as an input error and a close (see Http3StreamStopDetector)
+    }
+
+    @Override
+    public boolean canTakeMore() {
+        return ctx.channel().isWritable() && ctx.channel().bytesBeforeUnwritable() > 0;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null && ctx.channel().isWritable()) {
+            if (canTakeMore()) {
+                current.onWritable();
+            } else if (!recheckScheduled) {
+                recheckScheduled = true;
+                ctx.executor().schedule(() -> {
+                    recheckScheduled = false;
+                    channelWritabilityChanged(ctx);
+                }, 1, TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** STOP_SENDING: the response (already sent with FIN) stands, the upload stops. */
+    @Override
+    void stopUnfinishedRequest() {
+        ((QuicStreamChannel) ctx.channel()).shutdownInput(Http3ErrorCode.H3_NO_ERROR.code());
+    }
+
+    /** RESET_STREAM + STOP_SENDING. */
+    @Override
+    void resetStream() {
+        ((QuicStreamChannel) ctx.channel()).shutdown(Http3ErrorCode.H3_INTERNAL_ERROR.code());
+    }
+}
