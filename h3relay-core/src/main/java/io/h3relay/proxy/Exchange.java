@@ -148,6 +148,12 @@ final class Exchange implements ExchangeView, DownstreamExchange {
             onRequestBroken(RequestChecks.decoderFailure(content.decoderResult()));
             return;
         }
+        if (forwarding != null && forwarding.inTunnel()) {
+            // Opaque bytes after a 101 / 2xx to CONNECT: no body limit, no end of request to track.
+            requestBodyBytes += content.content().readableBytes();
+            forwarding.onRequestContent(content);
+            return;
+        }
         requestBodyBytes += content.content().readableBytes();
         boolean last = content instanceof LastHttpContent;
         long max = listener.limits().maxRequestBodySize();

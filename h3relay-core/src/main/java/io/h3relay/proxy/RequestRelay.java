@@ -29,6 +29,7 @@ final class RequestRelay {
     /** The head (and with it possibly body parts) went to the current attempt's endpoint. */
     private boolean headSent;
     private boolean waitingUpstreamWritable;
+    private boolean tunnel;
 
     RequestRelay(Forwarding forwarding, long replayLimit) {
         this.forwarding = forwarding;
@@ -86,7 +87,9 @@ final class RequestRelay {
     }
 
     private void send(UpstreamAttempt a, HttpContent c) {
-        replay.sending(c);
+        if (!tunnel) {
+            replay.sending(c); // a tunnel is never replayed
+        }
         a.write(c);
     }
 
@@ -111,8 +114,14 @@ final class RequestRelay {
         }
     }
 
+    /** Bytes from the client go to the endpoint from now on, until the client ends its side. */
+    void enterTunnel(UpstreamAttempt a) {
+        tunnel = true;
+        requestMoreBody(a);
+    }
+
     private void requestMoreBody(UpstreamAttempt a) {
-        if (ex.requestComplete || forwarding.isFinished()) {
+        if ((ex.requestComplete && !tunnel) || forwarding.isFinished()) {
             return;
         }
         if (a.isWritable()) {
