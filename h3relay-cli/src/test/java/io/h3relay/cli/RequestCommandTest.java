@@ -91,6 +91,29 @@ class RequestCommandTest {
         assertThat(fx.endpoint.lastRequest() == null ? "" : fx.endpoint.lastRequest().path()).isNotEqualTo("/too-big");
     }
 
+    /** A UDP port with nobody on it: a QUIC handshake there is never answered. */
+    static int silentUdpPort() throws java.net.SocketException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void http3ExitCodes() throws Exception {
+        ClientFixture.Run plain = run("request", "--http3", "http://127.0.0.1:1/");
+        assertThat(plain.exit()).as(plain.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(plain.err()).contains("--http3 needs an https URL");
+        // Nobody answers: "cannot connect" after the 10 s connect timeout, not "--max-time reached".
+        int port = silentUdpPort();
+        ClientFixture.Run silent = run("request", "-k", "--http3", "https://127.0.0.1:" + port + "/");
+        assertThat(silent.exit()).as(silent.err()).isEqualTo(ExitCodes.CONNECT);
+        assertThat(silent.err()).contains("no connection to https://127.0.0.1:" + port);
+        // With --max-time given, its end is what stops the wait.
+        ClientFixture.Run limited = run("request", "-k", "--http3", "--max-time", "0.5", "https://127.0.0.1:" + port + "/");
+        assertThat(limited.exit()).as(limited.err()).isEqualTo(ExitCodes.TIMEOUT);
+        assertThat(limited.err()).contains("--max-time reached while connecting");
+    }
+
     @Test
     void altSvcMovesTheNextRequestToHttp3() {
         ClientFixture.Run r = run("request", "--alt-svc", "-v", "--cacert", fx.ca(), fx.url("/first"), fx.url("/second"));
