@@ -120,7 +120,10 @@ final class Forwarding {
         }
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
         attempt.number(attempts);
-        ex.attemptStarted(attempt, request.head().headers());
+        ex.attemptStarted(attempt);
+        if (!ex.filters().isEmpty()) {
+            ex.filters().onUpstreamRequest(ex, request.head());
+        }
         armPerTryTimeout();
         attempt.start(session.channel().eventLoop());
     }

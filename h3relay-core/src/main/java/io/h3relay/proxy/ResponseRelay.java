@@ -55,6 +55,9 @@ final class ResponseRelay {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
                 content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
             }
+            if (!ex.filters().isEmpty()) {
+                content = ex.filters().onResponseBody(ex, content);
+            }
             ex.countResponseBody(content.content().readableBytes());
             if (content instanceof LastHttpContent last) {
                 complete = true;

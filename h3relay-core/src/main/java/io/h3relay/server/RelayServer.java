@@ -16,6 +16,7 @@ import io.h3relay.tls.TlsConfigException;
 import io.h3relay.exchange.DownstreamSession;
 import io.h3relay.route.RouteTable;
 import io.h3relay.runtime.ListenerRuntime;
+import io.h3relay.filter.FilterChain;
 import io.h3relay.telemetry.Telemetry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -119,7 +120,7 @@ public final class RelayServer implements AutoCloseable {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             try {
                 ListenerRuntime runtime = new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                        telemetry.exchangeObservers(lc.name()));
+                        telemetry.exchangeObservers(lc.name()), FilterChain.of(telemetry.filters()), Map.of());
                 created.add(TcpListener.create(new ListenerContext(lc, runtime,
                         telemetry.connectionObserver(lc.name()))));
             } catch (TlsConfigException e) {

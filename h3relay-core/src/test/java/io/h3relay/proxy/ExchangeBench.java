@@ -7,6 +7,9 @@ import io.h3relay.config.RelayConfig;
 import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.route.RouteTable;
+import io.h3relay.route.Route;
+import io.h3relay.filter.Filter;
+import io.h3relay.filter.FilterChain;
 import io.h3relay.runtime.ListenerRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -34,10 +37,19 @@ final class ExchangeBench {
     final FakeSession session = new FakeSession();
     final Map<String, FakePool> pools = new LinkedHashMap<>();
     private final List<FakeStream> streams = new java.util.ArrayList<>();
-    final ListenerRuntime runtime;
+    ListenerRuntime runtime;
     Exchange exchange;
 
     ExchangeBench(String routesAndClusters) throws Exception {
+        this(routesAndClusters, List.of(), Map.of());
+    }
+
+    /**
+     * With {@code listenerFilters} on the listener, and for each route name in {@code routeFilters} that
+     * route's own filters after them.
+     */
+    ExchangeBench(String routesAndClusters, List<Filter> listenerFilters, Map<String, List<Filter>> routeFilters)
+            throws Exception {
         String yaml = "listeners:\n  - { name: l, address: 127.0.0.1:0, protocols: [http1], routes: [r] }\n"
                 + routesAndClusters;
         RelayConfig config = ConfigLoader.parse(yaml, Path.of("."), Map.of());
@@ -52,8 +64,17 @@ final class ExchangeBench {
         Map<String, RouteConfig> routes = config.routes().stream()
                 .collect(Collectors.toMap(RouteConfig::name, Function.identity()));
         ListenerConfig lc = config.listeners().get(0);
-        runtime = new ListenerRuntime(lc.name(), false, lc.limits(),
-                RouteTable.compile(lc.routes(), routes, clusters), ExchangeObserver.Factory.none());
+        RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
+        FilterChain chain = FilterChain.of(listenerFilters);
+        Map<Route, FilterChain> perRoute = new java.util.HashMap<>();
+        for (Route r : table.routes()) {
+            List<Filter> own = routeFilters.get(r.name());
+            if (own != null) {
+                perRoute.put(r, chain.then(FilterChain.of(own)));
+            }
+        }
+        runtime = new ListenerRuntime(lc.name(), false, lc.limits(), table, ExchangeObserver.Factory.none(), chain,
+                perRoute);
     }
 
     FakePool pool(String endpoint) {
