@@ -119,6 +119,7 @@ final class DemoCommand implements Callable<Integer> {
                       - address: 127.0.0.1:%d
                       - address: 127.0.0.1:%d
                 shutdown:
+                  drain_delay: 0   # nothing balances the demo: Ctrl-C drains at once
                   drain_timeout: 5s
                 """.formatted(adminPort, httpsPort, cert.certificate().toAbsolutePath(),
                 cert.privateKey().toAbsolutePath(), httpPort, portOne, portTwo);

@@ -105,6 +105,7 @@ final class ProxyCommand implements Callable<Integer> {
         for (String t : to) {
             yaml.append("      - address: \"").append(t).append("\"\n");
         }
+        yaml.append("shutdown:\n  drain_delay: 0\n"); // a one-liner nothing balances: Ctrl-C drains at once
         RelayConfig config;
         try {
             config = ConfigLoader.parse(yaml.toString(), null, Map.of());

@@ -63,6 +63,36 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void sigtermFirstOnlyTurnsReadinessOffThenASecondOneDrains() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("delayed")) {
+            Path cfg = serveConfig(endpoint, "45s");
+            try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                String port = p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
+                String admin = p.awaitLine("admin on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(5));
+                URI readyz = URI.create("http://127.0.0.1:" + admin + "/readyz");
+                URI app = URI.create("http://127.0.0.1:" + port + "/app");
+                assertThat(client.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode()).isEqualTo(200);
+
+                p.sigterm();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> client.send(
+                        HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 503);
+                HttpResponse<String> served = client.send(HttpRequest.newBuilder(app).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(served.statusCode()).as("still served during the delay").isEqualTo(200);
+                assertThat(served.headers().firstValue("x-endpoint")).hasValue("delayed");
+
+                p.sigterm(); // the second one ends the delay: drain proper, exit 0, long before 45s
+                assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
+                assertThat(p.output()).contains("SIGTERM received: /readyz answers 503, still serving for 45s"
+                                + " (shutdown.drain_delay), then draining for up to 10s",
+                        "SIGTERM received again: ending shutdown.drain_delay now").doesNotContainPattern("PT[0-9]");
+            }
+        }
+    }
+
+    @Test
     void demoServesBothListenersAndTheAdminEndpoint() throws Exception {
         try (CliProcess p = CliProcess.start(dir, "demo", "--https-port", "0", "--http-port", "0",
                 "--admin-port", "0", "--state-dir", dir.resolve("state").toString());
@@ -109,8 +139,12 @@ class ProcessLifecycleTest {
         }
     }
 
-    /** One plaintext listener in front of {@code endpoint}, admin and listener on free ports. */
+    /** One plaintext listener in front of {@code endpoint}, admin and listener on free ports; the drain proper only. */
     private Path serveConfig(TestEndpoint endpoint) throws java.io.IOException {
+        return serveConfig(endpoint, "0");
+    }
+
+    private Path serveConfig(TestEndpoint endpoint, String drainDelay) throws java.io.IOException {
         return Files.writeString(dir.resolve("h3relay.yaml"), """
                 admin: { address: 127.0.0.1:0 }
                 listeners:
@@ -123,8 +157,8 @@ class ProcessLifecycleTest {
                 clusters:
                   - name: app
                     endpoints: [ { address: "%s" } ]
-                shutdown: { drain_timeout: 10s }
-                """.formatted(endpoint.address()));
+                shutdown: { drain_delay: %s, drain_timeout: 10s }
+                """.formatted(endpoint.address(), drainDelay));
     }
 
     /** The proxy command's certificate is self-signed: this test checks forwarding, not trust. */

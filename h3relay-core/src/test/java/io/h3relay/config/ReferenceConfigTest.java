@@ -121,6 +121,6 @@ class ReferenceConfigTest {
 
         return new RelayConfig(new AdminConfig(new HostPort("127.0.0.1", 9901)), List.of(pub, plain),
                 List.of(api, site), List.of(apiCluster, web), observability,
-                new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(1)));
+                new ShutdownConfig(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(1)));
     }
 }
