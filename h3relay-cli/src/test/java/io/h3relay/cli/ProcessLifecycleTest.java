@@ -112,6 +112,16 @@ class ProcessLifecycleTest {
                     URI.create("http://127.0.0.1:" + admin + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);
 
+            // The banner: the certificate's SPKI pin; the access log in the state folder, not on the terminal.
+            String pin = p.awaitLine("self-signed certificate: .*localhost\\.crt \\(SPKI sha256 ([A-Za-z0-9+/=]{44})\\)",
+                    Duration.ofSeconds(5));
+            assertThat(p.output()).contains("--ignore-certificate-errors-spki-list=" + pin);
+            Path accessLog = Path.of(p.awaitLine("access log: (.+)$", Duration.ofSeconds(5)));
+            assertThat(accessLog).isEqualTo(dir.resolve("state/demo/access.log").toAbsolutePath());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(accessLog)
+                    && Files.readString(accessLog).contains("\"/b\""));
+            assertThat(p.output()).doesNotContain("request_id");
+
             p.sigterm();
             assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
         }
@@ -120,14 +130,28 @@ class ProcessLifecycleTest {
 
     @Test
     void proxyCommandForwardsOverPlaintextAndSelfSignedTls() throws Exception {
+        java.net.ServerSocket busy = null;
+        try {
+            busy = new java.net.ServerSocket(9901, 50, java.net.InetAddress.getLoopbackAddress());
+        } catch (java.io.IOException inUseAlready) {
+            // someone (a demo) has 9901: just as good, the proxy must not need it
+        }
         try (TestEndpoint endpoint = TestEndpoint.start("proxied")) {
             for (String from : new String[] {"http://127.0.0.1:0", "127.0.0.1:0"}) {
                 try (CliProcess p = CliProcess.start(dir, "proxy", "--from", from, "--to", endpoint.address(),
-                        "--admin", "127.0.0.1:0", "--state-dir", dir.resolve("state").toString());
+                        "--state-dir", dir.resolve("state").toString());
                      HttpClient client = HttpClient.newBuilder().sslContext(trustAll()).build()) {
-                    String url = p.awaitLine("h3relay proxy: (https?://[^ ]+) -> ", Duration.ofSeconds(30))
-                            .replace("/127.0.0.1", "127.0.0.1");
-                    assertThat(url).startsWith(from.startsWith("http://") ? "http://" : "https://");
+                    String url = p.awaitLine("h3relay proxy: (\\S+) -> ", Duration.ofSeconds(30));
+                    assertThat(url).as("a URL to paste").matches((from.startsWith("http://") ? "http" : "https")
+                            + "://127\\.0\\.0\\.1:\\d+");
+                    String admin = p.awaitLine("admin: (http://127\\.0\\.0\\.1:\\d+)/readyz \\(a free port",
+                            Duration.ofSeconds(5));
+                    assertThat(admin).doesNotEndWith(":9901");
+                    if (!from.startsWith("http://")) {
+                        String cert = p.awaitLine("self-signed certificate: (\\S+) \\(SPKI sha256 [A-Za-z0-9+/=]{44}\\)",
+                                Duration.ofSeconds(5));
+                        assertThat(Path.of(cert)).isEqualTo(dir.resolve("state/proxy/localhost.crt").toAbsolutePath());
+                    }
                     HttpResponse<String> res = client.send(HttpRequest.newBuilder(URI.create(url + "/hello")).build(),
                             HttpResponse.BodyHandlers.ofString());
                     assertThat(res.statusCode()).isEqualTo(200);
@@ -135,6 +159,10 @@ class ProcessLifecycleTest {
                     p.sigterm();
                     assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
                 }
+            }
+        } finally {
+            if (busy != null) {
+                busy.close();
             }
         }
     }
