@@ -4,6 +4,7 @@ import io.h3relay.transport.Transport;
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.config.ClusterConfig;
+import io.h3relay.config.Durations;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.RelayConfig;
 import io.h3relay.config.RouteConfig;
@@ -54,6 +55,8 @@ public final class RelayServer implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean draining;
     private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Counted down when shutdown.drain_delay is cut short (a second signal) or a stop begins. */
+    private final CountDownLatch drainDelayOver = new CountDownLatch(1);
 
     private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters, Telemetry telemetry) {
         this.config = config;
@@ -65,7 +68,8 @@ public final class RelayServer implements AutoCloseable {
         this.admin = new AdminServer(new AdminServer.Control() {
             @Override
             public boolean ready() {
-                return ready && !draining;
+                // drainRequested: not ready from the moment a drain is asked for, through shutdown.drain_delay.
+                return ready && !drainRequested.get() && !draining;
             }
 
             @Override
@@ -238,17 +242,48 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Starts the drain on a thread of its own and returns at once; false when already draining. The process
-     * of {@code h3relay serve} exits 0 once the drain is done.
+     * Starts a drain on a thread of its own and returns at once; false when one was already asked for. First
+     * {@code shutdown.drain_delay}: {@code /readyz} answers 503 while everything else is served as usual
+     * (no Connection: close, no GOAWAY, no 503), so a load balancer sees the instance leave before it stops
+     * taking work; then the drain proper ({@link #stop()}). The process of {@code h3relay serve} exits 0 once
+     * the drain is done.
      */
     public boolean startDrain(String why) {
         if (draining || !drainRequested.compareAndSet(false, true)) {
             return false;
         }
+        Duration delay = config.shutdown().drainDelay();
+        String timeout = Durations.format(config.shutdown().drainTimeout());
         Thread.ofPlatform().name("h3relay-drain").start(() -> {
-            LOG.info("{}: draining for up to {}", why, config.shutdown().drainTimeout());
+            if (delay.isPositive()) {
+                LOG.info("{}: /readyz answers 503, still serving for {} (shutdown.drain_delay), then draining for up to {}",
+                        why, Durations.format(delay), timeout);
+                try {
+                    if (!drainDelayOver.await(delay.toNanos(), TimeUnit.NANOSECONDS) && !draining) {
+                        LOG.info("drain delay over: draining for up to {}", timeout);
+                    } else if (!draining) {
+                        LOG.info("drain delay cut short: draining for up to {}", timeout);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                LOG.info("{}: draining for up to {}", why, timeout);
+            }
             stop();
         });
+        return true;
+    }
+
+    /**
+     * Ends a running {@code shutdown.drain_delay} now, so the drain proper starts (a second SIGTERM/SIGINT does
+     * this). False when no drain was asked for or its delay is already over.
+     */
+    public boolean skipDrainDelay() {
+        if (!drainRequested.get() || draining || drainDelayOver.getCount() == 0) {
+            return false;
+        }
+        drainDelayOver.countDown();
         return true;
     }
 
@@ -268,6 +303,7 @@ public final class RelayServer implements AutoCloseable {
             }
             draining = true;
         }
+        drainDelayOver.countDown(); // a stop called directly ends a drain delay still running
         try {
             List<ListenerContext> contexts = new ArrayList<>();
             List<io.netty.channel.Channel> before = new ArrayList<>();
