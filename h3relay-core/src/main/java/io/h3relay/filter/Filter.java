@@ -30,7 +30,10 @@ public interface Filter {
         return FilterResult.CONTINUE;
     }
 
-    /** Phase 3, an attempt is about to send {@code upstreamHead} (headers may be changed). Per attempt. */
+    /**
+     * Phase 3, an attempt is about to send {@code upstreamHead} (headers may be changed). Per attempt, on the
+     * same head object each time: set headers rather than add them.
+     */
     default void onUpstreamRequest(FilterContext ctx, HttpRequest upstreamHead) {
     }
 

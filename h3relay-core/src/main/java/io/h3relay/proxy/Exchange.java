@@ -321,6 +321,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
         if (forwarding != null) {
             forwarding.abort();
         }
+        paused = null;
+        if (heldBody != null) {
+            heldBody.forEach(HttpContent::release);
+            heldBody = null;
+        }
         if (!done) {
             done = true;
             if (status == 0) {
