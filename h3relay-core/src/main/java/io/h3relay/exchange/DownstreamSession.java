@@ -50,6 +50,12 @@ public interface DownstreamSession {
     /** {@code Retry-After} of a 503 refused because of the drain. */
     long retryAfterSeconds();
 
+    /**
+     * Whether body parts follow {@code head} (then a {@code LastHttpContent} ends them): the protocol's framing
+     * says (h1: chunked or a Content-Length above 0; h2/h3: no END_STREAM with the head).
+     */
+    boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head);
+
     /** Writes (not flushes) a streamed response head; the session adds framing and connection headers. */
     void writeHead(HttpResponse head);
 

@@ -184,6 +184,20 @@ public final class Http1Session extends SessionHandler {
         }
     }
 
+    @Override
+    public boolean bodyFollows(HttpRequest head) {
+        if (head instanceof LastHttpContent) {
+            return false;
+        }
+        long length;
+        try {
+            length = HttpUtil.getContentLength(head, 0L);
+        } catch (NumberFormatException e) {
+            length = 0; // refused by the exchange's checks before anyone asks
+        }
+        return HttpUtil.isTransferEncodingChunked(head) || length > 0;
+    }
+
     // ---- responses out -----------------------------------------------------------------------------
 
     @Override
@@ -282,20 +296,30 @@ public final class Http1Session extends SessionHandler {
             sent.addListener(requestComplete || tunnel ? ChannelFutureListener.CLOSE : f -> lingeringClose());
             return;
         }
+        if (pipelined.isEmpty()) {
+            awaitRequest();
+        } else {
+            // Not inside this call: it may come from the upstream channel's read (the response's last part),
+            // and the next exchange should start from the downstream side, in a task of its own.
+            ctx.executor().execute(this::dispatchPipelined);
+        }
+    }
+
+    private void dispatchPipelined() {
         Object m;
-        while ((m = pipelined.poll()) != null) {
+        while (current == null && !closing && (m = pipelined.poll()) != null) {
             dispatch(m);
-            if (current != null && requestEnded && !pipelined.isEmpty()) {
-                return; // the next pipelined request waits for this one's response
+            while (current != null && !requestEnded && (m = pipelined.poll()) != null) {
+                dispatch(m); // the rest of this request's body
             }
-            if (closing) {
-                return;
-            }
+        }
+        if (closing) {
+            return;
         }
         if (current == null) {
             awaitRequest();
         } else {
-            current.onReadComplete();
+            current.onReadComplete(); // reads resume as the exchange's backpressure allows
         }
     }
 

@@ -50,6 +50,12 @@ abstract class StreamSession extends SessionHandler {
         }
     }
 
+    /** A head without END_STREAM comes as a plain HttpRequest, with it as a FullHttpRequest. */
+    @Override
+    public boolean bodyFollows(HttpRequest head) {
+        return !(head instanceof io.netty.handler.codec.http.LastHttpContent);
+    }
+
     /** The protocol's "client cancelled the stream" message, if {@code msg} is one. */
     abstract boolean isStreamReset(Object msg);
 

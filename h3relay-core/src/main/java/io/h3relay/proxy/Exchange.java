@@ -11,6 +11,7 @@ import io.h3relay.runtime.ListenerRuntime;
 import io.h3relay.exchange.DownstreamExchange;
 import io.h3relay.exchange.DownstreamSession;
 import io.h3relay.exchange.ExchangeAttribute;
+import io.h3relay.exchange.ErrorRenderer;
 import io.h3relay.filter.FilterChain;
 import io.h3relay.filter.FilterContext;
 import io.h3relay.filter.FilterResult;
@@ -354,7 +355,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     FullHttpResponse errorResponse(ProxyError error) {
-        return LocalResponses.error(session.alloc(), error.code(), error.getMessage(), requestId);
+        return ErrorRenderer.forRequest(request).render(session.alloc(), error, requestId);
     }
 
     /**

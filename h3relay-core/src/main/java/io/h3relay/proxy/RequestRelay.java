@@ -49,10 +49,8 @@ final class RequestRelay {
     boolean prepare(HttpRequest req) {
         if (req instanceof FullHttpMessage full) {
             hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
-        } else if (ex.protocol.isMultiplexed()) {
-            hasBody = true;
         } else {
-            hasBody = HttpUtil.isTransferEncodingChunked(req) || ex.declaredLength() > 0;
+            hasBody = ex.session.bodyFollows(req);
         }
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();

@@ -126,6 +126,37 @@ class HardeningTest {
         }
     }
 
+    /**
+     * Many requests in one write, a body among them: each is forwarded after the response before it, in
+     * order, on the same connection (the next exchange starts from the downstream side once a response is
+     * written, also when it ends inside the upstream read).
+     */
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() {
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            if (i == 7) {
+                batch.append("POST /sink HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+            } else {
+                batch.append("GET /headers?n=").append(i).append(" HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            }
+        }
+        try (RawHttp1 c = RawHttp1.plain(relay)) {
+            c.send(batch.toString());
+            for (int i = 0; i < 20; i++) {
+                RawHttp1.Response res = c.readResponse();
+                assertThat(res.status()).as("response %d", i).isEqualTo(200);
+                if (i == 7) {
+                    assertThat(res.body()).contains("\"bytes\":5");
+                } else {
+                    assertThat(res.body()).contains("/headers?n=" + i + "\"");
+                }
+            }
+            c.send("GET /headers?n=last HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertThat(c.readResponse().body()).contains("/headers?n=last");
+        }
+    }
+
     /** The h1 checks must not get in the way of h2c, by Upgrade or by prior knowledge. */
     @Test
     void h2cStillWorks() {

@@ -75,6 +75,11 @@ final class FakeSession implements DownstreamSession {
     }
 
     @Override
+    public boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head) {
+        return !(head instanceof LastHttpContent);
+    }
+
+    @Override
     public void writeHead(HttpResponse head) {
         heads.add(head);
     }
