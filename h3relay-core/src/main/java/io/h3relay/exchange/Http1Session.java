@@ -67,7 +67,6 @@ public final class Http1Session extends SessionHandler {
     private boolean headRequest;
     private boolean connectRequest;
     private boolean requestEnded;
-    private boolean closeAfterResponse;
     private boolean tunnel;
 
     public Http1Session(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
@@ -255,15 +254,6 @@ public final class Http1Session extends SessionHandler {
         }
     }
 
-    @Override
-    public void closeAfterResponse() {
-        closeAfterResponse = true;
-    }
-
-    @Override
-    public boolean closesAfterResponse() {
-        return closeAfterResponse;
-    }
 
     @Override
     public void enterTunnel() {

@@ -38,6 +38,8 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
     ChannelFuture lastWrite;
     /** Set once the channel is going away: whatever still arrives is dropped. */
     boolean closing;
+    /** The connection (h1) or stream ends with the current response: the one flag for it, set through the method. */
+    boolean closeAfterResponse;
 
     SessionHandler(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         this.listener = listener;
@@ -135,6 +137,16 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
         if (altSvc != null) {
             head.headers().set(ALT_SVC, altSvc);
         }
+    }
+
+    @Override
+    public void closeAfterResponse() {
+        closeAfterResponse = true;
+    }
+
+    @Override
+    public boolean closesAfterResponse() {
+        return closeAfterResponse;
     }
 
     @Override

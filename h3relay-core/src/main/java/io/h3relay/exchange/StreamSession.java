@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpResponse;
  * what differs between h2 and h3 is how a stream is stopped or cut, and QUIC's writability reports.
  */
 abstract class StreamSession extends SessionHandler {
-    private boolean closeAfterResponse;
 
     StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
@@ -63,15 +62,6 @@ abstract class StreamSession extends SessionHandler {
     void frameHead(HttpResponse head, boolean whole) {
     }
 
-    @Override
-    public void closeAfterResponse() {
-        closeAfterResponse = true;
-    }
-
-    @Override
-    public boolean closesAfterResponse() {
-        return closeAfterResponse;
-    }
 
     @Override
     public void exchangeFinished(boolean requestComplete) {
