@@ -53,6 +53,8 @@ final class Forwarding {
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
+    /** Counted in the cluster's exchanges in flight (which keep a retired cluster's pools open). */
+    private boolean counted;
 
     Forwarding(Exchange ex, Route route) {
         this.ex = ex;
@@ -93,7 +95,8 @@ final class Forwarding {
         } else if (ex.requestComplete) {
             armResponseHeadTimeout();
         }
-        cluster.retryBudget().requestStarted();
+        cluster.exchangeStarted();
+        counted = true;
         newAttempt(false);
     }
 
@@ -337,5 +340,8 @@ final class Forwarding {
             attempt.finish(reusable);
         }
         request.release();
+        if (counted) {
+            cluster.exchangeEnded(); // last: may close a retired cluster's pools, after the attempt's release
+        }
     }
 }
