@@ -181,8 +181,9 @@ public final class ClusterManager implements AutoCloseable {
         change.built().forEach(Cluster::close);
     }
 
-    /** Retired clusters whose pools are still open. */
+    /** Retired clusters whose pools are still open (those closed since by their last exchange are dropped). */
     public Collection<Cluster> retiring() {
+        retiring.removeIf(c -> c.state() == Cluster.State.CLOSED);
         return List.copyOf(retiring);
     }
 

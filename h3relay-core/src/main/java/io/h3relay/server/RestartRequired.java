@@ -2,13 +2,17 @@ package io.h3relay.server;
 
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.Protocol;
 import io.h3relay.config.RelayConfig;
+
+import java.time.Duration;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -37,8 +41,10 @@ final class RestartRequired {
     static List<String> changes(RelayConfig running, RelayConfig next) {
         List<String> out = new ArrayList<>();
         differs(out, "admin.address", running.admin().address(), next.admin().address());
-        differs(out, "shutdown.drain_timeout", running.shutdown().drainTimeout(), next.shutdown().drainTimeout());
-        differs(out, "shutdown.retry_after", running.shutdown().retryAfter(), next.shutdown().retryAfter());
+        differs(out, "shutdown.drain_timeout", millis(running.shutdown().drainTimeout()),
+                millis(next.shutdown().drainTimeout()));
+        differs(out, "shutdown.retry_after", millis(running.shutdown().retryAfter()),
+                millis(next.shutdown().retryAfter()));
         changed(out, "observability.metrics", running.observability().metrics(), next.observability().metrics());
         changed(out, "observability.tracing", running.observability().tracing(), next.observability().tracing());
         changed(out, "observability.access_log", running.observability().accessLog(),
@@ -59,7 +65,7 @@ final class RestartRequired {
             }
             String path = "listeners[" + l.name() + "].";
             differs(out, path + "address", old.address(), l.address());
-            differs(out, path + "protocols", new TreeSet<>(old.protocols()), new TreeSet<>(l.protocols()));
+            differs(out, path + "protocols", names(old.protocols()), names(l.protocols()));
             changed(out, path + "tls", old.tls(), l.tls());
             changed(out, path + "http3", old.http3(), l.http3());
             changed(out, path + "limits (all but max_request_body_size)", connectionLevel(old.limits()),
@@ -72,6 +78,15 @@ final class RestartRequired {
     private static LimitsConfig connectionLevel(LimitsConfig l) {
         return new LimitsConfig(0, l.maxRequestLineSize(), l.maxRequestHeadersSize(), l.keepAliveTimeout(),
                 l.requestHeadersTimeout(), l.maxConcurrentStreams(), l.maxConnections());
+    }
+
+    /** Config names in a fixed order: {@code [http1, h2c]}. */
+    private static String names(Set<Protocol> protocols) {
+        return new TreeSet<>(protocols).stream().map(Protocol::configName).toList().toString();
+    }
+
+    private static String millis(Duration d) {
+        return d.toMillis() + "ms";
     }
 
     private static Map<String, ListenerConfig> byName(List<ListenerConfig> listeners) {
