@@ -9,11 +9,14 @@ import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +33,7 @@ import static org.awaitility.Awaitility.await;
  * the new route; the unchanged cluster {@code kept} is the same object, with its pooled connection (reused,
  * no new one to its endpoint) and its health state; {@code old} stops its health checks at once and closes its
  * pool only once its exchange has finished. Metrics follow the clusters in service. A config that changes what
- * needs a restart is refused whole, naming each such setting.
+ * needs a restart is refused whole, naming each such setting; so is one whose runtime cannot be built.
  */
 class RuntimeApplyTest {
     private static final String ROUTES = """
@@ -227,6 +230,24 @@ class RuntimeApplyTest {
         assertThat(get(Proto.H1, "/slow?chunks=1&interval=0&size=10").headers().firstValue("x-endpoint"))
                 .hasValue("old");
         assertThat(relay.server().clusterManager().retiring()).isEmpty();
+    }
+
+    @Test
+    void aRuntimeThatCannotBeBuiltIsRefusedAndNothingChanges(@TempDir Path dir) throws Exception {
+        Path notACertificate = Files.writeString(dir.resolve("ca.pem"), "not a certificate\n");
+        RelayConfig next = config("fresh", KEPT + FRESH + "    tls: { ca: \"" + notACertificate + "\" }\n").config();
+        Cluster keptCluster = relay.server().clusters().get("kept");
+
+        assertThatThrownBy(() -> relay.server().apply(next))
+                .isInstanceOfSatisfying(ApplyException.class, e -> assertThat(e.needsRestart()).isEmpty())
+                .hasMessageStartingWith("not applied: ").hasMessageContaining("ca.pem");
+
+        assertThat(relay.server().runtime().generation()).isEqualTo(1);
+        assertThat(relay.server().clusters()).containsOnlyKeys("kept", "old");
+        assertThat(relay.server().clusters().get("kept")).isSameAs(keptCluster);
+        assertThat(relay.server().clusters().get("old").state()).isEqualTo(Cluster.State.ACTIVE);
+        assertThat(get(Proto.H1, "/slow?chunks=1&interval=0&size=10").headers().firstValue("x-endpoint"))
+                .hasValue("old");
     }
 
     @Test
