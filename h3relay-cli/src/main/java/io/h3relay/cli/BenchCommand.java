@@ -97,6 +97,7 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
         }
+        ClientFlags.checkHttp3(cli, protocol, target);
         check(connections >= 1 && connections <= 100_000, "-c " + connections + " (expected: 1-100000)");
         check(streams >= 1 && streams <= 10_000, "-m " + streams + " (expected: 1-10000)");
         check(requests >= 0, "-n " + requests + " (expected: >= 0)");

@@ -28,11 +28,15 @@ final class BenchReport {
         }
         b.append(String.format(Locale.ROOT, "req/s:      %.1f%n", r.requestsPerSecond()));
         b.append(String.format(Locale.ROOT, "bytes/s:    %.1f (%s/s of response body)%n", r.bytesPerSecond(), human(r.bytesPerSecond())));
-        b.append("latency:   ");
-        for (double p : PERCENTILES) {
-            b.append(String.format(Locale.ROOT, " p%s %.3f ms", trim(p), r.percentileMillis(p)));
+        if (r.latencyMicros().getTotalCount() == 0) {
+            b.append("latency:    none (no ok response)\n");
+        } else {
+            b.append("latency:   ");
+            for (double p : PERCENTILES) {
+                b.append(String.format(Locale.ROOT, " p%s %.3f ms", trim(p), r.percentileMillis(p)));
+            }
+            b.append(String.format(Locale.ROOT, "  max %.3f ms  mean %.3f ms%n", r.maxMillis(), r.meanMillis()));
         }
-        b.append(String.format(Locale.ROOT, "  max %.3f ms  mean %.3f ms%n", r.maxMillis(), r.meanMillis()));
         if (!r.errors().isEmpty()) {
             b.append("errors:    ");
             r.errors().forEach((k, v) -> b.append(' ').append(k).append(' ').append(v));

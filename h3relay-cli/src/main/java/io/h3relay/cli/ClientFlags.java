@@ -46,6 +46,14 @@ final class ClientFlags {
         return http1 ? Protocol.HTTP_1_1 : http2 ? Protocol.HTTP_2 : http3 ? Protocol.HTTP_3 : null;
     }
 
+    /** HTTP/3 runs over QUIC, which is always TLS: {@code --http3} with an http URL is a usage error. */
+    static void checkHttp3(CommandLine cli, Protocol forced, io.h3relay.client.Target target) {
+        if (forced == Protocol.HTTP_3 && !target.tls()) {
+            throw new CommandLine.ParameterException(cli, "--http3 needs an https URL (HTTP/3 runs over QUIC, which is always TLS): "
+                    + target);
+        }
+    }
+
     List<Map.Entry<String, String>> headerList(CommandLine cli) {
         List<Map.Entry<String, String>> list = new ArrayList<>();
         for (String h : headers) {

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code h3relay demo}: two embedded demo endpoints behind one cluster, TLS on 8443 (self-signed
- * certificate kept in the state folder), plaintext h1 + h2c on 8080, admin on 127.0.0.1:9901.
+ * certificate kept in the state folder), plaintext h1 + h2c on 8080, admin on 127.0.0.1:9901; the access log
+ * goes to {@code demo/access.log} in the state folder.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run h3relay on a self-contained demo: two endpoints, TLS and plaintext listeners.")
@@ -55,13 +56,15 @@ final class DemoCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        // The access log goes to a file: a bench run would flood the terminal, which is for the banner and warnings.
+        Path accessLog = state.resolve("demo").resolve("access.log").toAbsolutePath();
         Transport transport = Transport.detect();
         EventLoopGroup endpointGroup = transport.newGroup(1, "demo-endpoint");
         try (DemoEndpoint one = new DemoEndpoint("demo-endpoint-1").start(endpointGroup, transport.serverChannelClass());
              DemoEndpoint two = new DemoEndpoint("demo-endpoint-2").start(endpointGroup, transport.serverChannelClass())) {
             RelayConfig config;
             try {
-                config = ConfigLoader.parse(demoYaml(cert, one.port(), two.port()), state, Map.of());
+                config = ConfigLoader.parse(demoYaml(cert, one.port(), two.port(), accessLog), state, Map.of());
             } catch (ConfigException e) {
                 ConfigLoading.report("demo config", e, err);
                 return 1;
@@ -73,10 +76,13 @@ final class DemoCommand implements Callable<Integer> {
             int https = server.listenerAddress("public").getPort();
             int http = server.listenerAddress("plain").getPort();
             out.printf("%nh3relay demo is running (Ctrl-C to stop)%n");
-            out.printf("  https://localhost:%d/   TLS: HTTP/1.1, HTTP/2, and HTTP/3 on udp/%d (self-signed certificate: %s)%n",
-                    https, server.http3Address("public").getPort(), cert.certificate().toAbsolutePath());
+            out.printf("  https://localhost:%d/   TLS: HTTP/1.1, HTTP/2, and HTTP/3 on udp/%d%n",
+                    https, server.http3Address("public").getPort());
             out.printf("  http://localhost:%d/    plaintext, HTTP/1.1 and h2c%n", http);
-            out.printf("  http://127.0.0.1:%d/readyz   admin%n", server.adminAddress().getPort());
+            out.printf("  http://127.0.0.1:%d/readyz   admin (also /metrics, /introspect, /health, POST /drain)%n",
+                    server.adminAddress().getPort());
+            ProxyCommand.printSelfSigned(out, cert);
+            out.printf("  access log: %s%n", accessLog);
             out.printf("  endpoints: demo-endpoint-1 on 127.0.0.1:%d, demo-endpoint-2 on 127.0.0.1:%d (round robin)%n",
                     one.port(), two.port());
             out.printf("%nTry:%n  curl -k --http2 https://localhost:%d/hello%n", https);
@@ -90,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private String demoYaml(DevCertificates.Result cert, int portOne, int portTwo) {
+    private String demoYaml(DevCertificates.Result cert, int portOne, int portTwo, Path accessLog) {
         return """
                 admin:
                   address: 127.0.0.1:%d
@@ -118,9 +124,12 @@ final class DemoCommand implements Callable<Integer> {
                     endpoints:
                       - address: 127.0.0.1:%d
                       - address: 127.0.0.1:%d
+                observability:
+                  access_log: { path: "%s" }
                 shutdown:
+                  drain_delay: 0   # nothing balances the demo: Ctrl-C drains at once
                   drain_timeout: 5s
                 """.formatted(adminPort, httpsPort, cert.certificate().toAbsolutePath(),
-                cert.privateKey().toAbsolutePath(), httpPort, portOne, portTwo);
+                cert.privateKey().toAbsolutePath(), httpPort, portOne, portTwo, accessLog);
     }
 }

@@ -39,8 +39,8 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "FILE", description = "PEM private key for --cert.")
     Path key;
 
-    @Option(names = "--admin", defaultValue = "127.0.0.1:9901", paramLabel = "HOST:PORT",
-            description = "Admin address (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Admin address (default: a free port on 127.0.0.1, printed at start).")
     String admin;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
@@ -75,8 +75,10 @@ final class ProxyCommand implements Callable<Integer> {
             return 2;
         }
         StringBuilder yaml = new StringBuilder();
-        yaml.append("admin:\n  address: \"").append(admin).append("\"\n");
+        // Without --admin, a free port: the one-liner must not need 9901 (a demo may be using it).
+        yaml.append("admin:\n  address: \"").append(admin == null ? "127.0.0.1:0" : admin).append("\"\n");
         yaml.append("listeners:\n  - name: proxy\n    address: \"").append(address).append("\"\n");
+        DevCertificates.Result selfSigned = null;
         if (tls) {
             Path certFile = cert;
             Path keyFile = key;
@@ -85,6 +87,7 @@ final class ProxyCommand implements Callable<Integer> {
                 try {
                     DevCertificates.Result r = DevCertificates.ensure(List.of("localhost", "127.0.0.1", "::1"),
                             state.resolve("proxy"));
+                    selfSigned = r;
                     certFile = r.certificate();
                     keyFile = r.privateKey();
                 } catch (IOException e) {
@@ -105,6 +108,7 @@ final class ProxyCommand implements Callable<Integer> {
         for (String t : to) {
             yaml.append("      - address: \"").append(t).append("\"\n");
         }
+        yaml.append("shutdown:\n  drain_delay: 0\n"); // a one-liner nothing balances: Ctrl-C drains at once
         RelayConfig config;
         try {
             config = ConfigLoader.parse(yaml.toString(), null, Map.of());
@@ -117,9 +121,24 @@ final class ProxyCommand implements Callable<Integer> {
             return 1;
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("h3relay proxy: %s://%s -> %s%n", tls ? "https" : "http", server.listenerAddress("proxy"),
+        out.printf("h3relay proxy: %s -> %s%n", Urls.of(tls ? "https" : "http", server.listenerAddress("proxy")),
                 String.join(", ", to));
+        if (tls) {
+            out.printf("  HTTP/1.1, HTTP/2, and HTTP/3 on udp/%d%n", server.http3Address("proxy").getPort());
+        }
+        if (selfSigned != null) {
+            printSelfSigned(out, selfSigned);
+        }
+        out.printf("  admin: %s/readyz%s%n", Urls.of("http", server.adminAddress()),
+                admin == null ? " (a free port; --admin HOST:PORT to choose one)" : "");
         out.flush();
         return ServerRunner.runUntilStopped(server);
+    }
+
+    /** Where a self-signed certificate is and its SPKI pin, which Chromium takes instead of trusting it. */
+    static void printSelfSigned(PrintWriter out, DevCertificates.Result cert) {
+        String pin = DevCertificates.spkiSha256Base64(cert.x509());
+        out.printf("  self-signed certificate: %s (SPKI sha256 %s)%n", cert.certificate().toAbsolutePath(), pin);
+        out.printf("  Chromium: --ignore-certificate-errors-spki-list=%s%n", pin);
     }
 }

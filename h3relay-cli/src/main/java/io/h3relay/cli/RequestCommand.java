@@ -95,6 +95,7 @@ final class RequestCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(cli, e.getMessage());
             }
+            ClientFlags.checkHttp3(cli, forced, targets.getLast());
         }
         if (maxTime < 0) {
             throw new CommandLine.ParameterException(cli, "--max-time " + maxTime + " (expected: seconds > 0)");
@@ -138,6 +139,9 @@ final class RequestCommand implements Callable<Integer> {
                     Future<ClientConnection> f = connector.connect(loop, target, p);
                     if (!f.await(remainingMillis(deadline))) {
                         f.cancel(false);
+                        return fail(ExitCodes.TIMEOUT, "--max-time reached while connecting to " + target.origin());
+                    }
+                    if (!f.isSuccess() && deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
                         return fail(ExitCodes.TIMEOUT, "--max-time reached while connecting to " + target.origin());
                     }
                     if (!f.isSuccess()) {

@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 
 /**
  * Runs a {@link RelayServer} in the foreground until SIGTERM / SIGINT, which drain it
- * ({@code shutdown.drain_timeout}) before the JVM exits 0.
+ * ({@code shutdown.drain_delay}, then {@code shutdown.drain_timeout}) before the JVM exits 0.
  */
 final class ServerRunner {
     private static final Logger LOG = LoggerFactory.getLogger("h3relay");
@@ -18,39 +18,75 @@ final class ServerRunner {
     private ServerRunner() {
     }
 
-    /** Starts the server; returns null after printing why it could not start. */
+    private static final Object LOCK = new Object();
+    /** The server the signal handlers act on, once started; a signal that came first waits in {@link #early}. */
+    private static RelayServer current;
+    private static String early;
+
+    /**
+     * Starts the server; returns null after printing why it could not start. SIGTERM/SIGINT are handled from
+     * before the first bind, so one that arrives while the server starts is not lost (nor the JVM's default,
+     * exit 143): it starts the drain as soon as the server is up.
+     */
     static RelayServer start(RelayConfig config, PrintWriter err) {
         LoggingSetup.configure(config.observability().logging().level(), config.observability().logging().format());
+        handleSignals();
+        RelayServer server;
         try {
-            return RelayServer.start(config);
+            server = RelayServer.start(config);
         } catch (StartException e) {
             err.println("h3relay: cannot start: " + e.getMessage());
             err.flush();
             return null;
         }
+        String pending;
+        synchronized (LOCK) {
+            current = server;
+            pending = early;
+        }
+        if (pending != null) {
+            onSignal(server, pending);
+        }
+        return server;
     }
 
     /**
-     * Blocks until the server stopped. SIGTERM and SIGINT start the drain; once it is done the command
-     * returns 0. (A JVM shutdown hook alone would end the process with 143, which supervisors read as a
-     * failure, hence the signal handlers.)
+     * Blocks until the server stopped. SIGTERM and SIGINT start a drain ({@code shutdown.drain_delay}, then
+     * the drain proper); a second one cuts the delay short. Once the drain is done the command returns 0.
+     * (A JVM shutdown hook alone would end the process with 143, which supervisors read as a failure, hence
+     * the signal handlers.)
      */
-    @SuppressWarnings("removal")
     static int runUntilStopped(RelayServer server) {
-        sun.misc.SignalHandler drain = signal -> Thread.ofPlatform().name("h3relay-drain").start(() -> {
-            LOG.info("SIG{} received: draining for up to {}", signal.getName(),
-                    server.config().shutdown().drainTimeout());
-            server.stop();
-        });
+        server.awaitStopped();
+        LOG.info("stopped");
+        return 0;
+    }
+
+    @SuppressWarnings("removal")
+    private static void handleSignals() {
+        sun.misc.SignalHandler handler = signal -> {
+            RelayServer server;
+            synchronized (LOCK) {
+                server = current;
+                if (server == null) {
+                    early = signal.getName();
+                    return;
+                }
+            }
+            onSignal(server, signal.getName());
+        };
         for (String name : new String[] {"TERM", "INT"}) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), drain);
+                sun.misc.Signal.handle(new sun.misc.Signal(name), handler);
             } catch (IllegalArgumentException e) {
                 LOG.warn("cannot handle SIG{} on this platform", name);
             }
         }
-        server.awaitStopped();
-        LOG.info("stopped");
-        return 0;
+    }
+
+    private static void onSignal(RelayServer server, String name) {
+        if (!server.startDrain("SIG" + name + " received") && server.skipDrainDelay()) {
+            LOG.info("SIG{} received again: ending shutdown.drain_delay now", name);
+        }
     }
 }

@@ -83,6 +83,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void http3ExitCodesAndAReportWithoutOkResponses() throws Exception {
+        assertThat(run("bench", "--http3", "-n", "5", "http://127.0.0.1:1/").exit()).isEqualTo(ExitCodes.USAGE);
+        ClientFixture.Run silent = run("bench", "-k", "--http3", "--timeout", "1s", "-n", "5", "-c", "2",
+                "https://127.0.0.1:" + RequestCommandTest.silentUdpPort() + "/");
+        assertThat(silent.exit()).as(silent.err() + silent.out()).isEqualTo(ExitCodes.CONNECT);
+        assertThat(silent.err()).contains("no connection to");
+        // Every request fails (the proxy answers 502 for the endpoint's resets): no latency to report.
+        ClientFixture.Run failed = run("bench", "-k", "--http3", "-n", "6", "-c", "1", fx.url("/reset"));
+        assertThat(failed.exit()).as(failed.err() + failed.out()).isEqualTo(ExitCodes.BENCH_ERRORS);
+        assertThat(failed.out()).contains("requests:   6 (0 ok, 6 errors)", "latency:    none (no ok response)")
+                .doesNotContain("NaN");
+    }
+
+    @Test
     void textReportAndUsageErrors() {
         ClientFixture.Run r = run("bench", "-k", "--http2", "-n", "20", "-c", "1", "-m", "2", fx.url("/"));
         assertThat(r.exit()).as(r.err()).isZero();

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code h3relay} as a separate process, the way a user runs it: same JDK and classpath as the tests,
- * output captured line by line, stopped with SIGTERM ({@link Process#destroy()} on Linux).
+ * output captured line by line, stopped with SIGTERM.
  */
 final class CliProcess implements AutoCloseable {
     private final Process process;
@@ -66,15 +66,17 @@ final class CliProcess implements AutoCloseable {
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("no line matching " + regex + " in:\n" + String.join("\n", lines));
+        throw new AssertionError("no line matching " + regex + " (process " + (process.isAlive() ? "running"
+                : "exited " + process.exitValue()) + ") in:\n" + String.join("\n", lines));
     }
 
     String output() {
         return String.join("\n", lines);
     }
 
+    /** SIGTERM, through the process handle: {@link Process#destroy()} also closes our end of its output. */
     void sigterm() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     int awaitExit(Duration timeout) throws InterruptedException {

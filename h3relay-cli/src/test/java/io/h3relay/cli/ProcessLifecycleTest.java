@@ -63,6 +63,36 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void sigtermFirstOnlyTurnsReadinessOffThenASecondOneDrains() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("delayed")) {
+            Path cfg = serveConfig(endpoint, "45s");
+            try (CliProcess p = CliProcess.start(dir, "serve", "-c", cfg.toString());
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                String port = p.awaitLine("listener web on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(20));
+                String admin = p.awaitLine("admin on /127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(5));
+                URI readyz = URI.create("http://127.0.0.1:" + admin + "/readyz");
+                URI app = URI.create("http://127.0.0.1:" + port + "/app");
+                assertThat(client.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode()).isEqualTo(200);
+
+                p.sigterm();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> client.send(
+                        HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 503);
+                HttpResponse<String> served = client.send(HttpRequest.newBuilder(app).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(served.statusCode()).as("still served during the delay").isEqualTo(200);
+                assertThat(served.headers().firstValue("x-endpoint")).hasValue("delayed");
+
+                p.sigterm(); // the second one ends the delay: drain proper, exit 0, long before 45s
+                assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
+                assertThat(p.output()).contains("SIGTERM received: /readyz answers 503, still serving for 45s"
+                                + " (shutdown.drain_delay), then draining for up to 10s",
+                        "SIGTERM received again: ending shutdown.drain_delay now").doesNotContainPattern("PT[0-9]");
+            }
+        }
+    }
+
+    @Test
     void demoServesBothListenersAndTheAdminEndpoint() throws Exception {
         try (CliProcess p = CliProcess.start(dir, "demo", "--https-port", "0", "--http-port", "0",
                 "--admin-port", "0", "--state-dir", dir.resolve("state").toString());
@@ -82,6 +112,16 @@ class ProcessLifecycleTest {
                     URI.create("http://127.0.0.1:" + admin + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);
 
+            // The banner: the certificate's SPKI pin; the access log in the state folder, not on the terminal.
+            String pin = p.awaitLine("self-signed certificate: .*localhost\\.crt \\(SPKI sha256 ([A-Za-z0-9+/=]{44})\\)",
+                    Duration.ofSeconds(5));
+            assertThat(p.output()).contains("--ignore-certificate-errors-spki-list=" + pin);
+            Path accessLog = Path.of(p.awaitLine("access log: (.+)$", Duration.ofSeconds(5)));
+            assertThat(accessLog).isEqualTo(dir.resolve("state/demo/access.log").toAbsolutePath());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(accessLog)
+                    && Files.readString(accessLog).contains("\"/b\""));
+            assertThat(p.output()).doesNotContain("request_id");
+
             p.sigterm();
             assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
         }
@@ -90,14 +130,28 @@ class ProcessLifecycleTest {
 
     @Test
     void proxyCommandForwardsOverPlaintextAndSelfSignedTls() throws Exception {
+        java.net.ServerSocket busy = null;
+        try {
+            busy = new java.net.ServerSocket(9901, 50, java.net.InetAddress.getLoopbackAddress());
+        } catch (java.io.IOException inUseAlready) {
+            // someone (a demo) has 9901: just as good, the proxy must not need it
+        }
         try (TestEndpoint endpoint = TestEndpoint.start("proxied")) {
             for (String from : new String[] {"http://127.0.0.1:0", "127.0.0.1:0"}) {
                 try (CliProcess p = CliProcess.start(dir, "proxy", "--from", from, "--to", endpoint.address(),
-                        "--admin", "127.0.0.1:0", "--state-dir", dir.resolve("state").toString());
+                        "--state-dir", dir.resolve("state").toString());
                      HttpClient client = HttpClient.newBuilder().sslContext(trustAll()).build()) {
-                    String url = p.awaitLine("h3relay proxy: (https?://[^ ]+) -> ", Duration.ofSeconds(30))
-                            .replace("/127.0.0.1", "127.0.0.1");
-                    assertThat(url).startsWith(from.startsWith("http://") ? "http://" : "https://");
+                    String url = p.awaitLine("h3relay proxy: (\\S+) -> ", Duration.ofSeconds(30));
+                    assertThat(url).as("a URL to paste").matches((from.startsWith("http://") ? "http" : "https")
+                            + "://127\\.0\\.0\\.1:\\d+");
+                    String admin = p.awaitLine("admin: (http://127\\.0\\.0\\.1:\\d+)/readyz \\(a free port",
+                            Duration.ofSeconds(5));
+                    assertThat(admin).doesNotEndWith(":9901");
+                    if (!from.startsWith("http://")) {
+                        String cert = p.awaitLine("self-signed certificate: (\\S+) \\(SPKI sha256 [A-Za-z0-9+/=]{44}\\)",
+                                Duration.ofSeconds(5));
+                        assertThat(Path.of(cert)).isEqualTo(dir.resolve("state/proxy/localhost.crt").toAbsolutePath());
+                    }
                     HttpResponse<String> res = client.send(HttpRequest.newBuilder(URI.create(url + "/hello")).build(),
                             HttpResponse.BodyHandlers.ofString());
                     assertThat(res.statusCode()).isEqualTo(200);
@@ -106,11 +160,19 @@ class ProcessLifecycleTest {
                     assertThat(p.awaitExit(Duration.ofSeconds(15))).isZero();
                 }
             }
+        } finally {
+            if (busy != null) {
+                busy.close();
+            }
         }
     }
 
-    /** One plaintext listener in front of {@code endpoint}, admin and listener on free ports. */
+    /** One plaintext listener in front of {@code endpoint}, admin and listener on free ports; the drain proper only. */
     private Path serveConfig(TestEndpoint endpoint) throws java.io.IOException {
+        return serveConfig(endpoint, "0");
+    }
+
+    private Path serveConfig(TestEndpoint endpoint, String drainDelay) throws java.io.IOException {
         return Files.writeString(dir.resolve("h3relay.yaml"), """
                 admin: { address: 127.0.0.1:0 }
                 listeners:
@@ -123,8 +185,8 @@ class ProcessLifecycleTest {
                 clusters:
                   - name: app
                     endpoints: [ { address: "%s" } ]
-                shutdown: { drain_timeout: 10s }
-                """.formatted(endpoint.address()));
+                shutdown: { drain_delay: %s, drain_timeout: 10s }
+                """.formatted(endpoint.address(), drainDelay));
     }
 
     /** The proxy command's certificate is self-signed: this test checks forwarding, not trust. */

@@ -63,6 +63,57 @@ class RequestCommandTest {
         assertThat(fx.endpoint.lastRequest().method()).isEqualTo("POST");
     }
 
+    /**
+     * A request head larger than what a new QUIC connection may send at once (its congestion window):
+     * the rest of the HEADERS frame must follow as the window opens, before the stream's FIN.
+     */
+    @ParameterizedTest
+    @CsvSource({"--http1.1, 18000", "--http2, 18000", "--http3, 18000", "--http3, 30000"})
+    void sendsLargeRequestHeaders(String flag, int size) {
+        String big = "a".repeat(size);
+        ClientFixture.Run r = run("request", flag, "--cacert", fx.ca(), "--max-time", "10", "-H", "X-Big: " + big,
+                fx.url("/big-" + size));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("endpoint cli");
+        RecordedRequest seen = fx.endpoint.lastRequest();
+        assertThat(seen.path()).isEqualTo("/big-" + size);
+        assertThat(seen.header("x-big")).hasValue(big);
+    }
+
+    /** Over the server's SETTINGS_MAX_FIELD_SECTION_SIZE: a clear error at once, not a closed connection or a wait. */
+    @Test
+    void aHeadLargerThanThePeerTakesFailsAtOnce() {
+        // The proxy advertises SETTINGS_MAX_FIELD_SECTION_SIZE (2 x 32 KiB + the request-line limit).
+        ClientFixture.Run r = run("request", "--http3", "--cacert", fx.ca(), "--max-time", "10",
+                "-H", "X-Big: " + "a".repeat(200_000), fx.url("/too-big"));
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.PROTOCOL);
+        assertThat(r.err()).contains("the request head is 200", "SETTINGS_MAX_FIELD_SECTION_SIZE");
+        assertThat(fx.endpoint.lastRequest() == null ? "" : fx.endpoint.lastRequest().path()).isNotEqualTo("/too-big");
+    }
+
+    /** A UDP port with nobody on it: a QUIC handshake there is never answered. */
+    static int silentUdpPort() throws java.net.SocketException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void http3ExitCodes() throws Exception {
+        ClientFixture.Run plain = run("request", "--http3", "http://127.0.0.1:1/");
+        assertThat(plain.exit()).as(plain.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(plain.err()).contains("--http3 needs an https URL");
+        // Nobody answers: "cannot connect" after the 10 s connect timeout, not "--max-time reached".
+        int port = silentUdpPort();
+        ClientFixture.Run silent = run("request", "-k", "--http3", "https://127.0.0.1:" + port + "/");
+        assertThat(silent.exit()).as(silent.err()).isEqualTo(ExitCodes.CONNECT);
+        assertThat(silent.err()).contains("no connection to https://127.0.0.1:" + port);
+        // With --max-time given, its end is what stops the wait.
+        ClientFixture.Run limited = run("request", "-k", "--http3", "--max-time", "0.5", "https://127.0.0.1:" + port + "/");
+        assertThat(limited.exit()).as(limited.err()).isEqualTo(ExitCodes.TIMEOUT);
+        assertThat(limited.err()).contains("--max-time reached while connecting");
+    }
+
     @Test
     void altSvcMovesTheNextRequestToHttp3() {
         ClientFixture.Run r = run("request", "--alt-svc", "-v", "--cacert", fx.ca(), fx.url("/first"), fx.url("/second"));

@@ -96,9 +96,13 @@ public final class ClientTls {
         return b.build();
     }
 
-    /** An engine for {@code target}: SNI with its host, and the host checked against the certificate. */
+    /**
+     * An engine for {@code target}: SNI with its host (also a name without a dot, which Netty would leave
+     * out: {@link Sni}), and the host checked against the certificate.
+     */
     public SSLEngine newEngine(SslContext ctx, ByteBufAllocator alloc, Target target) {
         SSLEngine engine = ctx.newEngine(alloc, target.host(), target.port());
+        Sni.set(engine, target.host());
         if (!insecure) {
             SSLParameters p = engine.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");

@@ -68,8 +68,9 @@ public final class Connector {
         } catch (RuntimeException e) {
             return promise.setFailure(RequestFailure.classify(e, ErrorKind.CONNECT));
         }
-        // Whatever hangs (a silent UDP peer, a stalled handshake), the connect ends within the timeout.
-        var timer = loop.schedule(() -> promise.tryFailure(new RequestFailure(ErrorKind.TIMEOUT,
+        // Whatever hangs (a silent UDP peer, a stalled handshake), the connect ends within the timeout, as
+        // "cannot connect": nobody answering is a connect failure, not a request that took too long.
+        var timer = loop.schedule(() -> promise.tryFailure(new RequestFailure(ErrorKind.CONNECT,
                 "no connection to " + target.origin() + " within " + timeout.toMillis() + " ms")),
                 timeout.toMillis(), TimeUnit.MILLISECONDS);
         promise.addListener(f -> {

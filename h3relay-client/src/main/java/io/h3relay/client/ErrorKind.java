@@ -2,7 +2,7 @@ package io.h3relay.client;
 
 /** Why a request got no complete response. The names are what {@code bench} reports errors under. */
 public enum ErrorKind {
-    /** The connection could not be opened (refused, unreachable, name not resolved). */
+    /** The connection could not be opened (refused, unreachable, name not resolved, nobody answered in time). */
     CONNECT("connect"),
     /** The TLS (or QUIC) handshake failed, e.g. an untrusted certificate. */
     TLS("tls"),

@@ -37,7 +37,7 @@ public final class RequestFailure extends IOException {
                 return new RequestFailure(ErrorKind.CONNECT, describe(c), t);
             }
             if (c instanceof io.netty.channel.ConnectTimeoutException) {
-                return new RequestFailure(ErrorKind.TIMEOUT, describe(c), t);
+                return new RequestFailure(ErrorKind.CONNECT, describe(c), t);
             }
         }
         return new RequestFailure(fallback, describe(t), t);

@@ -36,6 +36,7 @@ public final class RequestSpec {
     private final ByteBuf h1;        // unreleasable: the whole encoded h1 request, body included
     private final Http2Headers h2;
     private final Http3Headers h3;
+    private final long h3FieldSectionSize;
 
     public RequestSpec(String method, Target target, List<Map.Entry<String, String>> headers, byte[] body) {
         this.method = method.toUpperCase(Locale.ROOT);
@@ -58,6 +59,11 @@ public final class RequestSpec {
             h2.setLong("content-length", body.length);
             h3.setLong("content-length", body.length);
         }
+        long size = 0;
+        for (Map.Entry<CharSequence, CharSequence> e : h3) {
+            size += e.getKey().length() + e.getValue().length() + 32;
+        }
+        this.h3FieldSectionSize = size;
     }
 
     public static RequestSpec get(Target target) {
@@ -100,6 +106,14 @@ public final class RequestSpec {
 
     public Http3Headers http3Headers() {
         return h3;
+    }
+
+    /**
+     * The h3 head's size as SETTINGS_MAX_FIELD_SECTION_SIZE counts it (RFC 9114 §4.2.2: each field's
+     * name and value, uncompressed, plus 32), pseudo-header fields included.
+     */
+    public long http3FieldSectionSize() {
+        return h3FieldSectionSize;
     }
 
     /** The Host header if one was given, else the URL's authority (h2 and h3 send it as :authority). */

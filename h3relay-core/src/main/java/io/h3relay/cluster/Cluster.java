@@ -65,15 +65,20 @@ public final class Cluster {
     /** The endpoints that take traffic now, and the balancer over them. */
     public record Snapshot(List<Endpoint> endpoints, boolean panic, LoadBalancer balancer) {}
 
-    private Cluster(ClusterConfig config, List<Endpoint> endpoints, UpstreamConnector connector,
-                    CircuitBreakers breakers) {
+    /** Makes the pool of each endpoint (by the cluster's protocol; tests hand in pools of their own). */
+    @FunctionalInterface
+    public interface PoolFactory {
+        UpstreamPool newPool(Endpoint endpoint, CircuitBreakers breakers);
+    }
+
+    private Cluster(ClusterConfig config, List<Endpoint> endpoints, PoolFactory pools) {
         this.config = config;
         this.endpoints = List.copyOf(endpoints);
-        this.breakers = breakers;
+        this.breakers = new CircuitBreakers(config.circuitBreaker());
         this.retryBudget = new RetryBudget(config.retryBudget());
         Map<Endpoint, UpstreamPool> p = new IdentityHashMap<>();
         for (Endpoint ep : this.endpoints) {
-            p.put(ep, newPool(ep, config, connector, breakers));
+            p.put(ep, pools.newPool(ep, breakers));
         }
         this.pools = Collections.unmodifiableMap(p);
         this.snapshot = new Snapshot(this.endpoints, false, LoadBalancer.create(config.loadBalancer(),
@@ -83,11 +88,16 @@ public final class Cluster {
     public static Cluster create(ClusterConfig config, Transport transport) throws TlsConfigException {
         SslContext tls = config.tls() == null ? null : UpstreamTlsContexts.build(config.tls());
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
+        return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
+    }
+
+    /** A cluster whose endpoints' pools come from {@code pools}. */
+    public static Cluster create(ClusterConfig config, PoolFactory pools) {
         List<Endpoint> endpoints = new ArrayList<>();
         for (ClusterConfig.EndpointConfig ec : config.endpoints()) {
             endpoints.add(new Endpoint(ec.address(), ec.weight()));
         }
-        return new Cluster(config, endpoints, connector, new CircuitBreakers(config.circuitBreaker()));
+        return new Cluster(config, endpoints, pools);
     }
 
     /** The pool of an endpoint, by the cluster's protocol (config validation admits only http1 so far). */

@@ -126,9 +126,10 @@ public final class ConfigLoader {
         if (m == null) {
             return d;
         }
+        var delay = m.duration("drain_delay", d.drainDelay());
         var drain = m.duration("drain_timeout", d.drainTimeout());
         var retryAfter = m.duration("retry_after", d.retryAfter());
         m.finish();
-        return new ShutdownConfig(drain, retryAfter);
+        return new ShutdownConfig(delay, drain, retryAfter);
     }
 }

@@ -1,6 +1,5 @@
 package io.h3relay.exchange;
 
-import io.netty.handler.codec.http.HttpHeaders;
 
 /** Calls each observer in turn; the wrapping behind {@link ExchangeObserver#compose}. */
 final class ComposedObserver implements ExchangeObserver {
@@ -36,9 +35,9 @@ final class ComposedObserver implements ExchangeObserver {
     }
 
     @Override
-    public void upstreamRequest(ExchangeView exchange, AttemptView attempt, HttpHeaders upstreamHeaders) {
+    public void upstreamRequest(ExchangeView exchange, AttemptView attempt) {
         for (ExchangeObserver o : observers) {
-            o.upstreamRequest(exchange, attempt, upstreamHeaders);
+            o.upstreamRequest(exchange, attempt);
         }
     }
 

@@ -1,11 +1,11 @@
 package io.h3relay.exchange;
 
-import io.netty.handler.codec.http.HttpHeaders;
 
 import java.util.List;
 
 /**
- * The phases of the forwarding pipeline, as seen from outside it: metrics, tracing and the access log are
+ * The phases of the forwarding pipeline, as seen from outside it, read-only (what acts on an exchange is a
+ * {@code filter/} Filter): metrics, tracing and the access log are
  * implementations, composed by wrapping ({@link #compose}). One instance watches one exchange (a
  * {@link Factory} makes it when the request head arrives); all calls come on the exchange's event loop, in
  * this order, so an implementation keeps per-exchange state in plain fields and must never block:
@@ -28,10 +28,10 @@ public interface ExchangeObserver {
     }
 
     /**
-     * Phase 3: an attempt picked its endpoint and is about to connect and send {@code upstreamHeaders};
-     * an implementation may add headers to them (trace context). Called again for every retry.
+     * Phase 3: an attempt picked its endpoint and is about to connect and send its request (filters may still
+     * change its headers: observers only watch). Called again for every retry.
      */
-    default void upstreamRequest(ExchangeView exchange, AttemptView attempt, HttpHeaders upstreamHeaders) {
+    default void upstreamRequest(ExchangeView exchange, AttemptView attempt) {
     }
 
     /** Phase 4: the endpoint's response head arrived ({@link AttemptView#status()} is set). */

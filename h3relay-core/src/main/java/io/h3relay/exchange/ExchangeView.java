@@ -67,4 +67,10 @@ public interface ExchangeView {
 
     /** Set by the tracing observer in {@link ExchangeObserver#requestReceived}, for the others to log. */
     void traceId(String traceId);
+
+    /** The value in {@code key}'s slot, or null. */
+    <T> T attribute(ExchangeAttribute<T> key);
+
+    /** Fills {@code key}'s slot (what one part of the pipeline leaves for another). */
+    <T> void attribute(ExchangeAttribute<T> key, T value);
 }

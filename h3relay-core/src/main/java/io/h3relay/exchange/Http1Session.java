@@ -65,6 +65,7 @@ public final class Http1Session extends SessionHandler {
     private DownstreamProtocol protocol = DownstreamProtocol.HTTP_1_1;
     private boolean keepAlive;
     private boolean headRequest;
+    private boolean connectRequest;
     private boolean requestEnded;
     private boolean closeAfterResponse;
     private boolean tunnel;
@@ -148,6 +149,7 @@ public final class Http1Session extends SessionHandler {
                     : DownstreamProtocol.HTTP_1_1;
             keepAlive = HttpUtil.isKeepAlive(req);
             headRequest = HttpMethod.HEAD.equals(req.method());
+            connectRequest = HttpMethod.CONNECT.equals(req.method());
             requestEnded = req instanceof LastHttpContent;
             lastWrite = null;
             startExchange(req);
@@ -191,8 +193,9 @@ public final class Http1Session extends SessionHandler {
         if (!keepAlive || isDraining()) {
             closeAfterResponse = true;
         }
-        if (res.status().code() == 101) {
-            return; // the endpoint's Connection: upgrade and Upgrade stand; the tunnel follows
+        int status = res.status().code();
+        if (status == 101 || (connectRequest && status / 100 == 2)) {
+            return; // a tunnel follows: no body framing; a 101 keeps the endpoint's Connection: upgrade
         }
         if (closeAfterResponse) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -10,6 +10,12 @@ import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.runtime.ListenerRuntime;
 import io.h3relay.exchange.DownstreamExchange;
 import io.h3relay.exchange.DownstreamSession;
+import io.h3relay.exchange.ExchangeAttribute;
+import io.h3relay.filter.FilterChain;
+import io.h3relay.filter.FilterContext;
+import io.h3relay.filter.FilterResult;
+import java.util.ArrayDeque;
+import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -42,7 +48,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * </pre>
  * Its {@link ExchangeObserver} (metrics, tracing, access log) sees each phase as it happens.
  */
-final class Exchange implements ExchangeView, DownstreamExchange {
+final class Exchange implements FilterContext, DownstreamExchange {
     final DownstreamSession session;
     final ListenerRuntime listener;
     final DownstreamProtocol protocol;
@@ -63,8 +69,17 @@ final class Exchange implements ExchangeView, DownstreamExchange {
     private ErrorCode errorCode;
     private Endpoint lastEndpoint;
     String traceId;
-    /** The Host header (h2/h3: :authority), looked up once for routing and the access log. */
+    /** The Host header (h2/h3: :authority), looked up once for the checks, routing and the access log. */
     private String authority;
+    /** The request's Content-Length, -1 without one. */
+    private long declaredLength = -1;
+    /** The target in origin-form (absolute-form h1 proxy requests turned into path and query). */
+    private String originForm;
+    /** The listener's filters; once routed, the route's too. */
+    private FilterChain filters;
+    /** A head phase a filter paused, and the body parts that arrived meanwhile. */
+    private FilterResult.Paused paused;
+    private ArrayDeque<HttpContent> heldBody;
 
     private Forwarding forwarding;
     private InetAddress client;
@@ -74,6 +89,7 @@ final class Exchange implements ExchangeView, DownstreamExchange {
         this.listener = listener;
         this.protocol = session.protocol();
         this.observer = listener.observers().newObserver();
+        this.filters = listener.filters();
     }
 
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
@@ -84,6 +100,9 @@ final class Exchange implements ExchangeView, DownstreamExchange {
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
         this.requestComplete = req instanceof LastHttpContent;
+        // Parsed once here, for the checks, routing, the upstream request and the logs.
+        List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
+        this.authority = hosts.isEmpty() ? null : hosts.get(0);
         observer.requestReceived(this);
 
         ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
@@ -91,25 +110,38 @@ final class Exchange implements ExchangeView, DownstreamExchange {
             error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
         }
         if (error == null) {
-            error = RequestChecks.check(req, protocol, listener.limits());
+            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size());
+        }
+        if (error == null) {
+            try {
+                declaredLength = HttpUtil.getContentLength(req, -1L);
+            } catch (NumberFormatException e) {
+                declaredLength = -2;
+            }
+            error = RequestChecks.checkLength(declaredLength, listener.limits());
         }
         if (error != null) {
             release(req);
             respondError(error);
             return;
         }
-        String path = new QueryStringDecoder(req.uri()).rawPath();
-        if (!path.startsWith("/")) {
-            path = pathOfAbsoluteForm(req.uri());
+        originForm = RequestTargets.originForm(req.uri());
+        if (!filters.isEmpty() && !applyFilters(FilterChain.HeadPhase.REQUEST, 0)) {
+            return;
         }
-        RouteMatch match = listener.routes().match(method, authority(), path, req.headers());
+        routeRequest();
+    }
+
+    private void routeRequest() {
+        String path = RequestTargets.path(originForm);
+        RouteMatch match = listener.routes().match(method, authority, path, request.headers());
         switch (match) {
             case RouteMatch.NotFound nf -> {
-                release(req);
+                release(request);
                 respondError(new ProxyError(ErrorCode.ROUTE_NOT_FOUND, "no route for " + method + " " + path));
             }
             case RouteMatch.MethodNotAllowed mna -> {
-                release(req);
+                release(request);
                 FullHttpResponse res = errorResponse(new ProxyError(ErrorCode.METHOD_NOT_ALLOWED,
                         "method " + method + " not allowed; allowed: " + String.join(", ", mna.allow())));
                 res.headers().set(HttpHeaderNames.ALLOW, String.join(", ", mna.allow()));
@@ -118,22 +150,91 @@ final class Exchange implements ExchangeView, DownstreamExchange {
             case RouteMatch.Found found -> {
                 route = found.route();
                 observer.routeChosen(this);
-                switch (route.action()) {
-                    case RouteConfig.Respond r -> {
-                        release(req);
-                        respondLocally(DirectResponses.respond(session.alloc(), r), false);
-                    }
-                    case RouteConfig.Redirect r -> {
-                        release(req);
-                        respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);
-                    }
-                    case RouteConfig.Forward f -> {
-                        forwarding = new Forwarding(this, route);
-                        forwarding.start(req);
-                    }
+                filters = listener.filtersFor(route);
+                if (!filters.isEmpty() && !applyFilters(FilterChain.HeadPhase.ROUTED, 0)) {
+                    return;
                 }
+                act();
             }
         }
+    }
+
+    /** The route's action, once every filter let the request through. */
+    private void act() {
+        HttpRequest req = request;
+        switch (route.action()) {
+            case RouteConfig.Respond r -> {
+                release(req);
+                respondLocally(DirectResponses.respond(session.alloc(), r), false);
+            }
+            case RouteConfig.Redirect r -> {
+                release(req);
+                respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);
+            }
+            case RouteConfig.Forward f -> {
+                forwarding = new Forwarding(this, route);
+                forwarding.start(req);
+            }
+        }
+        replayHeldBody();
+    }
+
+    // ---- filters ---------------------------------------------------------------------------------
+
+    /** Runs a head phase of the chain from filter {@code from}; true when the exchange goes on now. */
+    private boolean applyFilters(FilterChain.HeadPhase phase, int from) {
+        switch (filters.run(phase, from, this, request)) {
+            case FilterResult.Continue c -> {
+                return true;
+            }
+            case FilterResult.Paused p -> {
+                paused = p;
+                readRequest(false); // body parts that already arrived wait in heldBody
+                return false;
+            }
+            case FilterResult.Pause p -> throw new IllegalStateException("FilterChain.run reports pauses as Paused");
+            case FilterResult.Reject r -> {
+                release(request);
+                respondError(r.error());
+                return false;
+            }
+            case FilterResult.Respond r -> {
+                release(request);
+                respondLocally(r.response(), false);
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public void resume() {
+        session.executor().execute(() -> {
+            FilterResult.Paused p = paused;
+            if (p == null || done) {
+                return;
+            }
+            paused = null;
+            if (!applyFilters(p.phase(), p.next())) {
+                return;
+            }
+            if (p.phase() == FilterChain.HeadPhase.REQUEST) {
+                routeRequest();
+            } else {
+                act();
+            }
+        });
+    }
+
+    /** Body parts that arrived while a filter held the head go on now, in order. */
+    private void replayHeldBody() {
+        if (heldBody == null) {
+            return;
+        }
+        HttpContent c;
+        while ((c = heldBody.poll()) != null) {
+            onRequestContent(c);
+        }
+        heldBody = null;
     }
 
     /** A request body chunk (the last one may carry trailers). */
@@ -143,9 +244,22 @@ final class Exchange implements ExchangeView, DownstreamExchange {
             content.release();
             return;
         }
+        if (paused != null) {
+            if (heldBody == null) {
+                heldBody = new ArrayDeque<>(2);
+            }
+            heldBody.add(content);
+            return;
+        }
         if (!content.decoderResult().isSuccess()) {
             content.release();
             onRequestBroken(RequestChecks.decoderFailure(content.decoderResult()));
+            return;
+        }
+        if (forwarding != null && forwarding.inTunnel()) {
+            // Opaque bytes after a 101 / 2xx to CONNECT: no body limit, no end of request to track.
+            requestBodyBytes += content.content().readableBytes();
+            forwarding.onRequestContent(content);
             return;
         }
         requestBodyBytes += content.content().readableBytes();
@@ -264,6 +378,9 @@ final class Exchange implements ExchangeView, DownstreamExchange {
     }
 
     private void responseStarting(HttpResponse res) {
+        if (!filters.isEmpty()) {
+            filters.onResponseHead(this, res);
+        }
         status = res.status().code();
         responseStarted = true;
         observer.response(this);
@@ -310,10 +427,10 @@ final class Exchange implements ExchangeView, DownstreamExchange {
         observer.complete(this);
     }
 
-    /** An attempt picked its endpoint and is about to send {@code upstreamHeaders}. */
-    void attemptStarted(UpstreamAttempt attempt, HttpHeaders upstreamHeaders) {
+    /** An attempt picked its endpoint and is about to send its request (filters run next). */
+    void attemptStarted(UpstreamAttempt attempt) {
         lastEndpoint = attempt.endpoint();
-        observer.upstreamRequest(this, attempt, upstreamHeaders);
+        observer.upstreamRequest(this, attempt);
     }
 
     // ---- ExchangeView ----------------------------------------------------------------------------
@@ -340,10 +457,20 @@ final class Exchange implements ExchangeView, DownstreamExchange {
 
     @Override
     public String authority() {
-        if (authority == null && request != null) {
-            authority = request.headers().get(HttpHeaderNames.HOST);
-        }
         return authority;
+    }
+
+    /** The request's Content-Length, -1 without one. */
+    long declaredLength() {
+        return declaredLength;
+    }
+
+    String originForm() {
+        return originForm;
+    }
+
+    FilterChain filters() {
+        return filters;
     }
 
     @Override
@@ -411,6 +538,24 @@ final class Exchange implements ExchangeView, DownstreamExchange {
         return session.channel();
     }
 
+    private Object[] attributes;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T attribute(ExchangeAttribute<T> key) {
+        Object[] a = attributes;
+        return a == null || key.index() >= a.length ? null : (T) a[key.index()];
+    }
+
+    @Override
+    public <T> void attribute(ExchangeAttribute<T> key, T value) {
+        if (attributes == null || key.index() >= attributes.length) {
+            attributes = java.util.Arrays.copyOf(attributes == null ? new Object[0] : attributes,
+                    Math.max(4, key.index() + 1));
+        }
+        attributes[key.index()] = value;
+    }
+
     @Override
     public String traceId() {
         return traceId;
@@ -438,15 +583,6 @@ final class Exchange implements ExchangeView, DownstreamExchange {
 
     private static void release(HttpMessage m) {
         io.netty.util.ReferenceCountUtil.release(m);
-    }
-
-    private static String pathOfAbsoluteForm(String uri) {
-        int scheme = uri.indexOf("://");
-        if (scheme > 0) {
-            int slash = uri.indexOf('/', scheme + 3);
-            return slash < 0 ? "/" : new QueryStringDecoder(uri.substring(slash)).rawPath();
-        }
-        return uri.isEmpty() ? "/" : uri;
     }
 
     private static String requestIdOf(HttpHeaders h) {

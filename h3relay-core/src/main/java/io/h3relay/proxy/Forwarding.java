@@ -50,6 +50,10 @@ final class Forwarding {
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
+    /** After a 101 or a 2xx to CONNECT: both directions carry opaque bytes until each side has ended. */
+    private boolean tunnel;
+    private boolean clientEnded;
+    private boolean endpointEnded;
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
@@ -68,6 +72,10 @@ final class Forwarding {
 
     boolean isFinished() {
         return finished;
+    }
+
+    boolean inTunnel() {
+        return tunnel;
     }
 
     boolean isResponseComplete() {
@@ -115,7 +123,10 @@ final class Forwarding {
         }
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
         attempt.number(attempts);
-        ex.attemptStarted(attempt, request.head().headers());
+        ex.attemptStarted(attempt);
+        if (!ex.filters().isEmpty()) {
+            ex.filters().onUpstreamRequest(ex, request.head());
+        }
         armPerTryTimeout();
         attempt.start(session.channel().eventLoop());
     }
@@ -162,6 +173,19 @@ final class Forwarding {
     }
 
     void onRequestContent(HttpContent content) {
+        if (tunnel) {
+            if (finished) {
+                content.release();
+                return;
+            }
+            boolean last = content instanceof LastHttpContent;
+            request.onRequestContent(content, attempt);
+            if (last) {
+                clientEnded = true;
+                endTunnelIfBothEnded();
+            }
+            return;
+        }
         if (content instanceof LastHttpContent) {
             armResponseHeadTimeout();
             armPerTryTimeout();
@@ -225,6 +249,38 @@ final class Forwarding {
         }
         end(clean);
         ex.finish();
+    }
+
+    // ---- tunnel ------------------------------------------------------------------------------------
+
+    /**
+     * The response head says the stream became a tunnel ({@code 101 Switching Protocols}, or a 2xx to
+     * CONNECT), already written downstream: both sessions drop their framing and the relays carry bytes
+     * without an end of message. The exchange timeouts stop (a tunnel lives as long as its sides want).
+     */
+    void enterTunnel(UpstreamAttempt a) {
+        tunnel = true;
+        cancelPerTryTimeout();
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+        a.stream().enterTunnel();
+        session.enterTunnel();
+        request.enterTunnel(a);
+    }
+
+    /** The endpoint ended its side of the tunnel (the last part already went downstream). */
+    void endpointEndedTunnel() {
+        endpointEnded = true;
+        endTunnelIfBothEnded();
+    }
+
+    private void endTunnelIfBothEnded() {
+        if (clientEnded && endpointEnded && !finished) {
+            end(false); // a tunnel's connection carries nothing after it
+            ex.finish();
+        }
     }
 
     // ---- failures and retries -------------------------------------------------------------------

@@ -75,12 +75,12 @@ public final class ForwardingHeaders {
     /**
      * Rewrites a downstream request's headers for the upstream request.
      *
-     * Framing (Transfer-Encoding) is the upstream stream's business.
+     * Framing (Transfer-Encoding) is the upstream stream's business. {@code host}: the request's Host
+     * (h2/h3: :authority), as the exchange read it.
      */
     static void toUpstream(HttpHeaders h, DownstreamProtocol protocol, boolean tls, InetAddress client,
-                           String requestId, RouteConfig.HeaderOps ops) {
+                           String host, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        String host = h.get(HttpHeaderNames.HOST);
         String clientIp = client == null ? null : client.getHostAddress();
         String proto = tls ? "https" : "http";
         if (clientIp != null) {

@@ -43,7 +43,8 @@ final class RequestChecks {
         return new ProxyError(ErrorCode.BAD_REQUEST, "malformed request: " + why);
     }
 
-    static ProxyError check(HttpRequest req, DownstreamProtocol protocol, LimitsConfig limits) {
+    /** {@code hosts}: how many Host headers the request has (counted once by the exchange). */
+    static ProxyError check(HttpRequest req, DownstreamProtocol protocol, LimitsConfig limits, int hosts) {
         if (req.uri().length() > limits.maxRequestLineSize()) {
             return new ProxyError(ErrorCode.URI_TOO_LONG, "request target longer than "
                     + limits.maxRequestLineSize() + " bytes");
@@ -52,27 +53,25 @@ final class RequestChecks {
             return new ProxyError(ErrorCode.REQUEST_HEADERS_TOO_LARGE, "request headers larger than "
                     + limits.maxRequestHeadersSize() + " bytes");
         }
-        int hosts = req.headers().getAll(HttpHeaderNames.HOST).size();
         if (hosts > 1 || (hosts == 0 && protocol == DownstreamProtocol.HTTP_1_1)) {
             return new ProxyError(ErrorCode.BAD_REQUEST, hosts == 0 ? "missing Host header" : "multiple Host headers");
         }
         if (req.headers().getAll(HttpHeaderNames.CONTENT_LENGTH).size() > 1) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "multiple Content-Length headers");
         }
-        long declared;
-        try {
-            declared = HttpUtil.getContentLength(req, -1L);
-        } catch (NumberFormatException e) {
-            return new ProxyError(ErrorCode.BAD_REQUEST, "invalid Content-Length");
+        if ("CONNECT".equals(req.method().name())) {
+            return new ProxyError(ErrorCode.METHOD_NOT_ALLOWED, "CONNECT is not supported");
         }
+        return null;
+    }
+
+    /** {@code declared}: the Content-Length (-1 none, -2 unreadable), parsed once by the exchange. */
+    static ProxyError checkLength(long declared, LimitsConfig limits) {
         if (declared < -1) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "invalid Content-Length");
         }
         if (limits.maxRequestBodySize() > 0 && declared > limits.maxRequestBodySize()) {
             return tooLarge(limits);
-        }
-        if ("CONNECT".equals(req.method().name())) {
-            return new ProxyError(ErrorCode.METHOD_NOT_ALLOWED, "CONNECT is not supported");
         }
         return null;
     }

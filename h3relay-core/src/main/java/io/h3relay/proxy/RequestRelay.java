@@ -29,6 +29,7 @@ final class RequestRelay {
     /** The head (and with it possibly body parts) went to the current attempt's endpoint. */
     private boolean headSent;
     private boolean waitingUpstreamWritable;
+    private boolean tunnel;
 
     RequestRelay(Forwarding forwarding, long replayLimit) {
         this.forwarding = forwarding;
@@ -51,14 +52,14 @@ final class RequestRelay {
         } else if (ex.protocol.isMultiplexed()) {
             hasBody = true;
         } else {
-            hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
+            hasBody = HttpUtil.isTransferEncodingChunked(req) || ex.declaredLength() > 0;
         }
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();
         headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.requestId,
-                forwarding.route.requestHeaders());
-        String target = forwarding.route.rewrite(originForm(req.uri()));
+        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.authority(),
+                ex.requestId, forwarding.route.requestHeaders());
+        String target = forwarding.route.rewrite(ex.originForm());
         head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
         if (req instanceof FullHttpMessage full) {
             if (hasBody) {
@@ -86,7 +87,12 @@ final class RequestRelay {
     }
 
     private void send(UpstreamAttempt a, HttpContent c) {
-        replay.sending(c);
+        if (!ex.filters().isEmpty()) {
+            c = ex.filters().onRequestBody(ex, c);
+        }
+        if (!tunnel) {
+            replay.sending(c); // a tunnel is never replayed
+        }
         a.write(c);
     }
 
@@ -111,8 +117,14 @@ final class RequestRelay {
         }
     }
 
+    /** Bytes from the client go to the endpoint from now on, until the client ends its side. */
+    void enterTunnel(UpstreamAttempt a) {
+        tunnel = true;
+        requestMoreBody(a);
+    }
+
     private void requestMoreBody(UpstreamAttempt a) {
-        if (ex.requestComplete || forwarding.isFinished()) {
+        if ((ex.requestComplete && !tunnel) || forwarding.isFinished()) {
             return;
         }
         if (a.isWritable()) {
@@ -151,7 +163,7 @@ final class RequestRelay {
         if (ex.requestComplete) {
             return true;
         }
-        long declared = HttpUtil.getContentLength(head, -1L);
+        long declared = ex.declaredLength();
         return declared >= 0 && ex.requestBodyBytes() == declared;
     }
 
@@ -170,18 +182,5 @@ final class RequestRelay {
             c.release();
         }
         replay.release();
-    }
-
-    /** {@code http://host/path?q} (absolute-form, h1 proxies) becomes {@code /path?q}. */
-    private static String originForm(String uri) {
-        if (uri.startsWith("/")) {
-            return uri;
-        }
-        int scheme = uri.indexOf("://");
-        if (scheme > 0) {
-            int slash = uri.indexOf('/', scheme + 3);
-            return slash < 0 ? "/" : uri.substring(slash);
-        }
-        return "*".equals(uri) ? uri : "/" + uri;
     }
 }

@@ -22,6 +22,9 @@ final class ResponseRelay {
     private final DownstreamSession session;
     private boolean complete;
     private boolean waitingDownstreamWritable;
+    /** In a tunnel: the end of the 101's (or CONNECT answer's) own message is still to come and is not the end. */
+    private boolean tunnel;
+    private boolean headEndPending;
 
     ResponseRelay(Forwarding forwarding) {
         this.forwarding = forwarding;
@@ -35,12 +38,25 @@ final class ResponseRelay {
 
     /** A response head or body part from the current attempt, already accepted (not retried). */
     void onResponse(UpstreamAttempt a, HttpObject msg) {
+        if (tunnel) {
+            onTunnelBytes((HttpContent) msg);
+            return;
+        }
         if (msg instanceof HttpResponse res) {
             onHead(a, res);
+            if (opensTunnel(res)) {
+                tunnel = true;
+                headEndPending = !(msg instanceof LastHttpContent);
+                forwarding.enterTunnel(a);
+                return;
+            }
         }
         if (msg instanceof HttpContent content) {
             if (msg instanceof HttpResponse && msg instanceof FullHttpMessage full) {
                 content = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+            }
+            if (!ex.filters().isEmpty()) {
+                content = ex.filters().onResponseBody(ex, content);
             }
             ex.countResponseBody(content.content().readableBytes());
             if (content instanceof LastHttpContent last) {
@@ -58,6 +74,29 @@ final class ResponseRelay {
         ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
         ex.writeResponseHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h));
+    }
+
+    /** {@code 101}, or a 2xx to CONNECT: the stream carries bytes from now on. */
+    private boolean opensTunnel(HttpResponse res) {
+        int status = res.status().code();
+        return status == 101 || (status / 100 == 2 && "CONNECT".equals(ex.method));
+    }
+
+    private void onTunnelBytes(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (headEndPending && last && !content.content().isReadable()) {
+            headEndPending = false; // the 101 message's own end, decoded with its head
+            content.release();
+            return;
+        }
+        headEndPending = false;
+        ex.countResponseBody(content.content().readableBytes());
+        if (last) {
+            session.writeLast((LastHttpContent) content);
+            forwarding.endpointEndedTunnel();
+        } else {
+            session.writeBody(content);
+        }
     }
 
     void onReadComplete(UpstreamAttempt a) {

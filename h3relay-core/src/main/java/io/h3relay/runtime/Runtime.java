@@ -5,6 +5,7 @@ import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.RelayConfig;
 import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.ExchangeObserver;
+import io.h3relay.filter.FilterChain;
 import io.h3relay.route.RouteTable;
 
 import java.util.Collections;
@@ -15,7 +16,7 @@ import java.util.function.Function;
 /**
  * What the proxy serves with, built whole from one frozen config and swapped whole ({@link RuntimeHolder}):
  * the clusters in service and each listener's part (routes compiled against exactly these clusters, request
- * limits, observers). Immutable; an exchange captures its listener's part once and keeps it to the end, so
+ * limits, observers, filters). Immutable; an exchange captures its listener's part once and keeps it to the end, so
  * an exchange in flight during a swap finishes on the routes and clusters it started with.
  *
  * @param generation 1 for the config the server started with, +1 per applied config
@@ -36,9 +37,11 @@ public record Runtime(long generation, RelayConfig config, Map<String, Cluster> 
      * name: the config loader checked the names).
      *
      * @param observers each listener's exchange observer factory (telemetry is built once per process)
+     * @param filters   each listener's filter chain
      */
     public static Runtime build(long generation, RelayConfig config, Map<String, Cluster> clusters,
-                                Function<String, ExchangeObserver.Factory> observers) {
+                                Function<String, ExchangeObserver.Factory> observers,
+                                Function<String, FilterChain> filters) {
         Map<String, RouteConfig> routes = new LinkedHashMap<>();
         for (RouteConfig rc : config.routes()) {
             routes.putIfAbsent(rc.name(), rc);
@@ -47,7 +50,7 @@ public record Runtime(long generation, RelayConfig config, Map<String, Cluster> 
         for (ListenerConfig lc : config.listeners()) {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             listeners.put(lc.name(), new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                    observers.apply(lc.name())));
+                    observers.apply(lc.name()), filters.apply(lc.name()), Map.of()));
         }
         return new Runtime(generation, config, clusters, listeners);
     }

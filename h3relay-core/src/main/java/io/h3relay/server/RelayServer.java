@@ -4,6 +4,7 @@ import io.h3relay.transport.Transport;
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.cluster.ClusterManager;
+import io.h3relay.config.Durations;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.RelayConfig;
 import io.h3relay.exchange.ExchangeObserver;
@@ -14,6 +15,7 @@ import io.h3relay.config.Http3Config;
 import io.h3relay.config.Protocol;
 import io.h3relay.tls.TlsConfigException;
 import io.h3relay.exchange.DownstreamSession;
+import io.h3relay.filter.FilterChain;
 import io.h3relay.runtime.Runtime;
 import io.h3relay.runtime.RuntimeHolder;
 import io.h3relay.telemetry.Telemetry;
@@ -47,6 +49,8 @@ public final class RelayServer implements AutoCloseable {
     private volatile RuntimeHolder runtime;
     /** Each listener's exchange observers, composed once from the telemetry (which a reload keeps). */
     private final Map<String, ExchangeObserver.Factory> observers = new LinkedHashMap<>();
+    /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
+    private FilterChain filters;
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
@@ -55,6 +59,8 @@ public final class RelayServer implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean draining;
     private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Counted down when shutdown.drain_delay is cut short (a second signal) or a stop begins. */
+    private final CountDownLatch drainDelayOver = new CountDownLatch(1);
 
     private RelayServer(RelayConfig config, Transport transport) {
         this.startConfig = config;
@@ -66,7 +72,8 @@ public final class RelayServer implements AutoCloseable {
         this.admin = new AdminServer(new AdminServer.Control() {
             @Override
             public boolean ready() {
-                return ready && !draining;
+                // drainRequested: not ready from the moment a drain is asked for, through shutdown.drain_delay.
+                return ready && !drainRequested.get() && !draining;
             }
 
             @Override
@@ -114,7 +121,8 @@ public final class RelayServer implements AutoCloseable {
         for (ListenerConfig lc : startConfig.listeners()) {
             observers.put(lc.name(), telemetry.exchangeObservers(lc.name()));
         }
-        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get));
+        filters = FilterChain.of(telemetry.filters());
+        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters));
         clusters.commit(change);
         telemetry.clustersChanged(change.built(), List.of());
     }
@@ -170,8 +178,8 @@ public final class RelayServer implements AutoCloseable {
      */
     public Applied apply(RelayConfig next) throws ApplyException {
         synchronized (this) {
-            if (draining || runtime == null) {
-                throw ApplyException.failed("the server is " + (draining ? "stopping" : "not started"), null);
+            if (draining || drainRequested.get() || runtime == null) {
+                throw ApplyException.failed("the server is " + (runtime == null ? "not started" : "stopping"), null);
             }
             Runtime before = runtime.current();
             List<String> restart = RestartRequired.changes(before.config(), next);
@@ -191,7 +199,7 @@ public final class RelayServer implements AutoCloseable {
             }
             Runtime after;
             try {
-                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get);
+                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters);
             } catch (RuntimeException e) {
                 clusters.discard(change);
                 throw ApplyException.failed(describe(e), e);
@@ -317,17 +325,48 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Starts the drain on a thread of its own and returns at once; false when already draining. The process
-     * of {@code h3relay serve} exits 0 once the drain is done.
+     * Starts a drain on a thread of its own and returns at once; false when one was already asked for. First
+     * {@code shutdown.drain_delay}: {@code /readyz} answers 503 while everything else is served as usual
+     * (no Connection: close, no GOAWAY, no 503), so a load balancer sees the instance leave before it stops
+     * taking work; then the drain proper ({@link #stop()}). The process of {@code h3relay serve} exits 0 once
+     * the drain is done.
      */
     public boolean startDrain(String why) {
         if (draining || !drainRequested.compareAndSet(false, true)) {
             return false;
         }
+        Duration delay = startConfig.shutdown().drainDelay();
+        String timeout = Durations.format(startConfig.shutdown().drainTimeout());
         Thread.ofPlatform().name("h3relay-drain").start(() -> {
-            LOG.info("{}: draining for up to {}", why, startConfig.shutdown().drainTimeout());
+            if (delay.isPositive()) {
+                LOG.info("{}: /readyz answers 503, still serving for {} (shutdown.drain_delay), then draining for up to {}",
+                        why, Durations.format(delay), timeout);
+                try {
+                    if (!drainDelayOver.await(delay.toNanos(), TimeUnit.NANOSECONDS) && !draining) {
+                        LOG.info("drain delay over: draining for up to {}", timeout);
+                    } else if (!draining) {
+                        LOG.info("drain delay cut short: draining for up to {}", timeout);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                LOG.info("{}: draining for up to {}", why, timeout);
+            }
             stop();
         });
+        return true;
+    }
+
+    /**
+     * Ends a running {@code shutdown.drain_delay} now, so the drain proper starts (a second SIGTERM/SIGINT does
+     * this). False when no drain was asked for or its delay is already over.
+     */
+    public boolean skipDrainDelay() {
+        if (!drainRequested.get() || draining || drainDelayOver.getCount() == 0) {
+            return false;
+        }
+        drainDelayOver.countDown();
         return true;
     }
 
@@ -347,6 +386,7 @@ public final class RelayServer implements AutoCloseable {
             }
             draining = true;
         }
+        drainDelayOver.countDown(); // a stop called directly ends a drain delay still running
         try {
             List<ListenerContext> contexts = new ArrayList<>();
             List<io.netty.channel.Channel> before = new ArrayList<>();

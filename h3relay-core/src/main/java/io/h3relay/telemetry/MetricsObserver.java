@@ -27,7 +27,7 @@ final class MetricsObserver implements ExchangeObserver {
     }
 
     @Override
-    public void upstreamRequest(ExchangeView ex, AttemptView attempt, HttpHeaders upstreamHeaders) {
+    public void upstreamRequest(ExchangeView ex, AttemptView attempt) {
         upstream.attemptStarted(attempt.clusterName(), attempt.number());
     }
 

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import io.h3relay.filter.Filter;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -67,6 +68,11 @@ public final class Telemetry implements AutoCloseable {
             parts.add(accessLog.exchangeObservers());
         }
         return ExchangeObserver.Factory.compose(parts);
+    }
+
+    /** The filters telemetry puts first in every listener's chain: sending the trace context upstream. */
+    public List<Filter> filters() {
+        return tracing == null ? List.of() : List.of(TraceContextFilter.INSTANCE);
     }
 
     public ConnectionObserver connectionObserver(String listener) {

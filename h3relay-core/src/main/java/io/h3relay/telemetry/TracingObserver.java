@@ -30,7 +30,7 @@ import java.net.InetAddress;
 /**
  * The spans of one exchange: a SERVER span from the request head to the end, continuing the client's trace
  * when it sent {@code traceparent}, and one CLIENT span per attempt, whose context goes upstream in
- * {@code traceparent} (with the client's {@code baggage}). Attributes follow the HTTP semantic conventions;
+ * {@code traceparent} (with the client's {@code baggage}, by {@link TraceContextFilter}). Attributes follow the HTTP semantic conventions;
  * ours are prefixed {@code h3relay.}.
  */
 final class TracingObserver implements ExchangeObserver {
@@ -105,7 +105,7 @@ final class TracingObserver implements ExchangeObserver {
     }
 
     @Override
-    public void upstreamRequest(ExchangeView ex, AttemptView attempt, HttpHeaders upstreamHeaders) {
+    public void upstreamRequest(ExchangeView ex, AttemptView attempt) {
         endClient(); // a previous attempt always ends first; this only guards the order
         HostPort address = attempt.endpoint().address();
         SpanBuilder b = tracer.spanBuilder(ex.method()).setParent(serverContext).setSpanKind(SpanKind.CLIENT)
@@ -120,7 +120,8 @@ final class TracingObserver implements ExchangeObserver {
             b.setAttribute(HttpAttributes.HTTP_REQUEST_RESEND_COUNT, (long) attempt.number() - 1);
         }
         client = b.startSpan();
-        Tracing.PROPAGATOR.inject(serverContext.with(client), upstreamHeaders, Tracing.SETTER);
+        // Sent upstream by TraceContextFilter: observers watch, filters act.
+        ex.attribute(TraceContextFilter.UPSTREAM_CONTEXT, serverContext.with(client));
     }
 
     @Override

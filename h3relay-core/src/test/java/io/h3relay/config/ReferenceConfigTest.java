@@ -21,7 +21,6 @@ import io.h3relay.config.RouteConfig.Rewrite;
 import io.h3relay.config.TlsServerConfig.ClientAuth;
 import io.h3relay.config.TlsServerConfig.TlsVersion;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,8 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The reference file (docs' public interface, copied from the design folder) loads to exactly this model.
- * Its certificate paths must exist, so the test copies it next to placeholder files.
+ * The example config users get, {@code examples/h3relay.example.yaml} at the repository's top level (the
+ * docs point there), loads to exactly this model, so it cannot rot. Its certificate paths must exist, so
+ * the test copies it next to placeholder files.
  */
 class ReferenceConfigTest {
     @TempDir
@@ -49,9 +49,7 @@ class ReferenceConfigTest {
     @Test
     void referenceFileFailsWhenTheCertificatesAreMissing() throws Exception {
         Path file = dir.resolve("h3relay.yaml");
-        try (InputStream in = getClass().getResourceAsStream("/config/reference/h3relay.example.yaml")) {
-            Files.copy(in, file);
-        }
+        Files.copy(example(), file);
         try {
             ConfigLoader.load(file);
         } catch (ConfigException e) {
@@ -65,11 +63,20 @@ class ReferenceConfigTest {
         throw new AssertionError("expected a ConfigException");
     }
 
+    /** The file in the source tree: tests run in the module's folder, the example is one level up. */
+    static Path example() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("examples/h3relay.example.yaml");
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("examples/h3relay.example.yaml not found above " + Path.of("").toAbsolutePath());
+    }
+
     private Path copyReferenceWithCerts() throws IOException {
         Path file = dir.resolve("h3relay.yaml");
-        try (InputStream in = getClass().getResourceAsStream("/config/reference/h3relay.example.yaml")) {
-            Files.copy(in, file);
-        }
+        Files.copy(example(), file);
         Files.createDirectories(dir.resolve("certs"));
         Files.writeString(dir.resolve("certs/server.crt"), "placeholder");
         Files.writeString(dir.resolve("certs/server.key"), "placeholder");
@@ -121,6 +128,6 @@ class ReferenceConfigTest {
 
         return new RelayConfig(new AdminConfig(new HostPort("127.0.0.1", 9901)), List.of(pub, plain),
                 List.of(api, site), List.of(apiCluster, web), observability,
-                new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(1)));
+                new ShutdownConfig(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(1)));
     }
 }

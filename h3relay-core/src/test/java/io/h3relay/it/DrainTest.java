@@ -22,6 +22,7 @@ import static org.awaitility.Awaitility.await;
  * a long streaming response in flight completes intact, /readyz turns 503 at once, requests on new
  * connections get 503 with Retry-After and the JSON envelope, and the stop returns well before the drain
  * timeout. A response still streaming when the drain timeout ends is cut, never passed off as complete.
+ * This is the drain proper ({@code drain_delay: 0}); what comes before it is {@link DrainDelayTest}'s.
  */
 class DrainTest {
     TestEndpoint endpoint;
@@ -30,7 +31,7 @@ class DrainTest {
     @BeforeEach
     void start() {
         endpoint = TestEndpoint.start("drain");
-        relay = RelayHarness.yaml(RelayHarness.LISTENERS.replace("drain_timeout: 2s", "drain_timeout: 20s") + """
+        relay = RelayHarness.yaml(RelayHarness.LISTENERS.replace("drain_timeout: 2s", "drain_delay: 0, drain_timeout: 20s") + """
                 routes:
                   - { name: all, match: { path_prefix: / }, cluster: c }
                 clusters:

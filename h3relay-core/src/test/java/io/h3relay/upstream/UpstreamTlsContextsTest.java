@@ -117,6 +117,49 @@ class UpstreamTlsContextsTest {
         assertThat(handshake(ctx, null, server.port(), true).engine().getSession().getProtocol()).isEqualTo("TLSv1.3");
     }
 
+    /**
+     * An endpoint named without a dot ({@code localhost}, a Kubernetes service such as {@code api}) still
+     * gets SNI (Netty alone leaves it out), against a server that picks its certificate by SNI and refuses
+     * a handshake without one, as Caddy does.
+     */
+    @ParameterizedTest
+    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    void singleLabelNamesGetSni(String provider) throws Exception {
+        Providers.use(provider);
+        TestPki.Issued local = TestPki.server(ca, "localhost", "api");
+        io.netty.handler.ssl.SslContext serverTls = io.netty.handler.ssl.SslContextBuilder
+                .forServer(local.key(), local.cert()).build();
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        EventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            Channel sniServer = new io.netty.bootstrap.ServerBootstrap().group(serverGroup)
+                    .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new io.netty.handler.ssl.SniHandler(host -> {
+                                seen.add(host == null ? "none" : host);
+                                if (host == null) {
+                                    throw new IllegalArgumentException("no SNI: no certificate for this connection");
+                                }
+                                return serverTls;
+                            }));
+                        }
+                    })
+                    .bind("127.0.0.1", 0).sync().channel();
+            int port = ((java.net.InetSocketAddress) sniServer.localAddress()).getPort();
+            SslContext ctx = UpstreamTlsContexts.build(verifying(caFile));
+            for (String name : List.of("localhost", "api")) {
+                SslHandler ok = handshake(ctx, name, port, true);
+                assertThat(ok.engine().getSession().getProtocol()).isEqualTo("TLSv1.3");
+            }
+            assertThat(seen).containsExactly("localhost", "api");
+            sniServer.close().sync();
+        } finally {
+            serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.h3relay.tls.Providers#available")
     void alpnListIsAParameter(String provider) throws Exception {

@@ -27,7 +27,8 @@ public final class ExternalTool {
       "h2load", "nghttp2-client",
       "gtlsclient", "ngtcp2-client",
       "chromium", "chromium",
-      "promtool", "prometheus");
+      "promtool", "prometheus",
+      "caddy", "caddy");
 
   private ExternalTool() {}
 

@@ -8,7 +8,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.quic.Quic;
+import io.h3relay.client.Sni;
 import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslEngine;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -35,10 +37,13 @@ public final class QuicClients {
         ensureAvailable();
         return Http3.newQuicClientCodecBuilder()
                 .sslContext(tls)
-                // The peer's name goes into the engine, for SNI and for checking the certificate's names.
+                // The peer's name goes into the engine, for SNI (also a name without a dot, which Netty
+                // would leave out: Sni) and for checking the certificate's names.
                 .sslEngineProvider(q -> {
                     InetSocketAddress peer = (InetSocketAddress) q.remoteSocketAddress();
-                    return tls.newEngine(q.alloc(), peer.getHostString(), peer.getPort());
+                    QuicSslEngine engine = tls.newEngine(q.alloc(), peer.getHostString(), peer.getPort());
+                    Sni.set(engine, peer.getHostString());
+                    return engine;
                 })
                 .maxIdleTimeout(30_000, TimeUnit.MILLISECONDS)
                 .initialMaxData(64L << 20)

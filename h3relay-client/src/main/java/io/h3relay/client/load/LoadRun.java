@@ -53,7 +53,7 @@ public final class LoadRun {
                 } else {
                     opened.add(null);
                     if (firstFailure == null) {
-                        firstFailure = f.cause() == null ? new RequestFailure(ErrorKind.TIMEOUT, "connect timed out")
+                        firstFailure = f.cause() == null ? new RequestFailure(ErrorKind.CONNECT, "connect timed out")
                                 : RequestFailure.classify(f.cause(), ErrorKind.CONNECT);
                     }
                 }

@@ -1,0 +1,117 @@
+package io.h3relay.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Caddy (Debian {@code caddy}: Go's TLS and quic-go, servers we did not write) serving one site on
+ * 127.0.0.1 over h1, h2 and h3 on the same port number. Caddy takes no port 0, so a free one is picked
+ * first. A missing caddy skips the test locally and fails it under {@code CI=true} ({@link ExternalTool}).
+ */
+public final class Caddy implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  private final int port;
+
+  private Caddy(Process process, Path log, int port) {
+    this.process = process;
+    this.log = log;
+    this.port = port;
+  }
+
+  /**
+   * Starts caddy with {@code siteBody} as the block of the site {@code https://HOST:PORT} (its
+   * directives, e.g. {@code tls CERT KEY} and {@code respond ...}); returns once it accepts TCP.
+   */
+  public static Caddy start(Path dir, String host, String siteBody) {
+    Path caddy = ExternalTool.require("caddy");
+    try {
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      Path config = dir.resolve("Caddyfile");
+      Files.writeString(config, """
+          {
+          \tadmin off
+          \tauto_https disable_redirects
+          \tskip_install_trust
+          \tservers {
+          \t\tprotocols h1 h2 h3
+          \t}
+          }
+          https://%s:%d {
+          \tbind 127.0.0.1
+          %s
+          }
+          """.formatted(host, port, siteBody.lines().map(l -> "\t" + l)
+              .collect(java.util.stream.Collectors.joining("\n"))), StandardCharsets.UTF_8);
+      Path log = dir.resolve("caddy.log");
+      ProcessBuilder pb = new ProcessBuilder(caddy.toString(), "run", "--config", config.toString(), "--adapter", "caddyfile")
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().put("HOME", dir.toString());
+      pb.environment().put("XDG_DATA_HOME", dir.resolve("data").toString());
+      pb.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
+      Caddy c = new Caddy(pb.start(), log, port);
+      c.awaitListening(Duration.ofSeconds(20));
+      return c;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start caddy", e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** What caddy printed so far (for failure messages). */
+  public String log() {
+    try {
+      return Files.readString(log, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  private void awaitListening(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("caddy exited with " + process.exitValue() + ":\n" + log());
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    close();
+    throw new IllegalStateException("caddy did not listen on " + port + " within " + timeout + ":\n" + log());
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
