@@ -123,7 +123,7 @@ class UpstreamTlsContextsTest {
      * a handshake without one, as Caddy does.
      */
     @ParameterizedTest
-    @MethodSource("io.h3relay.listener.tls.Providers#available")
+    @MethodSource("io.h3relay.tls.Providers#available")
     void singleLabelNamesGetSni(String provider) throws Exception {
         Providers.use(provider);
         TestPki.Issued local = TestPki.server(ca, "localhost", "api");
