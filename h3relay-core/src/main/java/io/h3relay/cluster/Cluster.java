@@ -25,6 +25,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A named set of endpoints with one load balancer, a connection pool per endpoint, and its health and
@@ -34,6 +36,12 @@ import java.util.Set;
  * over exactly them. Exchanges read the current snapshot without locks. When no endpoint is available the
  * snapshot holds all of them (panic mode): failing every request is worse than trying endpoints that may
  * have recovered since their last check.
+ *
+ * <p>Lifecycle: {@link #create} → {@link #start} (checks run) → serving; when a new config replaces or removes
+ * it, {@link #retire}: its checks and outlier timers stop at once, and its pools close once the last
+ * exchange that started on it has ended ({@link #exchangeStarted}/{@link #exchangeEnded} count them), so an
+ * exchange in flight keeps its connections and may still retry. {@link #close} closes at once (stop, or the
+ * manager's deadline for a retirement).
  */
 public final class Cluster {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
@@ -46,6 +54,13 @@ public final class Cluster {
     private volatile Snapshot snapshot;
     private HealthChecker checker;
     private volatile OutlierDetector outliers;
+    /** Exchanges forwarding to this cluster now (a LongAdder: one uncontended add per exchange per loop). */
+    private final LongAdder inFlight = new LongAdder();
+    private volatile boolean retiring;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Where a cluster is in its life. */
+    public enum State { ACTIVE, RETIRING, CLOSED }
 
     /** The endpoints that take traffic now, and the balancer over them. */
     public record Snapshot(List<Endpoint> endpoints, boolean panic, LoadBalancer balancer) {}
@@ -93,6 +108,9 @@ public final class Cluster {
 
     /** Starts active checks and outlier detection (timers run on {@code group}). */
     public synchronized void start(EventLoopGroup group) {
+        if (retiring || closed.get()) {
+            return;
+        }
         if (config.outlierDetection() != null) {
             outliers = new OutlierDetector(name(), config.outlierDetection(), endpoints, group.next(), this::republish);
         }
@@ -142,6 +160,58 @@ public final class Cluster {
         return outliers;
     }
 
+    /**
+     * An exchange starts forwarding to this cluster: it earns the retry budget its share and holds the
+     * cluster's pools open until {@link #exchangeEnded}.
+     */
+    public void exchangeStarted() {
+        inFlight.increment();
+        retryBudget.requestStarted();
+    }
+
+    /** The exchange counted by {@link #exchangeStarted} is done; the last one out closes a retiring cluster. */
+    public void exchangeEnded() {
+        inFlight.decrement();
+        // Dekker-style with retire(): the decrement is visible before the read of retiring, and retiring is
+        // written before retire() sums; so of the last exchange and the retirement, at least one sees zero.
+        if (retiring && inFlight.sum() == 0) {
+            close();
+        }
+    }
+
+    /** Exchanges forwarding to this cluster now. */
+    public long exchangesInFlight() {
+        return inFlight.sum();
+    }
+
+    public State state() {
+        return closed.get() ? State.CLOSED : retiring ? State.RETIRING : State.ACTIVE;
+    }
+
+    /**
+     * Takes the cluster out of service: a new config no longer has it (or has it changed). Its active checks
+     * and outlier timers stop now; its pools close when the last exchange in flight on it ends (at once when
+     * there is none). Call only once no exchange can start on it any more, i.e. after every event loop ran
+     * a task past the swap of the runtime (an exchange reads its runtime and starts forwarding in one task).
+     */
+    public void retire() {
+        stopChecks();
+        retiring = true;
+        if (inFlight.sum() == 0) {
+            close();
+        }
+    }
+
+    /** Stops active checks and outlier timers (the first step of a retirement; {@link #retire} does it too). */
+    public synchronized void stopChecks() {
+        if (checker != null) {
+            checker.close();
+        }
+        if (outliers != null) {
+            outliers.close();
+        }
+    }
+
     /** Rebuilds the snapshot after a health change; synchronized so that changes publish in order. */
     private synchronized void republish() {
         List<Endpoint> available = endpoints.stream().filter(e -> e.health().isAvailable()).toList();
@@ -159,15 +229,17 @@ public final class Cluster {
         snapshot = new Snapshot(chosen, panic, LoadBalancer.create(config.loadBalancer(), chosen, config.hashOn()));
     }
 
+    /**
+     * Stops checks and closes the pools: idle connections now, busy ones when their exchange releases them;
+     * acquisitions fail from now on. Idempotent.
+     */
     public void close() {
-        synchronized (this) {
-            if (checker != null) {
-                checker.close();
-            }
-            if (outliers != null) {
-                outliers.close();
+        stopChecks();
+        if (closed.compareAndSet(false, true)) {
+            pools.values().forEach(UpstreamPool::close);
+            if (retiring) {
+                LOG.info("cluster {}: retired and closed", name());
             }
         }
-        pools.values().forEach(UpstreamPool::close);
     }
 }

@@ -6,6 +6,7 @@ import io.h3relay.exchange.ExchangeStarter;
 import io.h3relay.exchange.ListenerState;
 import io.h3relay.proxy.ProxyExchanges;
 import io.h3relay.runtime.ListenerRuntime;
+import io.h3relay.runtime.RuntimeHolder;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -13,23 +14,25 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every connection of one listener shares: its config, its part of the runtime (swapped whole on
- * reload; an exchange keeps the one it started with), the exchange starter its sessions use, and its live
- * connections (for limits and drain).
+ * What every connection of one listener shares: its config (what is fixed while the process runs: address,
+ * protocols, TLS, connection-level limits), its part of the current runtime (read from the server's one
+ * {@link RuntimeHolder}: swapped whole when a config is applied; an exchange keeps the part it started with),
+ * the exchange starter its sessions use, and its live connections (for limits and drain).
  */
 public final class ListenerContext implements ListenerState {
     private final ListenerConfig config;
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connectionCount = new AtomicInteger();
-    private volatile ListenerRuntime runtime;
+    private final RuntimeHolder runtime;
     private volatile boolean draining;
     private volatile String altSvc;
     private final ConnectionObserver connectionObserver;
     private final ExchangeStarter exchanges = new ProxyExchanges(this::runtime);
 
-    public ListenerContext(ListenerConfig config, ListenerRuntime runtime, ConnectionObserver connectionObserver) {
+    public ListenerContext(ListenerConfig config, RuntimeHolder runtime, ConnectionObserver connectionObserver) {
         this.config = config;
         this.runtime = runtime;
+        runtime.listener(config.name()); // fails now rather than at the first request
         this.connectionObserver = connectionObserver;
     }
 
@@ -38,14 +41,9 @@ public final class ListenerContext implements ListenerState {
         return exchanges;
     }
 
-    /** This listener's part of the current runtime. */
+    /** This listener's part of the current runtime (one volatile read and a map lookup). */
     public ListenerRuntime runtime() {
-        return runtime;
-    }
-
-    /** Swaps in a new runtime part: exchanges from now on use it, those in flight keep theirs. */
-    public void runtime(ListenerRuntime next) {
-        this.runtime = next;
+        return runtime.listener(config.name());
     }
 
     public ConnectionObserver connectionObserver() {
@@ -60,7 +58,10 @@ public final class ListenerContext implements ListenerState {
         return config;
     }
 
-    /** The listener's limits (connection-level ones are fixed at bind; request-level ones follow the runtime). */
+    /**
+     * The listener's limits as the process started with them: connection-level ones (codec sizes, timeouts,
+     * streams, connections) are fixed at bind; the exchange checks requests against its runtime's.
+     */
     public LimitsConfig limits() {
         return config.limits();
     }

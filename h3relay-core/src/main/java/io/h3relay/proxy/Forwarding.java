@@ -57,6 +57,8 @@ final class Forwarding {
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
+    /** Counted in the cluster's exchanges in flight (which keep a retired cluster's pools open). */
+    private boolean counted;
 
     Forwarding(Exchange ex, Route route) {
         this.ex = ex;
@@ -101,7 +103,8 @@ final class Forwarding {
         } else if (ex.requestComplete) {
             armResponseHeadTimeout();
         }
-        cluster.retryBudget().requestStarted();
+        cluster.exchangeStarted();
+        counted = true;
         newAttempt(false);
     }
 
@@ -393,5 +396,8 @@ final class Forwarding {
             attempt.finish(reusable);
         }
         request.release();
+        if (counted) {
+            cluster.exchangeEnded(); // last: may close a retired cluster's pools, after the attempt's release
+        }
     }
 }

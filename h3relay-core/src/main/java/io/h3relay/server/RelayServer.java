@@ -3,11 +3,11 @@ package io.h3relay.server;
 import io.h3relay.transport.Transport;
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
-import io.h3relay.config.ClusterConfig;
+import io.h3relay.cluster.ClusterManager;
 import io.h3relay.config.Durations;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.RelayConfig;
-import io.h3relay.config.RouteConfig;
+import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.listener.TcpListener;
 import io.h3relay.listener.h3.Http3Listener;
@@ -15,9 +15,9 @@ import io.h3relay.config.Http3Config;
 import io.h3relay.config.Protocol;
 import io.h3relay.tls.TlsConfigException;
 import io.h3relay.exchange.DownstreamSession;
-import io.h3relay.route.RouteTable;
-import io.h3relay.runtime.ListenerRuntime;
 import io.h3relay.filter.FilterChain;
+import io.h3relay.runtime.Runtime;
+import io.h3relay.runtime.RuntimeHolder;
 import io.h3relay.telemetry.Telemetry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -32,25 +32,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
- * The running proxy: builds the runtime (clusters, route tables, listeners) from a frozen config, binds,
- * and stops with a drain. Lifecycle: {@link #start} → serving → {@link #stop} (drain) → stopped.
+ * The running proxy: builds the runtime snapshot (clusters, route tables) from a frozen config, binds the
+ * listeners over it, may {@link #apply} a new config (a new snapshot swapped in atomically), and stops with
+ * a drain. Lifecycle: {@link #start} → serving (→ apply ...) → {@link #stop} (drain) → stopped.
  */
 public final class RelayServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
 
-    private final RelayConfig config;
+    private final RelayConfig startConfig;
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    private final Map<String, Cluster> clusters;
+    private final ClusterManager clusters;
+    private volatile RuntimeHolder runtime;
+    /** Each listener's exchange observers, composed once from the telemetry (which a reload keeps). */
+    private final Map<String, ExchangeObserver.Factory> observers = new LinkedHashMap<>();
+    /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
+    private FilterChain filters;
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
-    private final Telemetry telemetry;
+    private volatile Telemetry telemetry;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private volatile boolean draining;
@@ -58,13 +62,13 @@ public final class RelayServer implements AutoCloseable {
     /** Counted down when shutdown.drain_delay is cut short (a second signal) or a stop begins. */
     private final CountDownLatch drainDelayOver = new CountDownLatch(1);
 
-    private RelayServer(RelayConfig config, Transport transport, Map<String, Cluster> clusters, Telemetry telemetry) {
-        this.config = config;
+    private RelayServer(RelayConfig config, Transport transport) {
+        this.startConfig = config;
         this.transport = transport;
-        this.clusters = clusters;
-        this.telemetry = telemetry;
         this.boss = transport.newGroup(1, "h3relay-accept");
-        this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "h3relay-io");
+        this.workers = transport.newGroup(java.lang.Runtime.getRuntime().availableProcessors(), "h3relay-io");
+        // A retired cluster's exchanges may keep its pools for as long as a drain lets exchanges finish.
+        this.clusters = new ClusterManager(transport, workers, config.shutdown().drainTimeout());
         this.admin = new AdminServer(new AdminServer.Control() {
             @Override
             public boolean ready() {
@@ -79,7 +83,7 @@ public final class RelayServer implements AutoCloseable {
 
             @Override
             public java.util.Collection<Cluster> clusters() {
-                return clusters.values();
+                return RelayServer.this.clusters().values();
             }
         });
     }
@@ -87,27 +91,9 @@ public final class RelayServer implements AutoCloseable {
     /** Builds everything, then binds every listener; on any failure nothing stays bound. */
     public static RelayServer start(RelayConfig config) throws StartException {
         NotYetApplied.check(config);
-        Transport transport = Transport.detect();
-        Map<String, Cluster> clusters = new LinkedHashMap<>();
+        RelayServer server = new RelayServer(config, Transport.detect());
         try {
-            for (ClusterConfig cc : config.clusters()) {
-                clusters.put(cc.name(), Cluster.create(cc, transport));
-            }
-        } catch (TlsConfigException e) {
-            throw new StartException(e.getMessage(), e);
-        }
-        Telemetry telemetry;
-        try {
-            telemetry = Telemetry.create(config.observability(), clusters.values(),
-                    endpoint -> endpoint.health().isAvailable());
-        } catch (java.io.IOException e) {
-            clusters.values().forEach(Cluster::close);
-            throw new StartException("observability.access_log.path: cannot open " + config.observability()
-                    .accessLog().path() + ": " + describe(e), e);
-        }
-        RelayServer server = new RelayServer(config, transport, clusters, telemetry);
-        clusters.values().forEach(c -> c.start(server.workers));
-        try {
+            server.buildRuntime();
             server.bindAll();
         } catch (Exception e) {
             server.stop(Duration.ZERO);
@@ -116,23 +102,43 @@ public final class RelayServer implements AutoCloseable {
         return server;
     }
 
+    /** Clusters, telemetry and the first runtime; health checks start here, before anything is bound. */
+    private void buildRuntime() throws StartException {
+        ClusterManager.Change change;
+        try {
+            change = clusters.prepare(startConfig.clusters());
+        } catch (TlsConfigException e) {
+            throw new StartException(e.getMessage(), e);
+        }
+        try {
+            telemetry = Telemetry.create(startConfig.observability(), () -> clusters.clusters().values(),
+                    endpoint -> endpoint.health().isAvailable());
+        } catch (java.io.IOException e) {
+            clusters.discard(change);
+            throw new StartException("observability.access_log.path: cannot open " + startConfig.observability()
+                    .accessLog().path() + ": " + describe(e), e);
+        }
+        for (ListenerConfig lc : startConfig.listeners()) {
+            observers.put(lc.name(), telemetry.exchangeObservers(lc.name()));
+        }
+        filters = FilterChain.of(telemetry.filters());
+        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters));
+        clusters.commit(change);
+        telemetry.clustersChanged(change.built(), List.of());
+    }
+
     private void bindAll() throws Exception {
-        Map<String, RouteConfig> routes = config.routes().stream()
-                .collect(Collectors.toMap(RouteConfig::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
         List<TcpListener> created = new ArrayList<>();
-        for (ListenerConfig lc : config.listeners()) {
-            RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
+        for (ListenerConfig lc : startConfig.listeners()) {
             try {
-                ListenerRuntime runtime = new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                        telemetry.exchangeObservers(lc.name()), FilterChain.of(telemetry.filters()), Map.of());
                 created.add(TcpListener.create(new ListenerContext(lc, runtime,
                         telemetry.connectionObserver(lc.name()))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }
         }
-        Duration drain = config.shutdown().drainTimeout();
-        long retryAfter = config.shutdown().retryAfter().toSeconds();
+        Duration drain = startConfig.shutdown().drainTimeout();
+        long retryAfter = startConfig.shutdown().retryAfter().toSeconds();
         for (TcpListener l : created) {
             try {
                 l.bind(transport, boss, workers, drain, retryAfter);
@@ -150,12 +156,77 @@ public final class RelayServer implements AutoCloseable {
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
         try {
-            admin.bind(transport, boss, config.admin().address().toSocketAddress());
+            admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
         } catch (Exception e) {
-            throw new StartException("admin: cannot bind " + config.admin().address() + ": " + describe(e), e);
+            throw new StartException("admin: cannot bind " + startConfig.admin().address() + ": " + describe(e), e);
         }
         LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
         ready = true;
+    }
+
+    /**
+     * Builds the runtime of {@code next} and swaps it in atomically: exchanges that start from now on use its
+     * routes and clusters, those in flight finish on the ones they started with. Clusters whose config is
+     * unchanged are kept as they are (pools, health, outlier and breaker state); new and changed ones are
+     * built and start their checks; replaced and removed ones stop their checks now and close their pools
+     * once their exchanges in flight have ended ({@code shutdown.drain_timeout} at the latest).
+     *
+     * <p>Nothing changes when it throws: a config that changes what the running listeners, admin listener or
+     * telemetry were built with is refused whole ({@link ApplyException#needsRestart()} lists those settings,
+     * see {@link RestartRequired}); so is one whose runtime cannot be built, and any while the server stops.
+     * {@code next} must come from {@code ConfigLoader} (validated).
+     */
+    public Applied apply(RelayConfig next) throws ApplyException {
+        synchronized (this) {
+            if (draining || drainRequested.get() || runtime == null) {
+                throw ApplyException.failed("the server is " + (runtime == null ? "not started" : "stopping"), null);
+            }
+            Runtime before = runtime.current();
+            List<String> restart = RestartRequired.changes(before.config(), next);
+            if (!restart.isEmpty()) {
+                throw ApplyException.needsRestart(restart);
+            }
+            try {
+                NotYetApplied.check(next);
+            } catch (StartException e) {
+                throw ApplyException.failed(e.getMessage(), e);
+            }
+            ClusterManager.Change change;
+            try {
+                change = clusters.prepare(next.clusters());
+            } catch (TlsConfigException e) {
+                throw ApplyException.failed(e.getMessage(), e);
+            }
+            Runtime after;
+            try {
+                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters);
+            } catch (RuntimeException e) {
+                clusters.discard(change);
+                throw ApplyException.failed(describe(e), e);
+            }
+            runtime.swap(after);
+            clusters.commit(change);
+            telemetry.clustersChanged(change.built(), change.retired());
+            Applied applied = describe(before, after, change);
+            LOG.info("config applied (generation {}): clusters added {}, replaced {}, removed {}, kept {}; routes {}",
+                    applied.generation(), applied.added(), applied.replaced(), applied.removed(), applied.kept(),
+                    applied.routesChanged() ? "changed" : "unchanged");
+            return applied;
+        }
+    }
+
+    private static Applied describe(Runtime before, Runtime after, ClusterManager.Change change) {
+        List<String> added = new ArrayList<>();
+        List<String> replaced = new ArrayList<>();
+        for (Cluster c : change.built()) {
+            (before.clusters().containsKey(c.name()) ? replaced : added).add(c.name());
+        }
+        List<String> removed = before.clusters().keySet().stream()
+                .filter(n -> !after.clusters().containsKey(n)).toList();
+        boolean routesChanged = !before.config().routes().equals(after.config().routes())
+                || !before.config().listeners().stream().map(ListenerConfig::routes).toList()
+                .equals(after.config().listeners().stream().map(ListenerConfig::routes).toList());
+        return new Applied(after.generation(), added, replaced, removed, change.kept(), routesChanged);
     }
 
     /** HTTP/3 on the UDP port with the TCP listener's number; then h1/h2 responses advertise it. */
@@ -165,7 +236,7 @@ public final class RelayServer implements AutoCloseable {
         if (!lc.protocols().contains(Protocol.HTTP3)) {
             return;
         }
-        String path = "listeners[" + config.listeners().indexOf(lc) + "]";
+        String path = "listeners[" + startConfig.listeners().indexOf(lc) + "]";
         int port = tcp.localAddress().getPort();
         try {
             Http3Listener h3 = Http3Listener.create(ctx, path);
@@ -214,11 +285,23 @@ public final class RelayServer implements AutoCloseable {
         return admin.localAddress();
     }
 
+    /** The config of the runtime in service (the last one applied). */
     public RelayConfig config() {
-        return config;
+        return runtime == null ? startConfig : runtime.current().config();
     }
 
+    /** The runtime in service. */
+    public Runtime runtime() {
+        return runtime.current();
+    }
+
+    /** The clusters in service, by name (the current runtime's; read again after an apply). */
     public Map<String, Cluster> clusters() {
+        return clusters.clusters();
+    }
+
+    /** The cluster manager (clusters in service and retiring ones). */
+    public ClusterManager clusterManager() {
         return clusters;
     }
 
@@ -252,8 +335,8 @@ public final class RelayServer implements AutoCloseable {
         if (draining || !drainRequested.compareAndSet(false, true)) {
             return false;
         }
-        Duration delay = config.shutdown().drainDelay();
-        String timeout = Durations.format(config.shutdown().drainTimeout());
+        Duration delay = startConfig.shutdown().drainDelay();
+        String timeout = Durations.format(startConfig.shutdown().drainTimeout());
         Thread.ofPlatform().name("h3relay-drain").start(() -> {
             if (delay.isPositive()) {
                 LOG.info("{}: /readyz answers 503, still serving for {} (shutdown.drain_delay), then draining for up to {}",
@@ -344,17 +427,19 @@ public final class RelayServer implements AutoCloseable {
         } finally {
             http3Listeners.values().forEach(Http3Listener::close);
             admin.close();
-            clusters.values().forEach(Cluster::close);
+            clusters.close();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-            telemetry.close(); // after the loops: every exchange has logged its line and ended its span
+            if (telemetry != null) {
+                telemetry.close(); // after the loops: every exchange has logged its line and ended its span
+            }
             stopped.countDown();
         }
     }
 
     /** Stop with the configured drain timeout. */
     public void stop() {
-        stop(config.shutdown().drainTimeout());
+        stop(startConfig.shutdown().drainTimeout());
     }
 
     public void awaitStopped() {

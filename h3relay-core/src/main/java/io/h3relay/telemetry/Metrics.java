@@ -29,7 +29,7 @@ public final class Metrics {
     final QuicMetrics quic;
     private final ExpositionFormats formats = ExpositionFormats.init();
 
-    Metrics(Collection<Cluster> clusters, Predicate<Endpoint> healthy) {
+    Metrics(Supplier<Collection<Cluster>> clusters, Predicate<Endpoint> healthy) {
         ShardedMetrics sharded = new ShardedMetrics();
         downstream = new DownstreamMetrics(registry, sharded);
         upstream = new UpstreamMetrics(registry, sharded, clusters, healthy);

@@ -39,10 +39,11 @@ public final class Telemetry implements AutoCloseable {
     }
 
     /**
-     * @param healthy whether an endpoint may receive requests now (for the health gauge)
+     * @param clusters the clusters in service now (read at every scrape: the current runtime's)
+     * @param healthy  whether an endpoint may receive requests now (for the health gauge)
      * @throws IOException when the access log file cannot be opened
      */
-    public static Telemetry create(ObservabilityConfig config, Collection<Cluster> clusters,
+    public static Telemetry create(ObservabilityConfig config, Supplier<Collection<Cluster>> clusters,
                                    Predicate<Endpoint> healthy) throws IOException {
         Metrics metrics = config.metrics().enabled() ? new Metrics(clusters, healthy) : null;
         AccessLog accessLog = AccessLog.open(config.accessLog());
@@ -89,6 +90,17 @@ public final class Telemetry implements AutoCloseable {
     public void addAdminEndpoints(AdminServer admin, Supplier<Iterable<ChannelGroup>> connections) {
         if (metrics != null) {
             admin.endpoint("/metrics", metrics.endpoint(connections));
+        }
+    }
+
+    /**
+     * A config was applied: {@code added} clusters get their series at zero, {@code retired} ones are
+     * forgotten by the per-endpoint lookup (their counters stay, by name).
+     */
+    public void clustersChanged(Collection<Cluster> added, Collection<Cluster> retired) {
+        if (metrics != null) {
+            metrics.upstream.clustersAdded(added);
+            metrics.upstream.clustersRetired(retired);
         }
     }
 

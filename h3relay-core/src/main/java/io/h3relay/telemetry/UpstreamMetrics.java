@@ -15,12 +15,18 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Upstream metrics by cluster and endpoint (both from the config): attempts and their outcome, duration,
  * pool state, health. Pool and health gauges are read from the clusters when scraped, so they cost nothing
  * per request. Health and ejections are read from each endpoint's {@code EndpointHealth}. Attempts, responses
  * and their duration are counted in {@link ShardedCells} (plain adds on the event loop's own shard).
+ *
+ * <p>The gauges read the clusters in service when scraped ({@code clusters}, the current runtime's), so after
+ * a config is applied they show the new clusters and no longer the retired ones. Counters are cumulative and
+ * keyed by the cluster and endpoint names, not by object: a cluster rebuilt with the same names continues its
+ * series (no reset seen by rate()), a removed cluster's counters keep their last values.
  */
 public final class UpstreamMetrics {
     private final ShardedCells cells;
@@ -34,7 +40,7 @@ public final class UpstreamMetrics {
     private final Map<Endpoint, EndpointSeries> series = new ConcurrentHashMap<>();
     private final Map<String, ClusterSeries> clusterSeries = new ConcurrentHashMap<>();
 
-    UpstreamMetrics(PrometheusRegistry registry, ShardedMetrics sharded, Collection<Cluster> clusters,
+    UpstreamMetrics(PrometheusRegistry registry, ShardedMetrics sharded, Supplier<Collection<Cluster>> clusters,
                     Predicate<Endpoint> healthy) {
         cells = sharded.cells;
         requests = sharded.counter("h3relay_upstream_requests",
@@ -60,14 +66,7 @@ public final class UpstreamMetrics {
         circuitBreakerRejections = Counter.builder().name("h3relay_upstream_circuit_breaker_rejections")
                 .help("Requests refused by a cluster's circuit breaker").labelNames("cluster")
                 .withoutExemplars().register(registry);
-        // Series known from the config start at 0, so rate() and alerts work before the first event.
-        for (Cluster c : clusters) {
-            clusterSeries(c.name());
-            circuitBreakerRejections.labelValues(c.name());
-            for (Endpoint e : c.endpoints()) {
-                connectFailures.labelValues(c.name(), e.toString());
-            }
-        }
+        clustersAdded(clusters.get());
         GaugeWithCallback.builder().name("h3relay_upstream_pool_connections")
                 .help("Pooled upstream connections, by state (active: carrying a request; idle: kept alive)")
                 .labelNames("cluster", "endpoint", "state")
@@ -89,11 +88,11 @@ public final class UpstreamMetrics {
         GaugeWithCallback.builder().name("h3relay_upstream_cluster_panic")
                 .help("1 while no endpoint of the cluster is healthy and traffic goes to all of them (panic mode)")
                 .labelNames("cluster")
-                .callback(cb -> clusters.forEach(c -> cb.call(c.snapshot().panic() ? 1 : 0, c.name())))
+                .callback(cb -> clusters.get().forEach(c -> cb.call(c.snapshot().panic() ? 1 : 0, c.name())))
                 .register(registry);
         CounterWithCallback.builder().name("h3relay_upstream_retry_budget_denied")
                 .help("Retries the cluster's retry budget refused").labelNames("cluster")
-                .callback(cb -> clusters.forEach(c -> cb.call(c.retryBudget().denied(), c.name())))
+                .callback(cb -> clusters.get().forEach(c -> cb.call(c.retryBudget().denied(), c.name())))
                 .register(registry);
         GaugeWithCallback.builder().name("h3relay_upstream_requests_active")
                 .help("Exchanges currently using the endpoint").labelNames("cluster", "endpoint")
@@ -105,11 +104,33 @@ public final class UpstreamMetrics {
         void visit(Cluster cluster, Endpoint endpoint, UpstreamPool pool);
     }
 
-    private static void eachPool(Collection<Cluster> clusters, PoolVisitor visitor) {
-        for (Cluster c : clusters) {
+    private static void eachPool(Supplier<Collection<Cluster>> clusters, PoolVisitor visitor) {
+        for (Cluster c : clusters.get()) {
             for (Endpoint e : c.endpoints()) {
                 visitor.visit(c, e, c.pool(e));
             }
+        }
+    }
+
+    /** Series known from the config start at 0, so rate() and alerts work before the first event. */
+    void clustersAdded(Collection<Cluster> clusters) {
+        for (Cluster c : clusters) {
+            clusterSeries(c.name());
+            circuitBreakerRejections.labelValues(c.name());
+            for (Endpoint e : c.endpoints()) {
+                connectFailures.labelValues(c.name(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Forgets the retired clusters' endpoint objects (the per-endpoint lookup is by identity), so reloads do not
+     * pile them up. An exchange still in flight on one records under the same labels through a new entry (one
+     * small object per endpoint that had such an exchange).
+     */
+    void clustersRetired(Collection<Cluster> clusters) {
+        for (Cluster c : clusters) {
+            c.endpoints().forEach(series::remove);
         }
     }
 

@@ -114,18 +114,32 @@ public final class RelayHarness implements AutoCloseable {
             return this;
         }
 
-        public RelayHarness start() {
-            String text = yaml.replace("@CERT@", CERTS.certPath().toString())
-                    .replace("@KEY@", CERTS.keyPath().toString());
-            for (Map.Entry<String, String> e : values.entrySet()) {
-                text = text.replace("@" + e.getKey() + "@", e.getValue());
+        /** The config as the loader reads it, placeholders filled in (for {@code RelayServer.apply}). */
+        public RelayConfig config() {
+            try {
+                return ConfigLoader.parse(text(), CERT_DIR, Map.of());
+            } catch (Exception e) {
+                throw new AssertionError("invalid config:\n" + text(), e);
             }
+        }
+
+        public RelayHarness start() {
+            String text = text();
             try {
                 RelayConfig config = ConfigLoader.parse(text, CERT_DIR, Map.of());
                 return new RelayHarness(RelayServer.start(config));
             } catch (Exception e) {
                 throw new AssertionError("cannot start h3relay with:\n" + text, e);
             }
+        }
+
+        private String text() {
+            String text = yaml.replace("@CERT@", CERTS.certPath().toString())
+                    .replace("@KEY@", CERTS.keyPath().toString());
+            for (Map.Entry<String, String> e : values.entrySet()) {
+                text = text.replace("@" + e.getKey() + "@", e.getValue());
+            }
+            return text;
         }
     }
 

@@ -1,0 +1,66 @@
+package io.h3relay.runtime;
+
+import io.h3relay.cluster.Cluster;
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.RelayConfig;
+import io.h3relay.config.RouteConfig;
+import io.h3relay.exchange.ExchangeObserver;
+import io.h3relay.filter.FilterChain;
+import io.h3relay.route.RouteTable;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * What the proxy serves with, built whole from one frozen config and swapped whole ({@link RuntimeHolder}):
+ * the clusters in service and each listener's part (routes compiled against exactly these clusters, request
+ * limits, observers, filters). Immutable; an exchange captures its listener's part once and keeps it to the end, so
+ * an exchange in flight during a swap finishes on the routes and clusters it started with.
+ *
+ * @param generation 1 for the config the server started with, +1 per applied config
+ * @param config     the config this runtime was built from
+ * @param clusters   the clusters in service, by name, in config order
+ * @param listeners  each listener's part, by listener name
+ */
+public record Runtime(long generation, RelayConfig config, Map<String, Cluster> clusters,
+                      Map<String, ListenerRuntime> listeners) {
+
+    public Runtime {
+        clusters = Collections.unmodifiableMap(new LinkedHashMap<>(clusters));
+        listeners = Map.copyOf(listeners);
+    }
+
+    /**
+     * Compiles every listener's route table against {@code clusters} (which must hold every cluster the routes
+     * name: the config loader checked the names).
+     *
+     * @param observers each listener's exchange observer factory (telemetry is built once per process)
+     * @param filters   each listener's filter chain
+     */
+    public static Runtime build(long generation, RelayConfig config, Map<String, Cluster> clusters,
+                                Function<String, ExchangeObserver.Factory> observers,
+                                Function<String, FilterChain> filters) {
+        Map<String, RouteConfig> routes = new LinkedHashMap<>();
+        for (RouteConfig rc : config.routes()) {
+            routes.putIfAbsent(rc.name(), rc);
+        }
+        Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
+        for (ListenerConfig lc : config.listeners()) {
+            RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
+            listeners.put(lc.name(), new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
+                    observers.apply(lc.name()), filters.apply(lc.name()), Map.of()));
+        }
+        return new Runtime(generation, config, clusters, listeners);
+    }
+
+    /** A listener's part; throws for a name this runtime has no listener of. */
+    public ListenerRuntime listener(String name) {
+        ListenerRuntime l = listeners.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("no listener " + name + " in runtime " + generation);
+        }
+        return l;
+    }
+}
