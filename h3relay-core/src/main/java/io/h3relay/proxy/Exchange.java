@@ -92,6 +92,9 @@ final class Exchange implements ExchangeView, DownstreamExchange {
         }
         if (error == null) {
             error = RequestChecks.check(req, protocol, listener.limits());
+            if (error != null) {
+                routeOfRefused(req);
+            }
         }
         if (error != null) {
             release(req);
@@ -133,6 +136,22 @@ final class Exchange implements ExchangeView, DownstreamExchange {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A check refused the request before routing (e.g. 413 for a declared Content-Length): the route that
+     * matches is still chosen, for the access log, metrics and trace, as when a body grows over the limit
+     * after routing, so the same request logs the same route on every protocol.
+     */
+    private void routeOfRefused(HttpRequest req) {
+        String path = new QueryStringDecoder(req.uri()).rawPath();
+        if (!path.startsWith("/")) {
+            path = pathOfAbsoluteForm(req.uri());
+        }
+        if (listener.routes().match(method, authority(), path, req.headers()) instanceof RouteMatch.Found found) {
+            route = found.route();
+            observer.routeChosen(this);
         }
     }
 
