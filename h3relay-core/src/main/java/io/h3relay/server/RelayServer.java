@@ -119,9 +119,9 @@ public final class RelayServer implements AutoCloseable {
             RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
             try {
                 ListenerRuntime runtime = new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                        telemetry.exchangeObservers(lc.name()));
+                        telemetry.exchangeObservers(lc));
                 created.add(TcpListener.create(new ListenerContext(lc, runtime,
-                        telemetry.connectionObserver(lc.name()))));
+                        telemetry.connectionObserver(lc))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }
