@@ -120,6 +120,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 declaredLength = -2;
             }
             error = RequestChecks.checkLength(declaredLength, listener.limits());
+            if (error != null) {
+                routeOfRefused(req);
+            }
         }
         if (error != null) {
             release(req);
@@ -236,6 +239,19 @@ final class Exchange implements FilterContext, DownstreamExchange {
             onRequestContent(c);
         }
         heldBody = null;
+    }
+
+    /**
+     * A check refused the request before routing (e.g. 413 for a declared Content-Length): the route that
+     * matches is still chosen, for the access log, metrics and trace, as when a body grows over the limit
+     * after routing, so the same request logs the same route on every protocol.
+     */
+    private void routeOfRefused(HttpRequest req) {
+        String path = RequestTargets.path(RequestTargets.originForm(req.uri()));
+        if (listener.routes().match(method, authority, path, req.headers()) instanceof RouteMatch.Found found) {
+            route = found.route();
+            observer.routeChosen(this);
+        }
     }
 
     /** A request body chunk (the last one may carry trailers). */

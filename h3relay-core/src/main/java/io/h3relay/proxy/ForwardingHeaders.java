@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import io.netty.util.NetUtil;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -81,7 +82,8 @@ public final class ForwardingHeaders {
     static void toUpstream(HttpHeaders h, DownstreamProtocol protocol, boolean tls, InetAddress client,
                            String host, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        String clientIp = client == null ? null : client.getHostAddress();
+        // RFC 5952 text (::1), never getHostAddress()'s long form with a %scope (QUIC's peer addresses carry %0).
+        String clientIp = client == null ? null : NetUtil.toAddressString(client);
         String proto = tls ? "https" : "http";
         if (clientIp != null) {
             String prior = h.get(X_FORWARDED_FOR);

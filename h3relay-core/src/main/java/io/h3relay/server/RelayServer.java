@@ -119,7 +119,7 @@ public final class RelayServer implements AutoCloseable {
                     .accessLog().path() + ": " + describe(e), e);
         }
         for (ListenerConfig lc : startConfig.listeners()) {
-            observers.put(lc.name(), telemetry.exchangeObservers(lc.name()));
+            observers.put(lc.name(), telemetry.exchangeObservers(lc));
         }
         filters = FilterChain.of(telemetry.filters());
         runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters));
@@ -132,7 +132,7 @@ public final class RelayServer implements AutoCloseable {
         for (ListenerConfig lc : startConfig.listeners()) {
             try {
                 created.add(TcpListener.create(new ListenerContext(lc, runtime,
-                        telemetry.connectionObserver(lc.name()))));
+                        telemetry.connectionObserver(lc))));
             } catch (TlsConfigException e) {
                 throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
             }

@@ -1,5 +1,7 @@
 package io.h3relay.telemetry;
 
+import io.h3relay.config.ListenerConfig;
+import io.h3relay.config.Protocol;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -7,6 +9,8 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -44,7 +48,10 @@ final class DownstreamMetrics {
                 .help("Downstream requests in progress").labelNames("listener", "protocol")
                 .callback(cb -> listeners.values().forEach(l -> {
                     for (DownstreamProtocol p : DownstreamProtocol.values()) {
-                        cb.call(Math.max(0, cells.sum(l.active(p))), l.listener, p.metricName());
+                        long active = cells.sum(l.active(p));
+                        if (l.exports(p) || active != 0) {
+                            cb.call(Math.max(0, active), l.listener, p.metricName());
+                        }
                     }
                 })).register(registry);
         requestBytes = sharded.counter("h3relay_downstream_request_body_bytes",
@@ -62,23 +69,51 @@ final class DownstreamMetrics {
                 .labelNames("listener", "transport").withoutExemplars().register(registry);
     }
 
+    /**
+     * The protocols a listener can serve, whose series it exports from the start (at zero): h1 (1.0 and 1.1)
+     * with {@code http1}, h2 with {@code http2} or {@code h2c}, h3 with {@code http3}. A plaintext listener
+     * has no h3 series. Another protocol's series appear only if it is ever used (an ALPN fallback to h1).
+     */
+    static Set<DownstreamProtocol> served(ListenerConfig config) {
+        EnumSet<DownstreamProtocol> served = EnumSet.noneOf(DownstreamProtocol.class);
+        Set<Protocol> p = config.protocols();
+        if (p.contains(Protocol.HTTP1)) {
+            served.add(DownstreamProtocol.HTTP_1_0);
+            served.add(DownstreamProtocol.HTTP_1_1);
+        }
+        if (p.contains(Protocol.HTTP2) || p.contains(Protocol.H2C)) {
+            served.add(DownstreamProtocol.H2);
+        }
+        if (p.contains(Protocol.HTTP3)) {
+            served.add(DownstreamProtocol.H3);
+        }
+        return served;
+    }
+
     /** The series of one listener; one per listener name, shared by its connections. */
-    ListenerSeries listener(String name) {
-        return listeners.computeIfAbsent(name, ListenerSeries::new);
+    ListenerSeries listener(String name, Set<DownstreamProtocol> served) {
+        return listeners.computeIfAbsent(name, n -> new ListenerSeries(n, served));
     }
 
     final class ListenerSeries {
         final String listener;
+        private final Set<DownstreamProtocol> served;
         /** Requests in progress by protocol: the cell is incremented and decremented, its sum is the gauge. */
         private final int activeCells = cells.allocate(DownstreamProtocol.values().length);
         @SuppressWarnings("unchecked")
         private final ConcurrentMap<String, RouteSeries>[] routes = new ConcurrentMap[DownstreamProtocol.values().length];
 
-        ListenerSeries(String listener) {
+        ListenerSeries(String listener, Set<DownstreamProtocol> served) {
             this.listener = listener;
+            this.served = Set.copyOf(served);
             for (DownstreamProtocol p : DownstreamProtocol.values()) {
                 routes[p.ordinal()] = new ConcurrentHashMap<>();
             }
+        }
+
+        /** Whether the listener's series of {@code protocol} are exported: it serves it, or served a request on it. */
+        boolean exports(DownstreamProtocol protocol) {
+            return served.contains(protocol) || !routes[protocol.ordinal()].isEmpty();
         }
 
         int active(DownstreamProtocol protocol) {

@@ -1,5 +1,7 @@
 package io.h3relay.telemetry;
 
+import io.netty.util.NetUtil;
+
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -142,7 +144,7 @@ final class LineBuffer {
             }
             return this;
         }
-        return ascii(a.getHostAddress()); // hex digits, colons, dots and a %scope: ASCII
+        return ascii(NetUtil.toAddressString(a)); // RFC 5952 (::1), no %scope, as the forwarding headers say
     }
 
     /** A JSON string (UTF-8, escaped as RFC 8259 requires, lone surrogates as {@code \}u), or {@code null}. */

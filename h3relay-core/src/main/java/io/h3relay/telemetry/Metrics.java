@@ -2,6 +2,7 @@ package io.h3relay.telemetry;
 
 import io.h3relay.admin.AdminEndpoint;
 import io.h3relay.cluster.Cluster;
+import io.h3relay.config.ListenerConfig;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.listener.ConnectionObserver;
 import io.h3relay.exchange.ExchangeObserver;
@@ -46,14 +47,15 @@ public final class Metrics {
         return upstream;
     }
 
-    ExchangeObserver.Factory exchangeObservers(String listener) {
-        return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener), upstream,
-                downstream.cells));
+    ExchangeObserver.Factory exchangeObservers(ListenerConfig listener) {
+        return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener.name(),
+                DownstreamMetrics.served(listener)), upstream, downstream.cells));
     }
 
-    ConnectionObserver connectionObserver(String listener) {
-        return new ConnectionMetrics(listener, downstream,
-                quic.listener(listener, downstream.tlsFailures.labelValues(listener, "quic")));
+    ConnectionObserver connectionObserver(ListenerConfig listener) {
+        String name = listener.name();
+        return new ConnectionMetrics(name, downstream, DownstreamMetrics.served(listener), listener.isTls(),
+                () -> quic.listener(name, downstream.tlsFailures.labelValues(name, "quic")));
     }
 
     /** Admin {@code /metrics}: first brings the QUIC counters of open connections up to date. */

@@ -3,6 +3,7 @@ package io.h3relay.telemetry;
 import io.h3relay.admin.AdminServer;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
+import io.h3relay.config.ListenerConfig;
 import io.h3relay.config.ObservabilityConfig;
 import io.h3relay.listener.ConnectionObserver;
 import io.h3relay.exchange.ExchangeObserver;
@@ -56,7 +57,7 @@ public final class Telemetry implements AutoCloseable {
         return new Telemetry(metrics, tracing, accessLog);
     }
 
-    public ExchangeObserver.Factory exchangeObservers(String listener) {
+    public ExchangeObserver.Factory exchangeObservers(ListenerConfig listener) {
         List<ExchangeObserver.Factory> parts = new ArrayList<>(3);
         if (tracing != null) {
             parts.add(tracing.exchangeObservers());
@@ -75,7 +76,7 @@ public final class Telemetry implements AutoCloseable {
         return tracing == null ? List.of() : List.of(TraceContextFilter.INSTANCE);
     }
 
-    public ConnectionObserver connectionObserver(String listener) {
+    public ConnectionObserver connectionObserver(ListenerConfig listener) {
         return metrics == null ? ConnectionObserver.NONE : metrics.connectionObserver(listener);
     }
 

@@ -81,7 +81,7 @@ final class TracingObserver implements ExchangeObserver {
         }
         InetAddress clientAddress = ex.clientAddress();
         if (clientAddress != null) {
-            b.setAttribute(ClientAttributes.CLIENT_ADDRESS, clientAddress.getHostAddress());
+            b.setAttribute(ClientAttributes.CLIENT_ADDRESS, io.netty.util.NetUtil.toAddressString(clientAddress));
         }
         String agent = ex.requestHeaders().get(HttpHeaderNames.USER_AGENT);
         if (agent != null) {

@@ -170,7 +170,7 @@ final class Http1Connection implements UpstreamStream {
     @Override
     public void finish(boolean clean) {
         handler.unbind();
-        boolean reusable = clean && keepAlive && !tunnel && pooled;
+        boolean reusable = clean && keepAlive && !tunnel && pooled && !handler.writeFailed();
         if (!pooled) {
             channel.close();
             return;

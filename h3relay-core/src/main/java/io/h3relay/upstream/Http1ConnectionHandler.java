@@ -3,6 +3,7 @@ package io.h3relay.upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -20,6 +21,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private Http1Connection connection;
     private UpstreamStream.Listener listener;
     private Throwable failure;
+    /** A write to the endpoint failed: the connection reads on to the endpoint's end, and is never reused. */
+    private boolean writeFailed;
 
     void connection(Http1Connection c) {
         this.connection = c;
@@ -35,6 +38,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     boolean isBound() {
         return listener != null;
+    }
+
+    boolean writeFailed() {
+        return writeFailed;
     }
 
     @Override
@@ -104,10 +111,22 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Remember why, then close: the listener learns of it once, in channelInactive.
+        // Remember why: the listener learns of it once, in channelInactive.
         if (failure == null) {
             failure = cause;
         }
+        if (listener != null && !connection.inTunnel() && outputShutDown(ctx) && ctx.channel().isActive()) {
+            // A write failed and shut our output (AUTO_CLOSE off, see UpstreamConnector), e.g. the endpoint
+            // answered without reading the whole body and closed. What it sent before is still readable: read
+            // on until its end (a read error or EOF closes the channel), so that an answer reaches the client
+            // instead of a reset. Writes that follow fail here too, into the void.
+            writeFailed = true;
+            return;
+        }
         ctx.close();
+    }
+
+    private static boolean outputShutDown(ChannelHandlerContext ctx) {
+        return ctx.channel() instanceof DuplexChannel duplex && duplex.isOutputShutdown();
     }
 }

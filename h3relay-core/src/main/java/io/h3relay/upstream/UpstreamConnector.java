@@ -55,6 +55,10 @@ public final class UpstreamConnector {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                // A failed write (EPIPE, ECONNRESET: the endpoint answered early and closed with our upload
+                // unread) only shuts our output: its answer may still wait in the receive buffer, and a close
+                // would discard it. Http1ConnectionHandler keeps reading until the endpoint's end.
+                .option(ChannelOption.AUTO_CLOSE, false)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {

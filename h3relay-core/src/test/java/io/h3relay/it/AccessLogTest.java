@@ -87,4 +87,65 @@ class AccessLogTest {
             }
         }
     }
+
+    /**
+     * A 413 for a route that matched logs that route, on every protocol, whether the body was declared too
+     * large (Content-Length: refused with the head) or grew too large while streaming (refused mid-body).
+     * The declared case once refused before routing, so h2c (curl sends a length) logged "route":null.
+     */
+    @Test
+    void logsTheRouteOfA413WhetherTheBodyWasDeclaredOrStreamed() throws Exception {
+        Path log = Files.createTempDirectory("h3relay-access").resolve("access.log");
+        try (TestEndpoint endpoint = TestEndpoint.start("limited")) {
+            RelayHarness relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
+                    routes:
+                      - { name: upload, match: { path_prefix: /sink }, cluster: c }
+                    clusters:
+                      - { name: c, endpoints: [ { address: "@EP@" } ] }
+                    observability: { access_log: { path: "@LOG@", format: json } }
+                    """).with("LIMITS", "{ max_request_body_size: 1KiB }").with("EP", endpoint.address())
+                    .with("LOG", log).start();
+            List<String> ids = new ArrayList<>();
+            try {
+                for (Proto proto : Proto.values()) {
+                    String declared = "declared-" + proto;
+                    HttpResponse<String> res = relay.client(proto).send(HttpRequest.newBuilder(
+                            relay.uri(proto, "/sink")).header("x-request-id", declared).timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[4096])).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(res.statusCode()).isEqualTo(413);
+                    ids.add(declared);
+                    String streamed = "streamed-" + proto;
+                    try {
+                        relay.client(proto).send(HttpRequest.newBuilder(relay.uri(proto, "/sink"))
+                                .header("x-request-id", streamed).timeout(Duration.ofSeconds(10))
+                                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                                        () -> new java.io.ByteArrayInputStream(new byte[64 * 1024]))).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                    } catch (java.io.IOException cut) {
+                        // the client may see its upload cut instead of the 413: the log says 413 anyway
+                    }
+                    ids.add(streamed);
+                }
+                io.h3relay.testing.Curl.Response h2c = io.h3relay.testing.Curl.to(relay.plainUrl("/sink"))
+                        .http2PriorKnowledge().header("x-request-id", "declared-h2c").body(new byte[4096]).execute();
+                assertThat(h2c.status()).as(h2c.stderr()).isEqualTo(413);
+                assertThat(h2c.httpVersion()).isEqualTo("2");
+                ids.add("declared-h2c");
+                await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                        assertThat(Files.readAllLines(log)).hasSize(ids.size()));
+            } finally {
+                relay.close();
+            }
+            for (String id : ids) {
+                String line = Files.readAllLines(log).stream().filter(l -> l.contains("\"" + id + "\""))
+                        .findFirst().orElseThrow();
+                @SuppressWarnings("unchecked")
+                Map<String, Object> e = (Map<String, Object>) JSON.loadFromString(line);
+                assertThat(e.get("status")).as(line).isEqualTo(413);
+                assertThat(e.get("error")).as(line).isEqualTo("request_body_too_large");
+                assertThat(e.get("route")).as(line).isEqualTo("upload");
+            }
+        }
+    }
 }

@@ -54,6 +54,12 @@ final class MetricsScrape {
         return families.containsKey(family);
     }
 
+    /** Whether any series of {@code family} has all of {@code labels} (a series at zero counts). */
+    boolean hasSeries(String family, Map<String, String> labels) {
+        Metrics.MetricFamily f = families.get(family);
+        return f != null && f.getMetricList().stream().anyMatch(m -> matches(m, labels));
+    }
+
     /** Sum over matching series: counter or gauge value, or a histogram's sample count. */
     double value(String family, Map<String, String> labels) {
         Metrics.MetricFamily f = families.get(family);

@@ -149,6 +149,36 @@ class MetricsTest {
                 .isGreaterThanOrEqualTo(1);
     }
 
+    /**
+     * Each listener exports series for the protocols it can serve, at zero before any traffic: the plaintext
+     * listener (h1 + h2c) has no h3, QUIC or TLS series; the TLS one (h1, h2, h3) has them all.
+     */
+    @Test
+    void exportsSeriesOnlyForTheProtocolsAListenerServes() throws Exception {
+        MetricsScrape m = MetricsScrape.of(relay);
+        for (String family : new String[] {"h3relay_downstream_requests_active",
+                "h3relay_downstream_connections_total", "h3relay_downstream_connections_active"}) {
+            for (String p : new String[] {"http/1.1", "h2"}) {
+                assertThat(m.hasSeries(family, Map.of("listener", "plain", "protocol", p))).as(family + " plain " + p)
+                        .isTrue();
+            }
+            assertThat(m.hasSeries(family, Map.of("listener", "plain", "protocol", "h3"))).as(family + " plain h3")
+                    .isFalse();
+            for (String p : new String[] {"http/1.1", "h2", "h3"}) {
+                assertThat(m.hasSeries(family, Map.of("listener", "tls", "protocol", p))).as(family + " tls " + p)
+                        .isTrue();
+            }
+        }
+        for (String family : m.families.keySet()) {
+            if (family.startsWith("h3relay_quic_") || family.startsWith("h3relay_downstream_tls_handshake_failures")) {
+                assertThat(m.hasSeries(family, Map.of("listener", "plain"))).as(family + " plain").isFalse();
+                assertThat(m.hasSeries(family, Map.of("listener", "tls"))).as(family + " tls").isTrue();
+            }
+        }
+        assertThat(m.families.keySet()).contains("h3relay_quic_connections_total",
+                "h3relay_downstream_tls_handshake_failures_total");
+    }
+
     @Test
     void countsFailedTlsHandshakes() throws Exception {
         Map<String, String> tcp = Map.of("listener", "tls", "transport", "tcp");

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -63,7 +64,7 @@ class AccessLogFormatTest {
         String hostile = "/a\"b\\c\nd\re\tf\u0001g\u007fh\u00e9i\u4e2dj\ud83d\ude00k";
         Map<String, Object> e = json(entry(0, hostile, InetAddress.getByName("::1")));
         assertThat(e.get("path")).isEqualTo(hostile);
-        assertThat(e.get("client")).isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(e.get("client")).isEqualTo("::1");
         assertThat(e.get("time")).isEqualTo("1970-01-01T00:00:00.000Z");
 
         LineBuffer b = new LineBuffer(4);
@@ -72,6 +73,19 @@ class AccessLogFormatTest {
         b.clear();
         b.jsonString(null).ascii(' ').jsonString("");
         assertThat(decode(b)).isEqualTo("null \"\"");
+    }
+
+    /** RFC 5952 text, as the forwarding headers give it: no long form, no %scope (a QUIC peer's carries %0). */
+    @Test
+    void ipv6ClientsAreCanonicalOnEveryFormat() throws Exception {
+        InetAddress quicPeer = Inet6Address.getByAddress(null, InetAddress.getByName("::1").getAddress(), 0);
+        assertThat(quicPeer.getHostAddress()).isEqualTo("0:0:0:0:0:0:0:1%0");
+        assertThat(json(entry(0, "/", quicPeer)).get("client")).isEqualTo("::1");
+        LineBuffer b = new LineBuffer(8);
+        entry(0, "/", quicPeer).writeText(b);
+        assertThat(decode(b)).contains(" ::1 ").doesNotContain("%", "0:0:0:0");
+        assertThat(json(entry(0, "/", InetAddress.getByName("2001:db8:0:0:1:0:0:1"))).get("client"))
+                .isEqualTo("2001:db8::1:0:0:1");
     }
 
     @Test
