@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -72,6 +73,7 @@ public final class AdminServer {
         channel = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannelClass())
+                .option(ChannelOption.AUTO_READ, false) // accepting once everything is bound (startAccepting)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -80,6 +82,11 @@ public final class AdminServer {
                     }
                 })
                 .bind(address).sync().channel();
+    }
+
+    /** Everything is bound: accept connections from now on. */
+    public void startAccepting() {
+        channel.config().setAutoRead(true);
     }
 
     /** Serves {@code endpoint} at {@code path} (GET); set before {@link #bind}. */

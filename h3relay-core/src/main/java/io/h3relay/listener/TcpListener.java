@@ -54,6 +54,8 @@ public final class TcpListener {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // Bound but not accepting until every listener is bound (startAccepting): all or none.
+                .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -61,6 +63,11 @@ public final class TcpListener {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new TcpListenerInitializer(context, tls, drainTimeout, retryAfterSeconds));
         serverChannel = b.bind(context.config().address().toSocketAddress()).sync().channel();
+    }
+
+    /** Every listener is bound: accept connections from now on. */
+    public void startAccepting() {
+        serverChannel.config().setAutoRead(true);
     }
 
     public InetSocketAddress localAddress() {

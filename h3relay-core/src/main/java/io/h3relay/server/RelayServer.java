@@ -88,7 +88,10 @@ public final class RelayServer implements AutoCloseable {
         });
     }
 
-    /** Builds everything, then binds every listener; on any failure nothing stays bound. */
+    /**
+     * Builds everything, then binds every listener, their HTTP/3 sockets and the admin listener, and only then
+     * starts accepting on any of them; on any failure nothing stays bound and nothing was served.
+     */
     public static RelayServer start(RelayConfig config) throws StartException {
         NotYetApplied.check(config);
         RelayServer server = new RelayServer(config, Transport.detect());
@@ -160,6 +163,11 @@ public final class RelayServer implements AutoCloseable {
         } catch (Exception e) {
             throw new StartException("admin: cannot bind " + startConfig.admin().address() + ": " + describe(e), e);
         }
+        // All or none: every socket is bound (a failure above closes the ones before it, in stop()); only now
+        // does any of them accept connections or read datagrams.
+        listeners.values().forEach(TcpListener::startAccepting);
+        http3Listeners.values().forEach(Http3Listener::startReading);
+        admin.startAccepting();
         LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
         ready = true;
     }

@@ -87,16 +87,24 @@ public final class Http3Listener {
                                 () -> perSocket.incrementAndGet(index)));
                     }
                 };
-        for (int i = 0; i < count; i++) {
-            Bootstrap b = new Bootstrap().group(workers)
-                    .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                    .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
-                    .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
-                    .handler(handler);
-            if (epoll) {
-                b.option(EpollChannelOption.SO_REUSEPORT, count > 1);
+        try {
+            for (int i = 0; i < count; i++) {
+                Bootstrap b = new Bootstrap().group(workers)
+                        .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                        .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
+                        .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
+                        // Not reading until every listener is bound (startReading): all or none.
+                        .option(ChannelOption.AUTO_READ, false)
+                        .handler(handler);
+                if (epoll) {
+                    b.option(EpollChannelOption.SO_REUSEPORT, count > 1);
+                }
+                sockets.add(b.bind(address).sync().channel());
             }
-            sockets.add(b.bind(address).sync().channel());
+        } catch (InterruptedException | RuntimeException e) {
+            close(); // the sockets bound before the one that failed
+            sockets.clear();
+            throw e;
         }
         checkBuffers(cfg.name());
         LOG.info("listener {}: http3 on udp {} ({} socket{}{})", cfg.name(), sockets.get(0).localAddress(), count,
@@ -111,6 +119,13 @@ public final class Http3Listener {
             LOG.warn("listener {}: UDP socket buffers capped by the kernel (receive {} KiB, send {} KiB, wanted {} KiB);"
                     + " raise net.core.rmem_max / net.core.wmem_max for high-throughput HTTP/3", name, rcv / 1024,
                     snd / 1024, UDP_BUFFER / 1024);
+        }
+    }
+
+    /** Every listener is bound: read datagrams from now on. */
+    public void startReading() {
+        for (Channel ch : sockets) {
+            ch.config().setAutoRead(true);
         }
     }
 
