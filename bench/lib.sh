@@ -1,4 +1,4 @@
-# bench/lib.sh: what bench/run.sh and bench/run-h3.sh share. Sourced, not run.
+# bench/lib.sh: what the bench/ scripts share. Sourced, not run.
 # The caller sets ROOT, BENCH_NAME (for messages) and INSTALL (1: apt-get install missing packages),
 # and later OUT (its results folder).
 
@@ -39,6 +39,7 @@ find_java() {
 
 # ---------------------------------------------------------------- processes and cleanup
 STARTED=()   # pids of every process started here
+AT_EXIT=()   # commands (function names) cleanup runs after the processes have stopped, e.g. removing a worktree
 stop() {  # stop one started process (TERM, then KILL after 5 s)
   local pid="$1"
   kill -TERM "$pid" 2>/dev/null || return 0
@@ -50,6 +51,8 @@ cleanup() {  # TERM to all first, so they stop side by side
   local pid
   for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${STARTED[@]}"; do stop "$pid"; done
+  local f
+  for f in "${AT_EXIT[@]}"; do "$f" || true; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -253,4 +256,108 @@ measure_pair() {  # measure_pair ROUND PROTO OFF_URL ON_URL: h3relay, and (when 
     measure "$round" h3relay "$proto" "$off"
     if [[ -n "$TEL_PID" ]]; then measure "$round" h3relay-tel "$proto" "$on"; fi
   fi
+}
+
+# ---------------------------------------------------------------- paired short slices
+# telemetry-cost.sh and build-cost.sh: two proxies, A and B, measured in many pairs of short slices right after
+# each other, the order swapped every pair, so a drift in the cores' speed falls on both sides of a pair.
+# The caller sets PAIRS, SLICE, WARMUP, CONNECTIONS, H2_CLIENTS, H2_STREAMS, PROFILE, EP_PID and OUT, and
+# defines url_of TARGET PROTO (the URL) and pid_of TARGET (the proxy's JVM).
+
+jfr_opts() {  # jfr_opts NAME: $H3RELAY_JAVA_OPTS, plus with --profile a JFR recording to $OUT/NAME.jfr
+  if ((PROFILE)); then echo "${H3RELAY_JAVA_OPTS:-} -XX:StartFlightRecording=filename=$OUT/$1.jfr,settings=profile"
+  else echo "${H3RELAY_JAVA_OPTS:-}"; fi
+}
+
+pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE: one bounded run of the protocol's load generator
+  if [[ "$1" == h1 ]]; then
+    timeout $(($3 + 30)) wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  else
+    timeout $(($3 + 30)) h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
+  fi
+}
+
+pair_init() {  # the table of slices: $OUT/slices.tsv (SLICES), and the clock ticks per second (TICK)
+  SLICES="$OUT/slices.tsv"
+  printf 'pair\ttarget\tproto\treq_s\trequests\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\n' >"$SLICES"
+  TICK=$(getconf CLK_TCK)
+}
+
+pair_slice() {  # pair_slice PAIR TARGET PROTO: one measured slice, appended to $SLICES
+  local pair="$1" target="$2" proto="$3" raw="$OUT/$2-$3-p$1.txt" pid p0 e0 p1 e1 rps total errors
+  pid=$(pid_of "$target")
+  p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
+  pair_load "$proto" "$(url_of "$target" "$proto")" "$SLICE" "$raw" || die "load generator failed; see $raw"
+  p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
+  read -r rps total errors < <(load_result "$proto" "$raw")
+  [[ -n "$rps" && "$total" -gt 0 ]] || die "no result for $target $proto; see $raw"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pair" "$target" "$proto" "$rps" "$total" "$errors" \
+    "$(awk -v a="$p0" -v b="$p1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
+    "$(awk -v a="$e0" -v b="$e1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
+    >>"$SLICES"
+  rm -f "$raw"   # thousands of slices: keep only the table
+}
+
+pair_run() {  # pair_run PROTO A B [AFTER_PAIR]: $WARMUP s of load on A, then on B; then $PAIRS pairs, A first
+  # in odd pairs and B first in even ones; AFTER_PAIR (a command) runs after every pair
+  local proto="$1" a="$2" b="$3" target pair; shift 3
+  for target in "$a" "$b"; do
+    log "$proto: warming up $target for ${WARMUP}s"
+    if ((WARMUP > 0)); then pair_load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"; fi
+  done
+  log "$proto: $PAIRS pairs of ${SLICE}s slices"
+  for pair in $(seq "$PAIRS"); do
+    if ((pair % 2)); then
+      pair_slice "$pair" "$a" "$proto"; pair_slice "$pair" "$b" "$proto"
+    else
+      pair_slice "$pair" "$b" "$proto"; pair_slice "$pair" "$a" "$proto"
+    fi
+    if (($#)); then "$@"; fi
+  done
+}
+
+pair_profiles() {  # with --profile: stop the given targets (JFR writes each recording on exit), list hot methods
+  ((PROFILE)) || return 0
+  local t
+  for t in "$@"; do stop "$(pid_of "$t")"; done
+  for t in "$@"; do
+    "$JAVA_HOME_FOUND/bin/jfr" view --width 200 hot-methods "$OUT/$t.jfr" >"$OUT/$t-hot-methods.txt" 2>&1 || true
+  done
+  log "profiles: $(printf "$OUT/%s.jfr " "$@")(hot methods in $OUT/*-hot-methods.txt)"
+}
+
+# pair_row PROTO A B cost|ratio: one markdown table row from $SLICES, over the pairs that have both A and B.
+# The pairs' own ratios of B to A, their median and a bootstrap 95% interval of that median (2,000 resamples):
+#   cost:  | proto | pairs | fewer req/s in B [95%] | pairs with B slower | req/s A -> B | proxy CPU µs/req A -> B |
+#          more CPU/req in B [95%] |                                                      (in %, telemetry-cost.sh)
+#   ratio: | proto | pairs | req/s B/A [95%] | pairs with B slower | req/s A -> B | proxy CPU µs/req A -> B |
+#          proxy CPU/req B/A [95%] | pairs with more CPU/req in B | endpoint CPU/req B/A [95%] |   (build-cost.sh)
+# (The medians of req/s and CPU are each side's own, over the same pairs.)
+pair_row() {
+  awk -F'\t' -v p="$1" -v A="$2" -v B="$3" -v form="$4" '
+    function sort(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
+    function median(a, n,   s, i) { for (i = 1; i <= n; i++) s[i] = a[i]; sort(s, n); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
+    function boot(a, n, fmt, scale,   k, i, m, r) {  # 95% bootstrap interval of the median (2000 resamples)
+      for (k = 1; k <= 2000; k++) { for (i = 1; i <= n; i++) r[i] = a[int(rand() * n) + 1]; m[k] = median(r, n) }
+      sort(m, 2000); return sprintf(fmt, m[50] * scale, m[1950] * scale) }
+    $3 == p && $2 == A { ra[$1] = $4; ca[$1] = $7; ea[$1] = $8 }
+    $3 == p && $2 == B { rb[$1] = $4; cb[$1] = $7; eb[$1] = $8 }
+    END {
+      srand(1)
+      for (k in rb) if (k in ra) { n++
+        ro[n] = ra[k]; rn[n] = rb[k]; co[n] = ca[k]; cn[n] = cb[k]
+        if (rb[k] < ra[k]) slower++
+        if (cb[k] > ca[k]) morecpu++
+        if (form == "cost") { d[n] = 1 - rb[k] / ra[k]; c[n] = cb[k] / ca[k] - 1 }
+        else { d[n] = rb[k] / ra[k]; c[n] = cb[k] / ca[k]; e[n] = ea[k] > 0 ? eb[k] / ea[k] : 0 } }
+      if (n == 0) { printf "| %s | 0 | no pairs |\n", p; exit }
+      if (form == "cost")
+        printf "| %s | %d | **%.1f%%** [%s] | %d of %d | %.0f -> %.0f | %.1f -> %.1f | %.1f%% [%s] |\n", p, n,
+          median(d, n) * 100, boot(d, n, "%.1f%% to %.1f%%", 100), slower, n, median(ro, n), median(rn, n),
+          median(co, n), median(cn, n), median(c, n) * 100, boot(c, n, "%.1f%% to %.1f%%", 100)
+      else
+        printf "| %s | %d | **%.3f** [%s] | %d of %d | %.0f -> %.0f | %.1f -> %.1f | **%.3f** [%s] | %d of %d | %.3f [%s] |\n", p, n,
+          median(d, n), boot(d, n, "%.3f, %.3f", 1), slower, n, median(ro, n), median(rn, n),
+          median(co, n), median(cn, n), median(c, n), boot(c, n, "%.3f, %.3f", 1), morecpu, n,
+          median(e, n), boot(e, n, "%.3f, %.3f", 1) }' "$SLICES"
 }

@@ -70,7 +70,6 @@ start_endpoint "$EP_PORT"
 
 tcp_relay_yaml "$RELAY_H1" "$RELAY_TLS" "$RELAY_ADMIN" off >"$OUT/h3relay.yaml"
 tcp_relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" "$PART" >"$OUT/h3relay-tel.yaml"
-jfr_opts() { ((PROFILE)) && echo "${H3RELAY_JAVA_OPTS:-} -XX:StartFlightRecording=filename=$OUT/$1.jfr,settings=profile" || echo "${H3RELAY_JAVA_OPTS:-}"; }
 H3RELAY_JAVA_OPTS="$(jfr_opts h3relay)" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
 RELAY_PID=$!; STARTED+=("$RELAY_PID")
 H3RELAY_JAVA_OPTS="$(jfr_opts h3relay-tel)" "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
@@ -89,81 +88,25 @@ url_of() {  # url_of TARGET PROTO
 }
 pid_of() { [[ "$1" == h3relay ]] && echo "$RELAY_PID" || echo "$TEL_PID"; }
 
-load() {  # load PROTO URL SECONDS RAW_FILE: one bounded run of the protocol's load generator
-  if [[ "$1" == h1 ]]; then
-    timeout $(($3 + 30)) wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
-  else
-    timeout $(($3 + 30)) h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
-  fi
-}
+# After every pair: empty the log (h3relay appends, so it simply goes on at 0). A file growing by a
+# gigabyte per protocol takes fresh page-cache pages all the time, and on a VM the first touch of a
+# guest page costs the host a fault: writing 1 GB to a new file took 2.7 s of system time here the
+# first time and 0.22 s once the pages had been used before. A server in steady state (rotated logs,
+# its memory long since touched) does not pay that; the proxy's own cost is what is measured here.
+empty_log() { if [[ -z "$ACCESS_LOG" ]]; then : >"$OUT/access.log"; fi; }
 
-SLICES="$OUT/slices.tsv"
-printf 'pair\ttarget\tproto\treq_s\trequests\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\n' >"$SLICES"
-TICK=$(getconf CLK_TCK)
-
-slice() {  # slice PAIR TARGET PROTO: one measured slice, appended to $SLICES
-  local pair="$1" target="$2" proto="$3" raw="$OUT/$2-$3-p$1.txt" pid p0 e0 p1 e1 rps total errors
-  pid=$(pid_of "$target")
-  p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
-  load "$proto" "$(url_of "$target" "$proto")" "$SLICE" "$raw" || die "load generator failed; see $raw"
-  p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
-  read -r rps total errors < <(load_result "$proto" "$raw")
-  [[ -n "$rps" && "$total" -gt 0 ]] || die "no result for $target $proto; see $raw"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pair" "$target" "$proto" "$rps" "$total" "$errors" \
-    "$(awk -v a="$p0" -v b="$p1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
-    "$(awk -v a="$e0" -v b="$e1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')" \
-    >>"$SLICES"
-  rm -f "$raw"   # thousands of slices: keep only the table
-}
-
+pair_init
 for proto in $PROTOCOLS; do
-  for target in h3relay h3relay-tel; do
-    log "$proto: warming up $target for ${WARMUP}s"
-    ((WARMUP > 0)) && load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"
-  done
-  log "$proto: $PAIRS pairs of ${SLICE}s slices"
-  for pair in $(seq "$PAIRS"); do
-    if ((pair % 2)); then
-      slice "$pair" h3relay "$proto"; slice "$pair" h3relay-tel "$proto"
-    else
-      slice "$pair" h3relay-tel "$proto"; slice "$pair" h3relay "$proto"
-    fi
-    # Empty the log after every pair (h3relay appends, so it simply goes on at 0). A file growing by a
-    # gigabyte per protocol takes fresh page-cache pages all the time, and on a VM the first touch of a
-    # guest page costs the host a fault: writing 1 GB to a new file took 2.7 s of system time here the
-    # first time and 0.22 s once the pages had been used before. A server in steady state (rotated logs,
-    # its memory long since touched) does not pay that; the proxy's own cost is what is measured here.
-    [[ -z "$ACCESS_LOG" ]] && : >"$OUT/access.log"
-  done
+  pair_run "$proto" h3relay h3relay-tel empty_log
 done
 
 # ---------------------------------------------------------------- report
-if ((PROFILE)); then  # JFR writes each recording when its process exits
-  stop "$RELAY_PID"; stop "$TEL_PID"
-  for t in h3relay h3relay-tel; do
-    "$JAVA_HOME_FOUND/bin/jfr" view --width 200 hot-methods "$OUT/$t.jfr" >"$OUT/$t-hot-methods.txt" 2>&1 || true
-  done
-  log "profiles: $OUT/h3relay.jfr, $OUT/h3relay-tel.jfr (hot methods in $OUT/*-hot-methods.txt)"
-fi
+pair_profiles h3relay h3relay-tel
 {
   echo "| proto | pairs | fewer req/s: median of pairs [95% interval] | pairs slower with telemetry | req/s off -> on (medians) | proxy CPU µs/req off -> on (medians) | more CPU/req: median of pairs [95% interval] |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   for proto in $PROTOCOLS; do
-    awk -F'\t' -v p="$proto" '
-      function sort(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
-      function median(a, n,   s, i) { for (i = 1; i <= n; i++) s[i] = a[i]; sort(s, n); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
-      function boot(a, n,   b, k, i, m, r) {  # 95% bootstrap interval of the median (2000 resamples)
-        for (k = 1; k <= 2000; k++) { for (i = 1; i <= n; i++) r[i] = a[int(rand() * n) + 1]; m[k] = median(r, n) }
-        sort(m, 2000); return sprintf("%.1f%% to %.1f%%", m[50] * 100, m[1950] * 100) }
-      $3 == p && $2 == "h3relay" { off[$1] = $4; offc[$1] = $7 }
-      $3 == p && $2 == "h3relay-tel" { on[$1] = $4; onc[$1] = $7 }
-      END {
-        srand(1)
-        for (k in on) if (k in off) { n++; d[n] = 1 - on[k] / off[k]; c[n] = onc[k] / offc[k] - 1
-          ro[n] = off[k]; rn[n] = on[k]; co[n] = offc[k]; cn[n] = onc[k]; if (d[n] > 0) slower++ }
-        printf "| %s | %d | **%.1f%%** [%s] | %d of %d | %.0f -> %.0f | %.1f -> %.1f | %.1f%% [%s] |\n", p, n,
-          median(d, n) * 100, boot(d, n), slower, n, median(ro, n), median(rn, n), median(co, n), median(cn, n),
-          median(c, n) * 100, boot(c, n) }' "$SLICES"
+    pair_row "$proto" h3relay h3relay-tel cost
   done
 } >"$OUT/summary.md"
 
