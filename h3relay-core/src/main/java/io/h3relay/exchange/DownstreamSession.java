@@ -53,8 +53,9 @@ public interface DownstreamSession {
     /**
      * Whether body parts follow {@code head} (then a {@code LastHttpContent} ends them): the protocol's framing
      * says (h1: chunked or a Content-Length above 0; h2/h3: no END_STREAM with the head).
+     * {@code declaredLength}: the Content-Length as the exchange parsed it, -1 without one.
      */
-    boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head);
+    boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head, long declaredLength);
 
     /** Writes (not flushes) a streamed response head; the session adds framing and connection headers. */
     void writeHead(HttpResponse head);

@@ -184,17 +184,9 @@ public final class Http1Session extends SessionHandler {
     }
 
     @Override
-    public boolean bodyFollows(HttpRequest head) {
-        if (head instanceof LastHttpContent) {
-            return false;
-        }
-        long length;
-        try {
-            length = HttpUtil.getContentLength(head, 0L);
-        } catch (NumberFormatException e) {
-            length = 0; // refused by the exchange's checks before anyone asks
-        }
-        return HttpUtil.isTransferEncodingChunked(head) || length > 0;
+    public boolean bodyFollows(HttpRequest head, long declaredLength) {
+        return !(head instanceof LastHttpContent)
+                && (declaredLength > 0 || HttpUtil.isTransferEncodingChunked(head));
     }
 
     // ---- responses out -----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ abstract class StreamSession extends SessionHandler {
 
     /** A head without END_STREAM comes as a plain HttpRequest, with it as a FullHttpRequest. */
     @Override
-    public boolean bodyFollows(HttpRequest head) {
+    public boolean bodyFollows(HttpRequest head, long declaredLength) {
         return !(head instanceof io.netty.handler.codec.http.LastHttpContent);
     }
 

@@ -50,7 +50,7 @@ final class RequestRelay {
         if (req instanceof FullHttpMessage full) {
             hasBody = full.content().isReadable() || !full.trailingHeaders().isEmpty();
         } else {
-            hasBody = ex.session.bodyFollows(req);
+            hasBody = ex.session.bodyFollows(req, ex.declaredLength());
         }
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();

@@ -75,7 +75,7 @@ final class FakeSession implements DownstreamSession {
     }
 
     @Override
-    public boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head) {
+    public boolean bodyFollows(io.netty.handler.codec.http.HttpRequest head, long declaredLength) {
         return !(head instanceof LastHttpContent);
     }
 
