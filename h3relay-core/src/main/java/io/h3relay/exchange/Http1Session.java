@@ -160,8 +160,9 @@ public final class Http1Session extends SessionHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == DRAIN_EVENT) {
-            // Idle connections close now; busy ones send Connection: close with their response.
-            if (current == null) {
+            // Idle connections close now; busy ones (and pipelined requests about to start) send
+            // Connection: close with their response.
+            if (current == null && pipelined.isEmpty()) {
                 closing = true;
                 ctx.close();
             }
