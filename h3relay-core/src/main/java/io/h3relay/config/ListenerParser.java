@@ -90,7 +90,11 @@ final class ListenerParser {
         var maxAge = m.duration("alt_svc_max_age", d.altSvcMaxAge());
         Integer advertisedPort = m.integer("advertised_port", 1, 65535);
         var idle = m.positiveDuration("idle_timeout", d.idleTimeout());
-        var keepAlive = m.duration("keep_alive_interval", d.keepAliveInterval());
+        // Off, or often enough to matter and not so often that PINGs become the traffic.
+        var keepAlive = m.value("keep_alive_interval", "0 (off) or a duration of at least 10ms such as 15s", t -> {
+            java.time.Duration v = Durations.parse(t);
+            return v.isZero() || v.toMillis() >= 10 ? v : null;
+        });
         int bidi = m.integer("max_bidirectional_streams", 1, Integer.MAX_VALUE, d.maxBidirectionalStreams());
         // A peer needs three unidirectional streams of its own: control, QPACK encoder and decoder.
         int uni = m.integer("max_unidirectional_streams", 3, Integer.MAX_VALUE, d.maxUnidirectionalStreams());
@@ -108,9 +112,11 @@ final class ListenerParser {
         Integer sockets = m.value("sockets", "auto or an integer 1-1024",
                 t -> t.equals("auto") ? Integer.valueOf(0) : intOrNull(Yaml.parseLong(t, 1, 1024)));
         boolean gso = m.bool("gso", d.gso());
+        boolean activeMigration = m.bool("active_migration", d.activeMigration());
         m.finish();
-        return new Http3Config(altSvc, maxAge, advertisedPort, idle, keepAlive, bidi, uni, maxData, streamData,
-                cc, retry, zeroRtt, sockets == null ? d.sockets() : sockets, gso);
+        return new Http3Config(altSvc, maxAge, advertisedPort, idle, keepAlive == null ? d.keepAliveInterval()
+                : keepAlive, bidi, uni, maxData, streamData, cc, retry, zeroRtt,
+                sockets == null ? d.sockets() : sockets, gso, activeMigration);
     }
 
     private static Integer intOrNull(Long v) {

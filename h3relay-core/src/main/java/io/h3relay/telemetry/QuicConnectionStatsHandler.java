@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import io.netty.handler.codec.quic.QuicConnectionStats;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.Future;
 
@@ -49,6 +50,8 @@ final class QuicConnectionStatsHandler extends ChannelInboundHandlerAdapter {
             } else {
                 handshakeFailed();
             }
+        } else if (evt instanceof QuicPathEvent e) {
+            metrics.pathEvent(e);
         }
         ctx.fireUserEventTriggered(evt);
     }

@@ -3,6 +3,7 @@ package io.h3relay.telemetry;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -40,6 +41,7 @@ final class QuicMetrics {
     private final Counter bytes;
     private final Histogram rtt;
     private final Counter retries;
+    private final Counter pathChanges;
     private final Map<String, Supplier<long[]>> perSocket = new ConcurrentHashMap<>();
 
     QuicMetrics(PrometheusRegistry registry) {
@@ -67,6 +69,11 @@ final class QuicMetrics {
         retries = Counter.builder().name("h3relay_quic_retries_sent")
                 .help("QUIC Retry packets sent (address validation, http3.retry)").labelNames("listener")
                 .withoutExemplars().register(registry);
+        pathChanges = Counter.builder().name("h3relay_quic_path_changes")
+                .help("QUIC path events by kind (quiche's path events: new, validated, failed_validation, closed,"
+                        + " reused_connection_id, peer_migrated): a client address that changed (migration or NAT"
+                        + " rebinding) shows as new, then validated and peer_migrated")
+                .labelNames("listener", "kind").withoutExemplars().register(registry);
         CounterWithCallback.builder().name("h3relay_quic_socket_connections")
                 .help("QUIC connections accepted per SO_REUSEPORT UDP socket (how the kernel spreads them)")
                 .labelNames("listener", "socket")
@@ -128,6 +135,12 @@ final class QuicMetrics {
         final CounterDataPoint bytesLost;
         final DistributionDataPoint rttSeconds;
         final CounterDataPoint retriesSent;
+        final CounterDataPoint pathNew;
+        final CounterDataPoint pathValidated;
+        final CounterDataPoint pathFailedValidation;
+        final CounterDataPoint pathClosed;
+        final CounterDataPoint pathReusedConnectionId;
+        final CounterDataPoint pathPeerMigrated;
 
         ListenerSeries(String l, CounterDataPoint tlsFailures) {
             created = connections.labelValues(l);
@@ -144,6 +157,28 @@ final class QuicMetrics {
             bytesLost = bytes.labelValues(l, "lost");
             rttSeconds = rtt.labelValues(l);
             retriesSent = retries.labelValues(l);
+            pathNew = pathChanges.labelValues(l, "new");
+            pathValidated = pathChanges.labelValues(l, "validated");
+            pathFailedValidation = pathChanges.labelValues(l, "failed_validation");
+            pathClosed = pathChanges.labelValues(l, "closed");
+            pathReusedConnectionId = pathChanges.labelValues(l, "reused_connection_id");
+            pathPeerMigrated = pathChanges.labelValues(l, "peer_migrated");
+        }
+
+        /** One of quiche's path events, as Netty fires it on the connection's pipeline. */
+        void pathEvent(QuicPathEvent e) {
+            CounterDataPoint c = switch (e) {
+                case QuicPathEvent.New n -> pathNew;
+                case QuicPathEvent.Validated v -> pathValidated;
+                case QuicPathEvent.FailedValidation f -> pathFailedValidation;
+                case QuicPathEvent.Closed c2 -> pathClosed;
+                case QuicPathEvent.ReusedSourceConnectionId r -> pathReusedConnectionId;
+                case QuicPathEvent.PeerMigrated p -> pathPeerMigrated;
+                default -> null;
+            };
+            if (c != null) {
+                c.inc();
+            }
         }
 
         /** A new QUIC connection: follow its handshake; {@code onEstablished} runs once it succeeded. */

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * Builds the QUIC server codec of one UDP socket from the listener's {@code http3:} block and limits.
  * Everything is set explicitly: what is left out falls back to quiche's defaults, not ours.
  * <pre>
- *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler
+ *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler [─ h3-keep-alive]
  *                             └► QuicStreamChannel: h3 frame codec ─ h3-to-http ─ h3-coalesce ─ proxy
  * </pre>
  */
@@ -62,7 +62,9 @@ final class Http3CodecFactory {
                     case CUBIC -> QuicCongestionControlAlgorithm.CUBIC;
                     case BBR -> QuicCongestionControlAlgorithm.BBR;
                 })
-                .activeMigration(false)
+                // false: disable_active_migration in our transport parameters. quiche still follows a client
+                // whose address changed under it (NAT rebinding), validating the new path.
+                .activeMigration(h3.activeMigration())
                 .tokenHandler(h3.retry() ? tokens : null) // null: no address validation
                 .handler(connectionInitializer(limits, onConnection));
         if (gso) {
@@ -92,6 +94,10 @@ final class Http3CodecFactory {
                 ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
                         new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
                         settings(limits), true));
+                Duration keepAlive = context.config().http3().keepAliveInterval();
+                if (!keepAlive.isZero()) {
+                    ch.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAlive));
+                }
             }
         };
     }
