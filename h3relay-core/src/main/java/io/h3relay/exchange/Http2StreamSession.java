@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -30,6 +31,12 @@ public final class Http2StreamSession extends StreamSession {
     @Override
     void stopUnfinishedRequest() {
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+    }
+
+    @Override
+    void malformedRequest(ChannelHandlerContext ctx) {
+        // RFC 9113 section 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR.
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR)).addListener(f -> ctx.close());
     }
 
     @Override

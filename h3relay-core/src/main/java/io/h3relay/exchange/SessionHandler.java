@@ -200,6 +200,13 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.DecoderException && current == null) {
+            // The h2 stream adapter could not turn the client's field section into a request (a :path with a
+            // space, :authority and host that disagree): the request is malformed, not our bug.
+            LOG.debug("downstream channel {}: malformed request", ctx.channel(), cause);
+            malformedRequest(ctx);
+            return;
+        }
         if (cause instanceof java.io.IOException || cause instanceof io.netty.handler.codec.quic.QuicException
                 || cause instanceof io.netty.handler.codec.http2.Http2Exception) {
             LOG.debug("downstream channel {} failed", ctx.channel(), cause);
@@ -207,6 +214,11 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
             // Network input is handled without exceptions; anything landing here is a bug to fix.
             LOG.error("internal error on downstream channel {}", ctx.channel(), cause);
         }
+        ctx.close();
+    }
+
+    /** A request that could not be decoded: h2 resets the stream with PROTOCOL_ERROR; elsewhere close. */
+    void malformedRequest(ChannelHandlerContext ctx) {
         ctx.close();
     }
 

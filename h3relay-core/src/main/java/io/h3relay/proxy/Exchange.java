@@ -270,7 +270,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
         }
         if (!content.decoderResult().isSuccess()) {
             content.release();
-            onRequestBroken(RequestChecks.decoderFailure(content.decoderResult()));
+            onRequestBroken(RequestChecks.bodyDecoderFailure(content.decoderResult()));
             return;
         }
         if (forwarding != null && forwarding.inTunnel()) {

@@ -9,11 +9,13 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 
 import java.util.Iterator;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Checks on a request head that give the same status on every protocol: 400 for bad framing or a bad
@@ -21,6 +23,15 @@ import java.util.Map;
  * Each returns null when the request passes.
  */
 final class RequestChecks {
+    /**
+     * RFC 9110 section 7.2: Host is {@code uri-host [":" port]}: a reg-name (unreserved, pct-encoded and
+     * sub-delims, less the comma that would make a list), an IPv4 address or a bracketed IP literal. No
+     * userinfo, no whitespace.
+     */
+    private static final Pattern HOST = Pattern.compile(
+            "(\\[[0-9A-Fa-f:.vV]+(%25[A-Za-z0-9._~-]+)?]|[A-Za-z0-9._~%!$&'()*+;=-]*)(:[0-9]*)?");
+    private static final Pattern ABSOLUTE_FORM = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
+
     private RequestChecks() {
     }
 
@@ -43,11 +54,34 @@ final class RequestChecks {
         return new ProxyError(ErrorCode.BAD_REQUEST, "malformed request: " + why);
     }
 
+    /**
+     * A request body the decoder could not parse (h1 chunked framing): always 400. A chunk-size line over the
+     * decoder's line limit (a long chunk extension) is not a long request target, so not 414.
+     */
+    static ProxyError bodyDecoderFailure(DecoderResult result) {
+        if (result.isSuccess()) {
+            return null;
+        }
+        Throwable cause = result.cause();
+        if (cause instanceof TooLongHttpLineException) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, "malformed request body: chunk-size line too long");
+        }
+        return decoderFailure(result);
+    }
+
     /** {@code hosts}: how many Host headers the request has (counted once by the exchange). */
     static ProxyError check(HttpRequest req, DownstreamProtocol protocol, LimitsConfig limits, int hosts) {
         if (req.uri().length() > limits.maxRequestLineSize()) {
             return new ProxyError(ErrorCode.URI_TOO_LONG, "request target longer than "
                     + limits.maxRequestLineSize() + " bytes");
+        }
+        HttpVersion version = req.protocolVersion();
+        if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, "unsupported HTTP version " + version.text());
+        }
+        String targetProblem = targetProblem(req.uri(), protocol, req.method().name());
+        if (targetProblem != null) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, targetProblem);
         }
         if (headersSize(req) > limits.maxRequestHeadersSize()) {
             return new ProxyError(ErrorCode.REQUEST_HEADERS_TOO_LARGE, "request headers larger than "
@@ -56,6 +90,14 @@ final class RequestChecks {
         if (hosts > 1 || (hosts == 0 && protocol == DownstreamProtocol.HTTP_1_1)) {
             return new ProxyError(ErrorCode.BAD_REQUEST, hosts == 0 ? "missing Host header" : "multiple Host headers");
         }
+        String host = req.headers().get(HttpHeaderNames.HOST);
+        if (host != null && !HOST.matcher(host).matches()) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, "invalid Host header");
+        }
+        if (host != null && protocol == DownstreamProtocol.HTTP_1_1 && isAbsoluteForm(req.uri())
+                && !authorityOf(req.uri()).equalsIgnoreCase(host)) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, "the request target's authority differs from Host");
+        }
         if (req.headers().getAll(HttpHeaderNames.CONTENT_LENGTH).size() > 1) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "multiple Content-Length headers");
         }
@@ -63,6 +105,43 @@ final class RequestChecks {
             return new ProxyError(ErrorCode.METHOD_NOT_ALLOWED, "CONNECT is not supported");
         }
         return null;
+    }
+
+    /**
+     * Why a request target is not one we forward, or null. Never a control character, space or DEL (an h1
+     * request line cannot carry them; an h2/h3 {@code :path} could, and the h1 request line we write
+     * upstream must not). Origin-form starts with {@code /}; {@code *} (OPTIONS) and, on h1, absolute-form
+     * ({@code scheme://authority/...}) are the other forms accepted (CONNECT's authority-form is refused
+     * with 405 later).
+     */
+    static String targetProblem(String uri, DownstreamProtocol protocol, String method) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= 0x20 || c == 0x7f) {
+                return "control character or space in the request target";
+            }
+        }
+        if (uri.startsWith("/") || uri.equals("*") || "CONNECT".equals(method)) {
+            return null;
+        }
+        if (protocol == DownstreamProtocol.HTTP_1_1 && isAbsoluteForm(uri)) {
+            return null;
+        }
+        return "the request target is not origin-form (no leading /)";
+    }
+
+    private static boolean isAbsoluteForm(String uri) {
+        return ABSOLUTE_FORM.matcher(uri).lookingAt();
+    }
+
+    /** The authority of an absolute-form target, userinfo included (so that it differs from any valid Host). */
+    private static String authorityOf(String uri) {
+        int start = uri.indexOf("://") + 3;
+        int end = start;
+        while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+            end++;
+        }
+        return uri.substring(start, end);
     }
 
     /** {@code declared}: the Content-Length (-1 none, -2 unreadable), parsed once by the exchange. */

@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
  * trailers fails the request body the same way. Framing the codec will refuse anyway (Content-Length with
  * Transfer-Encoding, several lengths, a bad chunk size) ends scanning: that connection closes with a 400.
  * An h2c preface (at the start, or after an Upgrade request) also ends scanning: the connection is h2 now.
+ *
+ * <p>The request line is held to RFC 9112 section 3 the same way: single spaces between its three parts,
+ * no tab, no control character (NUL, a lone CR), nothing before the method or after the version. Netty's
+ * decoder splits on runs of whitespace and passes a NUL on in the target.
  */
 public final class Http1HeadScanner extends ChannelInboundHandlerAdapter implements Http1Session.Framing {
     private static final byte[] PREFACE_LINE = "PRI * HTTP/2.0".getBytes(StandardCharsets.US_ASCII);
@@ -46,12 +50,14 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         CHUNK_DATA, CHUNK_DATA_END, TRAILER_LINE_START, TRAILER_LINE, PASS, FAILED
     }
 
-    private enum Fold { NONE, IN_HEAD, IN_TRAILERS }
+    /** What {@link #step} found wrong, if anything. */
+    private enum Fold { NONE, IN_HEAD, IN_TRAILERS, REQUEST_LINE }
 
     private final boolean cleartext;
     private State state = State.HEAD_START;
     private boolean prefaceAllowed;
     private int prefaceMatched;
+    private byte previous; // the request line's byte before this one
     // The field line being scanned: its name (lowercase, up to MAX_NAME) and, for framing fields, its value.
     private final StringBuilder name = new StringBuilder(MAX_NAME + 1);
     private final StringBuilder value = new StringBuilder();
@@ -103,7 +109,7 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
             }
             Fold fold = step(buf.getByte(i), i);
             if (fold != Fold.NONE) {
-                refuse(ctx, buf, start, fold == Fold.IN_HEAD ? messageStart : i, fold);
+                refuse(ctx, buf, start, fold == Fold.IN_TRAILERS ? i : messageStart, fold);
                 return;
             }
             i++;
@@ -122,10 +128,13 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
     }
 
     private static HttpObject failed(Fold fold) {
-        String where = fold == Fold.IN_HEAD ? "request head" : "trailers";
-        DecoderResult result = DecoderResult.failure(new IllegalArgumentException(
-                "obsolete line folding or a line starting with whitespace in the " + where));
-        HttpObject failed = fold == Fold.IN_HEAD
+        String why = switch (fold) {
+            case REQUEST_LINE -> "request line not METHOD SP target SP version: extra whitespace or a control character";
+            case IN_TRAILERS -> "obsolete line folding or a line starting with whitespace in the trailers";
+            default -> "obsolete line folding or a line starting with whitespace in the request head";
+        };
+        DecoderResult result = DecoderResult.failure(new IllegalArgumentException(why));
+        HttpObject failed = fold != Fold.IN_TRAILERS
                 ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER)
                 : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
         failed.setDecoderResult(result);
@@ -140,10 +149,19 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
                 }
                 state = State.REQUEST_LINE;
                 prefaceMatched = prefaceAllowed ? 0 : -1;
+                previous = ' '; // a leading space is refused like a double one
                 resetHead();
                 return step(b, i);
             }
             case REQUEST_LINE -> {
+                // RFC 9112 section 3: method SP target SP version CRLF, single spaces, no control characters.
+                // Netty splits on any run of whitespace, so an endpoint could read the line differently.
+                byte before = previous;
+                previous = b;
+                if (before == '\r' && b != '\n' || b == '\t' || b == 0x7f || (b < 0x20 && b != '\r' && b != '\n')
+                        || (b == ' ' || b == '\r' || b == '\n') && before == ' ') {
+                    return Fold.REQUEST_LINE;
+                }
                 if (b == '\n') {
                     state = prefaceMatched == PREFACE_LINE.length ? State.PASS : State.FIELD_LINE_START;
                 } else if (prefaceMatched >= 0 && prefaceMatched < PREFACE_LINE.length

@@ -13,7 +13,8 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
  * Each HTTP/3 request stream becomes a channel with the same proxy handler as an h2 stream, behind
  * Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED):
  * Netty does not do that by itself. A stream the client stopped is closed ({@link Http3StreamStopDetector}):
- * Netty does not report that either.
+ * Netty does not report that either. A malformed request is reset before it becomes a request
+ * ({@link Http3MalformedRequestGuard}).
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
@@ -34,6 +35,7 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
+        ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());

@@ -1,0 +1,140 @@
+package io.h3relay.listener.h3;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.http3.Http3HeadersFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resets a malformed HTTP/3 request stream with H3_MESSAGE_ERROR (RFC 9114 section 4.1.2) before it turns
+ * into an HTTP/1-style request. It sits first among our handlers, right behind Netty's frame codec and
+ * validators, and refuses:
+ * <ul>
+ *   <li>field values with NUL, CR or LF, or with leading or trailing whitespace (RFC 9114 section 4.2,
+ *   RFC 9110 section 5.5): Netty's HTTP/3-to-HttpObject adapter throws on them and only logs, leaving
+ *   the stream open until the idle timeout;</li>
+ *   <li>a {@code :method} that is not a token, a {@code :path} with a control character or space (the
+ *   adapter throws on them too);</li>
+ *   <li>field names that are not lowercase tokens (pseudo-headers aside), and connection-specific fields
+ *   ({@code connection}, {@code keep-alive}, {@code proxy-connection}, {@code transfer-encoding},
+ *   {@code upgrade}, {@code te} other than {@code trailers}), as h2 refuses them (RFC 9113 section
+ *   8.2.2): Netty's h3 adapter passes them on;</li>
+ *   <li>any exception from Netty's request-stream validation (a Content-Length that is not one number,
+ *   or that disagrees with the DATA): client input, not an internal error.</li>
+ * </ul>
+ * After a reset the rest of the stream's frames are dropped.
+ */
+final class Http3MalformedRequestGuard extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Http3MalformedRequestGuard.class);
+
+    private boolean refused;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof Http3HeadersFrame headers) {
+            String problem = problem(headers);
+            if (problem != null) {
+                ReferenceCountUtil.release(msg);
+                refuse(ctx, problem);
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Only Netty's decoding and validation are in front of this handler: what reaches it is client input.
+        if (cause instanceof IllegalArgumentException || cause instanceof io.netty.handler.codec.http3.Http3Exception
+                || cause instanceof io.netty.handler.codec.http3.Http3HeadersValidationException) {
+            refuse(ctx, String.valueOf(cause.getMessage()));
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String why) {
+        if (refused) {
+            return;
+        }
+        refused = true;
+        LOG.debug("h3 stream {}: malformed request ({}); reset with H3_MESSAGE_ERROR", ctx.channel(), why);
+        ((QuicStreamChannel) ctx.channel()).shutdown(Http3ErrorCode.H3_MESSAGE_ERROR.code());
+        ctx.close();
+    }
+
+    /** Why the field section makes the request malformed, or null. */
+    static String problem(Http3HeadersFrame frame) {
+        for (Map.Entry<CharSequence, CharSequence> field : frame.headers()) {
+            CharSequence name = field.getKey();
+            CharSequence value = field.getValue();
+            if (name.length() == 0) {
+                return "empty field name";
+            }
+            for (int i = name.charAt(0) == ':' ? 1 : 0; i < name.length(); i++) {
+                if (!isLowercaseTchar(name.charAt(i))) {
+                    return "field name is not a lowercase token";
+                }
+            }
+            int n = value.length();
+            for (int i = 0; i < n; i++) {
+                char c = value.charAt(i);
+                if (c == 0 || c == '\r' || c == '\n') {
+                    return "NUL, CR or LF in a field value";
+                }
+            }
+            if (n > 0 && (isWhitespace(value.charAt(0)) || isWhitespace(value.charAt(n - 1)))) {
+                return "whitespace around a field value";
+            }
+            String lower = name.toString();
+            switch (lower) {
+                case ":method" -> {
+                    for (int i = 0; i < n; i++) {
+                        if (!isTchar(value.charAt(i))) {
+                            return ":method is not a token";
+                        }
+                    }
+                }
+                case ":path" -> {
+                    for (int i = 0; i < n; i++) {
+                        if (value.charAt(i) <= ' ' || value.charAt(i) == 0x7f) {
+                            return "control character or space in :path";
+                        }
+                    }
+                }
+                case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> {
+                    return "connection-specific field " + lower;
+                }
+                case "te" -> {
+                    if (!"trailers".contentEquals(value)) {
+                        return "te other than trailers";
+                    }
+                }
+                default -> { }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isWhitespace(char c) {
+        return c == ' ' || c == '\t';
+    }
+
+    /** RFC 9110 section 5.6.2 tchar, upper case excluded (RFC 9114 section 4.2). */
+    private static boolean isLowercaseTchar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+
+    private static boolean isTchar(char c) {
+        return isLowercaseTchar(c) || (c >= 'A' && c <= 'Z');
+    }
+}
