@@ -121,9 +121,17 @@ class RuntimeApplyTest {
         HttpResponse<byte[]> moved = get(proto, "/slow?chunks=1&interval=0&size=10");
         assertThat(moved.headers().firstValue("x-endpoint")).hasValue("fresh");
         assertThat(get(proto, "/kept/2").headers().firstValue("x-endpoint")).hasValue("kept");
-        assertThat(connectionOf(kept, "/kept/2")).as("the unchanged cluster's pooled connection was reused")
-                .isEqualTo(connectionOf(kept, "/kept/1"));
-        assertThat(keptCluster.pool(keptEndpoint).connectionCount()).isEqualTo(keptPooled);
+        if (proto == Proto.H1) {
+            // The in-flight request holds the client's first h1 connection, so /kept/2 comes on another one,
+            // maybe on another event loop, whose pool has no idle connection yet (pools are per loop): the
+            // kept connection must still be there, whether or not this request could use it.
+            assertThat(keptCluster.pool(keptEndpoint).connectionCount()).isGreaterThanOrEqualTo(keptPooled);
+        } else {
+            // h2/h3: one client connection, one event loop: the request finds the pooled connection.
+            assertThat(connectionOf(kept, "/kept/2")).as("the unchanged cluster's pooled connection was reused")
+                    .isEqualTo(connectionOf(kept, "/kept/1"));
+            assertThat(keptCluster.pool(keptEndpoint).connectionCount()).isEqualTo(keptPooled);
+        }
         assertThat(keptCluster.endpoints().get(0)).isSameAs(keptEndpoint);
         assertThat(keptEndpoint.health().isCheckHealthy()).isTrue();
         assertThat(keptCluster.state()).isEqualTo(Cluster.State.ACTIVE);

@@ -54,8 +54,12 @@ final class Http3MalformedRequestGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Only Netty's decoding and validation are in front of this handler: what reaches it is client input.
-        if (cause instanceof IllegalArgumentException || cause instanceof io.netty.handler.codec.http3.Http3Exception
-                || cause instanceof io.netty.handler.codec.http3.Http3HeadersValidationException) {
+        // A frame error (a HEADERS frame over the field-section limit, say) is the connection's: Netty closes
+        // it; only a malformed message (H3_MESSAGE_ERROR) is this stream's to reset.
+        if (cause instanceof IllegalArgumentException
+                || cause instanceof io.netty.handler.codec.http3.Http3HeadersValidationException
+                || (cause instanceof io.netty.handler.codec.http3.Http3Exception h3
+                    && h3.errorCode() == io.netty.handler.codec.http3.Http3ErrorCode.H3_MESSAGE_ERROR)) {
             refuse(ctx, String.valueOf(cause.getMessage()));
             return;
         }
