@@ -322,7 +322,7 @@ class Http3InteropTest {
         return new Gtls(r.exitCode(), r.stderr() + r.stdoutString(), dir);
     }
 
-    private static String sha256(Path file) throws IOException {
+    static String sha256(Path file) throws IOException {
         assertThat(file).exists();
         // Streamed: the 10 MiB files need not sit in memory twice.
         try (var in = Files.newInputStream(file)) {

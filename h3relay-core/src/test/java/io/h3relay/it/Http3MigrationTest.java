@@ -64,7 +64,7 @@ class Http3MigrationTest {
             Gtls r = gtls(relay, "--change-local-addr=300ms");
 
             assertThat(r.exitCode).as(r.summary()).isZero();
-            assertThat(sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
+            assertThat(Http3InteropTest.sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
             assertThat(pathChanges(relay, "new")).as("new paths").isGreaterThanOrEqualTo(1);
             assertThat(pathChanges(relay, "validated")).as("validated paths").isGreaterThanOrEqualTo(1);
             assertThat(pathChanges(relay, "peer_migrated")).as("migrations").isGreaterThanOrEqualTo(1);
@@ -109,7 +109,7 @@ class Http3MigrationTest {
             Gtls r = gtls(relay, "--change-local-addr=300ms");
 
             assertThat(r.exitCode).as(r.summary()).isZero();
-            assertThat(sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
+            assertThat(Http3InteropTest.sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
             assertThat(pathChanges(relay, "new")).as("new paths").isZero();
             assertThat(pathChanges(relay, "peer_migrated")).as("migrations").isZero();
         }
@@ -136,19 +136,5 @@ class Http3MigrationTest {
         cmd.addAll(List.of("--sni=localhost", "127.0.0.1", String.valueOf(port), "https://localhost:" + port + PATH));
         ExternalTool.Result r = ExternalTool.run(TIMEOUT, cmd);
         return new Gtls(r.exitCode(), r.stderr() + r.stdoutString(), dir);
-    }
-
-    private static String sha256(Path file) throws IOException {
-        assertThat(file).exists();
-        try (var in = Files.newInputStream(file)) {
-            var digest = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[64 * 1024];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                digest.update(buf, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(digest.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

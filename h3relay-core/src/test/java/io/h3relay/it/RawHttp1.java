@@ -159,6 +159,11 @@ final class RawHttp1 implements AutoCloseable {
     }
 
     private String readLine() throws IOException {
+        return readLine(in);
+    }
+
+    /** One line, its CRLF (or bare LF) removed; null at the end of the stream with nothing read. */
+    static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) >= 0) {

@@ -108,7 +108,7 @@ final class RecordingUpstream implements AutoCloseable {
             InputStream in = new BufferedInputStream(s.getInputStream());
             OutputStream out = s.getOutputStream();
             while (true) {
-                String line = readLine(in);
+                String line = RawHttp1.readLine(in);
                 if (line == null) {
                     return;
                 }
@@ -131,7 +131,7 @@ final class RecordingUpstream implements AutoCloseable {
         List<String> head = new ArrayList<>();
         while (line != null && !line.isEmpty()) {
             head.add(line);
-            line = readLine(in);
+            line = RawHttp1.readLine(in);
         }
         if (line == null || !head.get(0).matches("[A-Z]+ \\S+ HTTP/1\\.[01]")) {
             garbage.add(String.join("\n", head));
@@ -161,7 +161,7 @@ final class RecordingUpstream implements AutoCloseable {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
             while (true) {
-                String sizeLine = readLine(in);
+                String sizeLine = RawHttp1.readLine(in);
                 if (sizeLine == null) {
                     return null;
                 }
@@ -173,14 +173,14 @@ final class RecordingUpstream implements AutoCloseable {
                 }
                 if (size == 0) {
                     String trailer;
-                    while ((trailer = readLine(in)) != null && !trailer.isEmpty()) {
+                    while ((trailer = RawHttp1.readLine(in)) != null && !trailer.isEmpty()) {
                         // trailers
                     }
                     return body.toString(StandardCharsets.ISO_8859_1);
                 }
                 byte[] data = in.readNBytes(size);
                 body.write(data);
-                if (data.length < size || readLine(in) == null) {
+                if (data.length < size || RawHttp1.readLine(in) == null) {
                     return null;
                 }
             }
@@ -196,19 +196,6 @@ final class RecordingUpstream implements AutoCloseable {
             return data.length < n ? null : new String(data, StandardCharsets.ISO_8859_1);
         }
         return "";
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0) {
-            if (b == '\n') {
-                String s = line.toString(StandardCharsets.ISO_8859_1);
-                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-            }
-            line.write(b);
-        }
-        return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
     }
 
     @Override

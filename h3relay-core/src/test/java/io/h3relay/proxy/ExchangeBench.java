@@ -40,6 +40,15 @@ final class ExchangeBench {
     ListenerRuntime runtime;
     Exchange exchange;
 
+    /**
+     * One route {@code r} for every path to cluster {@code c} of one endpoint, 127.0.0.1:9001;
+     * {@code routeKeys}: more keys of the route (", timeout: 5s"), or "".
+     */
+    static String oneEndpoint(String routeKeys) {
+        return "routes:\n  - { name: r, match: { path_prefix: / }, cluster: c" + routeKeys + " }\n"
+                + "clusters:\n  - name: c\n    endpoints: [ { address: 127.0.0.1:9001 } ]\n";
+    }
+
     ExchangeBench(String routesAndClusters) throws Exception {
         this(routesAndClusters, List.of(), Map.of());
     }

@@ -22,13 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The filter chain's phases and results, run by the real Exchange between a fake session and fake streams. */
 class FilterChainUnitTest {
-    private static final String CONFIG = """
-            routes:
-              - { name: r, match: { path_prefix: / }, cluster: c }
-            clusters:
-              - name: c
-                endpoints: [ { address: 127.0.0.1:9001 } ]
-            """;
+    private static final String CONFIG = ExchangeBench.oneEndpoint("");
 
     /** Records the phases it sees, in order, and answers as told. */
     private static final class Recording implements Filter {

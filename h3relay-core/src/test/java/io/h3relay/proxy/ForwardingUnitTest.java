@@ -10,13 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * comes back, how the stream and the session are ended, backpressure both ways, timeouts.
  */
 class ForwardingUnitTest {
-    private static final String ONE_CLUSTER = """
-            routes:
-              - { name: r, match: { path_prefix: / }, cluster: c, timeout: 5s }
-            clusters:
-              - name: c
-                endpoints: [ { address: 127.0.0.1:9001 } ]
-            """;
+    private static final String ONE_CLUSTER = ExchangeBench.oneEndpoint(", timeout: 5s");
 
     @Test
     void getIsForwardedWithForwardingHeadersAndTheResponseStreamsBack() throws Exception {

@@ -18,13 +18,7 @@ class RetriesUnitTest {
                 load_balancer: round_robin
                 endpoints: [ { address: 127.0.0.1:9001 }, { address: 127.0.0.1:9002 } ]
             """;
-    private static final String NO_RETRY = """
-            routes:
-              - { name: r, match: { path_prefix: / }, cluster: c }
-            clusters:
-              - name: c
-                endpoints: [ { address: 127.0.0.1:9001 } ]
-            """;
+    private static final String NO_RETRY = ExchangeBench.oneEndpoint("");
 
     @Test
     void aResetBeforeTheResponseGoesToTheOtherEndpoint() throws Exception {

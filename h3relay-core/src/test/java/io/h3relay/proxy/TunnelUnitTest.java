@@ -14,13 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * each side's end is passed on as a half-close, and the exchange ends when both sides have ended.
  */
 class TunnelUnitTest {
-    private static final String CONFIG = """
-            routes:
-              - { name: r, match: { path_prefix: / }, cluster: c, timeout: 1s }
-            clusters:
-              - name: c
-                endpoints: [ { address: 127.0.0.1:9001 } ]
-            """;
+    private static final String CONFIG = ExchangeBench.oneEndpoint(", timeout: 1s");
 
     @Test
     void bytesFlowBothWaysAfter101UntilBothSidesEnd() throws Exception {
@@ -62,7 +56,7 @@ class TunnelUnitTest {
 
     @Test
     void aTunnelIsNotSubjectToTheRequestBodyLimit() throws Exception {
-        ExchangeBench b = new ExchangeBench(CONFIG.replace("listeners:", "listeners:"));
+        ExchangeBench b = new ExchangeBench(CONFIG);
         b.get("/ws");
         FakeStream s = b.pool("127.0.0.1:9001").last();
         s.respondHead(101);
