@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code h3relay serve -c FILE}: run the proxy from a config file until SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the proxy with a config file; SIGTERM drains and exits 0.")
+        description = "Run the proxy with a config file; SIGHUP reloads it, SIGTERM drains and exits 0.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The YAML config file.")
     Path file;
@@ -25,7 +25,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config == null) {
             return 1;
         }
-        RelayServer server = ServerRunner.start(config, spec.commandLine().getErr());
+        RelayServer server = ServerRunner.start(config, file, spec.commandLine().getErr());
         if (server == null) {
             return 1;
         }

@@ -29,11 +29,19 @@ final class ServerRunner {
      * exit 143): it starts the drain as soon as the server is up.
      */
     static RelayServer start(RelayConfig config, PrintWriter err) {
+        return start(config, null, err);
+    }
+
+    /**
+     * As {@link #start(RelayConfig, PrintWriter)}, for a config read from {@code file}: SIGHUP reloads it
+     * (validated whole; an invalid or restart-requiring file changes nothing and is logged).
+     */
+    static RelayServer start(RelayConfig config, java.nio.file.Path file, PrintWriter err) {
         LoggingSetup.configure(config.observability().logging().level(), config.observability().logging().format());
         handleSignals();
         RelayServer server;
         try {
-            server = RelayServer.start(config);
+            server = RelayServer.start(config, file);
         } catch (StartException e) {
             err.println("h3relay: cannot start: " + e.getMessage());
             err.flush();
@@ -81,6 +89,22 @@ final class ServerRunner {
             } catch (IllegalArgumentException e) {
                 LOG.warn("cannot handle SIG{} on this platform", name);
             }
+        }
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                RelayServer server;
+                synchronized (LOCK) {
+                    server = current;
+                }
+                if (server == null) {
+                    LOG.warn("SIGHUP received while starting: ignored (the config being started is the file's)");
+                    return;
+                }
+                // The reload logs its outcome (applied, or why not) and counts it.
+                server.reloads().reloadFile("SIGHUP");
+            });
+        } catch (IllegalArgumentException e) {
+            LOG.warn("cannot handle SIGHUP on this platform: reload with POST /config/reload");
         }
     }
 

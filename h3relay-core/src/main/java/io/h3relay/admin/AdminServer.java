@@ -54,10 +54,23 @@ public final class AdminServer {
         boolean startDrain();
 
         Collection<Cluster> clusters();
+
+        /** The token changing calls need ({@code admin.auth_token} of the config in service), or null. */
+        default String authToken() {
+            return null;
+        }
+
+        /** The activity log {@code GET /events} streams, or null. */
+        default io.h3relay.events.EventLog events() {
+            return null;
+        }
     }
+
+    private record Registered(String method, String[] pattern, AdminRoute route) {}
 
     private final Control control;
     private final Map<String, AdminEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final java.util.List<Registered> routes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "h3relay-admin");
         t.setDaemon(true);
@@ -77,7 +90,7 @@ public final class AdminServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(4 * 1024 * 1024),
                                 new AdminHandler());
                     }
                 })
@@ -95,6 +108,35 @@ public final class AdminServer {
         return this;
     }
 
+    /**
+     * Serves {@code route} for {@code method} at {@code pattern}, e.g. {@code /clusters/{cluster}/endpoints};
+     * a {@code {name}} part matches one non-empty path segment.
+     */
+    public AdminServer route(String method, String pattern, AdminRoute route) {
+        routes.add(new Registered(method, pattern.substring(1).split("/"), route));
+        return this;
+    }
+
+    private static Map<String, String> match(String[] pattern, String[] segments) {
+        if (pattern.length != segments.length) {
+            return null;
+        }
+        Map<String, String> params = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < pattern.length; i++) {
+            String p = pattern[i];
+            if (p.startsWith("{") && p.endsWith("}")) {
+                if (segments[i].isEmpty()) {
+                    return null;
+                }
+                params.put(p.substring(1, p.length() - 1),
+                        QueryStringDecoder.decodeComponent(segments[i], StandardCharsets.UTF_8));
+            } else if (!p.equals(segments[i])) {
+                return null;
+            }
+        }
+        return params;
+    }
+
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
@@ -109,9 +151,37 @@ public final class AdminServer {
     private final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-            String path = new QueryStringDecoder(req.uri()).path();
+            QueryStringDecoder qs = new QueryStringDecoder(req.uri());
+            String path = qs.path();
+            HttpMethod method = req.method();
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            boolean change = HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method)
+                    || HttpMethod.DELETE.equals(method) || HttpMethod.PATCH.equals(method);
+            if (change) {
+                FullHttpResponse denied = checkToken(req);
+                if (denied != null) {
+                    send(ctx, denied, keepAlive);
+                    return;
+                }
+            }
+            if (path.equals("/events") && control.events() != null) {
+                if (!HttpMethod.GET.equals(method)) {
+                    send(ctx, methodNotAllowed("GET"), keepAlive);
+                } else {
+                    events(ctx, req, qs);
+                }
+                return;
+            }
+            if (UiResources.serves(path)) {
+                send(ctx, UiResources.response(path, method), keepAlive);
+                return;
+            }
             AdminEndpoint endpoint = endpoints.get(path);
             if (endpoint != null) {
+                if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+                    send(ctx, methodNotAllowed("GET"), keepAlive);
+                    return;
+                }
                 serveOffLoop(ctx, req, endpoint);
                 return;
             }
@@ -120,10 +190,126 @@ public final class AdminServer {
                 case "/readyz" -> control.ready() ? text(HttpResponseStatus.OK, "ready\n")
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
                 case "/health" -> health();
-                case "/drain" -> drain(req.method());
-                default -> text(HttpResponseStatus.NOT_FOUND, "not found\n");
+                case "/drain" -> drain(method);
+                default -> null;
             };
-            send(ctx, res, HttpUtil.isKeepAlive(req));
+            if (res != null) {
+                send(ctx, res, keepAlive);
+                return;
+            }
+            String[] segments = path.length() <= 1 ? new String[] {""} : path.substring(1).split("/", -1);
+            java.util.Set<String> allowed = new java.util.TreeSet<>();
+            for (Registered r : routes) {
+                Map<String, String> params = match(r.pattern(), segments);
+                if (params == null) {
+                    continue;
+                }
+                if (!r.method().equals(method.name())) {
+                    allowed.add(r.method());
+                    continue;
+                }
+                byte[] body = new byte[req.content().readableBytes()];
+                req.content().getBytes(req.content().readerIndex(), body);
+                AdminRoute.Request call = new AdminRoute.Request(method.name(), path, params, qs.parameters(),
+                        req.headers().copy(), body);
+                serveOffLoop(ctx, keepAlive, () -> r.route().handle(call));
+                return;
+            }
+            if (!allowed.isEmpty()) {
+                send(ctx, methodNotAllowed(String.join(", ", allowed)), keepAlive);
+                return;
+            }
+            send(ctx, toNetty(AdminRoute.error(404, "not_found", "no admin resource " + path
+                    + " (see docs/operations.md)", "")), keepAlive);
+        }
+
+        /** 401 without a bearer token, 403 with a wrong one; null when allowed (or no token is configured). */
+        private FullHttpResponse checkToken(FullHttpRequest req) {
+            String token = control.authToken();
+            if (token == null) {
+                return null;
+            }
+            String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+            if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                FullHttpResponse res = toNetty(AdminRoute.error(401, "unauthorized",
+                        "this admin call changes the proxy: send Authorization: Bearer <admin.auth_token>", ""));
+                res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"h3relay-admin\"");
+                return res;
+            }
+            byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+            if (!java.security.MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
+                return toNetty(AdminRoute.error(403, "forbidden", "the bearer token is not admin.auth_token", ""));
+            }
+            return null;
+        }
+
+        private FullHttpResponse methodNotAllowed(String allow) {
+            FullHttpResponse res = toNetty(AdminRoute.error(405, "method_not_allowed", "use " + allow, ""));
+            res.headers().set(HttpHeaderNames.ALLOW, allow);
+            return res;
+        }
+
+        /**
+         * {@code GET /events}: Server-Sent Events, first the kept events after {@code ?since=ID} (or
+         * {@code Last-Event-ID}; all kept ones without either), then each new one as it happens. With
+         * {@code Accept: application/json} instead: the kept events after {@code since} as one JSON array.
+         */
+        private void events(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder qs) {
+            long since = 0;
+            String s = qs.parameters().containsKey("since") ? qs.parameters().get("since").get(0)
+                    : req.headers().get("Last-Event-ID");
+            if (s != null) {
+                try {
+                    since = Long.parseLong(s.trim());
+                } catch (NumberFormatException e) {
+                    send(ctx, toNetty(AdminRoute.error(400, "bad_request", "since: expected an event id (a number), got "
+                            + s, "")), HttpUtil.isKeepAlive(req));
+                    return;
+                }
+            }
+            io.h3relay.events.EventLog log = control.events();
+            String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
+            if (accept.contains("application/json") && !accept.contains("text/event-stream")) {
+                StringBuilder b = new StringBuilder("[");
+                for (io.h3relay.events.Event e : log.since(since)) {
+                    b.append(b.length() > 1 ? ",\n" : "").append(e.toJson());
+                }
+                send(ctx, json(HttpResponseStatus.OK, b.append("]\n").toString()), HttpUtil.isKeepAlive(req));
+                return;
+            }
+            io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                    .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
+                    .set(HttpHeaderNames.TRANSFER_ENCODING, io.netty.handler.codec.http.HttpHeaderValues.CHUNKED);
+            Channel ch = ctx.channel();
+            ch.config().setAutoRead(false); // one stream per connection: nothing more is read from it
+            ch.write(head);
+            java.util.function.Consumer<io.h3relay.events.Event> sink = e -> sse(ch, e);
+            log.subscribe(since, backlog -> {
+                StringBuilder b = new StringBuilder(": h3relay events\n\n");
+                backlog.forEach(e -> b.append(frame(e)));
+                ch.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(
+                        Unpooled.copiedBuffer(b, StandardCharsets.UTF_8)));
+            }, sink);
+            var keepAlive = ch.eventLoop().scheduleAtFixedRate(() -> ch.writeAndFlush(
+                    new io.netty.handler.codec.http.DefaultHttpContent(Unpooled.copiedBuffer(": keep-alive\n\n",
+                            StandardCharsets.UTF_8))), 15, 15, java.util.concurrent.TimeUnit.SECONDS);
+            ch.closeFuture().addListener(f -> {
+                log.unsubscribe(sink);
+                keepAlive.cancel(false);
+            });
+        }
+
+        private static String frame(io.h3relay.events.Event e) {
+            return "id: " + e.id() + "\nevent: " + e.type() + "\ndata: " + e.toJson() + "\n\n";
+        }
+
+        private static void sse(Channel ch, io.h3relay.events.Event e) {
+            if (ch.isActive()) {
+                ch.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(
+                        Unpooled.copiedBuffer(frame(e), StandardCharsets.UTF_8)));
+            }
         }
 
         private void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
@@ -135,26 +321,37 @@ public final class AdminServer {
         }
 
         private void serveOffLoop(ChannelHandlerContext ctx, FullHttpRequest req, AdminEndpoint endpoint) {
-            boolean keepAlive = HttpUtil.isKeepAlive(req);
             var headers = req.headers().copy(); // the request is released when this method returns
+            serveOffLoop(ctx, HttpUtil.isKeepAlive(req), () -> endpoint.serve(headers));
+        }
+
+        private void serveOffLoop(ChannelHandlerContext ctx, boolean keepAlive,
+                                  java.util.concurrent.Callable<AdminEndpoint.Response> call) {
             try {
                 worker.execute(() -> {
                     FullHttpResponse res;
                     try {
-                        AdminEndpoint.Response r = endpoint.serve(headers);
-                        ByteBuf buf = Unpooled.wrappedBuffer(r.body());
-                        res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
-                                buf);
-                        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
-                        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+                        res = toNetty(call.call());
                     } catch (Exception | LinkageError e) {
-                        res = text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e + "\n");
+                        res = toNetty(AdminRoute.error(500, "internal_error", String.valueOf(e), ""));
                     }
                     send(ctx, res, keepAlive);
                 });
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 send(ctx, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n"), false);
             }
+        }
+
+        private FullHttpResponse toNetty(AdminEndpoint.Response r) {
+            ByteBuf buf = Unpooled.wrappedBuffer(r.body());
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(r.status()), buf);
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes());
+            if (r.contentType().startsWith("application/json")) {
+                res.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            }
+            return res;
         }
 
         private FullHttpResponse health() {

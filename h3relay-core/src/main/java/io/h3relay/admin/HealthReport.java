@@ -68,6 +68,7 @@ final class HealthReport {
                         .append(",\"healthy\":").append(h.isAvailable())
                         .append(",\"failing_checks\":").append(!h.isCheckHealthy())
                         .append(",\"ejected\":").append(h.isEjected())
+                        .append(",\"state\":").append(quote(h.adminState().configName()))
                         .append(",\"active_requests\":").append(e.activeRequests());
                 if (h.lastCheckFailure() != null) {
                     b.append(",\"last_check_failure\":").append(quote(h.lastCheckFailure()));

@@ -58,6 +58,10 @@ public final class Cluster {
     private final LongAdder inFlight = new LongAdder();
     private volatile boolean retiring;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Where health transitions are published (set by the manager before start; null in unit tests). */
+    private volatile io.h3relay.events.EventLog events;
+    /** Per endpoint, the {check healthy, ejected} last published as an event (under the republish lock). */
+    private final Map<Endpoint, boolean[]> published = new IdentityHashMap<>();
 
     /** Where a cluster is in its life. */
     public enum State { ACTIVE, RETIRING, CLOSED }
@@ -104,6 +108,50 @@ public final class Cluster {
     private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
                                         CircuitBreakers breakers) {
         return new Http1Pool(endpoint, config.pool(), connector, breakers);
+    }
+
+    /** Publishes this cluster's health transitions and ejections to {@code log}. */
+    public void events(io.h3relay.events.EventLog log) {
+        this.events = log;
+    }
+
+    /**
+     * Carries over the health of the cluster this one replaces: an endpoint with the same address keeps its
+     * active-check verdict and its operator state (drained, disabled) rather than starting healthy and enabled.
+     */
+    public synchronized void inheritHealth(Cluster old) {
+        Map<io.h3relay.config.HostPort, Endpoint> before = new java.util.HashMap<>();
+        old.endpoints.forEach(e -> before.put(e.address(), e));
+        for (Endpoint e : endpoints) {
+            Endpoint o = before.get(e.address());
+            if (o != null) {
+                e.health().inheritFrom(o.health());
+                published.put(e, new boolean[] {e.health().isCheckHealthy(), false});
+            }
+        }
+        republish();
+    }
+
+    /**
+     * Sets an endpoint's operator state and republishes; false when the address is not one of this cluster's.
+     */
+    public boolean adminState(Endpoint endpoint, io.h3relay.endpoint.EndpointHealth.AdminState state) {
+        if (!pools.containsKey(endpoint)) {
+            return false;
+        }
+        endpoint.health().adminState(state);
+        republish();
+        return true;
+    }
+
+    /** The endpoint with this address ({@code host:port}), or null. */
+    public Endpoint endpoint(String address) {
+        for (Endpoint e : endpoints) {
+            if (e.toString().equals(address)) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Starts active checks and outlier detection (timers run on {@code group}). */
@@ -214,7 +262,8 @@ public final class Cluster {
 
     /** Rebuilds the snapshot after a health change; synchronized so that changes publish in order. */
     private synchronized void republish() {
-        List<Endpoint> available = endpoints.stream().filter(e -> e.health().isAvailable()).toList();
+        publishTransitions();
+        List<Endpoint> available = endpoints.stream().filter(e -> e.health().takesTraffic()).toList();
         boolean panic = available.isEmpty();
         if (panic != snapshot.panic()) {
             if (panic) {
@@ -225,8 +274,35 @@ public final class Cluster {
                         endpoints.size());
             }
         }
-        List<Endpoint> chosen = panic ? endpoints : available;
+        // Panic sends to every endpoint the operator left enabled; drained and disabled ones get nothing.
+        List<Endpoint> chosen = panic ? endpoints.stream()
+                .filter(e -> e.health().adminState() == io.h3relay.endpoint.EndpointHealth.AdminState.ENABLED)
+                .toList() : available;
         snapshot = new Snapshot(chosen, panic, LoadBalancer.create(config.loadBalancer(), chosen, config.hashOn()));
+    }
+
+    private void publishTransitions() {
+        io.h3relay.events.EventLog log = events;
+        for (Endpoint e : endpoints) {
+            boolean healthy = e.health().isCheckHealthy();
+            boolean ejected = e.health().isEjected();
+            boolean[] last = published.computeIfAbsent(e, x -> new boolean[] {true, false});
+            if (log != null && last[0] != healthy) {
+                Map<String, Object> d = new java.util.LinkedHashMap<>();
+                d.put("cluster", name());
+                d.put("endpoint", e.toString());
+                d.put("healthy", healthy);
+                if (!healthy && e.health().lastCheckFailure() != null) {
+                    d.put("reason", e.health().lastCheckFailure());
+                }
+                log.publish("health", d);
+            }
+            if (log != null && last[1] != ejected) {
+                log.publish("ejection", Map.of("cluster", name(), "endpoint", e.toString(), "ejected", ejected));
+            }
+            last[0] = healthy;
+            last[1] = ejected;
+        }
     }
 
     /**

@@ -46,12 +46,20 @@ public final class ClusterManager implements AutoCloseable {
     private volatile Map<String, Cluster> current = Map.of();
     /** Retired clusters whose pools may still be open (closed with everything on {@link #close}). */
     private final Set<Cluster> retiring = ConcurrentHashMap.newKeySet();
+    private final io.h3relay.events.EventLog events;
 
     /**
      * @param group          the event loops exchanges run on (checks run there too)
      * @param retireDeadline how long a retired cluster's exchanges in flight may keep its pools open
      */
     public ClusterManager(Transport transport, EventLoopGroup group, Duration retireDeadline) {
+        this(transport, group, retireDeadline, null);
+    }
+
+    /** @param events where clusters publish health transitions (may be null) */
+    public ClusterManager(Transport transport, EventLoopGroup group, Duration retireDeadline,
+                          io.h3relay.events.EventLog events) {
+        this.events = events;
         this.transport = transport;
         this.group = group;
         this.retireDeadline = retireDeadline;
@@ -95,6 +103,10 @@ public final class ClusterManager implements AutoCloseable {
                     kept.add(cc.name());
                 } else {
                     Cluster c = Cluster.create(cc, transport);
+                    c.events(events);
+                    if (old != null) {
+                        c.inheritHealth(old); // endpoints whose address stays keep their health
+                    }
                     built.add(c);
                     next.put(cc.name(), c);
                 }

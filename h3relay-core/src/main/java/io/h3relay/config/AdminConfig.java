@@ -1,6 +1,22 @@
 package io.h3relay.config;
 
-/** The admin listener (HTTP/1.1, plaintext): health, readiness and, later, metrics and the admin API. */
-public record AdminConfig(HostPort address) {
+/**
+ * The admin listener (HTTP/1.1, plaintext): health, readiness, metrics and the admin API.
+ *
+ * @param authToken   when set, every changing admin call (POST, PUT, DELETE) needs
+ *                    {@code Authorization: Bearer TOKEN}; required for a non-loopback address
+ * @param watchConfig reload when the config file changes (debounced)
+ */
+public record AdminConfig(HostPort address, String authToken, boolean watchConfig) {
     public static final HostPort DEFAULT_ADDRESS = new HostPort("127.0.0.1", 9901);
+
+    public AdminConfig(HostPort address) {
+        this(address, null, false);
+    }
+
+    /** Whether the address is reachable only from this host (127.0.0.0/8, ::1, localhost). */
+    public boolean loopbackOnly() {
+        String h = address.host();
+        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1");
+    }
 }

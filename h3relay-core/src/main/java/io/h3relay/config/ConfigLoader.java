@@ -117,8 +117,18 @@ public final class ConfigLoader {
             return new AdminConfig(AdminConfig.DEFAULT_ADDRESS);
         }
         HostPort address = m.address("address", 0);
+        String token = m.string("auth_token");
+        if (token != null && token.isBlank()) {
+            m.notAllowed("auth_token", "a non-empty token (or no auth_token at all)");
+        }
+        boolean watch = m.bool("watch_config", false);
+        AdminConfig admin = new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address, token, watch);
+        if (token == null && !admin.loopbackOnly()) {
+            m.notAllowed("address", "a loopback address (127.0.0.1, ::1), or admin.auth_token set: the admin API "
+                    + "changes the running proxy");
+        }
         m.finish();
-        return new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address);
+        return admin;
     }
 
     private static ShutdownConfig shutdown(YamlMap m) {

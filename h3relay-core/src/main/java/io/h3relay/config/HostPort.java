@@ -18,6 +18,15 @@ public record HostPort(String host, int port) {
         return InetSocketAddress.createUnresolved(host.isEmpty() ? "127.0.0.1" : host, port);
     }
 
+    /** Parses {@code host:port} (port 1-65535) as the config does; null when it is not one. */
+    public static HostPort parse(String text) {
+        try {
+            return Addresses.parse(text, 1);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     @Override
     public String toString() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

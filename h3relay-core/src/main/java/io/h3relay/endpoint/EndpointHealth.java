@@ -18,10 +18,53 @@ public final class EndpointHealth {
     // Outlier detection.
     private volatile boolean ejected;
     private volatile long totalEjections;
+    // The operator (admin API).
+    private volatile AdminState adminState = AdminState.ENABLED;
+
+    /**
+     * What the operator said: {@code ENABLED} (takes traffic when healthy), {@code DRAINING} (no new requests,
+     * those in flight finish), {@code DRAINED} (draining and none in flight any more), {@code DISABLED}.
+     */
+    public enum AdminState {
+        ENABLED, DRAINING, DRAINED, DISABLED;
+
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** Passing active checks (or not checked at all) and not ejected. */
     public boolean isAvailable() {
         return checkHealthy && !ejected;
+    }
+
+    /** Available and enabled by the operator: the balancer may pick it. */
+    public boolean takesTraffic() {
+        return isAvailable() && adminState == AdminState.ENABLED;
+    }
+
+    public AdminState adminState() {
+        return adminState;
+    }
+
+    /** Written by the admin API (through its cluster, which republishes). */
+    public void adminState(AdminState state) {
+        this.adminState = state;
+    }
+
+    /**
+     * Takes over what {@code old} (the same address in the cluster this one replaces) knew: the active
+     * checks' verdict and the operator's state. Ejection is not carried: the old detector's timer that would
+     * end it is gone with the old cluster, and the new detector starts counting afresh.
+     */
+    public void inheritFrom(EndpointHealth old) {
+        this.checkHealthy = old.checkHealthy;
+        this.lastCheckFailure = old.lastCheckFailure;
+        this.checkStateSinceNanos = old.checkStateSinceNanos;
+        this.totalEjections = old.totalEjections;
+        AdminState s = old.adminState;
+        // A drain in progress is about the old endpoint's requests; the new one starts with none in flight.
+        this.adminState = s == AdminState.DRAINING ? AdminState.DRAINED : s;
     }
 
     public boolean isCheckHealthy() {

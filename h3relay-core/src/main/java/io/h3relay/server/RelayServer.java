@@ -61,14 +61,19 @@ public final class RelayServer implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean drainRequested = new java.util.concurrent.atomic.AtomicBoolean();
     /** Counted down when shutdown.drain_delay is cut short (a second signal) or a stop begins. */
     private final CountDownLatch drainDelayOver = new CountDownLatch(1);
+    /** The activity log (admin {@code GET /events}). */
+    private final io.h3relay.events.EventLog events = new io.h3relay.events.EventLog();
+    private final ConfigReloads reloads;
+    private ConfigWatcher watcher;
 
-    private RelayServer(RelayConfig config, Transport transport) {
+    private RelayServer(RelayConfig config, Transport transport, java.nio.file.Path file) {
         this.startConfig = config;
+        this.reloads = new ConfigReloads(this, file, events);
         this.transport = transport;
         this.boss = transport.newGroup(1, "h3relay-accept");
         this.workers = transport.newGroup(java.lang.Runtime.getRuntime().availableProcessors(), "h3relay-io");
         // A retired cluster's exchanges may keep its pools for as long as a drain lets exchanges finish.
-        this.clusters = new ClusterManager(transport, workers, config.shutdown().drainTimeout());
+        this.clusters = new ClusterManager(transport, workers, config.shutdown().drainTimeout(), events);
         this.admin = new AdminServer(new AdminServer.Control() {
             @Override
             public boolean ready() {
@@ -85,6 +90,16 @@ public final class RelayServer implements AutoCloseable {
             public java.util.Collection<Cluster> clusters() {
                 return RelayServer.this.clusters().values();
             }
+
+            @Override
+            public String authToken() {
+                return RelayServer.this.config().admin().authToken();
+            }
+
+            @Override
+            public io.h3relay.events.EventLog events() {
+                return events;
+            }
         });
     }
 
@@ -93,8 +108,16 @@ public final class RelayServer implements AutoCloseable {
      * starts accepting on any of them; on any failure nothing stays bound and nothing was served.
      */
     public static RelayServer start(RelayConfig config) throws StartException {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(RelayConfig)}, for a config read from {@code file}: reloads (SIGHUP,
+     * {@code POST /config/reload}, {@code admin.watch_config}) read that file again.
+     */
+    public static RelayServer start(RelayConfig config, java.nio.file.Path file) throws StartException {
         NotYetApplied.check(config);
-        RelayServer server = new RelayServer(config, Transport.detect());
+        RelayServer server = new RelayServer(config, Transport.detect(), file);
         try {
             server.buildRuntime();
             server.bindAll();
@@ -158,6 +181,7 @@ public final class RelayServer implements AutoCloseable {
                 .map(l -> l.context().connections()).toList());
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
+        new AdminApi(this, reloads, events, workers).register(admin);
         try {
             admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
         } catch (Exception e) {
@@ -169,6 +193,13 @@ public final class RelayServer implements AutoCloseable {
         http3Listeners.values().forEach(Http3Listener::startReading);
         admin.startAccepting();
         LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
+        if (startConfig.admin().watchConfig() && reloads.file() != null) {
+            try {
+                watcher = new ConfigWatcher(reloads.file(), reloads);
+            } catch (java.io.IOException e) {
+                LOG.warn("admin.watch_config: cannot watch {}: {}", reloads.file(), describe(e));
+            }
+        }
         ready = true;
     }
 
@@ -291,6 +322,16 @@ public final class RelayServer implements AutoCloseable {
 
     public InetSocketAddress adminAddress() {
         return admin.localAddress();
+    }
+
+    /** Reloads and admin config changes (validate, apply, count, log). */
+    public ConfigReloads reloads() {
+        return reloads;
+    }
+
+    /** The activity log: health transitions, reloads, drains. */
+    public io.h3relay.events.EventLog events() {
+        return events;
     }
 
     /** The config of the runtime in service (the last one applied). */
@@ -433,6 +474,9 @@ public final class RelayServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (watcher != null) {
+                watcher.close();
+            }
             http3Listeners.values().forEach(Http3Listener::close);
             admin.close();
             clusters.close();

@@ -41,6 +41,7 @@ final class RestartRequired {
     static List<String> changes(RelayConfig running, RelayConfig next) {
         List<String> out = new ArrayList<>();
         differs(out, "admin.address", running.admin().address(), next.admin().address());
+        differs(out, "admin.watch_config", running.admin().watchConfig(), next.admin().watchConfig());
         differs(out, "shutdown.drain_delay", millis(running.shutdown().drainDelay()),
                 millis(next.shutdown().drainDelay()));
         differs(out, "shutdown.drain_timeout", millis(running.shutdown().drainTimeout()),

@@ -32,11 +32,31 @@ public final class Telemetry implements AutoCloseable {
     private final Metrics metrics;
     private final Tracing tracing;
     private final AccessLog accessLog;
+    /** {@code h3relay_config_reloads_total{result}}, or null when metrics are off. */
+    private final io.prometheus.metrics.core.metrics.Counter reloads;
 
     private Telemetry(Metrics metrics, Tracing tracing, AccessLog accessLog) {
         this.metrics = metrics;
         this.tracing = tracing;
         this.accessLog = accessLog;
+        if (metrics != null) {
+            reloads = io.prometheus.metrics.core.metrics.Counter.builder().name("h3relay_config_reloads")
+                    .help("Config reloads and admin config changes, by result: applied, rejected (invalid, "
+                            + "nothing changed), restart_required (changes a setting only a restart applies)")
+                    .labelNames("result").withoutExemplars().register(metrics.registry);
+            for (String r : new String[] {"applied", "rejected", "restart_required"}) {
+                reloads.labelValues(r); // every result's series from 0
+            }
+        } else {
+            reloads = null;
+        }
+    }
+
+    /** Counts a reload attempt by its result ({@code applied}, {@code rejected}, {@code restart_required}). */
+    public void configReloaded(String result) {
+        if (reloads != null) {
+            reloads.labelValues(result).inc();
+        }
     }
 
     /**
