@@ -133,7 +133,21 @@ public final class RelayHarness implements AutoCloseable {
             }
         }
 
-        private String text() {
+        /**
+         * Writes the config to {@code file} and starts from it, so reloads (admin API, watch) read the file.
+         */
+        public RelayHarness startFrom(Path file) {
+            String text = text();
+            try {
+                Files.writeString(file, text);
+                return new RelayHarness(RelayServer.start(ConfigLoader.parse(text, CERT_DIR, Map.of()), file));
+            } catch (Exception e) {
+                throw new AssertionError("cannot start h3relay with:\n" + text, e);
+            }
+        }
+
+        /** The config text, placeholders filled in. */
+        public String text() {
             String text = yaml.replace("@CERT@", CERTS.certPath().toString())
                     .replace("@KEY@", CERTS.keyPath().toString());
             for (Map.Entry<String, String> e : values.entrySet()) {
