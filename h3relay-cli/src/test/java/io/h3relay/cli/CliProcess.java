@@ -79,6 +79,14 @@ final class CliProcess implements AutoCloseable {
         process.toHandle().destroy();
     }
 
+    /** SIGHUP (reload), with kill(1). */
+    void sighup() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new AssertionError("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
     int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("process still running after " + timeout + ":\n" + output());
