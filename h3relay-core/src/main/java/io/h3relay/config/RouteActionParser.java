@@ -21,6 +21,19 @@ final class RouteActionParser {
 
     private RouteActionParser() {}
 
+    private static final Map<String, String> BUILTINS = new LinkedHashMap<>();
+
+    static {
+        BUILTINS.put("healthz", "healthz");
+        BUILTINS.put("readyz", "readyz");
+    }
+
+    /** {@code builtin: healthz | readyz} on the route, or null when absent (or invalid: reported). */
+    static RouteConfig.Builtin builtin(YamlMap route) {
+        String kind = route.oneOf("builtin", BUILTINS, null);
+        return kind == null ? null : new RouteConfig.Builtin(kind);
+    }
+
     static Respond respond(YamlMap m) {
         int status = m.integer("status", 200, 599, 200);
         String body = m.string("body", "");

@@ -36,7 +36,13 @@ public record RouteConfig(
         }
     }
 
-    public sealed interface Action permits Forward, Respond, Redirect {}
+    public sealed interface Action permits Forward, Respond, Redirect, Builtin {}
+
+    /**
+     * {@code builtin: healthz | readyz}: the proxy's own health answers on a traffic listener, for probes
+     * and load balancers (healthz: 200 while the process runs; readyz: 200, or 503 once a drain was asked for).
+     */
+    public record Builtin(String kind) implements Action {}
 
     public record Forward(String cluster) implements Action {}
 

@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
  * {@code respond} and {@code redirect} actions live in {@link RouteActionParser}.
  */
 final class RouteParser {
-    static final String ACTIONS = "cluster, respond, redirect";
+    static final String ACTIONS = "cluster, respond, redirect, builtin";
     private static final Pattern METHOD = Pattern.compile("[A-Z][A-Z_-]*");
     private static final Pattern HEADER_NAME = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]+");
     private static final Pattern RETRY_STATUS = Pattern.compile("[45][0-9][0-9]");
@@ -58,7 +58,7 @@ final class RouteParser {
         YamlMap respond = m.map("respond");
         YamlMap redirect = m.map("redirect");
         List<String> present = new ArrayList<>();
-        for (String key : List.of("cluster", "respond", "redirect")) {
+        for (String key : List.of("cluster", "respond", "redirect", "builtin")) {
             if (m.has(key)) {
                 present.add(key);
             }
@@ -72,12 +72,14 @@ final class RouteParser {
         }
         Action respondAction = respond == null ? null : RouteActionParser.respond(respond);
         Action redirectAction = redirect == null ? null : RouteActionParser.redirect(redirect);
+        Action builtinAction = RouteActionParser.builtin(m);
         if (present.size() != 1) {
             return null;
         }
         return switch (present.get(0)) {
             case "cluster" -> cluster == null ? null : new Forward(cluster);
             case "respond" -> respondAction;
+            case "builtin" -> builtinAction;
             default -> redirectAction;
         };
     }

@@ -47,6 +47,11 @@ public interface DownstreamSession {
     /** The listener is draining: new requests get 503, responses close their h1 connection. */
     boolean isDraining();
 
+    /** Whether the server is ready (builtin readyz); not while a drain was asked for or runs. */
+    default boolean isReady() {
+        return !isDraining();
+    }
+
     /** {@code Retry-After} of a 503 refused because of the drain. */
     long retryAfterSeconds();
 

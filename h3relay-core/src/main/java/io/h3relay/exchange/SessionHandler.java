@@ -75,6 +75,11 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
     }
 
     @Override
+    public boolean isReady() {
+        return listener.isReady();
+    }
+
+    @Override
     public long retryAfterSeconds() {
         return retryAfterSeconds;
     }

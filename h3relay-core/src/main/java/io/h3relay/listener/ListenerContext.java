@@ -25,6 +25,7 @@ public final class ListenerContext implements ListenerState {
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final RuntimeHolder runtime;
     private volatile boolean draining;
+    private volatile boolean notReady;
     private volatile String altSvc;
     private final ConnectionObserver connectionObserver;
     private final ExchangeStarter exchanges = new ProxyExchanges(this::runtime);
@@ -110,6 +111,16 @@ public final class ListenerContext implements ListenerState {
     @Override
     public boolean isDraining() {
         return draining;
+    }
+
+    @Override
+    public boolean isReady() {
+        return !notReady && !draining;
+    }
+
+    /** A drain was asked for: builtin readyz answers 503 from now on (shutdown.drain_delay included). */
+    public void notReady() {
+        this.notReady = true;
     }
 
     public void startDraining() {

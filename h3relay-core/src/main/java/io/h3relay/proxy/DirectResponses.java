@@ -25,6 +25,16 @@ final class DirectResponses {
         return res;
     }
 
+    /** {@code builtin: healthz} (200 while running) or {@code readyz} (200 when ready, else 503). */
+    static FullHttpResponse builtin(ByteBufAllocator alloc, RouteConfig.Builtin b, boolean ready) {
+        boolean ok = b.kind().equals("healthz") || ready;
+        FullHttpResponse res = LocalResponses.of(alloc, ok ? 200 : 503,
+                b.kind().equals("healthz") ? "ok\n" : ok ? "ready\n" : "not ready\n");
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        res.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        return res;
+    }
+
     /** Same URL with the configured parts replaced: scheme, host, port, path. The query is kept. */
     static FullHttpResponse redirect(ByteBufAllocator alloc, RouteConfig.Redirect r, HttpRequest req, boolean tls) {
         String scheme = r.scheme() != null ? r.scheme() : (tls ? "https" : "http");

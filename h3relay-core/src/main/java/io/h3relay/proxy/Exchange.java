@@ -171,6 +171,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 release(req);
                 respondLocally(DirectResponses.respond(session.alloc(), r), false);
             }
+            case RouteConfig.Builtin b -> {
+                release(req);
+                respondLocally(DirectResponses.builtin(session.alloc(), b, session.isReady()), false);
+            }
             case RouteConfig.Redirect r -> {
                 release(req);
                 respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);

@@ -384,6 +384,7 @@ public final class RelayServer implements AutoCloseable {
         if (draining || !drainRequested.compareAndSet(false, true)) {
             return false;
         }
+        listeners.values().forEach(l -> l.context().notReady()); // builtin readyz: 503 from now on
         Duration delay = startConfig.shutdown().drainDelay();
         String timeout = Durations.format(startConfig.shutdown().drainTimeout());
         Thread.ofPlatform().name("h3relay-drain").start(() -> {
