@@ -120,6 +120,7 @@ public final class ConfigLoader {
         String token = m.string("auth_token");
         if (token != null && token.isBlank()) {
             m.notAllowed("auth_token", "a non-empty token (or no auth_token at all)");
+            token = null;
         }
         boolean watch = m.bool("watch_config", false);
         AdminConfig admin = new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address, token, watch);
