@@ -71,6 +71,28 @@ final class AdminApi {
         }
         admin.route("POST", "/clusters/{cluster}/endpoints", this::addEndpoint);
         admin.route("DELETE", "/clusters/{cluster}/endpoints/{endpoint}", this::removeEndpoint);
+        admin.route("POST", "/listeners/{listener}/http3", this::toggleHttp3);
+    }
+
+    private AdminEndpoint.Response toggleHttp3(AdminRoute.Request r) {
+        String enabled = r.query("enabled");
+        if (!"true".equals(enabled) && !"false".equals(enabled)) {
+            return AdminRoute.error(400, "bad_request", "enabled: expected true or false, got " + enabled, "");
+        }
+        String name = r.param("listener");
+        RelayServer.Http3Toggle t;
+        try {
+            t = server.http3(name, Boolean.parseBoolean(enabled));
+        } catch (StartException e) {
+            return AdminRoute.error(409, "conflict", e.getMessage(), "");
+        }
+        return switch (t) {
+            case NO_SUCH_LISTENER -> AdminRoute.error(404, "not_found", "no listener " + name, "");
+            case NOT_CONFIGURED -> AdminRoute.error(409, "conflict", "listener " + name
+                    + " has no http3 in its protocols (adding it takes a restart)", "");
+            default -> AdminRoute.json(200, "{\"listener\":" + quote(name) + ",\"http3\":" + server.http3Enabled(name)
+                    + ",\"changed\":" + (t != RelayServer.Http3Toggle.ALREADY) + "}\n");
+        };
     }
 
     private static AdminEndpoint.Response result(ConfigReloads.Result r) {

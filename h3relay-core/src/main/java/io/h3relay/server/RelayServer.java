@@ -52,7 +52,10 @@ public final class RelayServer implements AutoCloseable {
     /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
     private FilterChain filters;
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
-    private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
+    private final Map<String, Http3Listener> http3Listeners = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Listeners whose HTTP/3 was turned off and whose UDP sockets are not closed yet. */
+    private final Map<String, java.util.concurrent.CompletableFuture<Void>> http3Closing =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final AdminServer admin;
     private volatile Telemetry telemetry;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -294,6 +297,78 @@ public final class RelayServer implements AutoCloseable {
         }
     }
 
+    /** What {@link #http3} did. */
+    public enum Http3Toggle { TURNED_ON, TURNED_OFF, ALREADY, NO_SUCH_LISTENER, NOT_CONFIGURED }
+
+    /**
+     * Turns HTTP/3 off or on at runtime on a listener whose config has it. Off: Alt-Svc answers {@code clear}
+     * on h1/h2 responses, new QUIC connections are closed at once, open ones get GOAWAY and finish their
+     * streams (for up to {@code shutdown.drain_timeout}), then the UDP sockets close. On: the UDP sockets are
+     * bound again on the listener's port and advertised. The state is the process's: a reload keeps it (a file
+     * that changes {@code protocols} or {@code http3} needs a restart anyway).
+     */
+    public synchronized Http3Toggle http3(String name, boolean enabled) throws StartException {
+        TcpListener tcp = listeners.get(name);
+        if (tcp == null) {
+            return Http3Toggle.NO_SUCH_LISTENER;
+        }
+        ListenerConfig lc = tcp.context().config();
+        if (!lc.protocols().contains(Protocol.HTTP3)) {
+            return Http3Toggle.NOT_CONFIGURED;
+        }
+        if (draining || drainRequested.get()) {
+            throw new StartException("the server is stopping", null);
+        }
+        Http3Listener running = http3Listeners.get(name);
+        if (enabled == (running != null)) {
+            return Http3Toggle.ALREADY;
+        }
+        if (enabled) {
+            var closing = http3Closing.get(name);
+            if (closing != null && !closing.isDone()) {
+                throw new StartException("http3 on listener " + name + " is still being turned off (QUIC connections "
+                        + "finishing, up to shutdown.drain_timeout); try again when its UDP sockets are closed", null);
+            }
+            tcp.context().altSvc(null);
+            bindHttp3(tcp, startConfig.shutdown().retryAfter().toSeconds());
+            http3Listeners.get(name).startReading();
+            LOG.info("listener {}: http3 turned on (admin)", name);
+            events.publish("http3", java.util.Map.of("listener", name, "enabled", true));
+            return Http3Toggle.TURNED_ON;
+        }
+        http3Listeners.remove(name);
+        running.stopAccepting();
+        tcp.context().altSvc("clear");
+        List<io.netty.channel.Channel> open = running.connections();
+        open.forEach(ch -> ch.pipeline().fireUserEventTriggered(DownstreamSession.DRAIN_EVENT));
+        LOG.info("listener {}: http3 turned off (admin): {} QUIC connection(s) finishing, then the UDP sockets close",
+                name, open.size());
+        events.publish("http3", java.util.Map.of("listener", name, "enabled", false, "quic_connections", open.size()));
+        long deadline = System.nanoTime() + startConfig.shutdown().drainTimeout().toNanos();
+        java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
+        http3Closing.put(name, closed);
+        Thread.ofPlatform().daemon().name("h3relay-h3-off-" + name).start(() -> {
+            try {
+                while (System.nanoTime() < deadline && open.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            open.forEach(ch -> ch.close());
+            running.close();
+            closed.complete(null);
+            LOG.info("listener {}: http3 UDP sockets closed", name);
+            events.publish("http3_closed", java.util.Map.of("listener", name));
+        });
+        return Http3Toggle.TURNED_OFF;
+    }
+
+    /** Whether HTTP/3 is on (configured, and not turned off at runtime) on a listener. */
+    public synchronized boolean http3Enabled(String name) {
+        return http3Listeners.containsKey(name);
+    }
+
     /** The UDP port of a listener's HTTP/3 sockets. */
     public InetSocketAddress http3Address(String name) {
         Http3Listener l = http3Listeners.get(name);
@@ -475,6 +550,7 @@ public final class RelayServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            http3Closing.values().forEach(f -> f.join());
             if (watcher != null) {
                 watcher.close();
             }

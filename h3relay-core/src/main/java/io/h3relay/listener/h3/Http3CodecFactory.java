@@ -35,8 +35,12 @@ final class Http3CodecFactory {
     private final QuicSslContext tls;
     private final long retryAfterSeconds;
     private final HmacTokenHandler tokens;
+    /** True once HTTP/3 is being turned off at runtime: new QUIC connections are closed at once. */
+    private final java.util.function.BooleanSupplier refusing;
 
-    Http3CodecFactory(ListenerContext context, QuicSslContext tls, long retryAfterSeconds) {
+    Http3CodecFactory(ListenerContext context, QuicSslContext tls, long retryAfterSeconds,
+                      java.util.function.BooleanSupplier refusing) {
+        this.refusing = refusing;
         this.context = context;
         this.tls = tls;
         this.retryAfterSeconds = retryAfterSeconds;
@@ -81,6 +85,10 @@ final class Http3CodecFactory {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(QuicChannel ch) {
+                if (refusing.getAsBoolean()) {
+                    ch.close(); // HTTP/3 is off on this listener; the sockets close once its last connection ends
+                    return;
+                }
                 onConnection.run();
                 if (!context.tryAcceptConnection()) {
                     ch.close();

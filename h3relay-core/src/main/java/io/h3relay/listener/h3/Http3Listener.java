@@ -41,6 +41,8 @@ public final class Http3Listener {
     private final List<Channel> sockets = new ArrayList<>();
     /** QUIC connections accepted per UDP socket, in socket order: shows how the kernel spreads them. */
     private AtomicLongArray connectionsPerSocket = new AtomicLongArray(0);
+    /** Set when HTTP/3 is turned off at runtime ({@link #stopAccepting}). */
+    private volatile boolean refusing;
 
     private Http3Listener(ListenerContext context, QuicSslContext tls) {
         this.context = context;
@@ -73,7 +75,7 @@ public final class Http3Listener {
             LOG.info("listener {}: UDP segmentation offload (GSO) unavailable here; sending one datagram per write",
                     cfg.name());
         }
-        Http3CodecFactory codecs = new Http3CodecFactory(context, tls, retryAfterSeconds);
+        Http3CodecFactory codecs = new Http3CodecFactory(context, tls, retryAfterSeconds, () -> refusing);
         AtomicLongArray perSocket = new AtomicLongArray(count);
         connectionsPerSocket = perSocket;
         AtomicInteger nextIndex = new AtomicInteger();
@@ -140,6 +142,20 @@ public final class Http3Listener {
             out[i] = connectionsPerSocket.get(i);
         }
         return out;
+    }
+
+    /**
+     * HTTP/3 is being turned off: new QUIC connections are closed as soon as they are created (the client's
+     * handshake fails); those open go on until the caller has them finish (GOAWAY) and {@link #close}s.
+     */
+    public void stopAccepting() {
+        refusing = true;
+    }
+
+    /** The open QUIC connections of this listener. */
+    public List<Channel> connections() {
+        return context.connections().stream().filter(c -> c instanceof io.netty.handler.codec.quic.QuicChannel)
+                .toList();
     }
 
     public void close() {
