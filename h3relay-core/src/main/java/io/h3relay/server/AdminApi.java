@@ -72,6 +72,7 @@ final class AdminApi {
         admin.route("POST", "/clusters/{cluster}/endpoints", this::addEndpoint);
         admin.route("DELETE", "/clusters/{cluster}/endpoints/{endpoint}", this::removeEndpoint);
         admin.route("POST", "/listeners/{listener}/http3", this::toggleHttp3);
+        admin.route("GET", "/status", r -> AdminRoute.json(200, StatusJson.render(server)));
     }
 
     private AdminEndpoint.Response toggleHttp3(AdminRoute.Request r) {

@@ -152,6 +152,55 @@ public final class Telemetry implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * Every series of a counter or gauge (name without {@code _total}), as its labels and value, from one
+     * scrape; empty when metrics are off. For the control center's status.
+     */
+    public List<Map.Entry<Map<String, String>, Double>> series(String metric) {
+        List<Map.Entry<Map<String, String>, Double>> out = new ArrayList<>();
+        if (metrics == null) {
+            return out;
+        }
+        for (MetricSnapshot s : metrics.registry.scrape(metric::equals)) {
+            for (DataPointSnapshot p : s.getDataPoints()) {
+                double v = p instanceof CounterSnapshot.CounterDataPointSnapshot c ? c.getValue()
+                        : p instanceof GaugeSnapshot.GaugeDataPointSnapshot g ? g.getValue() : 0;
+                Map<String, String> labels = new java.util.HashMap<>();
+                p.getLabels().forEach(l -> labels.put(l.getName(), l.getValue()));
+                out.add(Map.entry(labels, v));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A classic histogram's series: labels, upper bounds and per-bucket (not cumulative) counts; empty when
+     * metrics are off.
+     */
+    public List<Map.Entry<Map<String, String>, double[][]>> histogram(String metric) {
+        List<Map.Entry<Map<String, String>, double[][]>> out = new ArrayList<>();
+        if (metrics == null) {
+            return out;
+        }
+        for (MetricSnapshot s : metrics.registry.scrape(metric::equals)) {
+            for (DataPointSnapshot p : s.getDataPoints()) {
+                if (p instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot h
+                        && h.hasClassicHistogramData()) {
+                    var b = h.getClassicBuckets();
+                    double[][] v = new double[2][b.size()];
+                    for (int i = 0; i < b.size(); i++) {
+                        v[0][i] = b.getUpperBound(i);
+                        v[1][i] = b.getCount(i);
+                    }
+                    Map<String, String> labels = new java.util.HashMap<>();
+                    p.getLabels().forEach(l -> labels.put(l.getName(), l.getValue()));
+                    out.add(Map.entry(labels, v));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Flushes the access log and the spans still queued; call once the event loops have stopped. */
     @Override
     public void close() {
