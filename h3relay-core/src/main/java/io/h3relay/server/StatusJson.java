@@ -58,7 +58,9 @@ final class StatusJson {
             b.append(first ? "" : ",").append('{');
             first = false;
             Json.field(b, "name", lc.name());
-            Json.field(b, "address", server.listenerAddress(lc.name()).toString());
+            java.net.InetSocketAddress bound = server.listenerAddress(lc.name());
+            Json.field(b, "address",
+                    new io.h3relay.config.HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString());
             Json.field(b, "tls", String.valueOf(lc.tls() != null));
             Json.name(b, "protocols").append('[');
             boolean p1 = true;

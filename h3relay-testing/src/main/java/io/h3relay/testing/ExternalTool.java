@@ -27,6 +27,7 @@ public final class ExternalTool {
       "h2load", "nghttp2-client",
       "gtlsclient", "ngtcp2-client",
       "chromium", "chromium",
+      "chromedriver", "chromium-driver",
       "promtool", "prometheus",
       "caddy", "caddy");
 

@@ -88,12 +88,17 @@ function renderListeners(status, prev, seconds) {
   box.replaceChildren();
   for (const l of status.listeners) {
     const before = prev && prev.listeners.find(p => p.name === l.name);
-    const share = {};
+    // Requests by protocol over the last second; when there were none, since start.
+    let share = {};
     let total = 0;
+    let since = 'last second';
     for (const p of ['h1', 'h2', 'h3']) {
-      const r = before ? rate(l.requests[p], before.requests[p], seconds) : l.requests[p];
-      share[p] = r || 0;
+      share[p] = (before ? rate(l.requests[p], before.requests[p], seconds) : 0) || 0;
       total += share[p];
+    }
+    if (total === 0) {
+      since = 'since start';
+      for (const p of ['h1', 'h2', 'h3']) { share[p] = l.requests[p] || 0; total += share[p]; }
     }
     const bar = el('div', { class: 'share' });
     for (const p of ['h1', 'h2', 'h3']) {
@@ -102,7 +107,8 @@ function renderListeners(status, prev, seconds) {
       bar.append(s);
     }
     const legend = el('div', { class: 'legend' }, ...['h1', 'h2', 'h3'].map(p =>
-      el('span', {}, el('i', { class: p }), p + ' ' + (total > 0 ? Math.round(100 * share[p] / total) : 0) + '%')));
+      el('span', {}, el('i', { class: p }), p + ' ' + (total > 0 ? Math.round(100 * share[p] / total) : 0) + '%')),
+      el('span', { class: 'since' }, 'of requests, ' + since));
     let h3;
     if (l.http3_configured) {
       const on = l.http3_enabled;
