@@ -69,11 +69,11 @@ public final class ConfigReloads {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            return rejected(trigger, List.of(new ConfigError(file.toString(), "unreadable",
+            return rejected(trigger, file.toString(), List.of(new ConfigError(file.toString(), "unreadable",
                     "a readable YAML file (" + e.getClass().getSimpleName() + ")", 0)));
         }
         lastFileText = text;
-        return applyText(text, trigger);
+        return applyText(text, trigger, file.toString());
     }
 
     /** Reloads when the file's text differs from the one last read (the watch: editors write more than once). */
@@ -97,7 +97,7 @@ public final class ConfigReloads {
             return count(trigger, "rejected", 409, AdminJson.error(409, "no_config_file",
                     "persist=true: this server was not started from a config file", ""), Map.of());
         }
-        Result r = applyText(text, trigger);
+        Result r = applyText(text, trigger, "request body");
         if (r.applied() && persist) {
             try {
                 Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".h3relay-", ".yaml");
@@ -114,13 +114,13 @@ public final class ConfigReloads {
         return r;
     }
 
-    private Result applyText(String text, String trigger) {
+    private Result applyText(String text, String trigger, String source) {
         Path base = file == null ? Path.of("").toAbsolutePath() : file.toAbsolutePath().getParent();
         RelayConfig next;
         try {
             next = ConfigLoader.parse(text, base, System.getenv());
         } catch (ConfigException e) {
-            return rejected(trigger, e.errors());
+            return rejected(trigger, source, e.errors());
         }
         return apply(next, trigger, Map.of());
     }
@@ -158,8 +158,7 @@ public final class ConfigReloads {
         }
     }
 
-    private Result rejected(String trigger, List<ConfigError> errors) {
-        String source = file == null ? "config" : file.toString();
+    private Result rejected(String trigger, String source, List<ConfigError> errors) {
         for (ConfigError error : errors) {
             LOG.warn("{}: config rejected: {}: {}", trigger, source, error);
         }

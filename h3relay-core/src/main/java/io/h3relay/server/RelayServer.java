@@ -196,6 +196,8 @@ public final class RelayServer implements AutoCloseable {
         http3Listeners.values().forEach(Http3Listener::startReading);
         admin.startAccepting();
         LOG.info("admin on {} (transport {})", admin.localAddress(), transport.name());
+        BreakerWatch breakers = new BreakerWatch(() -> List.copyOf(clusters.clusters().values()), events);
+        workers.next().scheduleAtFixedRate(breakers, 1, 1, TimeUnit.SECONDS);
         if (startConfig.admin().watchConfig() && reloads.file() != null) {
             try {
                 watcher = new ConfigWatcher(reloads.file(), reloads);

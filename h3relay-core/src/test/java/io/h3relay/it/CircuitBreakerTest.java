@@ -94,6 +94,12 @@ class CircuitBreakerTest {
         HttpResponse<String> after = client.send(HttpRequest.newBuilder(relay.uri(proto, prefix + "/get")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(after.statusCode()).isEqualTo(200);
+        // The trip and its end are in the activity log (admin GET /events), read once a second.
+        for (boolean open : new boolean[] {true, false}) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> relay.server().events().since(0).stream()
+                    .anyMatch(e -> e.type().equals("breaker") && cluster.equals(e.details().get("cluster"))
+                            && Boolean.valueOf(open).equals(e.details().get("open"))));
+        }
     }
 
     /** Attempts in flight: those with a connection and those waiting for one. */

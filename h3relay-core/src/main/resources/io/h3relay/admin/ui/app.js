@@ -237,6 +237,7 @@ function describe(ev) {
       + (ev.errors ? ': ' + ev.errors.join('; ') : '') + (ev.changes ? ': ' + ev.changes.join('; ') : '');
     case 'drain': case 'enable': case 'disable': case 'drained':
       return ev.cluster + ' ' + ev.endpoint + ' → ' + ev.state + (ev.active_requests ? ' (' + ev.active_requests + ' in flight)' : '');
+    case 'breaker': return ev.cluster + ': circuit breaker (' + ev.limit + ') ' + (ev.open ? 'refusing requests (' + ev.rejected_last_second + ' in the last second)' : 'closed again');
     case 'http3': return 'HTTP/3 turned ' + (ev.enabled ? 'on' : 'off') + ' on listener ' + ev.listener;
     case 'http3_closed': return 'listener ' + ev.listener + ': QUIC connections done, UDP sockets closed';
     default: return JSON.stringify(ev);
@@ -244,7 +245,7 @@ function describe(ev) {
 }
 
 const pillFor = { health: 'warn', ejection: 'bad', reload: 'info', drain: 'warn', drained: 'info', enable: 'ok',
-  disable: 'bad', http3: 'info', http3_closed: 'info' };
+  disable: 'bad', http3: 'info', http3_closed: 'info', breaker: 'bad' };
 
 function follow() {
   const list = $('#events');
