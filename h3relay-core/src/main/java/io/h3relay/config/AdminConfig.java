@@ -6,12 +6,13 @@ package io.h3relay.config;
  * @param authToken   when set, every changing admin call (POST, PUT, DELETE) needs
  *                    {@code Authorization: Bearer TOKEN}; required for a non-loopback address
  * @param watchConfig reload when the config file changes (debounced)
+ * @param grafanaUrl  a Grafana dashboard the control center links to, or null
  */
-public record AdminConfig(HostPort address, String authToken, boolean watchConfig) {
+public record AdminConfig(HostPort address, String authToken, boolean watchConfig, String grafanaUrl) {
     public static final HostPort DEFAULT_ADDRESS = new HostPort("127.0.0.1", 9901);
 
     public AdminConfig(HostPort address) {
-        this(address, null, false);
+        this(address, null, false, null);
     }
 
     /** Whether the address is reachable only from this host (127.0.0.0/8, ::1, localhost). */

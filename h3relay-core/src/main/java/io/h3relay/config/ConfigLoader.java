@@ -123,7 +123,10 @@ public final class ConfigLoader {
             token = null;
         }
         boolean watch = m.bool("watch_config", false);
-        AdminConfig admin = new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address, token, watch);
+        String grafana = m.value("grafana_url", "an http:// or https:// URL",
+                t -> t.matches("https?://[^\\s\"'<>]+") ? t : null);
+        AdminConfig admin = new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address, token, watch,
+                grafana);
         if (token == null && !admin.loopbackOnly()) {
             m.notAllowed("address", "a loopback address (127.0.0.1, ::1), or admin.auth_token set: the admin API "
                     + "changes the running proxy");

@@ -51,6 +51,7 @@ final class StatusJson {
         Json.name(b, "draining").append(server.isDraining());
         Json.name(b, "auth_required").append(server.config().admin().authToken() != null);
         Json.name(b, "metrics").append(metrics);
+        Json.field(b, "grafana_url", server.config().admin().grafanaUrl());
         Json.field(b, "config_file", server.reloads().file() == null ? null : server.reloads().file().toString());
         Json.name(b, "listeners").append('[');
         boolean first = true;

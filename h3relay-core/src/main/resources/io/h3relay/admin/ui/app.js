@@ -193,6 +193,13 @@ function renderSummary(status) {
   $('#generation').textContent = healthy + '/' + total + ' endpoints taking traffic · config generation ' + status.generation
     + (status.config_file ? ' · ' + status.config_file : '');
   $('#reload').disabled = !canChange() || !status.config_file;
+  const grafana = $('#grafana');
+  if (status.grafana_url) {
+    grafana.href = status.grafana_url;
+    grafana.hidden = false;
+  } else {
+    grafana.hidden = true;
+  }
   const banner = $('#banner');
   if (state.authRequired && !token()) {
     banner.textContent = 'Read-only: this admin listener requires a token for changes. Enter admin.auth_token above to drain, enable, toggle HTTP/3 or reload.';
@@ -256,6 +263,7 @@ function follow() {
     let cls = pillFor[ev.type] || '';
     if (ev.type === 'health' && ev.healthy) cls = 'ok';
     if (ev.type === 'reload' && ev.result !== 'applied') cls = 'bad';
+    if (ev.type === 'breaker' && !ev.open) cls = 'ok';
     list.prepend(el('li', { 'data-event': ev.type, 'data-id': ev.id },
       el('time', { title: ev.time }, t.toLocaleTimeString()),
       el('span', { class: 'type' }, el('span', { class: 'pill small ' + cls }, ev.type)),
