@@ -36,7 +36,15 @@ class Http3ToggleTest {
     @BeforeEach
     void start() {
         endpoint = TestEndpoint.start("h3toggle");
-        relay = RelayHarness.singleCluster(endpoint.address(), "{}");
+        // drain_timeout bounds how long QUIC connections may finish after "off": long enough for the download
+        // under a loaded machine (the harness's 2s is meant for fast stops).
+        relay = RelayHarness.yaml(RelayHarness.LISTENERS.replace("drain_timeout: 2s", "drain_timeout: 20s") + """
+                routes:
+                  - { name: all, match: { path_prefix: / }, cluster: c }
+                clusters:
+                  - { name: c, endpoints: [ { address: "@EP@" } ] }
+                """).with("LIMITS", "{}").with("EP", endpoint.address()).start();
+        assertThat(relay.server().config().shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(20));
         admin = HttpClient.newHttpClient();
     }
 
