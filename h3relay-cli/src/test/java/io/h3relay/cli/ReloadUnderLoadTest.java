@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * config file changes routes and endpoints five times, each followed by SIGHUP: no request fails, no
  * connection is closed by h3relay (each client opened exactly its connections: h2load's two TCP connections
  * and bench's two QUIC connections are the only ones the proxy counted), and each new route answers within
- * one second of its signal.
+ * one second of its signal. A sixth, invalid file is rejected under the same load and the old config serves on.
  */
 class ReloadUnderLoadTest {
     @TempDir
@@ -116,6 +116,13 @@ class ReloadUnderLoadTest {
                     Thread.sleep(800); // load keeps running between changes
                 }
 
+                // An invalid file under load: rejected, logged with its line, the running config still serves.
+                Files.writeString(file, config(certs, 5, endpoints).replace("cluster: main }", "cluster: nosuch }"));
+                relay.sighup();
+                relay.awaitLine("SIGHUP: config rejected: .*line \\d+: routes\\[0\\]\\.cluster", Duration.ofSeconds(5));
+                assertThat(probe.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/r5/x")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+
                 ExternalTool.Result h2Result = h2.get();
                 String h2Out = h2Result.stdoutString();
                 assertThat(h2Result.exitCode()).as(h2Out).isZero();
@@ -138,7 +145,8 @@ class ReloadUnderLoadTest {
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
                 assertThat(metrics).contains("h3relay_downstream_connections_total{listener=\"web\",protocol=\"h2\"} 2.0",
                         "h3relay_downstream_connections_total{listener=\"web\",protocol=\"h3\"} 2.0",
-                        "h3relay_config_reloads_total{result=\"applied\"} 5.0");
+                        "h3relay_config_reloads_total{result=\"applied\"} 5.0",
+                        "h3relay_config_reloads_total{result=\"rejected\"} 1.0");
                 plain.close();
             } finally {
                 bench.close();
