@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
+import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -84,6 +85,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     private Forwarding forwarding;
     private InetAddress client;
+    /** Whether (and how) the request asks for a WebSocket: see {@link WebSocketUpgrade}. */
+    WebSocketUpgrade upgrade = WebSocketUpgrade.NONE;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -104,6 +107,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
         // Parsed once here, for the checks, routing, the upstream request and the logs.
         List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
         this.authority = hosts.isEmpty() ? null : hosts.get(0);
+        upgrade = WebSocketUpgrade.of(req);
+        if (upgrade == WebSocketUpgrade.EXTENDED_CONNECT) {
+            // RFC 8441 / 9220: the WebSocket's target is :path (Netty's adapter put :authority in the URI).
+            String path = WebSocketUpgrade.connectPath(req);
+            req.setUri(path == null ? "" : path);
+        }
         observer.requestReceived(this);
 
         ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
@@ -111,7 +120,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
             error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
         }
         if (error == null) {
-            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size());
+            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size(), upgrade);
         }
         if (error == null) {
             try {
@@ -136,9 +145,14 @@ final class Exchange implements FilterContext, DownstreamExchange {
         routeRequest();
     }
 
+    /** An extended CONNECT is routed as the GET it becomes upstream, so a WebSocket route matches every protocol. */
+    private String routingMethod() {
+        return upgrade == WebSocketUpgrade.EXTENDED_CONNECT ? "GET" : method;
+    }
+
     private void routeRequest() {
         String path = RequestTargets.path(originForm);
-        RouteMatch match = listener.routes().match(method, authority, path, request.headers());
+        RouteMatch match = listener.routes().match(routingMethod(), authority, path, request.headers());
         switch (match) {
             case RouteMatch.NotFound nf -> {
                 release(request);
@@ -248,7 +262,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
      */
     private void routeOfRefused(HttpRequest req) {
         String path = RequestTargets.path(RequestTargets.originForm(req.uri()));
-        if (listener.routes().match(method, authority, path, req.headers()) instanceof RouteMatch.Found found) {
+        if (listener.routes().match(routingMethod(), authority, path, req.headers()) instanceof RouteMatch.Found found) {
             route = found.route();
             observer.routeChosen(this);
         }

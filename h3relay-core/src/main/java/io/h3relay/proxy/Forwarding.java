@@ -78,6 +78,15 @@ final class Forwarding {
         return tunnel;
     }
 
+    String upgradeKey() {
+        return request.upgradeKey();
+    }
+
+    /** The endpoint answered an upgrade with a 101 that does not complete it: a bad response (502). */
+    void onBadUpgrade(UpstreamAttempt a, String why) {
+        onAttemptFailed(a, new ProxyError(ErrorCode.UPSTREAM_BAD_RESPONSE, why), false);
+    }
+
     boolean isResponseComplete() {
         return response.isComplete();
     }
@@ -100,8 +109,8 @@ final class Forwarding {
         timeoutCoversWholeExchange = t != null;
         if (t != null) {
             timeout = session.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
-        } else if (ex.requestComplete) {
-            armResponseHeadTimeout();
+        } else if (ex.requestComplete || ex.upgrade.isUpgrade()) {
+            armResponseHeadTimeout(); // an extended CONNECT's stream stays open: its head is the whole request
         }
         cluster.exchangeStarted();
         counted = true;
@@ -182,6 +191,7 @@ final class Forwarding {
             request.onRequestContent(content, attempt);
             if (last) {
                 clientEnded = true;
+                ex.requestComplete = true; // the client ended its side cleanly (h2/h3: END_STREAM, not a reset)
                 endTunnelIfBothEnded();
             }
             return;

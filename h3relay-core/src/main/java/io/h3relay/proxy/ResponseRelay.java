@@ -1,6 +1,8 @@
 package io.h3relay.proxy;
 
 import io.h3relay.exchange.DownstreamSession;
+import io.h3relay.websocket.WebSocketUpgrade;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -43,6 +45,9 @@ final class ResponseRelay {
             return;
         }
         if (msg instanceof HttpResponse res) {
+            if (res.status().code() == 101 && !upgradeCompleted(a, res)) {
+                return;
+            }
             onHead(a, res);
             if (opensTunnel(res)) {
                 tunnel = true;
@@ -73,13 +78,33 @@ final class ResponseRelay {
         HttpHeaders h = res.headers();
         ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
-        ex.writeResponseHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h));
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
+        if (head.status().code() == 101) {
+            ex.upgrade.toDownstream(head); // h1: 101 + Upgrade; h2/h3: 200 (RFC 8441 section 5)
+        }
+        ex.writeResponseHead(head);
+    }
+
+    /**
+     * A 101 must complete the upgrade the request asked for (Upgrade: websocket, and our key's accept value
+     * for an extended CONNECT); anything else is a bad response, and the client gets a 502 rather than a
+     * tunnel to a protocol it did not ask for.
+     */
+    private boolean upgradeCompleted(UpstreamAttempt a, HttpResponse res) {
+        if (ex.upgrade.isUpgrade() && WebSocketUpgrade.accepted(res, forwarding.upgradeKey())) {
+            return true;
+        }
+        ReferenceCountUtil.release(res);
+        forwarding.onBadUpgrade(a, ex.upgrade.isUpgrade()
+                ? "endpoint " + a.endpoint() + " answered the WebSocket upgrade with a 101 that does not complete it"
+                : "endpoint " + a.endpoint() + " switched protocols without an upgrade request");
+        return false;
     }
 
     /** {@code 101}, or a 2xx to CONNECT: the stream carries bytes from now on. */
     private boolean opensTunnel(HttpResponse res) {
         int status = res.status().code();
-        return status == 101 || (status / 100 == 2 && "CONNECT".equals(ex.method));
+        return status == 101 || (status / 100 == 2 && "CONNECT".equals(ex.method) && !ex.upgrade.isUpgrade());
     }
 
     private void onTunnelBytes(HttpContent content) {
