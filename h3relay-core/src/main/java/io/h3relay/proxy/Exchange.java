@@ -87,6 +87,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
     private InetAddress client;
     /** Whether (and how) the request asks for a WebSocket: see {@link WebSocketUpgrade}. */
     WebSocketUpgrade upgrade = WebSocketUpgrade.NONE;
+    /** The upgrade was accepted: the exchange is a WebSocket tunnel. */
+    private boolean webSocket;
+    private String tunnelClosedBy;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -152,11 +155,19 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     private void routeRequest() {
         String path = RequestTargets.path(originForm);
-        RouteMatch match = listener.routes().match(routingMethod(), authority, path, request.headers());
+        RouteMatch match = listener.routes().match(routingMethod(), authority, path, request.headers(),
+                upgrade.isUpgrade());
         switch (match) {
             case RouteMatch.NotFound nf -> {
                 release(request);
                 respondError(new ProxyError(ErrorCode.ROUTE_NOT_FOUND, "no route for " + method + " " + path));
+            }
+            case RouteMatch.UpgradeNotAllowed una -> {
+                route = una.route();
+                observer.routeChosen(this);
+                release(request);
+                respondError(new ProxyError(ErrorCode.WEBSOCKET_NOT_ALLOWED, "route " + route.name()
+                        + " does not allow WebSocket upgrades"));
             }
             case RouteMatch.MethodNotAllowed mna -> {
                 release(request);
@@ -262,7 +273,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
      */
     private void routeOfRefused(HttpRequest req) {
         String path = RequestTargets.path(RequestTargets.originForm(req.uri()));
-        if (listener.routes().match(routingMethod(), authority, path, req.headers()) instanceof RouteMatch.Found found) {
+        if (listener.routes().match(routingMethod(), authority, path, req.headers(), upgrade.isUpgrade())
+                instanceof RouteMatch.Found found) {
             route = found.route();
             observer.routeChosen(this);
         }
@@ -372,7 +384,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
         ErrorCode code = error.code();
         errorCode = code;
         boolean close = code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
-                && code != ErrorCode.METHOD_NOT_ALLOWED;
+                && code != ErrorCode.METHOD_NOT_ALLOWED && code != ErrorCode.WEBSOCKET_NOT_ALLOWED;
         FullHttpResponse res = errorResponse(error);
         if (code == ErrorCode.DRAINING) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, session.retryAfterSeconds()));
@@ -400,7 +412,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
         responseBodyBytes += res.content().readableBytes();
         responseStarting(res);
         session.writeResponse(res);
-        if (requestComplete || close || session.closesAfterResponse()) {
+        if (requestComplete || close || session.closesAfterResponse() || upgrade == WebSocketUpgrade.EXTENDED_CONNECT
+                || ((protocol == DownstreamProtocol.H2 || protocol == DownstreamProtocol.H3) && "CONNECT".equals(method))) {
+            // An h2/h3 CONNECT's stream carries no body to discard: it stays open until told (RST NO_ERROR).
             finish();
         } else {
             readRequest(true); // discard the rest of the body, then finish
@@ -420,6 +434,27 @@ final class Exchange implements FilterContext, DownstreamExchange {
         status = res.status().code();
         responseStarted = true;
         observer.response(this);
+    }
+
+    /** The response opened a tunnel (a WebSocket). */
+    void tunnelOpened() {
+        webSocket = upgrade.isUpgrade();
+        observer.tunnelOpened(this);
+    }
+
+    /** A limit of ours ended the tunnel. */
+    void tunnelClosedBy(String why) {
+        tunnelClosedBy = why;
+    }
+
+    @Override
+    public boolean isWebSocket() {
+        return webSocket;
+    }
+
+    @Override
+    public String tunnelClosedBy() {
+        return tunnelClosedBy;
     }
 
     /** Counts request body bytes that arrived with the head (a whole h2/h3 request). */

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  * syscalls in the common case. Nothing holds a whole body (see RequestRelay for the replay copies).
  */
 final class Forwarding {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Forwarding.class);
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
     static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(60);
 
@@ -54,6 +55,8 @@ final class Forwarding {
     private boolean tunnel;
     private boolean clientEnded;
     private boolean endpointEnded;
+    /** The tunnel's idle and total-duration limits (limits.websocket_idle_timeout, max_websocket_duration). */
+    private TunnelClock tunnelClock;
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
@@ -188,6 +191,7 @@ final class Forwarding {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
+            tunnelClock.activity();
             request.onRequestContent(content, attempt);
             if (last) {
                 clientEnded = true;
@@ -277,7 +281,37 @@ final class Forwarding {
         }
         a.stream().enterTunnel();
         session.enterTunnel();
+        tunnelClock = new TunnelClock(this, ex.listener.limits());
+        ex.tunnelOpened();
         request.enterTunnel(a);
+    }
+
+    /** Bytes from the endpoint went downstream. */
+    void endpointTunnelActivity() {
+        tunnelClock.activity();
+    }
+
+    /**
+     * A limit ends the tunnel ({@code why}): both sides get an orderly end of stream (h1: FIN, h2: END_STREAM,
+     * h3: FIN; towards the endpoint: FIN), not a reset, and the connections close after it.
+     */
+    void closeTunnel(String why) {
+        if (finished) {
+            return;
+        }
+        LOG.debug("closing the tunnel of exchange {}: {}", ex.requestId, why);
+        ex.tunnelClosedBy(why);
+        if (!endpointEnded) {
+            endpointEnded = true;
+            session.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        if (!clientEnded && attempt != null && attempt.isReady()) {
+            clientEnded = true;
+            attempt.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            attempt.flush();
+        }
+        end(false);
+        ex.finish();
     }
 
     /** The endpoint ended its side of the tunnel (the last part already went downstream). */
@@ -393,6 +427,9 @@ final class Forwarding {
             return;
         }
         finished = true;
+        if (tunnelClock != null) {
+            tunnelClock.cancel();
+        }
         response.end(attempt);
         cancelPerTryTimeout();
         if (timeout != null) {

@@ -115,6 +115,7 @@ final class ResponseRelay {
             return;
         }
         headEndPending = false;
+        forwarding.endpointTunnelActivity();
         ex.countResponseBody(content.content().readableBytes());
         if (last) {
             session.writeLast((LastHttpContent) content);

@@ -47,10 +47,26 @@ public final class RouteTable {
      * @param path the request path without the query string
      */
     public RouteMatch match(String method, String host, String path, HttpHeaders headers) {
+        return match(method, host, path, headers, false);
+    }
+
+    /**
+     * @param upgrade the request asks for a WebSocket (an h1 Upgrade or an h2/h3 extended CONNECT): routes
+     *                with {@code websocket: false} pass over it, routes with {@code websocket: true} take
+     *                nothing else. An upgrade that only such routes refused is {@link RouteMatch.UpgradeNotAllowed}.
+     */
+    public RouteMatch match(String method, String host, String path, HttpHeaders headers, boolean upgrade) {
         String normalizedHost = HostMatcher.normalize(host);
         TreeSet<String> allow = null;
+        Route refusedUpgrade = null;
         for (Route r : routes) {
             if (!r.matchesIgnoringMethod(normalizedHost, path, headers)) {
+                continue;
+            }
+            if (!r.allowsUpgrade(upgrade)) {
+                if (upgrade && refusedUpgrade == null) {
+                    refusedUpgrade = r;
+                }
                 continue;
             }
             if (r.allowsMethod(method)) {
@@ -60,6 +76,9 @@ public final class RouteTable {
                 allow = new TreeSet<>();
             }
             allow.addAll(r.methods());
+        }
+        if (allow == null && refusedUpgrade != null) {
+            return new RouteMatch.UpgradeNotAllowed(refusedUpgrade);
         }
         return allow == null ? new RouteMatch.NotFound() : new RouteMatch.MethodNotAllowed(allow);
     }

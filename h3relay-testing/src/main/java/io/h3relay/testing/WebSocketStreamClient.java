@@ -271,19 +271,27 @@ public final class WebSocketStreamClient implements AutoCloseable {
                 status.complete(Integer.parseInt(hf.headers().status().toString()));
             } else if (msg instanceof Http2DataFrame df) {
                 boolean end = df.isEndStream();
-                ctx.fireChannelRead(df.content().retain());
+                if (opened()) {
+                    ctx.fireChannelRead(df.content().retain()); // WebSocket frames only after a 200
+                }
                 df.release();
                 if (end) {
                     ended.complete(null);
                 }
             } else if (msg instanceof Http3DataFrame df) {
-                ctx.fireChannelRead(df.content().retain());
+                if (opened()) {
+                    ctx.fireChannelRead(df.content().retain());
+                }
                 df.release();
             } else if (msg instanceof Http2ResetFrame rf) {
                 reset.complete("RST_STREAM " + rf.errorCode());
             } else {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        private boolean opened() {
+            return status.isDone() && status.join() == 200;
         }
 
         @Override
