@@ -12,6 +12,6 @@ public sealed interface RouteMatch {
 
     record NotFound() implements RouteMatch {}
 
-    /** A WebSocket upgrade whose only matching routes say {@code websocket: false}: answer 403. */
+    /** A WebSocket upgrade whose first matching route says {@code websocket: false}: answer 403. */
     record UpgradeNotAllowed(Route route) implements RouteMatch {}
 }

@@ -52,22 +52,22 @@ public final class RouteTable {
 
     /**
      * @param upgrade the request asks for a WebSocket (an h1 Upgrade or an h2/h3 extended CONNECT): routes
-     *                with {@code websocket: false} pass over it, routes with {@code websocket: true} take
-     *                nothing else. An upgrade that only such routes refused is {@link RouteMatch.UpgradeNotAllowed}.
+     *                with {@code websocket: true} take nothing else (plain requests go on to the next
+     *                routes); the first matching route with {@code websocket: false} refuses it
+     *                ({@link RouteMatch.UpgradeNotAllowed}, 403).
      */
     public RouteMatch match(String method, String host, String path, HttpHeaders headers, boolean upgrade) {
         String normalizedHost = HostMatcher.normalize(host);
         TreeSet<String> allow = null;
-        Route refusedUpgrade = null;
         for (Route r : routes) {
             if (!r.matchesIgnoringMethod(normalizedHost, path, headers)) {
                 continue;
             }
             if (!r.allowsUpgrade(upgrade)) {
-                if (upgrade && refusedUpgrade == null) {
-                    refusedUpgrade = r;
+                if (upgrade && allow == null) {
+                    return new RouteMatch.UpgradeNotAllowed(r); // websocket: false is final, not a fall-through
                 }
-                continue;
+                continue; // websocket: true passes plain requests on to the routes below
             }
             if (r.allowsMethod(method)) {
                 return new RouteMatch.Found(r);
@@ -76,9 +76,6 @@ public final class RouteTable {
                 allow = new TreeSet<>();
             }
             allow.addAll(r.methods());
-        }
-        if (allow == null && refusedUpgrade != null) {
-            return new RouteMatch.UpgradeNotAllowed(refusedUpgrade);
         }
         return allow == null ? new RouteMatch.NotFound() : new RouteMatch.MethodNotAllowed(allow);
     }
