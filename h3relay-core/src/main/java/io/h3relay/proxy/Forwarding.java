@@ -55,8 +55,11 @@ final class Forwarding {
     private boolean tunnel;
     private boolean clientEnded;
     private boolean endpointEnded;
-    /** The tunnel's idle and total-duration limits (limits.websocket_idle_timeout, max_websocket_duration). */
-    private TunnelClock tunnelClock;
+    /**
+     * The tunnel's idle and total-duration limits (limits.websocket_idle_timeout, max_websocket_duration), or
+     * a streamed response's idle limit (limits.stream_idle_timeout); null for an ordinary exchange.
+     */
+    private IdleClock streamClock;
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
@@ -191,7 +194,7 @@ final class Forwarding {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
-            tunnelClock.activity();
+            streamClock.activity();
             request.onRequestContent(content, attempt);
             if (last) {
                 clientEnded = true;
@@ -281,14 +284,42 @@ final class Forwarding {
         }
         a.stream().enterTunnel();
         session.enterTunnel();
-        tunnelClock = new TunnelClock(this, ex.listener.limits());
+        var limits = ex.listener.limits();
+        if (streamClock != null) {
+            streamClock.cancel();
+        }
+        streamClock = new IdleClock(session.executor(), limits.websocketIdleTimeout().toNanos(),
+                "websocket_idle_timeout", limits.maxWebsocketDuration().toNanos(), "max_websocket_duration",
+                this::closeTunnel);
         ex.tunnelOpened();
         request.enterTunnel(a);
     }
 
-    /** Bytes from the endpoint went downstream. */
-    void endpointTunnelActivity() {
-        tunnelClock.activity();
+    /** Bytes from the endpoint went downstream (a tunnel's, or a streamed response's). */
+    void endpointStreamActivity() {
+        if (streamClock != null) {
+            streamClock.activity();
+        }
+    }
+
+    /**
+     * The response is a stream the endpoint keeps sending (SSE: {@code text/event-stream}, or marked
+     * {@code X-Accel-Buffering: no}): the route timeout stops here (a stream that keeps sending is not late),
+     * and {@code limits.stream_idle_timeout} watches the gaps between its parts instead.
+     */
+    void responseIsStream() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+        timeoutCoversWholeExchange = false;
+        streamClock = new IdleClock(session.executor(), ex.listener.limits().streamIdleTimeout().toNanos(),
+                "stream_idle_timeout", 0, null, why -> {
+                    if (!finished) {
+                        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "the endpoint's stream went quiet ("
+                                + why + ")"));
+                    }
+                });
     }
 
     /**
@@ -427,8 +458,8 @@ final class Forwarding {
             return;
         }
         finished = true;
-        if (tunnelClock != null) {
-            tunnelClock.cancel();
+        if (streamClock != null) {
+            streamClock.cancel();
         }
         response.end(attempt);
         cancelPerTryTimeout();
