@@ -124,6 +124,8 @@ class ChromiumWebSocketTest {
     }
 
     private static String upgradeOf(String tag) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> wsEndpoint.upgrades().stream().anyMatch(u -> u.contains("/echo-" + tag)));
         List<String> ups = wsEndpoint.upgrades().stream().filter(u -> u.contains("/echo-" + tag)).toList();
         assertThat(ups).as("the endpoint saw the upgrade of " + tag).hasSize(1);
         return ups.get(0);

@@ -68,9 +68,11 @@ class WebSocketTest {
         return cluster.pool(cluster.endpoints().get(0));
     }
 
-    private static String lastUpgrade() {
-        List<String> u = endpoint.upgrades();
-        assertThat(u).isNotEmpty();
+    /** The endpoint's record of the handshake for {@code path} (its stdout is read by a thread: waited for). */
+    private static String upgradeOf(String path) {
+        String needle = "\"path\": \"" + path + "\"";
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.upgrades().stream().anyMatch(u -> u.contains(needle)));
+        List<String> u = endpoint.upgrades().stream().filter(x -> x.contains(needle)).toList();
         return u.get(u.size() - 1);
     }
 
@@ -82,7 +84,7 @@ class WebSocketTest {
                 RelayHarness.certs().caCertPath());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdoutString()).contains("OK 100 1000");
-        assertThat(lastUpgrade()).contains("\"path\": \"/echo\"").contains("\"upgrade\": \"websocket\"")
+        assertThat(upgradeOf("/echo")).contains("\"upgrade\": \"websocket\"")
                 .contains("x-forwarded-proto\": \"https\"").contains("via\": \"1.1 h3relay\"");
     }
 
@@ -93,6 +95,38 @@ class WebSocketTest {
                 null);
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdoutString()).contains("OK 20 1000");
+    }
+
+    /** Node's own WebSocket client (undici's, behind --experimental-websocket in Node 20): 100 echoes over h1. */
+    @Test
+    void nodeClientEchoesAHundredMessages() {
+        java.nio.file.Path node = ExternalTool.require("node");
+        String script = """
+                const ws = new WebSocket(process.argv[1]);
+                let n = 0;
+                const timer = setTimeout(() => { console.log('timeout after ' + n); process.exit(2); }, 20000);
+                ws.onopen = () => ws.send('n0');
+                ws.onmessage = (e) => {
+                  if (e.data !== 'n' + n) { console.log('bad echo ' + e.data); process.exit(3); }
+                  n++;
+                  if (n < 100) ws.send('n' + n); else ws.close(1000);
+                };
+                ws.onclose = (e) => { clearTimeout(timer); console.log('OK ' + n + ' ' + e.code); };
+                ws.onerror = (e) => { console.log('error ' + e.message); process.exit(4); };
+                """;
+        ProcessBuilder pb = new ProcessBuilder(node.toString(), "--experimental-websocket", "--no-warnings", "-e", script,
+                "wss://localhost:" + relay.tlsPort() + "/echo-node");
+        pb.environment().put("NODE_EXTRA_CA_CERTS", RelayHarness.certs().caCertPath().toString());
+        pb.redirectErrorStream(true);
+        try {
+            Process p = pb.start();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(out).contains("OK 100 1000");
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(upgradeOf("/echo-node")).contains("\"via\": \"1.1 h3relay\"");
     }
 
     @Test
@@ -161,8 +195,8 @@ class WebSocketTest {
             assertThat(c.serverEnablesConnectProtocol()).as("SETTINGS_ENABLE_CONNECT_PROTOCOL").isTrue();
             assertThat(c.open("/ws-" + v + "?q=1", "websocket", Map.of("origin", "https://localhost"))).isEqualTo(200);
             assertThat(c.responseHeaders()).doesNotContainKey("sec-websocket-accept").doesNotContainKey("upgrade");
-            String up = lastUpgrade();
-            assertThat(up).contains("\"path\": \"/ws-" + v + "?q=1\"").contains("\"upgrade\": \"websocket\"")
+            String up = upgradeOf("/ws-" + v + "?q=1");
+            assertThat(up).contains("\"upgrade\": \"websocket\"")
                     .contains("sec-websocket-key").contains("\"origin\": \"https://localhost\"")
                     .contains("via\": \"" + (v == WebSocketStreamClient.Version.H2 ? "2" : "3") + " h3relay\"");
             List<String> got = new ArrayList<>();
