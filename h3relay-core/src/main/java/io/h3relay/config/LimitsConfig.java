@@ -5,6 +5,10 @@ import java.time.Duration;
 /**
  * Per-listener limits; each maps to one status on every protocol: body 413, request line 414,
  * headers 431, header timeout 408. {@code maxRequestBodySize} 0 means unlimited.
+ *
+ * <p>Long-lived streams: a WebSocket ends after {@code websocketIdleTimeout} without a byte either way and
+ * after {@code maxWebsocketDuration} in all (zero: no limit); a streamed response (SSE) ends after
+ * {@code streamIdleTimeout} without a byte from the endpoint, whatever the route's {@code timeout}.
  */
 public record LimitsConfig(
         long maxRequestBodySize,
@@ -13,10 +17,13 @@ public record LimitsConfig(
         Duration keepAliveTimeout,
         Duration requestHeadersTimeout,
         int maxConcurrentStreams,
-        int maxConnections) {
+        int maxConnections,
+        Duration websocketIdleTimeout,
+        Duration maxWebsocketDuration,
+        Duration streamIdleTimeout) {
 
     public static LimitsConfig defaults() {
         return new LimitsConfig(8L << 20, 16 << 10, 32 << 10, Duration.ofMinutes(2), Duration.ofSeconds(15),
-                256, 100_000);
+                256, 100_000, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
     }
 }

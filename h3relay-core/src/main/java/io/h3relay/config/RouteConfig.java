@@ -20,7 +20,8 @@ public record RouteConfig(
 
     /**
      * All present conditions must hold. Empty lists/maps and null paths mean "no condition".
-     * At most one of {@code path}, {@code pathPrefix}, {@code pathRegex} is set.
+     * At most one of {@code path}, {@code pathPrefix}, {@code pathRegex} is set. {@code websocket}: true,
+     * only WebSocket upgrades match (any protocol's); false, never; null, either.
      */
     public record Match(
             List<String> hosts,
@@ -28,7 +29,8 @@ public record RouteConfig(
             String pathPrefix,
             String pathRegex,
             List<String> methods,
-            Map<String, String> headers) {
+            Map<String, String> headers,
+            Boolean websocket) {
         public Match {
             hosts = List.copyOf(hosts);
             methods = List.copyOf(methods);

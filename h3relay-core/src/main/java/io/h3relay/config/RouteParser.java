@@ -32,7 +32,7 @@ final class RouteParser {
     static RouteConfig parse(YamlMap m) {
         String name = m.name("route");
         YamlMap matchMap = m.map("match");
-        Match match = matchMap == null ? new Match(List.of(), null, null, null, List.of(), Map.of()) : match(matchMap);
+        Match match = matchMap == null ? new Match(List.of(), null, null, null, List.of(), Map.of(), null) : match(matchMap);
         Action action = action(m);
         YamlMap rewriteMap = m.map("rewrite");
         Rewrite rewrite = rewriteMap == null ? null : rewrite(rewriteMap);
@@ -123,8 +123,9 @@ final class RouteParser {
             }
         }
         Map<String, String> headers = headerMap(m, "headers");
+        Boolean websocket = m.has("websocket") ? m.bool("websocket", false) : null;
         m.finish();
-        return new Match(hosts, path, prefix, regex, methods, headers);
+        return new Match(hosts, path, prefix, regex, methods, headers, websocket);
     }
 
     private static String absolutePath(String t) {

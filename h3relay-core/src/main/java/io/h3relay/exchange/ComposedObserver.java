@@ -63,6 +63,13 @@ final class ComposedObserver implements ExchangeObserver {
     }
 
     @Override
+    public void tunnelOpened(ExchangeView exchange) {
+        for (ExchangeObserver o : observers) {
+            o.tunnelOpened(exchange);
+        }
+    }
+
+    @Override
     public void complete(ExchangeView exchange) {
         for (ExchangeObserver o : observers) {
             o.complete(exchange);

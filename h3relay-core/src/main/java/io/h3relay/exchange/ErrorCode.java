@@ -6,6 +6,8 @@ package io.h3relay.exchange;
  */
 public enum ErrorCode {
     BAD_REQUEST(400, Side.DOWNSTREAM, false),
+    /** A WebSocket upgrade on a route with {@code match.websocket: false}. */
+    WEBSOCKET_NOT_ALLOWED(403, Side.DOWNSTREAM, false),
     ROUTE_NOT_FOUND(404, Side.DOWNSTREAM, false),
     METHOD_NOT_ALLOWED(405, Side.DOWNSTREAM, false),
     REQUEST_TIMEOUT(408, Side.DOWNSTREAM, false),

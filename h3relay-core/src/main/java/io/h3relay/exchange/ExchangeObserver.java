@@ -50,6 +50,13 @@ public interface ExchangeObserver {
     }
 
     /**
+     * Phase 5b, for an upgrade only: the response opened a tunnel (a WebSocket: h1 101, h2/h3 200 to an
+     * extended CONNECT); {@link ExchangeView#isWebSocket()} is true from here. {@link #complete} ends it.
+     */
+    default void tunnelOpened(ExchangeView exchange) {
+    }
+
+    /**
      * Phase 6: the exchange is over (response written, or cut because either side went away); counters,
      * durations and the final status are settled. Exactly once.
      */

@@ -43,6 +43,19 @@ public interface ExchangeView {
     /** The error this proxy answered or cut the exchange with, or null. */
     ErrorCode errorCode();
 
+    /**
+     * The exchange became a WebSocket (its upgrade was accepted: a tunnel carries its bytes); the body byte
+     * counts are then the bytes relayed each way.
+     */
+    default boolean isWebSocket() {
+        return false;
+    }
+
+    /** Why h3relay ended a WebSocket itself (idle or duration limit), or null. */
+    default String tunnelClosedBy() {
+        return null;
+    }
+
     long requestBodyBytes();
 
     long responseBodyBytes();

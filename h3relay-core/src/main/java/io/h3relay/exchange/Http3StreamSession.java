@@ -1,6 +1,8 @@
 package io.h3relay.exchange;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
@@ -14,6 +16,7 @@ import java.util.concurrent.TimeUnit;
  * stream's queue.
  */
 public final class Http3StreamSession extends StreamSession {
+    private static final long TUNNEL_PROBE_MILLIS = 1_000;
     private boolean recheckScheduled;
 
     public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
@@ -50,6 +53,27 @@ public final class Http3StreamSession extends StreamSession {
             }
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * An extended CONNECT's tunnel (RFC 9220) may stay quiet for minutes. Netty 4.2.18 reports a client's
+     * RESET_STREAM / STOP_SENDING on a request stream only when we next write to it (see
+     * {@code Http3StreamStopDetector}), so a quiet tunnel would outlive its client. An empty DATA frame
+     * each second is that write (two bytes; RFC 9114 allows empty DATA frames, and the client's WebSocket
+     * layer sees no bytes): a stopped stream then fails it or turns unwritable, and the stream closes.
+     */
+    @Override
+    public void enterTunnel() {
+        ctx.executor().schedule(this::probeTunnel, TUNNEL_PROBE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void probeTunnel() {
+        if (closing || current == null || !ctx.channel().isActive()
+                || ((QuicStreamChannel) ctx.channel()).isOutputShutdown()) {
+            return;
+        }
+        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.EMPTY_BUFFER), ctx.voidPromise()); // one empty DATA frame
+        ctx.executor().schedule(this::probeTunnel, TUNNEL_PROBE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** STOP_SENDING: the response (already sent with FIN) stands, the upload stops. */

@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
+import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -84,6 +85,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     private Forwarding forwarding;
     private InetAddress client;
+    /** Whether (and how) the request asks for a WebSocket: see {@link WebSocketUpgrade}. */
+    WebSocketUpgrade upgrade = WebSocketUpgrade.NONE;
+    /** The upgrade was accepted: the exchange is a WebSocket tunnel. */
+    private boolean webSocket;
+    private String tunnelClosedBy;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -104,6 +110,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
         // Parsed once here, for the checks, routing, the upstream request and the logs.
         List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
         this.authority = hosts.isEmpty() ? null : hosts.get(0);
+        upgrade = WebSocketUpgrade.of(req);
+        if (upgrade == WebSocketUpgrade.EXTENDED_CONNECT) {
+            // RFC 8441 / 9220: the WebSocket's target is :path (Netty's adapter put :authority in the URI).
+            String path = WebSocketUpgrade.connectPath(req);
+            req.setUri(path == null ? "" : path);
+        }
         observer.requestReceived(this);
 
         ProxyError error = RequestChecks.decoderFailure(req.decoderResult());
@@ -111,7 +123,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
             error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
         }
         if (error == null) {
-            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size());
+            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size(), upgrade);
         }
         if (error == null) {
             try {
@@ -136,13 +148,26 @@ final class Exchange implements FilterContext, DownstreamExchange {
         routeRequest();
     }
 
+    /** An extended CONNECT is routed as the GET it becomes upstream, so a WebSocket route matches every protocol. */
+    private String routingMethod() {
+        return upgrade == WebSocketUpgrade.EXTENDED_CONNECT ? "GET" : method;
+    }
+
     private void routeRequest() {
         String path = RequestTargets.path(originForm);
-        RouteMatch match = listener.routes().match(method, authority, path, request.headers());
+        RouteMatch match = listener.routes().match(routingMethod(), authority, path, request.headers(),
+                upgrade.isUpgrade());
         switch (match) {
             case RouteMatch.NotFound nf -> {
                 release(request);
                 respondError(new ProxyError(ErrorCode.ROUTE_NOT_FOUND, "no route for " + method + " " + path));
+            }
+            case RouteMatch.UpgradeNotAllowed una -> {
+                route = una.route();
+                observer.routeChosen(this);
+                release(request);
+                respondError(new ProxyError(ErrorCode.WEBSOCKET_NOT_ALLOWED, "route " + route.name()
+                        + " does not allow WebSocket upgrades"));
             }
             case RouteMatch.MethodNotAllowed mna -> {
                 release(request);
@@ -252,7 +277,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
      */
     private void routeOfRefused(HttpRequest req) {
         String path = RequestTargets.path(RequestTargets.originForm(req.uri()));
-        if (listener.routes().match(method, authority, path, req.headers()) instanceof RouteMatch.Found found) {
+        if (listener.routes().match(routingMethod(), authority, path, req.headers(), upgrade.isUpgrade())
+                instanceof RouteMatch.Found found) {
             route = found.route();
             observer.routeChosen(this);
         }
@@ -362,7 +388,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
         ErrorCode code = error.code();
         errorCode = code;
         boolean close = code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
-                && code != ErrorCode.METHOD_NOT_ALLOWED;
+                && code != ErrorCode.METHOD_NOT_ALLOWED && code != ErrorCode.WEBSOCKET_NOT_ALLOWED;
         FullHttpResponse res = errorResponse(error);
         if (code == ErrorCode.DRAINING) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, session.retryAfterSeconds()));
@@ -390,7 +416,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
         responseBodyBytes += res.content().readableBytes();
         responseStarting(res);
         session.writeResponse(res);
-        if (requestComplete || close || session.closesAfterResponse()) {
+        if (requestComplete || close || session.closesAfterResponse() || upgrade == WebSocketUpgrade.EXTENDED_CONNECT
+                || ((protocol == DownstreamProtocol.H2 || protocol == DownstreamProtocol.H3) && "CONNECT".equals(method))) {
+            // An h2/h3 CONNECT's stream carries no body to discard: it stays open until told (RST NO_ERROR).
             finish();
         } else {
             readRequest(true); // discard the rest of the body, then finish
@@ -410,6 +438,27 @@ final class Exchange implements FilterContext, DownstreamExchange {
         status = res.status().code();
         responseStarted = true;
         observer.response(this);
+    }
+
+    /** The response opened a tunnel (a WebSocket). */
+    void tunnelOpened() {
+        webSocket = upgrade.isUpgrade();
+        observer.tunnelOpened(this);
+    }
+
+    /** A limit of ours ended the tunnel. */
+    void tunnelClosedBy(String why) {
+        tunnelClosedBy = why;
+    }
+
+    @Override
+    public boolean isWebSocket() {
+        return webSocket;
+    }
+
+    @Override
+    public String tunnelClosedBy() {
+        return tunnelClosedBy;
     }
 
     /** Counts request body bytes that arrived with the head (a whole h2/h3 request). */

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  * syscalls in the common case. Nothing holds a whole body (see RequestRelay for the replay copies).
  */
 final class Forwarding {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Forwarding.class);
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
     static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(60);
 
@@ -54,6 +55,11 @@ final class Forwarding {
     private boolean tunnel;
     private boolean clientEnded;
     private boolean endpointEnded;
+    /**
+     * The tunnel's idle and total-duration limits (limits.websocket_idle_timeout, max_websocket_duration), or
+     * a streamed response's idle limit (limits.stream_idle_timeout); null for an ordinary exchange.
+     */
+    private IdleClock streamClock;
     /** The one count of attempts: Retries derives its tries from it. */
     private int attempts;
     private boolean finished;
@@ -78,6 +84,15 @@ final class Forwarding {
         return tunnel;
     }
 
+    String upgradeKey() {
+        return request.upgradeKey();
+    }
+
+    /** The endpoint answered an upgrade with a 101 that does not complete it: a bad response (502). */
+    void onBadUpgrade(UpstreamAttempt a, String why) {
+        onAttemptFailed(a, new ProxyError(ErrorCode.UPSTREAM_BAD_RESPONSE, why), false);
+    }
+
     boolean isResponseComplete() {
         return response.isComplete();
     }
@@ -100,8 +115,8 @@ final class Forwarding {
         timeoutCoversWholeExchange = t != null;
         if (t != null) {
             timeout = session.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
-        } else if (ex.requestComplete) {
-            armResponseHeadTimeout();
+        } else if (ex.requestComplete || ex.upgrade.isUpgrade()) {
+            armResponseHeadTimeout(); // an extended CONNECT's stream stays open: its head is the whole request
         }
         cluster.exchangeStarted();
         counted = true;
@@ -179,9 +194,11 @@ final class Forwarding {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
+            streamClock.activity();
             request.onRequestContent(content, attempt);
             if (last) {
                 clientEnded = true;
+                ex.requestComplete = true; // the client ended its side cleanly (h2/h3: END_STREAM, not a reset)
                 endTunnelIfBothEnded();
             }
             return;
@@ -267,7 +284,65 @@ final class Forwarding {
         }
         a.stream().enterTunnel();
         session.enterTunnel();
+        var limits = ex.listener.limits();
+        if (streamClock != null) {
+            streamClock.cancel();
+        }
+        streamClock = new IdleClock(session.executor(), limits.websocketIdleTimeout().toNanos(),
+                "websocket_idle_timeout", limits.maxWebsocketDuration().toNanos(), "max_websocket_duration",
+                this::closeTunnel);
+        ex.tunnelOpened();
         request.enterTunnel(a);
+    }
+
+    /** Bytes from the endpoint went downstream (a tunnel's, or a streamed response's). */
+    void endpointStreamActivity() {
+        if (streamClock != null) {
+            streamClock.activity();
+        }
+    }
+
+    /**
+     * The response is a stream the endpoint keeps sending (SSE: {@code text/event-stream}, or marked
+     * {@code X-Accel-Buffering: no}): the route timeout stops here (a stream that keeps sending is not late),
+     * and {@code limits.stream_idle_timeout} watches the gaps between its parts instead.
+     */
+    void responseIsStream() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+        timeoutCoversWholeExchange = false;
+        streamClock = new IdleClock(session.executor(), ex.listener.limits().streamIdleTimeout().toNanos(),
+                "stream_idle_timeout", 0, null, why -> {
+                    if (!finished) {
+                        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "the endpoint's stream went quiet ("
+                                + why + ")"));
+                    }
+                });
+    }
+
+    /**
+     * A limit ends the tunnel ({@code why}): both sides get an orderly end of stream (h1: FIN, h2: END_STREAM,
+     * h3: FIN; towards the endpoint: FIN), not a reset, and the connections close after it.
+     */
+    void closeTunnel(String why) {
+        if (finished) {
+            return;
+        }
+        LOG.debug("closing the tunnel of exchange {}: {}", ex.requestId, why);
+        ex.tunnelClosedBy(why);
+        if (!endpointEnded) {
+            endpointEnded = true;
+            session.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        if (!clientEnded && attempt != null && attempt.isReady()) {
+            clientEnded = true;
+            attempt.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            attempt.flush();
+        }
+        end(false);
+        ex.finish();
     }
 
     /** The endpoint ended its side of the tunnel (the last part already went downstream). */
@@ -383,6 +458,9 @@ final class Forwarding {
             return;
         }
         finished = true;
+        if (streamClock != null) {
+            streamClock.cancel();
+        }
         response.end(attempt);
         cancelPerTryTimeout();
         if (timeout != null) {

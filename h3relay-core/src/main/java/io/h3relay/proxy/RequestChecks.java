@@ -4,6 +4,7 @@ import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -70,7 +71,8 @@ final class RequestChecks {
     }
 
     /** {@code hosts}: how many Host headers the request has (counted once by the exchange). */
-    static ProxyError check(HttpRequest req, DownstreamProtocol protocol, LimitsConfig limits, int hosts) {
+    static ProxyError check(HttpRequest req, DownstreamProtocol protocol, LimitsConfig limits, int hosts,
+                            WebSocketUpgrade upgrade) {
         if (req.uri().length() > limits.maxRequestLineSize()) {
             return new ProxyError(ErrorCode.URI_TOO_LONG, "request target longer than "
                     + limits.maxRequestLineSize() + " bytes");
@@ -101,8 +103,15 @@ final class RequestChecks {
         if (req.headers().getAll(HttpHeaderNames.CONTENT_LENGTH).size() > 1) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "multiple Content-Length headers");
         }
-        if ("CONNECT".equals(req.method().name())) {
-            return new ProxyError(ErrorCode.METHOD_NOT_ALLOWED, "CONNECT is not supported");
+        if (upgrade == WebSocketUpgrade.EXTENDED_CONNECT) {
+            String path = req.uri();
+            if (path.isEmpty() || !path.startsWith("/")) {
+                return new ProxyError(ErrorCode.BAD_REQUEST, "extended CONNECT without an origin-form :path");
+            }
+        } else if ("CONNECT".equals(req.method().name())) {
+            // A plain CONNECT (a forward proxy's tunnel) or an extended CONNECT for another protocol.
+            return new ProxyError(ErrorCode.METHOD_NOT_ALLOWED, WebSocketUpgrade.isExtendedConnect(req)
+                    ? "extended CONNECT is supported for the websocket protocol only" : "CONNECT is not supported");
         }
         return null;
     }

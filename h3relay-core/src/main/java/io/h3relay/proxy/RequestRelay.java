@@ -1,11 +1,13 @@
 package io.h3relay.proxy;
 
+import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -30,11 +32,17 @@ final class RequestRelay {
     private boolean headSent;
     private boolean waitingUpstreamWritable;
     private boolean tunnel;
+    /** The Sec-WebSocket-Key we made for an extended CONNECT (the 101 must answer it), or null. */
+    private String upgradeKey;
 
     RequestRelay(Forwarding forwarding, long replayLimit) {
         this.forwarding = forwarding;
         this.ex = forwarding.ex;
         this.replay = new RequestReplay(replayLimit);
+    }
+
+    String upgradeKey() {
+        return upgradeKey;
     }
 
     /** The upstream request head (forwarding headers, rewritten target); the balancer reads its headers. */
@@ -57,8 +65,18 @@ final class RequestRelay {
         headers.remove(HttpHeaderNames.EXPECT);
         ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.authority(),
                 ex.requestId, forwarding.route.requestHeaders());
+        HttpMethod method = req.method();
+        if (ex.upgrade.isUpgrade()) {
+            // Hop-by-hop removal took Connection and Upgrade: they come back for this hop, as an h1 Upgrade
+            // whatever the client spoke (an extended CONNECT's stream stays open: it is not a body).
+            upgradeKey = ex.upgrade.toUpstream(headers);
+            method = HttpMethod.GET;
+            if (ex.upgrade == WebSocketUpgrade.EXTENDED_CONNECT) {
+                hasBody = false;
+            }
+        }
         String target = forwarding.route.rewrite(ex.originForm());
-        head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);
+        head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, headers);
         if (req instanceof FullHttpMessage full) {
             if (hasBody) {
                 ex.countRequestBody(full.content().readableBytes());

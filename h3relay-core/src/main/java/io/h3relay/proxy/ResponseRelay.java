@@ -1,6 +1,9 @@
 package io.h3relay.proxy;
 
 import io.h3relay.exchange.DownstreamSession;
+import io.h3relay.websocket.WebSocketUpgrade;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -25,6 +28,9 @@ final class ResponseRelay {
     /** In a tunnel: the end of the 101's (or CONNECT answer's) own message is still to come and is not the end. */
     private boolean tunnel;
     private boolean headEndPending;
+    /** A response the endpoint streams (SSE, or X-Accel-Buffering: no): each part is flushed as it comes. */
+    private boolean stream;
+    private static final AsciiString X_ACCEL_BUFFERING = AsciiString.cached("x-accel-buffering");
 
     ResponseRelay(Forwarding forwarding) {
         this.forwarding = forwarding;
@@ -43,6 +49,9 @@ final class ResponseRelay {
             return;
         }
         if (msg instanceof HttpResponse res) {
+            if (res.status().code() == 101 && !upgradeCompleted(a, res)) {
+                return;
+            }
             onHead(a, res);
             if (opensTunnel(res)) {
                 tunnel = true;
@@ -65,6 +74,11 @@ final class ResponseRelay {
                 forwarding.completeExchange();
             } else {
                 session.writeBody(content);
+                if (stream) {
+                    // Each event leaves now, not at the end of the read burst: it may be the last for a while.
+                    forwarding.endpointStreamActivity();
+                    session.flush();
+                }
             }
         }
     }
@@ -73,13 +87,52 @@ final class ResponseRelay {
         HttpHeaders h = res.headers();
         ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
-        ex.writeResponseHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h));
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
+        if (head.status().code() == 101) {
+            ex.upgrade.toDownstream(head); // h1: 101 + Upgrade; h2/h3: 200 (RFC 8441 section 5)
+        } else if (isStream(h)) {
+            stream = true;
+            forwarding.responseIsStream();
+        }
+        h.remove(X_ACCEL_BUFFERING); // for this hop only, as nginx hides it
+        ex.writeResponseHead(head);
+    }
+
+    /**
+     * A 101 must complete the upgrade the request asked for (Upgrade: websocket, and our key's accept value
+     * for an extended CONNECT); anything else is a bad response, and the client gets a 502 rather than a
+     * tunnel to a protocol it did not ask for.
+     */
+    private boolean upgradeCompleted(UpstreamAttempt a, HttpResponse res) {
+        if (ex.upgrade.isUpgrade() && WebSocketUpgrade.accepted(res, forwarding.upgradeKey())) {
+            return true;
+        }
+        ReferenceCountUtil.release(res);
+        forwarding.onBadUpgrade(a, ex.upgrade.isUpgrade()
+                ? "endpoint " + a.endpoint() + " answered the WebSocket upgrade with a 101 that does not complete it"
+                : "endpoint " + a.endpoint() + " switched protocols without an upgrade request");
+        return false;
+    }
+
+    /**
+     * Server-Sent Events, or a response whose endpoint asks for no buffering as it would of nginx
+     * ({@code X-Accel-Buffering: no}; {@code yes} keeps the ordinary handling). Nothing buffers a response
+     * body here in any case; what changes is flushing per part and the timeouts (see
+     * {@link Forwarding#responseIsStream}).
+     */
+    private static boolean isStream(HttpHeaders h) {
+        String buffering = h.get(X_ACCEL_BUFFERING);
+        if (buffering != null) {
+            return buffering.trim().equalsIgnoreCase("no");
+        }
+        String type = h.get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
     }
 
     /** {@code 101}, or a 2xx to CONNECT: the stream carries bytes from now on. */
     private boolean opensTunnel(HttpResponse res) {
         int status = res.status().code();
-        return status == 101 || (status / 100 == 2 && "CONNECT".equals(ex.method));
+        return status == 101 || (status / 100 == 2 && "CONNECT".equals(ex.method) && !ex.upgrade.isUpgrade());
     }
 
     private void onTunnelBytes(HttpContent content) {
@@ -90,6 +143,7 @@ final class ResponseRelay {
             return;
         }
         headEndPending = false;
+        forwarding.endpointStreamActivity();
         ex.countResponseBody(content.content().readableBytes());
         if (last) {
             session.writeLast((LastHttpContent) content);

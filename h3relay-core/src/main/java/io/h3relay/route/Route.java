@@ -23,6 +23,8 @@ public final class Route {
     private final Pattern pathRegex;
     private final Set<String> methods; // empty = any
     private final Map<String, String> headers;
+    /** match.websocket: true, upgrades only; false, never an upgrade; null, either. */
+    private final Boolean websocket;
     private final Cluster cluster;     // null unless the action is Forward
     private final RetryPolicy retry;
 
@@ -35,6 +37,7 @@ public final class Route {
         this.pathRegex = m.pathRegex() == null ? null : Pattern.compile(m.pathRegex());
         this.methods = new LinkedHashSet<>(m.methods());
         this.headers = m.headers();
+        this.websocket = m.websocket();
         this.cluster = cluster;
         this.retry = config.retry() == null ? RetryPolicy.NONE : new RetryPolicy(config.retry());
     }
@@ -59,6 +62,11 @@ public final class Route {
             }
         }
         return true;
+    }
+
+    /** Whether the route's {@code websocket} condition takes a request that is (or is not) an upgrade. */
+    boolean allowsUpgrade(boolean upgrade) {
+        return websocket == null || websocket == upgrade;
     }
 
     boolean allowsMethod(String method) {

@@ -11,4 +11,7 @@ public sealed interface RouteMatch {
     record MethodNotAllowed(Set<String> allow) implements RouteMatch {}
 
     record NotFound() implements RouteMatch {}
+
+    /** A WebSocket upgrade whose first matching route says {@code websocket: false}: answer 403. */
+    record UpgradeNotAllowed(Route route) implements RouteMatch {}
 }

@@ -47,11 +47,27 @@ public final class RouteTable {
      * @param path the request path without the query string
      */
     public RouteMatch match(String method, String host, String path, HttpHeaders headers) {
+        return match(method, host, path, headers, false);
+    }
+
+    /**
+     * @param upgrade the request asks for a WebSocket (an h1 Upgrade or an h2/h3 extended CONNECT): routes
+     *                with {@code websocket: true} take nothing else (plain requests go on to the next
+     *                routes); the first matching route with {@code websocket: false} refuses it
+     *                ({@link RouteMatch.UpgradeNotAllowed}, 403).
+     */
+    public RouteMatch match(String method, String host, String path, HttpHeaders headers, boolean upgrade) {
         String normalizedHost = HostMatcher.normalize(host);
         TreeSet<String> allow = null;
         for (Route r : routes) {
             if (!r.matchesIgnoringMethod(normalizedHost, path, headers)) {
                 continue;
+            }
+            if (!r.allowsUpgrade(upgrade)) {
+                if (upgrade && allow == null) {
+                    return new RouteMatch.UpgradeNotAllowed(r); // websocket: false is final, not a fall-through
+                }
+                continue; // websocket: true passes plain requests on to the routes below
             }
             if (r.allowsMethod(method)) {
                 return new RouteMatch.Found(r);

@@ -28,6 +28,7 @@ public final class Metrics {
     final DownstreamMetrics downstream;
     final UpstreamMetrics upstream;
     final QuicMetrics quic;
+    final WebSocketMetrics webSockets;
     private final ExpositionFormats formats = ExpositionFormats.init();
 
     Metrics(Supplier<Collection<Cluster>> clusters, Predicate<Endpoint> healthy) {
@@ -36,6 +37,7 @@ public final class Metrics {
         upstream = new UpstreamMetrics(registry, sharded, clusters, healthy);
         registry.register(sharded);
         quic = new QuicMetrics(registry);
+        webSockets = new WebSocketMetrics(registry);
         RuntimeMetrics.register(registry);
     }
 
@@ -49,7 +51,7 @@ public final class Metrics {
 
     ExchangeObserver.Factory exchangeObservers(ListenerConfig listener) {
         return ExchangeObserver.Factory.shared(new MetricsObserver(downstream.listener(listener.name(),
-                DownstreamMetrics.served(listener)), upstream, downstream.cells));
+                DownstreamMetrics.served(listener)), upstream, downstream.cells, webSockets));
     }
 
     ConnectionObserver connectionObserver(ListenerConfig listener) {

@@ -14,11 +14,21 @@ final class MetricsObserver implements ExchangeObserver {
     private final DownstreamMetrics.ListenerSeries downstream;
     private final UpstreamMetrics upstream;
     private final ShardedCells cells;
+    private final WebSocketMetrics webSockets;
 
-    MetricsObserver(DownstreamMetrics.ListenerSeries downstream, UpstreamMetrics upstream, ShardedCells cells) {
+    MetricsObserver(DownstreamMetrics.ListenerSeries downstream, UpstreamMetrics upstream, ShardedCells cells,
+                    WebSocketMetrics webSockets) {
         this.downstream = downstream;
         this.upstream = upstream;
         this.cells = cells;
+        this.webSockets = webSockets;
+    }
+
+    @Override
+    public void tunnelOpened(ExchangeView ex) {
+        if (ex.isWebSocket()) {
+            webSockets.opened(ex);
+        }
     }
 
     @Override
@@ -47,5 +57,8 @@ final class MetricsObserver implements ExchangeObserver {
         s.observeDuration(shard, System.nanoTime() - ex.startNanos());
         shard.add(s.requestBytes, ex.requestBodyBytes());
         shard.add(s.responseBytes, ex.responseBodyBytes());
+        if (ex.isWebSocket()) {
+            webSockets.closed(ex);
+        }
     }
 }

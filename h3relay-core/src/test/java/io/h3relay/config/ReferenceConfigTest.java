@@ -90,7 +90,7 @@ class ReferenceConfigTest {
                 Duration.ofSeconds(20), 128, 32, 16L << 20, 1L << 20, CongestionControl.CUBIC, true, false, 0, true,
                 true);
         LimitsConfig limits = new LimitsConfig(8L << 20, 16 << 10, 32 << 10, Duration.ofMinutes(2),
-                Duration.ofSeconds(15), 256, 100_000);
+                Duration.ofSeconds(15), 256, 100_000, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
         ListenerConfig pub = new ListenerConfig("public", new HostPort("0.0.0.0", 8443),
                 Set.of(Protocol.HTTP1, Protocol.HTTP2, Protocol.HTTP3), tls, http3, limits, List.of("api", "site"));
         ListenerConfig plain = new ListenerConfig("plain", new HostPort("0.0.0.0", 8080),
@@ -99,13 +99,13 @@ class ReferenceConfigTest {
 
         RouteConfig api = new RouteConfig("api",
                 new Match(List.of("api.example.com", "*.example.com", "localhost"), null, "/api/", null,
-                        List.of("GET", "POST", "PUT", "DELETE"), Map.of("x-canary", "true")),
+                        List.of("GET", "POST", "PUT", "DELETE"), Map.of("x-canary", "true"), null),
                 new Forward("api"), new Rewrite("/api", null), Duration.ofSeconds(30),
                 new Retry(3, List.of("connect-failure", "refused-stream", "reset", "503"), Duration.ofSeconds(5),
                         Duration.ofMillis(25), Duration.ofMillis(250), Retry.DEFAULT_REPLAY_LIMIT),
                 new HeaderOps(Map.of("x-gateway", "h3relay"), List.of("x-internal-debug")),
                 new HeaderOps(Map.of("strict-transport-security", "max-age=31536000"), List.of("server")));
-        RouteConfig site = new RouteConfig("site", new Match(List.of(), null, "/", null, List.of(), Map.of()),
+        RouteConfig site = new RouteConfig("site", new Match(List.of(), null, "/", null, List.of(), Map.of(), null),
                 new Forward("web"), null, null, null, HeaderOps.NONE, HeaderOps.NONE);
 
         ClusterConfig apiCluster = new ClusterConfig("api", UpstreamProtocol.HTTP1, LoadBalancerKind.LEAST_REQUEST,

@@ -109,6 +109,15 @@ final class ExchangeBench {
         return start(req);
     }
 
+    /** An HTTP/1.1 WebSocket upgrade request (Connection: Upgrade, Upgrade: websocket). */
+    Exchange upgrade(String path) {
+        DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
+                Unpooled.EMPTY_BUFFER);
+        req.headers().set("host", "example.test").set("connection", "Upgrade").set("upgrade", "websocket")
+                .set("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==").set("sec-websocket-version", "13");
+        return start(req);
+    }
+
     /** A streamed request head announcing {@code length} body bytes. */
     Exchange postHead(String path, long length) {
         DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);

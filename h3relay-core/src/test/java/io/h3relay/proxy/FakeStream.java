@@ -115,6 +115,16 @@ final class FakeStream implements UpstreamStream {
         listener.onResponse(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status)));
     }
 
+    /** The endpoint completes a WebSocket upgrade: 101 with Upgrade: websocket (and the accept of {@code key}). */
+    void respondSwitchingProtocols(String accept) {
+        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        res.headers().set("connection", "Upgrade").set("upgrade", "websocket");
+        if (accept != null) {
+            res.headers().set("sec-websocket-accept", accept);
+        }
+        listener.onResponse(res);
+    }
+
     void respondBody(String text) {
         listener.onResponse(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
     }

@@ -19,9 +19,9 @@ class TunnelUnitTest {
     @Test
     void bytesFlowBothWaysAfter101UntilBothSidesEnd() throws Exception {
         ExchangeBench b = new ExchangeBench(CONFIG);
-        b.get("/ws");
+        b.upgrade("/ws");
         FakeStream s = b.pool("127.0.0.1:9001").last();
-        s.respondHead(101);
+        s.respondSwitchingProtocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         // The 101 message's own (empty) end, as an h1 codec decodes it with the head: not the tunnel's end.
         s.listener.onResponse(LastHttpContent.EMPTY_LAST_CONTENT);
         assertThat(b.session.status()).isEqualTo(101);
@@ -57,9 +57,9 @@ class TunnelUnitTest {
     @Test
     void aTunnelIsNotSubjectToTheRequestBodyLimit() throws Exception {
         ExchangeBench b = new ExchangeBench(CONFIG);
-        b.get("/ws");
+        b.upgrade("/ws");
         FakeStream s = b.pool("127.0.0.1:9001").last();
-        s.respondHead(101);
+        s.respondSwitchingProtocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         String chunk = "x".repeat(64 * 1024);
         long limit = b.runtime.limits().maxRequestBodySize();
         for (long sent = 0; sent <= limit; sent += chunk.length()) {
@@ -71,11 +71,46 @@ class TunnelUnitTest {
     }
 
     @Test
+    void the101KeepsTheUpgradeHeadersOnH1() throws Exception {
+        ExchangeBench b = new ExchangeBench(CONFIG);
+        b.upgrade("/ws");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        assertThat(s.head.method().name()).isEqualTo("GET");
+        assertThat(s.head.headers().get("upgrade")).isEqualTo("websocket");
+        assertThat(s.head.headers().get("connection")).isEqualTo("upgrade");
+        assertThat(s.head.headers().get("sec-websocket-key")).as("the client's own key").isEqualTo("dGhlIHNhbXBsZSBub25jZQ==");
+        s.respondSwitchingProtocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assertThat(b.session.heads.get(0).headers().get("upgrade")).isEqualTo("websocket");
+        assertThat(b.session.heads.get(0).headers().get("sec-websocket-accept")).isEqualTo("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assertThat(b.exchange.isWebSocket()).isTrue();
+    }
+
+    @Test
+    void a101WithoutAnUpgradeRequestIsABadResponse() throws Exception {
+        ExchangeBench b = new ExchangeBench(CONFIG);
+        b.get("/not-ws");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        s.respondSwitchingProtocols(null);
+        assertThat(b.session.status()).isEqualTo(502);
+        assertThat(b.session.tunnel).isFalse();
+    }
+
+    @Test
+    void a101ThatIsNotAWebSocketIsABadResponse() throws Exception {
+        ExchangeBench b = new ExchangeBench(CONFIG);
+        b.upgrade("/ws");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        s.respondHead(101); // no Upgrade: websocket
+        assertThat(b.session.status()).isEqualTo(502);
+        assertThat(b.session.tunnel).isFalse();
+    }
+
+    @Test
     void theEndpointClosingTheTunnelFirstThenTheClient() throws Exception {
         ExchangeBench b = new ExchangeBench(CONFIG);
-        b.get("/ws");
+        b.upgrade("/ws");
         FakeStream s = b.pool("127.0.0.1:9001").last();
-        s.respondHead(101);
+        s.respondSwitchingProtocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         s.listener.onResponse(LastHttpContent.EMPTY_LAST_CONTENT); // 101's end
         s.listener.onResponse(LastHttpContent.EMPTY_LAST_CONTENT); // the endpoint's end of the tunnel
         assertThat(b.session.lastWritten).isTrue();

@@ -48,6 +48,7 @@ final class EndpointResponses {
         return closeMidBody(ctx, name, query, keepAlive);
       }
       case "/slow" -> slow(ctx, name, query, keepAlive);
+      case "/sse" -> sse(ctx, name, query, keepAlive);
       case "/delay" -> ctx.executor().schedule(
           () -> full(ctx, name, HttpResponseStatus.OK, "text/plain", "ok", keepAlive),
           param(query, "ms", 100), TimeUnit.MILLISECONDS);
@@ -120,6 +121,41 @@ final class EndpointResponses {
     int size = (int) Math.min(param(query, "size", 1024), 1024 * 1024);
     ctx.writeAndFlush(streamingHead(name, 0, true, keepAlive));
     scheduleSlowChunk(ctx, 0, chunks, interval, size, keepAlive);
+  }
+
+  /**
+   * Server-Sent Events: {@code events} events, one every {@code interval} ms, each
+   * {@code id: I\ndata: SENT_MICROS\n\n} with the wall-clock time it left in microseconds since the epoch,
+   * so a client measures each event's delay. {@code buffering=no} adds {@code X-Accel-Buffering: no}.
+   */
+  private static void sse(ChannelHandlerContext ctx, String name, QueryStringDecoder query, boolean keepAlive) {
+    long events = param(query, "events", 10);
+    long interval = param(query, "interval", 200);
+    HttpResponse head = streamingHead(name, 0, true, keepAlive);
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream").set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+    List<String> buffering = query.parameters().get("buffering");
+    if (buffering != null) {
+      head.headers().set("x-accel-buffering", buffering.get(0));
+    }
+    ctx.writeAndFlush(head);
+    scheduleEvent(ctx, 0, events, interval, keepAlive);
+  }
+
+  private static void scheduleEvent(ChannelHandlerContext ctx, long sent, long events, long interval, boolean keepAlive) {
+    if (sent >= events) {
+      end(ctx, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), keepAlive);
+      return;
+    }
+    ctx.executor().schedule(() -> {
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+      java.time.Instant now = java.time.Instant.now();
+      long micros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+      String event = "id: " + sent + "\ndata: " + micros + "\n\n";
+      ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(event, java.nio.charset.StandardCharsets.UTF_8)));
+      scheduleEvent(ctx, sent + 1, events, interval, keepAlive);
+    }, interval, TimeUnit.MILLISECONDS);
   }
 
   // Headers go out at once; chunk i leaves (i + 1) * interval ms later; the last chunk ends the body.

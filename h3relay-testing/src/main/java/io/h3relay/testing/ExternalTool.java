@@ -29,7 +29,8 @@ public final class ExternalTool {
       "chromium", "chromium",
       "chromedriver", "chromium-driver",
       "promtool", "prometheus",
-      "caddy", "caddy");
+      "caddy", "caddy",
+      "node", "nodejs");
 
   private ExternalTool() {}
 

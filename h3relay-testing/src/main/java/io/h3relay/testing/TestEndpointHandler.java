@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  *   /headers                     JSON: endpoint, method, uri, headers (lowercase names, in order)
  *   /bytes?n=N[&amp;chunked=1]        N bytes of {@link BodyPattern}, content-length (or chunked)
  *   /slow?chunks=K&amp;interval=MS&amp;size=S   chunked; K chunks of S bytes, one every MS ms
+ *   /sse?events=N&amp;interval=MS[&amp;buffering=no]   text/event-stream, N events "id: I / data: SENT_MICROS"
  *   /delay?ms=MS                 "ok" after MS ms
  *   /status/CODE                 that status with a small body
  *   /reset                       no response: TCP RST as soon as the request headers arrive

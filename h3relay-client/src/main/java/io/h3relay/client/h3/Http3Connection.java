@@ -179,6 +179,19 @@ public final class Http3Connection implements ClientConnection {
         return handler::cancel;
     }
 
+    /** Whether the server's SETTINGS allow extended CONNECT (RFC 9220), e.g. for a WebSocket. */
+    public boolean extendedConnectEnabled() {
+        return peerSettings.connectProtocolEnabled();
+    }
+
+    /**
+     * Opens a request stream that {@code handler} drives itself, frame by frame ({@code Http3HeadersFrame},
+     * {@code Http3DataFrame}): for an extended CONNECT, whose stream stays open both ways after the head.
+     */
+    public Future<QuicStreamChannel> openStream(io.netty.channel.ChannelHandler handler) {
+        return Http3.newRequestStream(quic, handler);
+    }
+
     /** A write of the request failed (the head too large for the peer, the stream stopped): fail now, reset the stream. */
     private static void failStream(Http3ResponseHandler handler, QuicStreamChannel stream, Throwable cause) {
         handler.fail(RequestFailure.classify(cause, ErrorKind.CLOSED));

@@ -11,17 +11,24 @@ import io.netty.util.concurrent.Promise;
 
 /**
  * Sits on the server's control stream and keeps what its SETTINGS frame allows: here the largest
- * request head (SETTINGS_MAX_FIELD_SECTION_SIZE; unlimited when absent). Netty's encoder does not check
+ * request head (SETTINGS_MAX_FIELD_SECTION_SIZE; unlimited when absent) and whether extended CONNECT is
+ * allowed (SETTINGS_ENABLE_CONNECT_PROTOCOL). Netty's encoder does not check
  * it, and a server sent a larger head closes the whole connection, so the client checks before sending.
  * Runs on the connection's event loop.
  */
 final class PeerSettings extends ChannelInboundHandlerAdapter {
     private long maxFieldSectionSize = Long.MAX_VALUE;
+    private boolean connectProtocolEnabled;
     private Promise<Void> received;
     private boolean seen;
 
     long maxFieldSectionSize() {
         return maxFieldSectionSize;
+    }
+
+    /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 9220): the server takes extended CONNECT (WebSockets). */
+    boolean connectProtocolEnabled() {
+        return connectProtocolEnabled;
     }
 
     /** Completes when the server's SETTINGS frame has arrived; fails if the connection closes first. */
@@ -40,6 +47,7 @@ final class PeerSettings extends ChannelInboundHandlerAdapter {
         if (msg instanceof Http3SettingsFrame settings) {
             maxFieldSectionSize = settings.getOrDefault(Http3SettingsFrame.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE,
                     Long.MAX_VALUE);
+            connectProtocolEnabled = settings.getOrDefault(Http3SettingsFrame.HTTP3_SETTINGS_ENABLE_CONNECT_PROTOCOL, 0) == 1;
             seen = true;
             if (received != null) {
                 received.trySuccess(null);

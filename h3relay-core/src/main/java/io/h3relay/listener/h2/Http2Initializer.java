@@ -73,6 +73,8 @@ public final class Http2Initializer {
                 .maxConcurrentStreams(limits.maxConcurrentStreams())
                 .initialWindowSize(STREAM_WINDOW)
                 .headerTableSize(4096)
+                // RFC 8441: WebSockets over h2 streams (extended CONNECT with :protocol websocket).
+                .connectProtocolEnabled(true)
                 // Looser than the configured limits (the :path counts here too) so that RequestChecks
                 // answers 414 / 431 with our JSON body, as on h1.
                 .maxHeaderListSize(Math.min(0xFFFFFFFFL,

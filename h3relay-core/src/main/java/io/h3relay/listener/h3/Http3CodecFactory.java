@@ -110,12 +110,17 @@ final class Http3CodecFactory {
         };
     }
 
-    /** SETTINGS: the largest field section we take (RFC 9114 §7.2.4.1), from max_request_headers_size. */
+    /**
+     * SETTINGS: the largest field section we take (RFC 9114 §7.2.4.1), from max_request_headers_size, and
+     * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 9220).
+     */
     private static Http3SettingsFrame settings(LimitsConfig limits) {
         DefaultHttp3SettingsFrame s = new DefaultHttp3SettingsFrame();
         // Looser than the limit, like h1/h2, so RequestChecks answers 431/414 with the JSON envelope.
         s.put(Http3SettingIdentifier.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE.id(),
                 2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize()));
+        // RFC 9220: WebSockets over h3 streams (extended CONNECT with :protocol websocket).
+        s.put(Http3SettingsFrame.HTTP3_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1L);
         return s;
     }
 }

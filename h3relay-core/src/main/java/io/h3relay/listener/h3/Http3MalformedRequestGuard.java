@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  *   ({@code connection}, {@code keep-alive}, {@code proxy-connection}, {@code transfer-encoding},
  *   {@code upgrade}, {@code te} other than {@code trailers}), as h2 refuses them (RFC 9113 section
  *   8.2.2): Netty's h3 adapter passes them on;</li>
+ *   <li>{@code :protocol} on anything but a CONNECT (RFC 9220 / RFC 8441 section 4);</li>
  *   <li>any exception from Netty's request-stream validation (a Content-Length that is not one number,
  *   or that disagrees with the DATA): client input, not an internal error.</li>
  * </ul>
@@ -78,6 +79,11 @@ final class Http3MalformedRequestGuard extends ChannelInboundHandlerAdapter {
 
     /** Why the field section makes the request malformed, or null. */
     static String problem(Http3HeadersFrame frame) {
+        CharSequence protocol = frame.headers().protocol();
+        CharSequence method = frame.headers().method();
+        if (protocol != null && (method == null || !"CONNECT".contentEquals(method))) {
+            return ":protocol without :method CONNECT"; // RFC 9220 section 3, RFC 8441 section 4
+        }
         for (Map.Entry<CharSequence, CharSequence> field : frame.headers()) {
             CharSequence name = field.getKey();
             CharSequence value = field.getValue();

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -20,6 +21,12 @@ final class Http3RequestCoalescer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest req && !(msg instanceof LastHttpContent)) {
+            if (HttpMethod.CONNECT.equals(req.method())) {
+                // An extended CONNECT (RFC 9220) keeps its stream open and waits for our answer: never hold it.
+                req.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                ctx.fireChannelRead(req);
+                return;
+            }
             held = req;
             return;
         }
