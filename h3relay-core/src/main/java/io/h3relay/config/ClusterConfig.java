@@ -56,10 +56,18 @@ public record ClusterConfig(
 
     public record EndpointConfig(HostPort address, int weight) {}
 
-    /** Per endpoint. {@code maxRequestsPerConnection} 0 means unlimited. */
-    public record Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection) {
+    /**
+     * Per endpoint. {@code maxRequestsPerConnection} 0 means unlimited. {@code maxConcurrentStreams}: streams
+     * per h2/h3 connection at most (the endpoint's own limit applies too); 0 means the endpoint's limit only.
+     */
+    public record Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection,
+                       int maxConcurrentStreams) {
+        public Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection) {
+            this(maxConnections, idleTimeout, maxRequestsPerConnection, 0);
+        }
+
         public static Pool defaults() {
-            return new Pool(1024, Duration.ofSeconds(60), 0);
+            return new Pool(1024, Duration.ofSeconds(60), 0, 0);
         }
     }
 

@@ -124,7 +124,8 @@ final class ClusterParser {
         int max = m.integer("max_connections", 1, Integer.MAX_VALUE, d.maxConnections());
         Duration idle = m.duration("idle_timeout", d.idleTimeout());
         Long perConnection = m.longValue("max_requests_per_connection", 0, Long.MAX_VALUE);
+        int streams = m.integer("max_concurrent_streams", 0, Integer.MAX_VALUE, d.maxConcurrentStreams());
         m.finish();
-        return new Pool(max, idle, perConnection == null ? d.maxRequestsPerConnection() : perConnection);
+        return new Pool(max, idle, perConnection == null ? d.maxRequestsPerConnection() : perConnection, streams);
     }
 }

@@ -304,6 +304,12 @@ final class Forwarding {
             return;
         }
         outcome(a, error.code(), error.getMessage());
+        if (refused && !ex.responseStarted && retries.mayRetryRefused(request.replayable(), error.getMessage())) {
+            // h2 REFUSED_STREAM or GOAWAY below the stream: not processed, so a body may go again too
+            // (when it could be replayed), under the route's refused-stream rule.
+            retry();
+            return;
+        }
         if (!ex.responseStarted && retries.mayRetry(error.code(), request.replayable(), error.getMessage())) {
             retry();
             return;
