@@ -393,6 +393,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
         }
     }
 
+    /** A forwarded response that arrived whole (h2/h3 downstream only) goes downstream in one write. */
+    void writeWholeResponse(FullHttpResponse res) {
+        responseStarting(res);
+        session.writeResponse(res);
+    }
+
     /** A streamed response head goes downstream (the session frames it). */
     void writeResponseHead(HttpResponse res) {
         responseStarting(res);

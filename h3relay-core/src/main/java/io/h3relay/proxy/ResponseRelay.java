@@ -1,7 +1,9 @@
 package io.h3relay.proxy;
 
 import io.h3relay.exchange.DownstreamSession;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
@@ -42,6 +44,13 @@ final class ResponseRelay {
             onTunnelBytes((HttpContent) msg);
             return;
         }
+        if (msg instanceof FullHttpResponse whole && ex.protocol.isMultiplexed() && !opensTunnel(whole)) {
+            // A whole response in one message (h2: a HEADERS frame with END_STREAM, e.g. a gRPC trailers-only
+            // response): it goes out whole too, so that h2/h3 clients see one HEADERS frame with END_STREAM
+            // and not headers followed by an empty DATA frame (gRPC reads the first as trailers-only).
+            onWhole(a, whole);
+            return;
+        }
         if (msg instanceof HttpResponse res) {
             onHead(a, res);
             if (opensTunnel(res)) {
@@ -67,6 +76,23 @@ final class ResponseRelay {
                 session.writeBody(content);
             }
         }
+    }
+
+    private void onWhole(UpstreamAttempt a, FullHttpResponse res) {
+        HttpHeaders h = res.headers();
+        ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
+                forwarding.route.responseHeaders());
+        HttpContent body = new DefaultLastHttpContent(res.content(), res.trailingHeaders());
+        if (!ex.filters().isEmpty()) {
+            body = ex.filters().onResponseBody(ex, body);
+        }
+        ex.countResponseBody(body.content().readableBytes());
+        HttpHeaders trailers = body instanceof LastHttpContent last ? last.trailingHeaders()
+                : io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+        complete = true;
+        ex.writeWholeResponse(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), body.content(), h,
+                trailers));
+        forwarding.completeExchange();
     }
 
     private void onHead(UpstreamAttempt a, HttpResponse res) {

@@ -120,12 +120,15 @@ class Http2UpstreamTest {
     @ParameterizedTest(name = "{0} to {1}")
     @MethodSource("protocols")
     void forwardsWithPseudoHeadersFromTheRequest(Proto proto, String upstream) throws Exception {
-        HttpResponse<String> res = get(proto, "/" + upstream + "/plain?q=1");
+        HttpResponse<String> res = relay.client(proto).send(HttpRequest.newBuilder(relay.uri(proto,
+                        "/" + upstream + "/plain?q=1")).timeout(Duration.ofSeconds(10)).header("te", "trailers").build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isEqualTo(200);
         assertThat(res.body()).isEqualTo("ok");
         assertThat(res.headers().firstValue("x-seen-path")).hasValue("/plain?q=1");
         assertThat(res.headers().firstValue("x-seen-authority")).hasValue("localhost:" + relay.tlsPort());
         assertThat(res.headers().firstValue("x-seen-scheme")).hasValue(upstream.equals("tls") ? "https" : "http");
+        assertThat(res.headers().firstValue("x-seen-te")).hasValue("trailers");
         assertThat(res.headers().firstValue("via")).hasValueSatisfying(v -> assertThat(v).contains("2 h3relay"));
     }
 
