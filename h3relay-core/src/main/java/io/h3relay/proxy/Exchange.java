@@ -371,7 +371,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     FullHttpResponse errorResponse(ProxyError error) {
-        return ErrorRenderer.forRequest(request).render(session.alloc(), error, requestId);
+        // gRPC's form only where gRPC can be spoken (h2, h3): over h1 a gRPC request gets the JSON envelope
+        // saying why (RequestChecks), readable by whoever sent it.
+        ErrorRenderer renderer = protocol.isMultiplexed() ? ErrorRenderer.forRequest(request) : ErrorRenderer.JSON;
+        return renderer.render(session.alloc(), error, requestId);
     }
 
     /**

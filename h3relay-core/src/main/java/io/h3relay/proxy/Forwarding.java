@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.grpc.Grpc;
+import io.h3relay.grpc.GrpcStatus;
 import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.cluster.Cluster;
@@ -50,6 +52,10 @@ final class Forwarding {
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
+    /** A gRPC request ({@code application/grpc*}). */
+    boolean grpc;
+    /** The client's gRPC deadline (System.nanoTime) when it is the exchange's timeout, else 0. */
+    private long deadlineNanos;
     /** After a 101 or a 2xx to CONNECT: both directions carry opaque bytes until each side has ended. */
     private boolean tunnel;
     private boolean clientEnded;
@@ -97,9 +103,16 @@ final class Forwarding {
             session.writeInterim(ex.continueResponse());
         }
         Duration t = route.timeout();
+        grpc = Grpc.isGrpc(req.headers());
+        long grpcTimeout = grpc ? Grpc.timeoutNanos(req.headers()) : -1;
+        if (grpcTimeout >= 0 && (t == null || grpcTimeout < t.toNanos())) {
+            // the client's deadline is the exchange's when it is the nearer one; each attempt forwards what is left
+            deadlineNanos = System.nanoTime() + grpcTimeout;
+            t = Duration.ofNanos(grpcTimeout);
+        }
         timeoutCoversWholeExchange = t != null;
         if (t != null) {
-            timeout = session.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
+            timeout = session.executor().schedule(this::onTimeout, t.toNanos(), TimeUnit.NANOSECONDS);
         } else if (ex.requestComplete) {
             armResponseHeadTimeout();
         }
@@ -120,6 +133,9 @@ final class Forwarding {
         attempts++;
         if (stale) {
             retries.staleResend();
+        }
+        if (deadlineNanos != 0) {
+            request.head().headers().set(Grpc.GRPC_TIMEOUT, Grpc.formatTimeout(deadlineNanos - System.nanoTime()));
         }
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
         attempt.number(attempts);
@@ -214,7 +230,8 @@ final class Forwarding {
             cancelPerTryTimeout();
             int status = res.status().code();
             outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
-            if (retries.mayRetryStatus(status, request.replayable())) {
+            if (retries.mayRetryStatus(status, request.replayable()) || (grpc && msg instanceof LastHttpContent
+                    && retries.mayRetryGrpc(GrpcStatus.parse(res.headers().get(Grpc.GRPC_STATUS)), request.replayable()))) {
                 ReferenceCountUtil.release(msg);
                 a.finish(false); // the rest of this response is not wanted
                 retry();
@@ -374,8 +391,8 @@ final class Forwarding {
         if (attempt != null && !ex.responseStarted) {
             outcome(attempt, ErrorCode.UPSTREAM_TIMEOUT, "no response in time");
         }
-        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, timeoutCoversWholeExchange
-                ? "route timeout of " + route.timeout().toMillis() + "ms exceeded"
+        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, deadlineNanos != 0 ? "grpc-timeout exceeded"
+                : timeoutCoversWholeExchange ? "route timeout of " + route.timeout().toMillis() + "ms exceeded"
                 : "no response from the endpoint within " + DEFAULT_RESPONSE_HEAD_TIMEOUT.toSeconds() + "s"));
     }
 

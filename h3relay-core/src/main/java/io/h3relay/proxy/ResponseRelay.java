@@ -1,5 +1,8 @@
 package io.h3relay.proxy;
 
+import io.h3relay.grpc.Grpc;
+import io.h3relay.grpc.GrpcStatus;
+import io.netty.util.ReferenceCountUtil;
 import io.h3relay.exchange.DownstreamSession;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -27,6 +30,8 @@ final class ResponseRelay {
     /** In a tunnel: the end of the 101's (or CONNECT answer's) own message is still to come and is not the end. */
     private boolean tunnel;
     private boolean headEndPending;
+    /** A gRPC request answered with a non-gRPC HTTP error: the gRPC response it maps to, sent at its end. */
+    private FullHttpResponse mappedGrpc;
 
     ResponseRelay(Forwarding forwarding) {
         this.forwarding = forwarding;
@@ -42,6 +47,11 @@ final class ResponseRelay {
     void onResponse(UpstreamAttempt a, HttpObject msg) {
         if (tunnel) {
             onTunnelBytes((HttpContent) msg);
+            return;
+        }
+        if (mappedGrpc != null || (forwarding.grpc && msg instanceof HttpResponse r && r.status().code() != 200
+                && !r.headers().contains(Grpc.GRPC_STATUS) && ex.protocol.isMultiplexed())) {
+            onNonGrpcAnswer(a, msg);
             return;
         }
         if (msg instanceof FullHttpResponse whole && ex.protocol.isMultiplexed() && !opensTunnel(whole)) {
@@ -75,6 +85,30 @@ final class ResponseRelay {
             } else {
                 session.writeBody(content);
             }
+        }
+    }
+
+    /**
+     * The endpoint answered a gRPC request with an HTTP status other than 200 and no {@code grpc-status}
+     * (a plain HTTP error page): the client gets the gRPC status gRPC's table maps it to, as a trailers-only
+     * response once the endpoint's body has been read and dropped.
+     */
+    private void onNonGrpcAnswer(UpstreamAttempt a, HttpObject msg) {
+        if (msg instanceof HttpResponse res) {
+            int status = res.status().code();
+            mappedGrpc = Grpc.trailersOnly(GrpcStatus.fromHttpStatus(status), "endpoint " + a.endpoint()
+                    + " answered HTTP " + status + " (request_id " + ex.requestId + ")");
+            ForwardingHeaders.toDownstream(mappedGrpc.headers(), a.stream().viaVersion(), ex.requestId,
+                    forwarding.route.responseHeaders());
+        }
+        boolean last = msg instanceof LastHttpContent;
+        ReferenceCountUtil.release(msg);
+        if (last) {
+            complete = true;
+            FullHttpResponse res = mappedGrpc;
+            mappedGrpc = null;
+            ex.writeWholeResponse(res);
+            forwarding.completeExchange();
         }
     }
 

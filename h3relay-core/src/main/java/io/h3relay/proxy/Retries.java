@@ -72,6 +72,11 @@ final class Retries {
         return policy.retriesOn(Condition.REFUSED_STREAM) && mayRetry(replayable, why);
     }
 
+    /** Whether a trailers-only gRPC response with {@code status} may be retried instead of passed on. */
+    boolean mayRetryGrpc(io.h3relay.grpc.GrpcStatus status, boolean replayable) {
+        return policy.retriesOnGrpcStatus(status) && mayRetry(replayable, "grpc-status " + status);
+    }
+
     /** Whether a response with {@code status} may be retried instead of passed on. */
     boolean mayRetryStatus(int status, boolean replayable) {
         return policy.retriesOnStatus(status) && mayRetry(replayable, "status " + status);

@@ -60,6 +60,8 @@ final class GrpcEcho implements AutoCloseable {
     static final MethodDescriptor<byte[], byte[]> FAIL = method("Fail", MethodDescriptor.MethodType.UNARY);
     /** Never answers: waits for the deadline or a cancel ({@link #cancelled()} counts them). */
     static final MethodDescriptor<byte[], byte[]> HANG = method("Hang", MethodDescriptor.MethodType.UNARY);
+    /** Every other call (the 1st, 3rd, ...) fails with UNAVAILABLE, trailers-only; the others echo. */
+    static final MethodDescriptor<byte[], byte[]> FLAKY = method("Flaky", MethodDescriptor.MethodType.UNARY);
 
     static final Metadata.Key<String> TEXT = Metadata.Key.of("x-detail", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<byte[]> BIN = Metadata.Key.of("x-detail-bin", Metadata.BINARY_BYTE_MARSHALLER);
@@ -67,6 +69,7 @@ final class GrpcEcho implements AutoCloseable {
 
     private final Server server;
     private final AtomicInteger cancelled = new AtomicInteger();
+    private final AtomicInteger flakyCalls = new AtomicInteger();
     private final AtomicReference<String> lastTimeout = new AtomicReference<>();
 
     private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
@@ -107,6 +110,10 @@ final class GrpcEcho implements AutoCloseable {
     /** HANG calls cancelled (by a deadline or by the client) as the server saw it. */
     int cancelled() {
         return cancelled.get();
+    }
+
+    int flakyCalls() {
+        return flakyCalls.get();
     }
 
     /** The grpc-timeout header of the last request, or null. */
@@ -179,6 +186,14 @@ final class GrpcEcho implements AutoCloseable {
                     trailers.put(BIN, new byte[] {0, 1, 2, (byte) 0xff});
                     out.onError(Status.INVALID_ARGUMENT.withDescription("bad thing: ünïcode %")
                             .asRuntimeException(trailers));
+                }))
+                .addMethod(FLAKY, ServerCalls.asyncUnaryCall((req, out) -> {
+                    if (flakyCalls.incrementAndGet() % 2 == 1) {
+                        out.onError(Status.UNAVAILABLE.withDescription("try again").asRuntimeException());
+                    } else {
+                        out.onNext(req);
+                        out.onCompleted();
+                    }
                 }))
                 .addMethod(HANG, ServerCalls.asyncUnaryCall((req, out) -> {
                     Context.current().addListener(c -> cancelled.incrementAndGet(), Runnable::run);

@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /echo...}: the request body streamed back as it arrives; request trailers come back as
  *       response trailers (plus {@code x-echo-trailers: n});</li>
  *   <li>{@code /delay/MS}: an empty 200 after MS milliseconds;</li>
+ *   <li>{@code /status/NNN...}: status NNN with a small text body (not a gRPC response);</li>
  *   <li>{@code /big/N}: N bytes of {@link BodyPattern}, written as the stream's window allows;
  *       {@link #bytesSent()} tells how far it got;</li>
  *   <li>anything else: 200 with body {@code ok}.</li>
@@ -238,6 +239,10 @@ public final class Http2TestEndpoint implements AutoCloseable {
         ctx.executor().schedule(() -> {
           ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, true));
         }, ms, TimeUnit.MILLISECONDS);
+      } else if (path.startsWith("/status/")) {
+        head.status(path.substring(8, 11)).add("content-type", "text/plain");
+        ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, false));
+        ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("nope", java.nio.charset.StandardCharsets.US_ASCII), true));
       } else if (path.startsWith("/big/")) {
         bigLeft = Long.parseLong(path.substring(5));
         ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head.add("content-length", String.valueOf(bigLeft)), false));
