@@ -69,6 +69,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
     int status;
     private ErrorCode errorCode;
     private Endpoint lastEndpoint;
+    private UpstreamAttempt lastAttempt;
     String traceId;
     /** The Host header (h2/h3: :authority), looked up once for the checks, routing and the access log. */
     private String authority;
@@ -461,6 +462,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** An attempt picked its endpoint and is about to send its request (filters run next). */
     void attemptStarted(UpstreamAttempt attempt) {
         lastEndpoint = attempt.endpoint();
+        lastAttempt = attempt;
         observer.upstreamRequest(this, attempt);
     }
 
@@ -562,6 +564,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
     @Override
     public Endpoint lastEndpoint() {
         return lastEndpoint;
+    }
+
+    @Override
+    public String upstreamProtocol() {
+        return lastAttempt == null ? null : lastAttempt.protocol().alpn();
     }
 
     @Override

@@ -81,7 +81,8 @@ public final class Http2Pool implements UpstreamPool {
         return tls;
     }
 
-    UpstreamProtocol protocol() {
+    @Override
+    public UpstreamProtocol protocol() {
         return tls ? UpstreamProtocol.HTTP_2 : UpstreamProtocol.H2C;
     }
 
