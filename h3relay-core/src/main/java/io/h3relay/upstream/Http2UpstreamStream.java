@@ -60,6 +60,8 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     private boolean responseSeen;
     private boolean responseEnded;
     private boolean refused;
+    /** The endpoint's response could not be decoded (bad :status, invalid header). */
+    private boolean invalid;
     private String resetBy;
     private boolean done;
 
@@ -290,7 +292,7 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
             String why = resetBy != null ? resetBy : connection.channel().isActive()
                     ? "closed the stream" : "closed the connection";
             UpstreamFailure.Kind kind = refused && !responseSeen ? UpstreamFailure.Kind.REFUSED
-                    : UpstreamFailure.Kind.RESET;
+                    : invalid ? UpstreamFailure.Kind.INVALID_RESPONSE : UpstreamFailure.Kind.RESET;
             l.onFailed(new UpstreamFailure(kind, "endpoint " + endpoint() + " " + why
                     + " before the response completed", null));
         }
@@ -300,6 +302,7 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("upstream stream {} failed", channel, cause);
         if (resetBy == null) {
+            invalid = true;
             resetBy = "sent an invalid response (" + cause.getMessage() + ")";
         }
         ctx.close();

@@ -285,6 +285,27 @@ class Http2UpstreamTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> h2c.resetsReceived() > before);
     }
 
+    /**
+     * Trailers both ways, h2 downstream to h2 upstream, with nghttp (a client we did not write): its request
+     * trailer reaches the endpoint, which echoes it as a response trailer that reaches nghttp.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tls", "h2c"})
+    void trailersPassBothWays(String upstream) throws Exception {
+        java.nio.file.Path nghttp = io.h3relay.testing.ExternalTool.require("nghttp");
+        Path body = Files.createTempFile("h3relay-trailers", ".bin");
+        Files.writeString(body, "body with trailers");
+        io.h3relay.testing.ExternalTool.Result r = io.h3relay.testing.ExternalTool.run(Duration.ofSeconds(20),
+                nghttp.toString(), "-v", "--trailer", "x-req-trailer: abc", "-d", body.toString(),
+                relay.tlsUrl("/" + upstream + "/echo"));
+        String out = r.stdoutString();
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(out).contains("body with trailers");
+        assertThat(out).containsPattern("recv \\(stream_id=\\d+\\) x-req-trailer: abc");
+        assertThat(out).containsPattern("recv \\(stream_id=\\d+\\) x-echo-trailers: 1");
+        Files.deleteIfExists(body);
+    }
+
     /** The protocol spoken to the endpoint, per attempt: access log, metrics label, /introspect per endpoint. */
     @Test
     void theUpstreamProtocolIsVisible() throws Exception {
