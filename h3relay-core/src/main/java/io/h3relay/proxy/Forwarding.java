@@ -56,6 +56,8 @@ final class Forwarding {
     boolean grpc;
     /** The client's gRPC deadline (System.nanoTime) when it is the exchange's timeout, else 0. */
     private long deadlineNanos;
+    /** A reset this close to the gRPC deadline is the endpoint giving up at the deadline it was forwarded. */
+    private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** After a 101 or a 2xx to CONNECT: both directions carry opaque bytes until each side has ended. */
     private boolean tunnel;
     private boolean clientEnded;
@@ -309,6 +311,13 @@ final class Forwarding {
     void onAttemptFailed(UpstreamAttempt a, ProxyError error, boolean refused) {
         if (a != attempt || finished) {
             return;
+        }
+        if (deadlineNanos != 0 && error.code() == ErrorCode.UPSTREAM_RESET
+                && System.nanoTime() - (deadlineNanos - DEADLINE_SLACK_NANOS) >= 0) {
+            // The endpoint got our reduced grpc-timeout and gave up at its deadline (grpc-java resets the
+            // stream): the client's deadline is what passed, not a broken endpoint.
+            error = new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "grpc-timeout exceeded (the endpoint reset the "
+                    + "stream at its deadline)");
         }
         a.failed(error);
         a.finish(false);

@@ -146,9 +146,9 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
         pool.streamSlotFreed(this);
     }
 
-    /** True when this connection carried a stream before the current ones. */
+    /** True when this connection carried streams already (asked before opening the next one). */
     boolean reused() {
-        return opened > 1;
+        return opened > 0;
     }
 
     // ---- connection-level frames --------------------------------------------------------------------

@@ -332,11 +332,13 @@ class Http2UpstreamTest {
         }
     }
 
+    /** idle_timeout 1s: a PING every 500 ms while idle (answered by the endpoint), then the close. */
     @Test
-    void idleConnectionsCloseAfterIdleTimeout() throws Exception {
+    void idleConnectionsArePingedThenClosedAfterIdleTimeout() throws Exception {
         assertThat(get(Proto.H2, "/idle/plain").statusCode()).isEqualTo(200);
         assertThat(idle.openConnections()).isEqualTo(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> idle.openConnections() == 0);
+        assertThat(idle.pingsReceived()).isPositive();
     }
 
     @Test

@@ -68,6 +68,7 @@ public final class Http2TestEndpoint implements AutoCloseable {
   private final AtomicInteger refused = new AtomicInteger();
   private final AtomicInteger resetsReceived = new AtomicInteger();
   private final AtomicLong bytesSent = new AtomicLong();
+  private final AtomicInteger pings = new AtomicInteger();
   private final Map<Channel, Integer> connectionIds = new ConcurrentHashMap<>();
 
   private Http2TestEndpoint(SslContext tls, int maxConcurrentStreams) {
@@ -91,6 +92,15 @@ public final class Http2TestEndpoint implements AutoCloseable {
                 s.pipeline().addLast(new StreamHandler(connectionIds.get(ch)));
               }
             }));
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof io.netty.handler.codec.http2.Http2PingFrame p && !p.ack()) {
+                  pings.incrementAndGet(); // the codec has answered it already
+                }
+                ReferenceCountUtil.release(msg);
+              }
+            });
           }
         });
     this.server = b.bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
@@ -146,6 +156,11 @@ public final class Http2TestEndpoint implements AutoCloseable {
   /** RST_STREAM frames received from the client. */
   public int resetsReceived() {
     return resetsReceived.get();
+  }
+
+  /** PING frames received (not acknowledgements). */
+  public int pingsReceived() {
+    return pings.get();
   }
 
   /** Body bytes written by {@code /big} responses so far. */
