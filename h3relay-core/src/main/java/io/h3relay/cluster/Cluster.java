@@ -121,7 +121,7 @@ public final class Cluster {
             outliers = new OutlierDetector(name(), config.outlierDetection(), endpoints, group.next(), this::republish);
         }
         if (config.healthCheck() != null) {
-            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(pools),
+            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(pools, config.healthCheck().grpcService()),
                     this::republish);
             checker.start(group);
         }

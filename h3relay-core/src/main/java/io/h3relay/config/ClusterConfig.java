@@ -74,10 +74,19 @@ public record ClusterConfig(
     /** TLS to the endpoints. {@code ca} null means the JDK's trust store. */
     public record UpstreamTls(boolean verify, Path ca, String sni, Path certificate, Path privateKey) {}
 
+    /**
+     * {@code grpcService} non-null: a gRPC check ({@code type: grpc}, grpc.health.v1 {@code Check} of that
+     * service, "" for the server as a whole) instead of an HTTP GET of {@code path}.
+     */
     public record HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
-                              int unhealthyThreshold, List<StatusRange> expectedStatuses) {
+                              int unhealthyThreshold, List<StatusRange> expectedStatuses, String grpcService) {
         public HealthCheck {
             expectedStatuses = List.copyOf(expectedStatuses);
+        }
+
+        public HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
+                           int unhealthyThreshold, List<StatusRange> expectedStatuses) {
+            this(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectedStatuses, null);
         }
     }
 

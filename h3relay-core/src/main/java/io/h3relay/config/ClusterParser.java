@@ -50,6 +50,10 @@ final class ClusterParser {
         UpstreamTls tls = tlsMap == null ? null : TlsParser.upstream(tlsMap);
         checkProtocolTls(m, protocol, m.has("tls"));
         var health = ClusterPolicyParser.healthCheck(m);
+        if (health != null && health.grpcService() != null && protocol != UpstreamProtocol.HTTP2
+                && protocol != UpstreamProtocol.H2C) {
+            m.notAllowed("health_check", "protocol http2 or h2c for a gRPC health check (type: grpc)");
+        }
         var outlier = ClusterPolicyParser.outlierDetection(m);
         var breaker = ClusterPolicyParser.circuitBreaker(m);
         var budget = ClusterPolicyParser.retryBudget(m);

@@ -70,6 +70,9 @@ final class GrpcEcho implements AutoCloseable {
     private final Server server;
     private final AtomicInteger cancelled = new AtomicInteger();
     private final AtomicInteger flakyCalls = new AtomicInteger();
+    /** grpc.health.v1 serving status of service "test.Echo": 1 SERVING, 2 NOT_SERVING. */
+    private final AtomicInteger serving = new AtomicInteger(1);
+    private final AtomicInteger healthChecks = new AtomicInteger();
     private final AtomicReference<String> lastTimeout = new AtomicReference<>();
 
     private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
@@ -85,7 +88,8 @@ final class GrpcEcho implements AutoCloseable {
             if (certs != null) {
                 b.sslContext(GrpcSslContexts.forServer(certs.certPath().toFile(), certs.keyPath().toFile()).build());
             }
-            this.server = b.addService(ServerInterceptors.intercept(service(), recordHeaders())).build().start();
+            this.server = b.addService(ServerInterceptors.intercept(service(), recordHeaders()))
+                    .addService(health()).build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -110,6 +114,36 @@ final class GrpcEcho implements AutoCloseable {
     /** HANG calls cancelled (by a deadline or by the client) as the server saw it. */
     int cancelled() {
         return cancelled.get();
+    }
+
+    void serving(boolean yes) {
+        serving.set(yes ? 1 : 2);
+    }
+
+    int healthChecks() {
+        return healthChecks.get();
+    }
+
+    /**
+     * grpc.health.v1.Health/Check by hand (protobuf: request field 1 the service name, response field 1 the
+     * status): "test.Echo" answers {@link #serving}, any other name NOT_FOUND, as the real service does.
+     */
+    private ServerServiceDefinition health() {
+        MethodDescriptor<byte[], byte[]> check = MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("grpc.health.v1.Health/Check")
+                .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        return ServerServiceDefinition.builder("grpc.health.v1.Health")
+                .addMethod(check, ServerCalls.asyncUnaryCall((req, out) -> {
+                    healthChecks.incrementAndGet();
+                    String name = req.length < 2 ? "" : new String(req, 2, req[1]);
+                    if (!name.equals("test.Echo")) {
+                        out.onError(Status.NOT_FOUND.withDescription("unknown service " + name).asRuntimeException());
+                        return;
+                    }
+                    out.onNext(new byte[] {0x08, (byte) serving.get()});
+                    out.onCompleted();
+                }))
+                .build();
     }
 
     int flakyCalls() {
