@@ -5,6 +5,7 @@ import io.h3relay.upstream.UpstreamTlsContexts;
 import io.h3relay.upstream.UpstreamProbe;
 import io.h3relay.upstream.UpstreamConnector;
 import io.h3relay.upstream.Http1Pool;
+import io.h3relay.upstream.Http2Pool;
 import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.balancer.LoadBalancer;
@@ -90,7 +91,9 @@ public final class Cluster {
     }
 
     public static Cluster create(ClusterConfig config, Transport transport) throws TlsConfigException {
-        SslContext tls = config.tls() == null ? null : UpstreamTlsContexts.build(config.tls());
+        SslContext tls = config.tls() == null ? null : UpstreamTlsContexts.build(config.tls(),
+                config.protocol() == ClusterConfig.UpstreamProtocol.HTTP2 ? UpstreamTlsContexts.HTTP2_ALPN
+                        : UpstreamTlsContexts.HTTP1_ALPN, "clusters[" + config.name() + "].tls");
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
         return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
     }
@@ -104,10 +107,13 @@ public final class Cluster {
         return new Cluster(config, endpoints, pools);
     }
 
-    /** The pool of an endpoint, by the cluster's protocol (config validation admits only http1 so far). */
+    /** The pool of an endpoint, by the cluster's protocol (the start refuses http3 and auto so far). */
     private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
                                         CircuitBreakers breakers) {
-        return new Http1Pool(endpoint, config.pool(), connector, breakers);
+        return switch (config.protocol()) {
+            case HTTP2, H2C -> new Http2Pool(endpoint, config.pool(), connector, breakers, config.tls() != null);
+            default -> new Http1Pool(endpoint, config.pool(), connector, breakers);
+        };
     }
 
     /** Publishes this cluster's health transitions and ejections to {@code log}. */
@@ -163,7 +169,7 @@ public final class Cluster {
             outliers = new OutlierDetector(name(), config.outlierDetection(), endpoints, group.next(), this::republish);
         }
         if (config.healthCheck() != null) {
-            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(pools),
+            checker = new HealthChecker(name(), config.healthCheck(), endpoints, new UpstreamProbe(pools, config.healthCheck().grpcService()),
                     this::republish);
             checker.start(group);
         }

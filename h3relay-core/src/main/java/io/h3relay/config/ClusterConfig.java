@@ -56,20 +56,37 @@ public record ClusterConfig(
 
     public record EndpointConfig(HostPort address, int weight) {}
 
-    /** Per endpoint. {@code maxRequestsPerConnection} 0 means unlimited. */
-    public record Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection) {
+    /**
+     * Per endpoint. {@code maxRequestsPerConnection} 0 means unlimited. {@code maxConcurrentStreams}: streams
+     * per h2/h3 connection at most (the endpoint's own limit applies too); 0 means the endpoint's limit only.
+     */
+    public record Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection,
+                       int maxConcurrentStreams) {
+        public Pool(int maxConnections, Duration idleTimeout, long maxRequestsPerConnection) {
+            this(maxConnections, idleTimeout, maxRequestsPerConnection, 0);
+        }
+
         public static Pool defaults() {
-            return new Pool(1024, Duration.ofSeconds(60), 0);
+            return new Pool(1024, Duration.ofSeconds(60), 0, 0);
         }
     }
 
     /** TLS to the endpoints. {@code ca} null means the JDK's trust store. */
     public record UpstreamTls(boolean verify, Path ca, String sni, Path certificate, Path privateKey) {}
 
+    /**
+     * {@code grpcService} non-null: a gRPC check ({@code type: grpc}, grpc.health.v1 {@code Check} of that
+     * service, "" for the server as a whole) instead of an HTTP GET of {@code path}.
+     */
     public record HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
-                              int unhealthyThreshold, List<StatusRange> expectedStatuses) {
+                              int unhealthyThreshold, List<StatusRange> expectedStatuses, String grpcService) {
         public HealthCheck {
             expectedStatuses = List.copyOf(expectedStatuses);
+        }
+
+        public HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
+                           int unhealthyThreshold, List<StatusRange> expectedStatuses) {
+            this(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectedStatuses, null);
         }
     }
 

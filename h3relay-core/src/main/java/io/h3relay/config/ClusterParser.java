@@ -50,6 +50,10 @@ final class ClusterParser {
         UpstreamTls tls = tlsMap == null ? null : TlsParser.upstream(tlsMap);
         checkProtocolTls(m, protocol, m.has("tls"));
         var health = ClusterPolicyParser.healthCheck(m);
+        if (health != null && health.grpcService() != null && protocol != UpstreamProtocol.HTTP2
+                && protocol != UpstreamProtocol.H2C) {
+            m.notAllowed("health_check", "protocol http2 or h2c for a gRPC health check (type: grpc)");
+        }
         var outlier = ClusterPolicyParser.outlierDetection(m);
         var breaker = ClusterPolicyParser.circuitBreaker(m);
         var budget = ClusterPolicyParser.retryBudget(m);
@@ -124,7 +128,8 @@ final class ClusterParser {
         int max = m.integer("max_connections", 1, Integer.MAX_VALUE, d.maxConnections());
         Duration idle = m.duration("idle_timeout", d.idleTimeout());
         Long perConnection = m.longValue("max_requests_per_connection", 0, Long.MAX_VALUE);
+        int streams = m.integer("max_concurrent_streams", 0, Integer.MAX_VALUE, d.maxConcurrentStreams());
         m.finish();
-        return new Pool(max, idle, perConnection == null ? d.maxRequestsPerConnection() : perConnection);
+        return new Pool(max, idle, perConnection == null ? d.maxRequestsPerConnection() : perConnection, streams);
     }
 }

@@ -18,10 +18,22 @@ final class ClusterPolicyParser {
 
     private ClusterPolicyParser() {}
 
+    /** What a gRPC health check calls (grpc.health.v1). */
+    static final String GRPC_HEALTH_PATH = "/grpc.health.v1.Health/Check";
+
     static HealthCheck healthCheck(YamlMap parent) {
         YamlMap m = parent.map("health_check");
         if (m == null) {
             return null;
+        }
+        String type = m.value("type", "http or grpc", t -> t.equals("http") || t.equals("grpc") ? t : null);
+        boolean grpc = "grpc".equals(type);
+        String service = m.value("service", "a gRPC service name such as my.pkg.Service, or \"\"", t -> t);
+        if (m.has("service") && !grpc) {
+            m.notAllowed("service", "type: grpc with service (an HTTP check has a path)");
+        }
+        if (m.has("path") && grpc) {
+            m.notAllowed("path", "service instead of path with type: grpc");
         }
         String path = m.value("path", "a path starting with /", t -> t.startsWith("/") ? t : null);
         Duration interval = m.positiveDuration("interval", Duration.ofSeconds(10));
@@ -44,7 +56,8 @@ final class ClusterPolicyParser {
             statuses.add(new StatusRange(200, 299));
         }
         m.finish();
-        return new HealthCheck(path == null ? "/" : path, interval, timeout, healthy, unhealthy, statuses);
+        return new HealthCheck(grpc ? GRPC_HEALTH_PATH : path == null ? "/" : path, interval, timeout, healthy,
+                unhealthy, statuses, grpc ? (service == null ? "" : service) : null);
     }
 
     private static StatusRange statusRange(String text) {

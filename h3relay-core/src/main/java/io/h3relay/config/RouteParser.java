@@ -25,6 +25,9 @@ final class RouteParser {
     private static final Pattern HEADER_NAME = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]+");
     private static final Pattern RETRY_STATUS = Pattern.compile("[45][0-9][0-9]");
     private static final List<String> RETRY_CONDITIONS = List.of("connect-failure", "refused-stream", "reset");
+    /** gRPC statuses of trailers-only responses that may be retried (as Envoy's retry_on grpc conditions). */
+    private static final List<String> RETRY_GRPC = List.of("cancelled", "deadline_exceeded", "internal",
+            "resource_exhausted", "unavailable");
     static final String HEADER_EXPECTED = "a header name such as x-request-id";
 
     private RouteParser() {}
@@ -148,9 +151,11 @@ final class RouteParser {
             m.missing("attempts", "total tries including the first, an integer 1-10");
         }
         List<String> on = new ArrayList<>();
-        String expected = "one of " + String.join(", ", RETRY_CONDITIONS) + ", or a status 400-599 such as \"503\"";
+        String expected = "one of " + String.join(", ", RETRY_CONDITIONS) + ", a status 400-599 such as \"503\", or a"
+                + " gRPC status: " + String.join(", ", RETRY_GRPC);
         for (Scalar s : m.scalars("on", expected)) {
-            if (RETRY_CONDITIONS.contains(s.text()) || RETRY_STATUS.matcher(s.text()).matches()) {
+            if (RETRY_CONDITIONS.contains(s.text()) || RETRY_GRPC.contains(s.text())
+                    || RETRY_STATUS.matcher(s.text()).matches()) {
                 on.add(s.text());
             } else {
                 m.ctx().invalid(s, expected);

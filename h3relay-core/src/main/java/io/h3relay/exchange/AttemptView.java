@@ -17,6 +17,14 @@ public interface AttemptView {
     /** The endpoint's response status, or 0 before (or without) a response head. */
     int status();
 
+    /**
+     * The protocol the attempt speaks to its endpoint: its stream's once it has one, else its pool's (the
+     * cluster's protocol). The access log, the {@code protocol} label and the client span show it.
+     */
+    default io.h3relay.upstream.UpstreamProtocol protocol() {
+        return io.h3relay.upstream.UpstreamProtocol.HTTP_1_1;
+    }
+
     /** Why the attempt failed, or null (succeeded, still running, or abandoned by the exchange). */
     ProxyError failure();
 

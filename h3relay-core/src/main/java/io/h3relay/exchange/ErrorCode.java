@@ -15,6 +15,8 @@ public enum ErrorCode {
     URI_TOO_LONG(414, Side.DOWNSTREAM, false),
     REQUEST_HEADERS_TOO_LARGE(431, Side.DOWNSTREAM, false),
     INTERNAL_ERROR(500, Side.INTERNAL, false),
+    /** A WebSocket upgrade routed to a cluster that does not speak HTTP/1.1 (no extended CONNECT upstream yet). */
+    UPGRADE_NOT_SUPPORTED(501, Side.INTERNAL, false),
     UPSTREAM_CONNECT_FAILED(502, Side.UPSTREAM, true),
     UPSTREAM_TLS_FAILED(502, Side.UPSTREAM, true),
     UPSTREAM_RESET(502, Side.UPSTREAM, true),

@@ -72,6 +72,11 @@ public interface ExchangeView {
     /** The endpoint of the latest attempt, or null. */
     Endpoint lastEndpoint();
 
+    /** The protocol of the latest attempt towards its endpoint ({@code h2}, {@code http/1.1}, ...), or null. */
+    default String upstreamProtocol() {
+        return null;
+    }
+
     /** The downstream channel: an h1 connection, an h2 stream or an h3 (QUIC) stream. */
     Channel downstreamChannel();
 

@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.config.ClusterConfig;
+
 import io.h3relay.exchange.LocalResponses;
 import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
@@ -70,6 +72,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
     int status;
     private ErrorCode errorCode;
     private Endpoint lastEndpoint;
+    private UpstreamAttempt lastAttempt;
     String traceId;
     /** The Host header (h2/h3: :authority), looked up once for the checks, routing and the access log. */
     private String authority;
@@ -205,6 +208,14 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);
             }
             case RouteConfig.Forward f -> {
+                if (upgrade.isUpgrade() && route.cluster().config().protocol() != ClusterConfig.UpstreamProtocol.HTTP1) {
+                    // WebSockets reach endpoints as an HTTP/1.1 Upgrade only (no extended CONNECT upstream yet)
+                    release(req);
+                    respondError(new ProxyError(ErrorCode.UPGRADE_NOT_SUPPORTED, "route " + route.name()
+                            + ": WebSocket upgrades need an http1 cluster; cluster " + route.cluster().name()
+                            + " speaks " + route.cluster().config().protocol().name().toLowerCase(java.util.Locale.ROOT)));
+                    break;
+                }
                 forwarding = new Forwarding(this, route);
                 forwarding.start(req);
             }
@@ -401,7 +412,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     FullHttpResponse errorResponse(ProxyError error) {
-        return ErrorRenderer.forRequest(request).render(session.alloc(), error, requestId);
+        // gRPC's form only where gRPC can be spoken (h2, h3): over h1 a gRPC request gets the JSON envelope
+        // saying why (RequestChecks), readable by whoever sent it.
+        ErrorRenderer renderer = protocol.isMultiplexed() ? ErrorRenderer.forRequest(request) : ErrorRenderer.JSON;
+        return renderer.render(session.alloc(), error, requestId);
     }
 
     /**
@@ -423,6 +437,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
         } else {
             readRequest(true); // discard the rest of the body, then finish
         }
+    }
+
+    /** A forwarded response that arrived whole (h2/h3 downstream only) goes downstream in one write. */
+    void writeWholeResponse(FullHttpResponse res) {
+        responseStarting(res);
+        session.writeResponse(res);
     }
 
     /** A streamed response head goes downstream (the session frames it). */
@@ -505,6 +525,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** An attempt picked its endpoint and is about to send its request (filters run next). */
     void attemptStarted(UpstreamAttempt attempt) {
         lastEndpoint = attempt.endpoint();
+        lastAttempt = attempt;
         observer.upstreamRequest(this, attempt);
     }
 
@@ -606,6 +627,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
     @Override
     public Endpoint lastEndpoint() {
         return lastEndpoint;
+    }
+
+    @Override
+    public String upstreamProtocol() {
+        return lastAttempt == null ? null : lastAttempt.protocol().alpn();
     }
 
     @Override

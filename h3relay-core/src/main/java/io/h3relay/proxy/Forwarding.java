@@ -1,5 +1,7 @@
 package io.h3relay.proxy;
 
+import io.h3relay.grpc.Grpc;
+import io.h3relay.grpc.GrpcStatus;
 import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.cluster.Cluster;
@@ -51,6 +53,12 @@ final class Forwarding {
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
+    /** A gRPC request ({@code application/grpc*}). */
+    boolean grpc;
+    /** The client's gRPC deadline (System.nanoTime) when it is the exchange's timeout, else 0. */
+    private long deadlineNanos;
+    /** A reset this close to the gRPC deadline is the endpoint giving up at the deadline it was forwarded. */
+    private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** After a 101 or a 2xx to CONNECT: both directions carry opaque bytes until each side has ended. */
     private boolean tunnel;
     private boolean clientEnded;
@@ -112,9 +120,16 @@ final class Forwarding {
             session.writeInterim(ex.continueResponse());
         }
         Duration t = route.timeout();
+        grpc = Grpc.isGrpc(req.headers());
+        long grpcTimeout = grpc ? Grpc.timeoutNanos(req.headers()) : -1;
+        if (grpcTimeout >= 0 && (t == null || grpcTimeout < t.toNanos())) {
+            // the client's deadline is the exchange's when it is the nearer one; each attempt forwards what is left
+            deadlineNanos = System.nanoTime() + grpcTimeout;
+            t = Duration.ofNanos(grpcTimeout);
+        }
         timeoutCoversWholeExchange = t != null;
         if (t != null) {
-            timeout = session.executor().schedule(this::onTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
+            timeout = session.executor().schedule(this::onTimeout, t.toNanos(), TimeUnit.NANOSECONDS);
         } else if (ex.requestComplete || ex.upgrade.isUpgrade()) {
             armResponseHeadTimeout(); // an extended CONNECT's stream stays open: its head is the whole request
         }
@@ -135,6 +150,9 @@ final class Forwarding {
         attempts++;
         if (stale) {
             retries.staleResend();
+        }
+        if (deadlineNanos != 0) {
+            request.head().headers().set(Grpc.GRPC_TIMEOUT, Grpc.formatTimeout(deadlineNanos - System.nanoTime()));
         }
         attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
         attempt.number(attempts);
@@ -231,7 +249,8 @@ final class Forwarding {
             cancelPerTryTimeout();
             int status = res.status().code();
             outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
-            if (retries.mayRetryStatus(status, request.replayable())) {
+            if (retries.mayRetryStatus(status, request.replayable()) || (grpc && msg instanceof LastHttpContent
+                    && retries.mayRetryGrpc(GrpcStatus.parse(res.headers().get(Grpc.GRPC_STATUS)), request.replayable()))) {
                 ReferenceCountUtil.release(msg);
                 a.finish(false); // the rest of this response is not wanted
                 retry();
@@ -368,6 +387,13 @@ final class Forwarding {
         if (a != attempt || finished) {
             return;
         }
+        if (deadlineNanos != 0 && error.code() == ErrorCode.UPSTREAM_RESET
+                && System.nanoTime() - (deadlineNanos - DEADLINE_SLACK_NANOS) >= 0) {
+            // The endpoint got our reduced grpc-timeout and gave up at its deadline (grpc-java resets the
+            // stream): the client's deadline is what passed, not a broken endpoint.
+            error = new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, "grpc-timeout exceeded (the endpoint reset the "
+                    + "stream at its deadline)");
+        }
         a.failed(error);
         a.finish(false);
         cancelPerTryTimeout();
@@ -379,6 +405,12 @@ final class Forwarding {
             return;
         }
         outcome(a, error.code(), error.getMessage());
+        if (refused && !ex.responseStarted && retries.mayRetryRefused(request.replayable(), error.getMessage())) {
+            // h2 REFUSED_STREAM or GOAWAY below the stream: not processed, so a body may go again too
+            // (when it could be replayed), under the route's refused-stream rule.
+            retry();
+            return;
+        }
         if (!ex.responseStarted && retries.mayRetry(error.code(), request.replayable(), error.getMessage())) {
             retry();
             return;
@@ -443,8 +475,8 @@ final class Forwarding {
         if (attempt != null && !ex.responseStarted) {
             outcome(attempt, ErrorCode.UPSTREAM_TIMEOUT, "no response in time");
         }
-        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, timeoutCoversWholeExchange
-                ? "route timeout of " + route.timeout().toMillis() + "ms exceeded"
+        fail(new ProxyError(ErrorCode.UPSTREAM_TIMEOUT, deadlineNanos != 0 ? "grpc-timeout exceeded"
+                : timeoutCoversWholeExchange ? "route timeout of " + route.timeout().toMillis() + "ms exceeded"
                 : "no response from the endpoint within " + DEFAULT_RESPONSE_HEAD_TIMEOUT.toSeconds() + "s"));
     }
 

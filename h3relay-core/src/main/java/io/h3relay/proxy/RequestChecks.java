@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import io.h3relay.grpc.Grpc;
 import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.config.LimitsConfig;
@@ -80,6 +81,10 @@ final class RequestChecks {
         HttpVersion version = req.protocolVersion();
         if (version.majorVersion() != 1 || version.minorVersion() > 1) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "unsupported HTTP version " + version.text());
+        }
+        if (!protocol.isMultiplexed() && Grpc.isGrpc(req.headers())) {
+            return new ProxyError(ErrorCode.BAD_REQUEST, "gRPC needs HTTP/2 or HTTP/3; this request came over "
+                    + protocol.metricName() + " (gRPC-Web is not supported yet)");
         }
         String targetProblem = targetProblem(req.uri(), protocol, req.method().name());
         if (targetProblem != null) {

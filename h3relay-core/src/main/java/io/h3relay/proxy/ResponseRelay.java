@@ -1,10 +1,14 @@
 package io.h3relay.proxy;
 
+import io.h3relay.grpc.Grpc;
+import io.h3relay.grpc.GrpcStatus;
+import io.netty.util.ReferenceCountUtil;
 import io.h3relay.exchange.DownstreamSession;
 import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
@@ -31,6 +35,8 @@ final class ResponseRelay {
     /** A response the endpoint streams (SSE, or X-Accel-Buffering: no): each part is flushed as it comes. */
     private boolean stream;
     private static final AsciiString X_ACCEL_BUFFERING = AsciiString.cached("x-accel-buffering");
+    /** A gRPC request answered with a non-gRPC HTTP error: the gRPC response it maps to, sent at its end. */
+    private FullHttpResponse mappedGrpc;
 
     ResponseRelay(Forwarding forwarding) {
         this.forwarding = forwarding;
@@ -46,6 +52,18 @@ final class ResponseRelay {
     void onResponse(UpstreamAttempt a, HttpObject msg) {
         if (tunnel) {
             onTunnelBytes((HttpContent) msg);
+            return;
+        }
+        if (mappedGrpc != null || (forwarding.grpc && msg instanceof HttpResponse r && r.status().code() != 200
+                && !r.headers().contains(Grpc.GRPC_STATUS) && ex.protocol.isMultiplexed())) {
+            onNonGrpcAnswer(a, msg);
+            return;
+        }
+        if (msg instanceof FullHttpResponse whole && ex.protocol.isMultiplexed() && !opensTunnel(whole)) {
+            // A whole response in one message (h2: a HEADERS frame with END_STREAM, e.g. a gRPC trailers-only
+            // response): it goes out whole too, so that h2/h3 clients see one HEADERS frame with END_STREAM
+            // and not headers followed by an empty DATA frame (gRPC reads the first as trailers-only).
+            onWhole(a, whole);
             return;
         }
         if (msg instanceof HttpResponse res) {
@@ -81,6 +99,47 @@ final class ResponseRelay {
                 }
             }
         }
+    }
+
+    /**
+     * The endpoint answered a gRPC request with an HTTP status other than 200 and no {@code grpc-status}
+     * (a plain HTTP error page): the client gets the gRPC status gRPC's table maps it to, as a trailers-only
+     * response once the endpoint's body has been read and dropped.
+     */
+    private void onNonGrpcAnswer(UpstreamAttempt a, HttpObject msg) {
+        if (msg instanceof HttpResponse res) {
+            int status = res.status().code();
+            mappedGrpc = Grpc.trailersOnly(GrpcStatus.fromHttpStatus(status), "endpoint " + a.endpoint()
+                    + " answered HTTP " + status + " (request_id " + ex.requestId + ")");
+            ForwardingHeaders.toDownstream(mappedGrpc.headers(), a.stream().viaVersion(), ex.requestId,
+                    forwarding.route.responseHeaders());
+        }
+        boolean last = msg instanceof LastHttpContent;
+        ReferenceCountUtil.release(msg);
+        if (last) {
+            complete = true;
+            FullHttpResponse res = mappedGrpc;
+            mappedGrpc = null;
+            ex.writeWholeResponse(res);
+            forwarding.completeExchange();
+        }
+    }
+
+    private void onWhole(UpstreamAttempt a, FullHttpResponse res) {
+        HttpHeaders h = res.headers();
+        ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
+                forwarding.route.responseHeaders());
+        HttpContent body = new DefaultLastHttpContent(res.content(), res.trailingHeaders());
+        if (!ex.filters().isEmpty()) {
+            body = ex.filters().onResponseBody(ex, body);
+        }
+        ex.countResponseBody(body.content().readableBytes());
+        HttpHeaders trailers = body instanceof LastHttpContent last ? last.trailingHeaders()
+                : io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE;
+        complete = true;
+        ex.writeWholeResponse(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), body.content(), h,
+                trailers));
+        forwarding.completeExchange();
     }
 
     private void onHead(UpstreamAttempt a, HttpResponse res) {

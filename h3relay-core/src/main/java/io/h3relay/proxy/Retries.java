@@ -67,6 +67,16 @@ final class Retries {
         return c != null && policy.retriesOn(c) && mayRetry(replayable, why);
     }
 
+    /** A refused stream (not processed by the endpoint) may go again under the {@code refused-stream} rule. */
+    boolean mayRetryRefused(boolean replayable, String why) {
+        return policy.retriesOn(Condition.REFUSED_STREAM) && mayRetry(replayable, why);
+    }
+
+    /** Whether a trailers-only gRPC response with {@code status} may be retried instead of passed on. */
+    boolean mayRetryGrpc(io.h3relay.grpc.GrpcStatus status, boolean replayable) {
+        return policy.retriesOnGrpcStatus(status) && mayRetry(replayable, "grpc-status " + status);
+    }
+
     /** Whether a response with {@code status} may be retried instead of passed on. */
     boolean mayRetryStatus(int status, boolean replayable) {
         return policy.retriesOnStatus(status) && mayRetry(replayable, "status " + status);

@@ -8,6 +8,7 @@ import io.h3relay.exchange.ProxyError;
 import io.h3relay.upstream.UpstreamConnector;
 import io.h3relay.upstream.UpstreamFailure;
 import io.h3relay.upstream.UpstreamPool;
+import io.h3relay.upstream.UpstreamProtocol;
 import io.h3relay.upstream.UpstreamStream;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
@@ -75,6 +76,11 @@ final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
     @Override
     public int status() {
         return status;
+    }
+
+    @Override
+    public UpstreamProtocol protocol() {
+        return stream != null ? stream.protocol() : pool.protocol();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.h3relay.route;
 
+import io.h3relay.grpc.GrpcStatus;
 import io.h3relay.config.RouteConfig;
 
 import java.util.BitSet;
@@ -22,6 +23,8 @@ public final class RetryPolicy {
     private final boolean onRefusedStream;
     private final boolean onReset;
     private final BitSet statuses = new BitSet(600);
+    /** gRPC status codes (of trailers-only responses) to retry on, by code. */
+    private final BitSet grpcStatuses = new BitSet(17);
     private final long perTryTimeoutMillis;
     private final long backoffBaseMillis;
     private final long backoffMaxMillis;
@@ -42,6 +45,12 @@ public final class RetryPolicy {
         for (String s : config.on()) {
             if (!s.isEmpty() && Character.isDigit(s.charAt(0))) {
                 statuses.set(Integer.parseInt(s));
+            } else {
+                for (GrpcStatus g : GrpcStatus.values()) {
+                    if (g.configName().equals(s)) {
+                        grpcStatuses.set(g.code());
+                    }
+                }
             }
         }
         perTryTimeoutMillis = config.perTryTimeout() == null ? 0 : config.perTryTimeout().toMillis();
@@ -61,6 +70,11 @@ public final class RetryPolicy {
             case REFUSED_STREAM -> onRefusedStream;
             case RESET -> onReset;
         };
+    }
+
+    /** Whether a trailers-only gRPC response with this {@code grpc-status} may be retried. */
+    public boolean retriesOnGrpcStatus(GrpcStatus status) {
+        return status != null && grpcStatuses.get(status.code());
     }
 
     public boolean retriesOnStatus(int status) {

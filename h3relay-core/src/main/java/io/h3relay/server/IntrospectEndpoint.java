@@ -89,6 +89,7 @@ public final class IntrospectEndpoint implements AdminEndpoint {
             Json.name(out, "ejected").append(e.health().isEjected());
             Json.field(out, "ejections_total", e.health().totalEjections());
             Json.field(out, "active_requests", e.activeRequests());
+            Json.field(out, "protocol", pool.protocol().alpn());
             Json.field(out, "pool_connections", pool.connectionCount());
             Json.field(out, "pool_idle", pool.idleCount());
             Json.field(out, "pool_pending", pool.pendingCount());

@@ -11,7 +11,7 @@ import java.net.InetAddress;
 record AccessLogEntry(long epochMillis, String listener, String protocol, InetAddress client, String method,
                       String authority, String path, String route, int status, long bytesIn, long bytesOut,
                       long durationMicros, String endpoint, int attempts, String requestId, String traceId,
-                      String error) {
+                      String error, String upstreamProtocol) {
 
     static AccessLogEntry of(ExchangeView ex) {
         return new AccessLogEntry(ex.startEpochMillis(), ex.listenerName(), ex.protocol().metricName(),
@@ -19,7 +19,7 @@ record AccessLogEntry(long epochMillis, String listener, String protocol, InetAd
                 ex.route() == null ? null : ex.route().name(), ex.status(), ex.requestBodyBytes(),
                 ex.responseBodyBytes(), (System.nanoTime() - ex.startNanos()) / 1000,
                 ex.lastEndpoint() == null ? null : ex.lastEndpoint().toString(), ex.attempts(), ex.requestId(),
-                ex.traceId(), ex.errorCode() == null ? null : ex.errorCode().code());
+                ex.traceId(), ex.errorCode() == null ? null : ex.errorCode().code(), ex.upstreamProtocol());
     }
 
     /** One JSON object, no newline. */
@@ -42,6 +42,7 @@ record AccessLogEntry(long epochMillis, String listener, String protocol, InetAd
                 .ascii(",\"bytes_out\":").number(bytesOut)
                 .ascii(",\"duration_ms\":").millis(durationMicros)
                 .ascii(",\"endpoint\":").jsonString(endpoint)
+                .ascii(",\"upstream_protocol\":").jsonString(upstreamProtocol)
                 .ascii(",\"attempts\":").number(attempts)
                 .ascii(",\"request_id\":").jsonString(requestId)
                 .ascii(",\"trace_id\":").jsonString(traceId)
@@ -58,6 +59,7 @@ record AccessLogEntry(long epochMillis, String listener, String protocol, InetAd
                 .ascii(" \"").text(method).ascii(' ').text(path).ascii("\" ").number(status).ascii(' ')
                 .number(bytesIn).ascii(' ').number(bytesOut).ascii(' ').millis(durationMicros)
                 .ascii("ms route=").text(route).ascii(" endpoint=").text(endpoint)
+                .ascii(" upstream_protocol=").text(upstreamProtocol)
                 .ascii(" attempts=").number(attempts).ascii(" request_id=").text(requestId)
                 .ascii(" trace_id=").text(traceId);
         if (error != null) {

@@ -43,7 +43,7 @@ final class MetricsObserver implements ExchangeObserver {
 
     @Override
     public void attemptEnded(ExchangeView ex, AttemptView attempt) {
-        upstream.attemptEnded(attempt.clusterName(), attempt.endpoint(), attempt.status(),
+        upstream.attemptEnded(attempt.clusterName(), attempt.endpoint(), attempt.protocol(), attempt.status(),
                 attempt.failure() == null ? null : attempt.failure().code(), System.nanoTime() - attempt.startNanos());
     }
 

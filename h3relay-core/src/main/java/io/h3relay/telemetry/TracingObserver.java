@@ -38,6 +38,8 @@ final class TracingObserver implements ExchangeObserver {
     static final AttributeKey<String> REQUEST_ID = AttributeKey.stringKey("h3relay.request_id");
     static final AttributeKey<String> QUIC_CONNECTION_ID = AttributeKey.stringKey("h3relay.quic.connection_id");
     static final AttributeKey<String> CLUSTER = AttributeKey.stringKey("h3relay.cluster");
+    /** The upstream protocol of the attempt by its ALPN name ({@code http/1.1}, {@code h2}, {@code h2c}). */
+    static final AttributeKey<String> UPSTREAM_PROTOCOL = AttributeKey.stringKey("h3relay.upstream.protocol");
     static final AttributeKey<String> ENDPOINT = AttributeKey.stringKey("h3relay.endpoint");
     static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("h3relay.attempts");
     static final AttributeKey<Long> REQUEST_BODY_SIZE = AttributeKey.longKey("http.request.body.size");
@@ -113,7 +115,8 @@ final class TracingObserver implements ExchangeObserver {
                 .setAttribute(ServerAttributes.SERVER_ADDRESS, address.host().isEmpty() ? "127.0.0.1" : address.host())
                 .setAttribute(ServerAttributes.SERVER_PORT, (long) address.port())
                 .setAttribute(NetworkAttributes.NETWORK_PROTOCOL_NAME, "http")
-                .setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, "1.1")
+                .setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, attempt.protocol().version())
+                .setAttribute(UPSTREAM_PROTOCOL, attempt.protocol().alpn())
                 .setAttribute(CLUSTER, attempt.clusterName())
                 .setAttribute(ENDPOINT, attempt.endpoint().toString());
         if (attempt.number() > 1) {
@@ -128,6 +131,9 @@ final class TracingObserver implements ExchangeObserver {
     public void upstreamResponse(ExchangeView ex, AttemptView attempt) {
         if (client != null) {
             client.setAttribute(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) attempt.status());
+            // as negotiated, now that the attempt has its stream
+            client.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, attempt.protocol().version());
+            client.setAttribute(UPSTREAM_PROTOCOL, attempt.protocol().alpn());
             if (attempt.status() >= 400) { // client spans: 4xx is an error too (semantic conventions)
                 client.setStatus(StatusCode.ERROR);
                 client.setAttribute(ErrorAttributes.ERROR_TYPE, Integer.toString(attempt.status()));

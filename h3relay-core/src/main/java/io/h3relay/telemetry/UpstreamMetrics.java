@@ -1,5 +1,6 @@
 package io.h3relay.telemetry;
 
+import io.h3relay.upstream.UpstreamProtocol;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.upstream.UpstreamPool;
@@ -44,8 +45,8 @@ public final class UpstreamMetrics {
                     Predicate<Endpoint> healthy) {
         cells = sharded.cells;
         requests = sharded.counter("h3relay_upstream_requests",
-                "Upstream responses received, by cluster, endpoint and status class", "cluster", "endpoint",
-                "code_class");
+                "Upstream responses received, by cluster, endpoint, status class and the protocol they came over",
+                "cluster", "endpoint", "code_class", "protocol");
         duration = sharded.histogram("h3relay_upstream_request_duration_seconds",
                 "Time from the start of an attempt (connecting included) to its end, for attempts that got a"
                         + " response", DownstreamMetrics.DURATION_BUCKETS, "cluster", "endpoint");
@@ -154,11 +155,12 @@ public final class UpstreamMetrics {
     private record ClusterSeries(int attempts, int retries) {
     }
 
-    void attemptEnded(String cluster, Endpoint endpoint, int status, ErrorCode failure, long durationNanos) {
+    void attemptEnded(String cluster, Endpoint endpoint, UpstreamProtocol protocol, int status, ErrorCode failure,
+                      long durationNanos) {
         EndpointSeries s = series(cluster, endpoint);
         if (status > 0) {
             ShardedCells.Shard shard = cells.shard();
-            shard.add(s.requests(status), 1);
+            shard.add(s.requests(protocol, status), 1);
             duration.observe(shard, s.duration, durationNanos);
         }
         if (failure != null) {
@@ -183,22 +185,25 @@ public final class UpstreamMetrics {
         final int duration;
         final CounterDataPoint connectFailures;
         /** Cells by status class; -1 until first used (a race finds the same cell twice). */
-        final int[] requests = new int[Labels.CLASSES.length];
+        final int[][] requests = new int[UpstreamProtocol.values().length][Labels.CLASSES.length];
 
         EndpointSeries(String cluster, String endpoint) {
             this.cluster = cluster;
             this.endpoint = endpoint;
             this.duration = UpstreamMetrics.this.duration.series(cluster, endpoint);
             this.connectFailures = UpstreamMetrics.this.connectFailures.labelValues(cluster, endpoint);
-            Arrays.fill(requests, -1);
+            for (int[] r : requests) {
+                Arrays.fill(r, -1);
+            }
         }
 
-        int requests(int status) {
+        int requests(UpstreamProtocol protocol, int status) {
             int c = Labels.classIndex(status);
-            int cell = requests[c];
+            int[] byClass = requests[protocol.ordinal()];
+            int cell = byClass[c];
             if (cell < 0) {
-                cell = UpstreamMetrics.this.requests.series(cluster, endpoint, Labels.CLASSES[c]);
-                requests[c] = cell;
+                cell = UpstreamMetrics.this.requests.series(cluster, endpoint, Labels.CLASSES[c], protocol.alpn());
+                byClass[c] = cell;
             }
             return cell;
         }

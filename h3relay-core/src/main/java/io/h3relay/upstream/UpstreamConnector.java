@@ -20,9 +20,10 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
 import java.net.InetSocketAddress;
+import java.util.function.Consumer;
 
 /**
- * Opens HTTP/1.1 connections to endpoints (for {@link Http1Pool}) on a given event loop: TCP, then TLS when the cluster has it.
+ * Opens connections to endpoints (HTTP/1.1 for {@link Http1Pool}, HTTP/2 for {@link Http2Pool}) on a given event loop: TCP, then TLS when the cluster has it.
  * The returned future completes after the TLS handshake, so a handshake failure is a connect failure.
  */
 public final class UpstreamConnector {
@@ -43,6 +44,21 @@ public final class UpstreamConnector {
     }
 
     Future<Channel> connect(EventLoop loop, Endpoint endpoint, Http1ConnectionHandler handler) {
+        return connect(loop, endpoint, false, p -> {
+            p.addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
+                    .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                    .setMaxInitialLineLength(8192)
+                    .setMaxChunkSize(64 * 1024), false, false));
+            p.addLast("upstream", handler);
+        });
+    }
+
+    /**
+     * Opens a connection whose protocol handlers {@code protocol} adds after TLS. {@code h2}: the connection
+     * speaks HTTP/2 (a TLS one must then have negotiated {@code h2} by ALPN, else the connect fails; a failed
+     * write closes it, as HTTP/2 has no half-closed connection to read on from).
+     */
+    Future<Channel> connect(EventLoop loop, Endpoint endpoint, boolean h2, Consumer<ChannelPipeline> protocol) {
         Promise<Channel> promise = loop.newPromise();
         String host = endpoint.address().host().isEmpty() ? "127.0.0.1" : endpoint.address().host();
         int port = endpoint.address().port();
@@ -58,7 +74,7 @@ public final class UpstreamConnector {
                 // A failed write (EPIPE, ECONNRESET: the endpoint answered early and closed with our upload
                 // unread) only shuts our output: its answer may still wait in the receive buffer, and a close
                 // would discard it. Http1ConnectionHandler keeps reading until the endpoint's end.
-                .option(ChannelOption.AUTO_CLOSE, false)
+                .option(ChannelOption.AUTO_CLOSE, h2)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -69,11 +85,7 @@ public final class UpstreamConnector {
                             p.addLast("tls", UpstreamTlsContexts.newHandler(tls, ch.alloc(), sni, host, port,
                                     t.verify()));
                         }
-                        p.addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
-                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                                .setMaxInitialLineLength(8192)
-                                .setMaxChunkSize(64 * 1024), false, false));
-                        p.addLast("upstream", handler);
+                        protocol.accept(p);
                     }
                 });
         ChannelFuture cf = b.connect(new InetSocketAddress(host, port));
@@ -88,7 +100,13 @@ public final class UpstreamConnector {
                 promise.trySuccess(ch);
             } else {
                 ssl.handshakeFuture().addListener(hf -> {
-                    if (hf.isSuccess()) {
+                    if (hf.isSuccess() && h2 && !"h2".equals(ssl.applicationProtocol())) {
+                        ch.close();
+                        promise.tryFailure(new UpstreamTlsException(new javax.net.ssl.SSLException(
+                                "endpoint did not agree to HTTP/2 (ALPN h2); it selected "
+                                        + (ssl.applicationProtocol() == null ? "nothing" : ssl.applicationProtocol())
+                                        + ": use protocol http1 for it")));
+                    } else if (hf.isSuccess()) {
                         promise.trySuccess(ch);
                     } else {
                         ch.close();

@@ -18,6 +18,11 @@ public interface UpstreamPool {
 
     Endpoint endpoint();
 
+    /** The protocol this pool's streams speak (what {@code /introspect} shows per endpoint). */
+    default UpstreamProtocol protocol() {
+        return UpstreamProtocol.HTTP_1_1;
+    }
+
     /**
      * A stream at once when one is ready without waiting (an idle connection), else null: then call
      * {@link #acquire}. On {@code loop} only. Costs no future or listener on the common path.

@@ -34,9 +34,16 @@ public final class UpstreamProbe implements HealthProbe {
     private static final String USER_AGENT = "h3relay-health-check";
 
     private final Function<Endpoint, UpstreamPool> pools;
+    /** Non-null: gRPC checks (grpc.health.v1 Check of this service) instead of HTTP GETs. */
+    private final String grpcService;
 
     public UpstreamProbe(Map<Endpoint, ? extends UpstreamPool> pools) {
+        this(pools, null);
+    }
+
+    public UpstreamProbe(Map<Endpoint, ? extends UpstreamPool> pools, String grpcService) {
         this.pools = pools::get;
+        this.grpcService = grpcService;
     }
 
     @Override
@@ -58,6 +65,19 @@ public final class UpstreamProbe implements HealthProbe {
                 return;
             }
             result.addListener(f -> stream.finish(false));
+            if (grpcService != null) {
+                stream.start(new GrpcHealthListener(result));
+                HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);
+                req.headers().set(HttpHeaderNames.HOST, endpoint.address().toString())
+                        .set(HttpHeaderNames.USER_AGENT, USER_AGENT)
+                        .set(HttpHeaderNames.CONTENT_TYPE, "application/grpc")
+                        .set(HttpHeaderNames.TE, "trailers");
+                stream.writeHead(req, true);
+                stream.writeBody(new io.netty.handler.codec.http.DefaultLastHttpContent(
+                        GrpcHealthListener.request(grpcService)));
+                stream.flush();
+                return;
+            }
             stream.start(new Listener(result));
             HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
             req.headers().set(HttpHeaderNames.HOST, endpoint.address().toString())

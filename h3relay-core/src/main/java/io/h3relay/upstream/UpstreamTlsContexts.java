@@ -32,6 +32,8 @@ import java.util.List;
 public final class UpstreamTlsContexts {
     /** The ALPN offer while upstream pools speak HTTP/1.1 only. */
     public static final List<String> HTTP1_ALPN = List.of("http/1.1");
+    /** The ALPN offer of an {@code http2} cluster: h2 only (an endpoint that picks nothing else fails the connect). */
+    public static final List<String> HTTP2_ALPN = List.of("h2");
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamTlsContexts.class);
 

@@ -35,9 +35,11 @@ class WebSocketLimitsTest {
                   - { name: no-ws, match: { path_prefix: /api, websocket: false }, cluster: c }
                   - { name: ws-only, match: { path_prefix: /live, websocket: true }, cluster: c }
                   - { name: short, match: { path_prefix: /short }, cluster: c }
+                  - { name: to-h2c, match: { path_prefix: /h2c }, cluster: h2 }
                   - { name: all, match: { path_prefix: / }, respond: { status: 200, body: "plain" } }
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }
+                  - { name: h2, protocol: h2c, endpoints: [ { address: "@EP@" } ] }
                 """).with("LIMITS", "{ websocket_idle_timeout: 1s, max_websocket_duration: 3s }")
                 .with("EP", endpoint.address()).start();
     }
@@ -71,6 +73,24 @@ class WebSocketLimitsTest {
     void extendedConnectOnARouteWithoutWebSocketsIs403(WebSocketStreamClient.Version v) throws Exception {
         try (WebSocketStreamClient c = WebSocketStreamClient.connect(v, relay.tlsPort(), RelayHarness.certs().caCert())) {
             assertThat(c.open("/api/x", "websocket", Map.of())).isEqualTo(403);
+        }
+    }
+
+    @Test
+    void h1UpgradeTowardsAnH2cClusterIs501() {
+        try (HttpClient http = http()) {
+            var f = http.newWebSocketBuilder().buildAsync(URI.create("wss://localhost:" + relay.tlsPort() + "/h2c/x"),
+                    new WebSocketTest.Recorder());
+            assertThat(f).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingRootCause()
+                    .withMessageContaining("501");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WebSocketStreamClient.Version.class)
+    void extendedConnectTowardsAnH2cClusterIs501(WebSocketStreamClient.Version v) throws Exception {
+        try (WebSocketStreamClient c = WebSocketStreamClient.connect(v, relay.tlsPort(), RelayHarness.certs().caCert())) {
+            assertThat(c.open("/h2c/x", "websocket", Map.of())).isEqualTo(501);
         }
     }
 

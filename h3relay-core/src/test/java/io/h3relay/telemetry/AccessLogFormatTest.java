@@ -26,7 +26,7 @@ class AccessLogFormatTest {
 
     private static AccessLogEntry entry(long epochMillis, String path, InetAddress client) {
         return new AccessLogEntry(epochMillis, "tls", "h3", client, "GET", "example.com:8443", path, "api", 200,
-                12, 5120, 3_552, "10.0.0.5:8080", 2, "f8f3a1", "4bf92f3577b34da6a3ce929d0e0e4736", null);
+                12, 5120, 3_552, "10.0.0.5:8080", 2, "f8f3a1", "4bf92f3577b34da6a3ce929d0e0e4736", null, "h2");
     }
 
     private static String decode(LineBuffer b) throws CharacterCodingException {
@@ -53,10 +53,11 @@ class AccessLogFormatTest {
                 .containsEntry("authority", "example.com:8443").containsEntry("path", "/api?x=1")
                 .containsEntry("route", "api").containsEntry("status", 200).containsEntry("bytes_in", 12)
                 .containsEntry("bytes_out", 5120).containsEntry("duration_ms", 3.552)
-                .containsEntry("endpoint", "10.0.0.5:8080").containsEntry("attempts", 2)
+                .containsEntry("endpoint", "10.0.0.5:8080").containsEntry("upstream_protocol", "h2")
+                .containsEntry("attempts", 2)
                 .containsEntry("request_id", "f8f3a1").containsEntry("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")
                 .containsEntry("error", null);
-        assertThat(e).hasSize(17);
+        assertThat(e).hasSize(18);
     }
 
     @Test
@@ -106,11 +107,12 @@ class AccessLogFormatTest {
     void textEscapesLikeNginxAndDashesMissingValues() throws Exception {
         AccessLogEntry e = new AccessLogEntry(Instant.parse("2026-11-22T01:27:44.629Z").toEpochMilli(), "plain",
                 "http/1.1", InetAddress.getByName("127.0.0.1"), "GET", "h", "/x y\"z\\\n\u00e9\u4e2d", null, 502, 0,
-                0, 1_500, null, 1, "r1", null, "upstream_connect_failed");
+                0, 1_500, null, 1, "r1", null, "upstream_connect_failed", null);
         LineBuffer b = new LineBuffer(16);
         e.writeText(b);
         assertThat(decode(b)).isEqualTo("2026-11-22T01:27:44.629Z plain http/1.1 127.0.0.1 "
-                + "\"GET /x y\\x22z\\x5c\\x0a\\xe9\u4e2d\" 502 0 0 1.500ms route=- endpoint=- attempts=1 request_id=r1"
+                + "\"GET /x y\\x22z\\x5c\\x0a\\xe9\u4e2d\" 502 0 0 1.500ms route=- endpoint=- upstream_protocol=- attempts=1"
+                + " request_id=r1"
                 + " trace_id=- error=upstream_connect_failed");
     }
 }

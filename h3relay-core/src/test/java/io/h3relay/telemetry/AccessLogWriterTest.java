@@ -21,7 +21,7 @@ import static org.awaitility.Awaitility.await;
 class AccessLogWriterTest {
     private static AccessLogEntry entry(int i) {
         return new AccessLogEntry(1_700_000_000_000L + i, "plain", "http/1.1", InetAddress.getLoopbackAddress(),
-                "GET", "localhost", "/n/" + i, "all", 200, 0, 14, 250, "127.0.0.1:9000", 1, "id" + i, null, null);
+                "GET", "localhost", "/n/" + i, "all", 200, 0, 14, 250, "127.0.0.1:9000", 1, "id" + i, null, null, "http/1.1");
     }
 
     @Test

@@ -32,6 +32,18 @@ public final class Caddy implements AutoCloseable {
    * directives, e.g. {@code tls CERT KEY} and {@code respond ...}); returns once it accepts TCP.
    */
   public static Caddy start(Path dir, String host, String siteBody) {
+    return start(dir, "https", host, "h1 h2 h3", siteBody);
+  }
+
+  /**
+   * Starts caddy serving {@code http://127.0.0.1:PORT} (no TLS) with the given {@code protocols} (e.g.
+   * {@code h1 h2c}: h2c by prior knowledge and by Upgrade).
+   */
+  public static Caddy startPlain(Path dir, String protocols, String siteBody) {
+    return start(dir, "http", "", protocols, siteBody); // any Host: the proxy sends the downstream one
+  }
+
+  private static Caddy start(Path dir, String scheme, String host, String protocols, String siteBody) {
     Path caddy = ExternalTool.require("caddy");
     try {
       int port;
@@ -45,14 +57,14 @@ public final class Caddy implements AutoCloseable {
           \tauto_https disable_redirects
           \tskip_install_trust
           \tservers {
-          \t\tprotocols h1 h2 h3
+          \t\tprotocols %s
           \t}
           }
-          https://%s:%d {
+          %s://%s:%d {
           \tbind 127.0.0.1
           %s
           }
-          """.formatted(host, port, siteBody.lines().map(l -> "\t" + l)
+          """.formatted(protocols, scheme, host, port, siteBody.lines().map(l -> "\t" + l)
               .collect(java.util.stream.Collectors.joining("\n"))), StandardCharsets.UTF_8);
       Path log = dir.resolve("caddy.log");
       ProcessBuilder pb = new ProcessBuilder(caddy.toString(), "run", "--config", config.toString(), "--adapter", "caddyfile")

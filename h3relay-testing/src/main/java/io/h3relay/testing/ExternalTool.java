@@ -30,7 +30,8 @@ public final class ExternalTool {
       "chromedriver", "chromium-driver",
       "promtool", "prometheus",
       "caddy", "caddy",
-      "node", "nodejs");
+      "node", "nodejs",
+      "nginx", "nginx");
 
   private ExternalTool() {}
 

@@ -1,0 +1,310 @@
+package io.h3relay.upstream;
+
+import io.h3relay.endpoint.Endpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * One stream of a shared HTTP/2 connection ({@link Http2UpstreamConnection}) as an {@link UpstreamStream}:
+ * a child channel of Netty's multiplexer whose pipeline is the frame-to-HttpObject adapter (responses
+ * arrive as the same {@code HttpObject}s an h1 connection produces) and this handler. Requests are written
+ * as frames directly: the head becomes one HEADERS frame built here ({@code :authority} from Host, hop-by-hop
+ * headers left out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame.
+ *
+ * <p>Flow control is the child channel's: it is unwritable while the stream's send window (or the
+ * connection's buffer) is exhausted, which is what {@link #isWritable()} reports; with auto-read off
+ * ({@link #readResponse(boolean)}) DATA stays unread in the child channel and the endpoint's stream window
+ * is not replenished, so a slow client holds back exactly this stream and no other.
+ *
+ * <p>Failures: RST_STREAM REFUSED_STREAM, or a GOAWAY whose last stream id is below ours, mean the endpoint
+ * processed nothing ({@link UpstreamFailure.Kind#REFUSED}); any other end before the response completed is
+ * a {@link UpstreamFailure.Kind#RESET}. On the connection's event loop only.
+ */
+final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements UpstreamStream {
+    private static final Logger LOG = LoggerFactory.getLogger(Http2UpstreamStream.class);
+    private static final Http2StreamFrameToHttpObjectCodec ADAPTER = new Http2StreamFrameToHttpObjectCodec(false, true);
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+
+    private final Http2UpstreamConnection connection;
+    private final boolean reused;
+    private Http2StreamChannel channel;
+    private Listener listener;
+    private boolean requestEnded;
+    private boolean responseSeen;
+    private boolean responseEnded;
+    private boolean refused;
+    /** The endpoint's response could not be decoded (bad :status, invalid header). */
+    private boolean invalid;
+    private String resetBy;
+    private boolean done;
+
+    Http2UpstreamStream(Http2UpstreamConnection connection) {
+        this.connection = connection;
+        this.reused = connection.reused();
+    }
+
+    ChannelInitializer<Http2StreamChannel> initializer() {
+        Http2UpstreamStream self = this;
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                channel = ch;
+                ch.pipeline().addLast("h2-to-http", ADAPTER);
+                ch.pipeline().addLast("upstream", self);
+                ch.closeFuture().addListener(f -> connection.streamClosed());
+            }
+        };
+    }
+
+    Http2StreamChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public Endpoint endpoint() {
+        return connection.pool().endpoint();
+    }
+
+    @Override
+    public UpstreamProtocol protocol() {
+        return connection.pool().protocol();
+    }
+
+    @Override
+    public void start(Listener l) {
+        this.listener = l;
+    }
+
+    @Override
+    public void writeHead(HttpRequest head, boolean hasBody) {
+        Http2Headers h2 = toHttp2(head, connection.pool().tls());
+        requestEnded = !hasBody;
+        channel.write(new DefaultHttp2HeadersFrame(h2, !hasBody), channel.voidPromise());
+    }
+
+    /** The request head as HTTP/2 fields: pseudo-headers first, names lower-cased, connection headers out. */
+    static Http2Headers toHttp2(HttpRequest head, boolean tls) {
+        HttpHeaders in = head.headers();
+        Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+        out.method(head.method().asciiName());
+        out.scheme(tls ? HTTPS : HTTP);
+        String uri = head.uri();
+        String authority = in.get(HttpHeaderNames.HOST);
+        int scheme = uri.indexOf("://");
+        if (scheme > 0 && uri.charAt(0) != '/') {
+            // absolute-form: its authority wins over Host (RFC 9112 §3.2.2)
+            int pathStart = uri.indexOf('/', scheme + 3);
+            authority = uri.substring(scheme + 3, pathStart < 0 ? uri.length() : pathStart);
+            uri = pathStart < 0 ? "/" : uri.substring(pathStart);
+        }
+        out.path(uri);
+        if (authority != null) {
+            out.authority(authority);
+        }
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+            if (name.contentEquals(HttpHeaderNames.HOST) || name.contentEquals(HttpHeaderNames.CONNECTION)
+                    || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
+                    || name.contentEquals(HttpHeaderNames.KEEP_ALIVE) || name.contentEquals(HttpHeaderNames.UPGRADE)
+                    || name.contentEquals(HttpHeaderNames.PROXY_CONNECTION)) {
+                continue;
+            }
+            if (name.contentEquals(HttpHeaderNames.TE)
+                    && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(AsciiString.of(e.getValue()).trim())) {
+                continue; // HTTP/2 allows only "te: trailers" (RFC 9113 §8.2.2)
+            }
+            out.add(name, e.getValue());
+        }
+        return out;
+    }
+
+    @Override
+    public void writeBody(HttpContent content) {
+        if (requestEnded) {
+            content.release(); // the head went out with END_STREAM (no body), or the body already ended
+            return;
+        }
+        ByteBuf bytes = content.content();
+        if (!(content instanceof LastHttpContent last)) {
+            channel.write(new DefaultHttp2DataFrame(bytes, false), channel.voidPromise());
+            return;
+        }
+        requestEnded = true;
+        HttpHeaders trailers = last.trailingHeaders();
+        if (trailers.isEmpty()) {
+            channel.write(new DefaultHttp2DataFrame(bytes, true), channel.voidPromise());
+            return;
+        }
+        if (bytes.isReadable()) {
+            channel.write(new DefaultHttp2DataFrame(bytes, false), channel.voidPromise());
+        } else {
+            bytes.release();
+        }
+        Http2Headers h2 = new DefaultHttp2Headers(false, trailers.size());
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            h2.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+        }
+        channel.write(new DefaultHttp2HeadersFrame(h2, true), channel.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void readResponse(boolean on) {
+        if (!done) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    @Override
+    public boolean isReused() {
+        return reused;
+    }
+
+    @Override
+    public String viaVersion() {
+        return "2";
+    }
+
+    @Override
+    public void finish(boolean clean) {
+        end(clean && requestEnded && responseEnded ? null : "exchange finished");
+    }
+
+    @Override
+    public void abort(String reason) {
+        LOG.debug("upstream stream {} aborted: {}", channel, reason);
+        end(reason);
+    }
+
+    /** Unbinds the listener; a stream that has not ended both ways is reset (RST_STREAM CANCEL). */
+    private void end(String resetReason) {
+        if (done) {
+            return;
+        }
+        done = true;
+        listener = null;
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
+        }
+        if (resetReason != null && channel.isActive()) {
+            channel.close(); // the child channel sends RST_STREAM CANCEL for a stream still open
+        }
+    }
+
+    @Override
+    public void enterTunnel() {
+        // Unreachable: the forwarding opens tunnels only on a 101 or a 2xx to CONNECT, which HTTP/2
+        // endpoints do not send without extended CONNECT (not offered).
+        throw new UnsupportedOperationException("tunnels over an HTTP/2 upstream stream");
+    }
+
+    // ---- inbound ------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Listener l = listener;
+        if (l == null || !(msg instanceof HttpObject http)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (http instanceof HttpResponse) {
+            responseSeen = true;
+        }
+        if (http instanceof LastHttpContent) {
+            responseEnded = true;
+        }
+        l.onResponse(http);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Listener l = listener;
+        if (l != null) {
+            l.onReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Listener l = listener;
+        if (l != null) {
+            l.onWritabilityChanged(ctx.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame reset) {
+            Http2Error e = Http2Error.valueOf(reset.errorCode());
+            refused = reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+            resetBy = "reset the stream (" + (e == null ? "0x" + Long.toHexString(reset.errorCode()) : e.name()) + ")";
+        } else if (evt instanceof Http2GoAwayFrame goAway) {
+            // Sent only to streams above the GOAWAY's last stream id: the endpoint never processed this one.
+            refused = true;
+            resetBy = "went away (GOAWAY) before processing the stream";
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Listener l = listener;
+        listener = null;
+        if (l != null && !responseEnded) {
+            String why = resetBy != null ? resetBy : connection.channel().isActive()
+                    ? "closed the stream" : "closed the connection";
+            UpstreamFailure.Kind kind = refused && !responseSeen ? UpstreamFailure.Kind.REFUSED
+                    : invalid ? UpstreamFailure.Kind.INVALID_RESPONSE : UpstreamFailure.Kind.RESET;
+            l.onFailed(new UpstreamFailure(kind, "endpoint " + endpoint() + " " + why
+                    + " before the response completed", null));
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("upstream stream {} failed", channel, cause);
+        if (resetBy == null) {
+            invalid = true;
+            resetBy = "sent an invalid response (" + cause.getMessage() + ")";
+        }
+        ctx.close();
+    }
+}
