@@ -94,4 +94,10 @@ public final class FilterChain {
         }
         return part;
     }
+
+    public void onEnd(FilterContext ctx) {
+        for (Filter f : filters) {
+            f.onEnd(ctx);
+        }
+    }
 }

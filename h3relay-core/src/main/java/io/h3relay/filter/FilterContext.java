@@ -10,4 +10,12 @@ public interface FilterContext extends ExchangeView {
      * goes on on its own event loop. Ignored when nothing is paused (the exchange may have ended meanwhile).
      */
     void resume();
+
+    /**
+     * Continues the paused phase as if the filter that paused had returned {@code result}: {@code CONTINUE}
+     * is {@link #resume()}; a {@code reject} or {@code respond} answers now (a cache answering a request
+     * that waited for another's fetch). From any thread; ignored when nothing is paused. A {@code respond}
+     * that is ignored is released.
+     */
+    void resume(FilterResult result);
 }

@@ -19,7 +19,9 @@ import java.util.ArrayDeque;
 import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -187,7 +189,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     /** Runs a head phase of the chain from filter {@code from}; true when the exchange goes on now. */
     private boolean applyFilters(FilterChain.HeadPhase phase, int from) {
-        switch (filters.run(phase, from, this, request)) {
+        return handleFilterResult(filters.run(phase, from, this, request));
+    }
+
+    /** Acts on what a head phase came to; true when the exchange goes on now. */
+    private boolean handleFilterResult(FilterResult result) {
+        switch (result) {
             case FilterResult.Continue c -> {
                 return true;
             }
@@ -212,13 +219,26 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     @Override
     public void resume() {
+        resume(FilterResult.CONTINUE);
+    }
+
+    @Override
+    public void resume(FilterResult result) {
+        if (result instanceof FilterResult.Pause || result instanceof FilterResult.Paused) {
+            throw new IllegalArgumentException("resume with continue, reject or respond, not " + result);
+        }
         session.executor().execute(() -> {
             FilterResult.Paused p = paused;
             if (p == null || done) {
+                if (result instanceof FilterResult.Respond r) {
+                    r.response().release();
+                }
                 return;
             }
             paused = null;
-            if (!applyFilters(p.phase(), p.next())) {
+            boolean goOn = result instanceof FilterResult.Continue ? applyFilters(p.phase(), p.next())
+                    : handleFilterResult(result);
+            if (!goOn) {
                 return;
             }
             if (p.phase() == FilterChain.HeadPhase.REQUEST) {
@@ -383,14 +403,33 @@ final class Exchange implements FilterContext, DownstreamExchange {
             session.closeAfterResponse();
         }
         res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
-        responseBodyBytes += res.content().readableBytes();
         responseStarting(res);
+        if (!filters.isEmpty()) {
+            res = filterLocalBody(res);
+        }
+        responseBodyBytes += res.content().readableBytes();
         session.writeResponse(res);
         if (requestComplete || close || session.closesAfterResponse()) {
             finish();
         } else {
             readRequest(true); // discard the rest of the body, then finish
         }
+    }
+
+    /**
+     * A local response's body through the body phase, as one last part; a filter that replaced it (compression)
+     * gets a response with the new body and its length.
+     */
+    private FullHttpResponse filterLocalBody(FullHttpResponse res) {
+        ByteBuf body = res.content();
+        HttpContent out = filters.onResponseBody(this, new DefaultLastHttpContent(body));
+        if (out.content() == body) {
+            return res;
+        }
+        FullHttpResponse replaced = new DefaultFullHttpResponse(res.protocolVersion(), res.status(), out.content(),
+                res.headers(), res.trailingHeaders());
+        replaced.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, out.content().readableBytes());
+        return replaced;
     }
 
     /** A streamed response head goes downstream (the session frames it). */
@@ -446,6 +485,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     private void log() {
+        if (!filters.isEmpty()) {
+            filters.onEnd(this);
+        }
         observer.complete(this);
     }
 
