@@ -50,8 +50,10 @@ final class ListenerParser {
         } else {
             routes.addAll(allRoutes);
         }
+        YamlMap policiesMap = m.map("policies");
+        PoliciesConfig policies = policiesMap == null ? PoliciesConfig.NONE : PoliciesParser.parse(policiesMap, false);
         m.finish();
-        return new ListenerConfig(name, address, protocols, tls, http3, limits, routes);
+        return new ListenerConfig(name, address, protocols, tls, http3, limits, routes, policies);
     }
 
     /**

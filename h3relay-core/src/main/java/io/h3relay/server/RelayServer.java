@@ -213,6 +213,9 @@ public final class RelayServer implements AutoCloseable {
                 throw ApplyException.failed(describe(e), e);
             }
             runtime.swap(after);
+            // Exchanges in flight keep the old snapshot's policies (Redis, JWKS) until a drain would end them.
+            workers.schedule(before.policies()::close, startConfig.shutdown().drainTimeout().toMillis() + 1000,
+                    TimeUnit.MILLISECONDS);
             clusters.commit(change);
             telemetry.clustersChanged(change.built(), change.retired());
             Applied applied = describe(before, after, change);
@@ -436,6 +439,9 @@ public final class RelayServer implements AutoCloseable {
             http3Listeners.values().forEach(Http3Listener::close);
             admin.close();
             clusters.close();
+            if (runtime != null) {
+                runtime.current().policies().close();
+            }
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (telemetry != null) {

@@ -1,0 +1,5 @@
+package io.h3relay.config;
+
+/** The {@code policies.auth} block (placeholder of the policies skeleton). */
+public record AuthConfig() {
+}
