@@ -137,11 +137,13 @@ public final class AdminServer {
         private void serveOffLoop(ChannelHandlerContext ctx, FullHttpRequest req, AdminEndpoint endpoint) {
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             var headers = req.headers().copy(); // the request is released when this method returns
+            HttpMethod method = req.method();
+            String uri = req.uri();
             try {
                 worker.execute(() -> {
                     FullHttpResponse res;
                     try {
-                        AdminEndpoint.Response r = endpoint.serve(headers);
+                        AdminEndpoint.Response r = endpoint.serve(method, uri, headers);
                         ByteBuf buf = Unpooled.wrappedBuffer(r.body());
                         res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
                                 buf);

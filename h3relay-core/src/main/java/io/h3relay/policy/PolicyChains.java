@@ -8,6 +8,10 @@ import io.h3relay.config.IpRulesConfig;
 import io.h3relay.config.PoliciesConfig;
 import io.h3relay.config.RateLimitConfig;
 import io.h3relay.filter.Filter;
+import io.h3relay.policy.cache.CacheFilter;
+import io.h3relay.policy.cache.CacheRegistry;
+import io.h3relay.policy.cache.HttpCache;
+import io.h3relay.policy.compression.CompressionFilter;
 import io.h3relay.filter.FilterChain;
 
 import java.util.ArrayList;
@@ -74,14 +78,21 @@ public final class PolicyChains implements AutoCloseable {
         return null;
     }
 
-    /** The cache policy (issue 16, body half) plugs in here. */
-    private Filter cache(Scope scope, CacheConfig config) {
-        return null;
+    /** The cache stores of this snapshot (one per route with a cache policy): admin purge, metrics. */
+    private final CacheRegistry caches = new CacheRegistry();
+
+    public CacheRegistry caches() {
+        return caches;
     }
 
-    /** The compression policy (issue 16, body half) plugs in here. */
+    /** The cache policy: a store of its own for each (listener, route). */
+    private Filter cache(Scope scope, CacheConfig config) {
+        return new CacheFilter(caches.add(new HttpCache(scope.listener(), scope.route(), config)));
+    }
+
+    /** The compression policy. */
     private Filter compression(Scope scope, CompressionConfig config) {
-        return null;
+        return new CompressionFilter(config);
     }
 
     /** Closes what the policies of this snapshot hold open. */

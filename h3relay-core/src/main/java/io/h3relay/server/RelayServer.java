@@ -158,6 +158,8 @@ public final class RelayServer implements AutoCloseable {
                 .map(l -> l.context().connections()).toList());
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
+        admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
+        admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));
         try {
             admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
         } catch (Exception e) {
