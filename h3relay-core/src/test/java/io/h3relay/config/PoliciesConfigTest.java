@@ -26,7 +26,7 @@ class PoliciesConfigTest {
     }
 
     @Test
-    void offOnARouteIsReadAndOffOnAListenerIsRefused() {
+    void offOnARouteIsRead() throws ConfigException {
         String yaml = """
                 listeners:
                   - name: l
