@@ -239,6 +239,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
             boolean goOn = result instanceof FilterResult.Continue ? applyFilters(p.phase(), p.next())
                     : handleFilterResult(result);
             if (!goOn) {
+                // Answered (or paused again): body parts held meanwhile still complete (or are dropped with)
+                // the request, so that h1 goes on with the connection's next request.
+                if (paused == null) {
+                    replayHeldBody();
+                }
                 return;
             }
             if (p.phase() == FilterChain.HeadPhase.REQUEST) {

@@ -66,6 +66,17 @@ final class CacheAdminEndpoint implements AdminEndpoint {
         return json(405, "{\"error\":\"use " + (purgeOnly ? "POST /cache/purge" : "GET or DELETE /cache") + "\"}");
     }
 
+    /** The stores' counters as metric series. */
+    static List<io.h3relay.telemetry.Telemetry.CacheSeries> series(CacheRegistry registry) {
+        List<io.h3relay.telemetry.Telemetry.CacheSeries> out = new java.util.ArrayList<>();
+        for (HttpCache c : registry.caches()) {
+            for (Map.Entry<String, Long> e : c.counters().entrySet()) {
+                out.add(new io.h3relay.telemetry.Telemetry.CacheSeries(c.listener(), c.route(), e.getKey(), e.getValue()));
+            }
+        }
+        return out;
+    }
+
     private static String one(Map<String, List<String>> params, String name) {
         List<String> v = params.get(name);
         return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);

@@ -158,6 +158,7 @@ public final class RelayServer implements AutoCloseable {
                 .map(l -> l.context().connections()).toList());
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
+        telemetry.cacheMetrics(() -> CacheAdminEndpoint.series(runtime.current().policies().caches()));
         admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
         admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));
         try {

@@ -80,7 +80,10 @@ final class PolicyUpstream implements AutoCloseable {
             counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             requestHeaders.add(lower(ex.getRequestHeaders()));
             Map<String, String> q = query(uri.getRawQuery());
-            if (path.equals("/big")) {
+            if (path.startsWith("/big")) {
+                if (q.containsKey("cc")) {
+                    ex.getResponseHeaders().set("Cache-Control", q.get("cc"));
+                }
                 big(ex, Long.parseLong(q.getOrDefault("n", "0")));
                 return;
             }
