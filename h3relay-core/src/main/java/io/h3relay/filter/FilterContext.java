@@ -18,4 +18,14 @@ public interface FilterContext extends ExchangeView {
      * that is ignored is released.
      */
     void resume(FilterResult result);
+
+    /**
+     * Starts another exchange in the background, for {@code request} (bodiless, owned by the callee from
+     * here), on this exchange's listener and event loop: it runs like any request (filters, routing,
+     * forwarding; observers see it, the access log logs it) and its response is dropped once the filters saw
+     * it. For work this exchange must not wait for: a cache refreshing the stale entry it just served. Returns
+     * the new exchange before it starts (it starts in a later task of this loop), so that the caller can
+     * leave it an {@link io.h3relay.exchange.ExchangeAttribute}.
+     */
+    FilterContext spawn(io.netty.handler.codec.http.FullHttpRequest request);
 }

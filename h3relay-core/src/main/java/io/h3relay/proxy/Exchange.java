@@ -22,6 +22,7 @@ import io.h3relay.route.RouteMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -215,6 +216,13 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 return false;
             }
         }
+    }
+
+    @Override
+    public FilterContext spawn(FullHttpRequest req) {
+        Exchange background = new Exchange(new BackgroundSession(protocol, session.channel(), clientAddress()), listener);
+        session.executor().execute(() -> background.start(req));
+        return background;
     }
 
     @Override

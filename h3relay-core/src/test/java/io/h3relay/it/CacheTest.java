@@ -294,6 +294,45 @@ class CacheTest {
         assertThat(upstream.count(path)).isEqualTo(1);
     }
 
+    /**
+     * A stale entry inside its stale-while-revalidate window is served at once while a background request
+     * revalidates it (with the entry's ETag): the client's answer comes before the slow endpoint's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Proto.class)
+    void staleWhileRevalidateServesStaleAndRefreshesInTheBackground(Proto proto) throws Exception {
+        String path = "/swr-" + proto;
+        // Age 100 > max-age 60: stale as soon as stored, but within the 600 s stale-while-revalidate window
+        String url = path + "?n=3000&seed=16&cc=max-age%3D60,stale-while-revalidate%3D600&etag=%22s1%22&age=100";
+        assertThat(cacheStatus(get(proto, url))).isEqualTo("h3relay; fwd=uri-miss; stored");
+        assertThat(upstream.completed(path)).isEqualTo(1);
+
+        HttpResponse<byte[]> stale = get(proto, url);
+        assertThat(stale.statusCode()).isEqualTo(200);
+        assertThat(stale.body()).isEqualTo(PolicyUpstream.text(3000, 16));
+        assertThat(cacheStatus(stale)).startsWith("h3relay; hit; ttl=-").endsWith("; detail=stale-while-revalidate");
+        assertThat(stale.headers().firstValue("age")).hasValueSatisfying(a -> assertThat(Long.parseLong(a)).isGreaterThanOrEqualTo(100));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.completed(path) == 2);
+        assertThat(upstream.requestHeaders.getLast().get("if-none-match")).containsExactly("\"s1\"");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(adminCall("GET", "/cache").body())
+                .containsPattern("\"route\":\"all\"[^}]*\"revalidated\":[1-9]"));
+    }
+
+    @Test
+    void staleWhileRevalidateAnswersBeforeTheEndpointDoes() throws Exception {
+        String path = "/swr-slow";
+        String url = path + "?n=3000&seed=17&cc=max-age%3D60,stale-while-revalidate%3D600&age=100&delay=1500";
+        get(Proto.H2, url);
+        assertThat(upstream.completed(path)).isEqualTo(1);
+        HttpResponse<byte[]> stale = get(Proto.H2, url);
+        assertThat(cacheStatus(stale)).endsWith("; detail=stale-while-revalidate");
+        // served from the store while the background request still waits for the endpoint's 1.5 s
+        assertThat(upstream.completed(path)).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.completed(path) == 2);
+        assertThat(upstream.count(path)).isEqualTo(2);
+    }
+
     @Test
     void purgeThroughTheAdminApi() throws Exception {
         String url = "?n=1000&cc=max-age%3D60";

@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class PolicyUpstream implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> completed = new ConcurrentHashMap<>();
     final List<Map<String, List<String>>> requestHeaders = new CopyOnWriteArrayList<>();
     volatile CountDownLatch lastChunk = new CountDownLatch(1);
 
@@ -50,6 +51,12 @@ final class PolicyUpstream implements AutoCloseable {
 
     int count(String path) {
         AtomicInteger c = counts.get(path);
+        return c == null ? 0 : c.get();
+    }
+
+    /** Requests to {@code path} whose response was fully written. */
+    int completed(String path) {
+        AtomicInteger c = completed.get(path);
         return c == null ? 0 : c.get();
     }
 
@@ -74,7 +81,16 @@ final class PolicyUpstream implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
+        try {
+            respond(ex);
+        } finally {
+            ex.close();
+            completed.computeIfAbsent(ex.getRequestURI().getPath(), p -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    private void respond(HttpExchange ex) throws IOException {
+        {
             URI uri = ex.getRequestURI();
             String path = uri.getPath();
             counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
@@ -94,7 +110,7 @@ final class PolicyUpstream implements AutoCloseable {
             var h = ex.getResponseHeaders();
             h.set("Content-Type", q.getOrDefault("type", "text/plain; charset=utf-8"));
             for (String[] kv : new String[][] {{"cc", "Cache-Control"}, {"etag", "ETag"}, {"lm", "Last-Modified"},
-                    {"vary", "Vary"}, {"ce", "Content-Encoding"}, {"cookie", "Set-Cookie"}, {"expires", "Expires"}}) {
+                    {"vary", "Vary"}, {"ce", "Content-Encoding"}, {"cookie", "Set-Cookie"}, {"expires", "Expires"}, {"age", "Age"}}) {
                 if (q.containsKey(kv[0])) {
                     h.set(kv[1], q.get(kv[0]));
                 }

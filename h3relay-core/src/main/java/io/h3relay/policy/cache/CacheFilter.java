@@ -6,7 +6,11 @@ import io.h3relay.filter.FilterContext;
 import io.h3relay.filter.FilterResult;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -36,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 public final class CacheFilter implements Filter {
     static final AsciiString CACHE_STATUS = AsciiString.cached("cache-status");
     private static final ExchangeAttribute<State> STATE = ExchangeAttribute.of("cache.state");
+    private static final ExchangeAttribute<Refresh> REFRESH = ExchangeAttribute.of("cache.refresh");
     /** Heuristically cacheable statuses (RFC 9110 section 15.1), less 206 (ranges are not stored). */
     private static final Set<Integer> STORABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
     private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
@@ -86,6 +91,16 @@ public final class CacheFilter implements Filter {
 
     @Override
     public FilterResult onRouted(FilterContext ctx, HttpRequest head) {
+        Refresh refresh = ctx.attribute(REFRESH);
+        if (refresh != null) {
+            // our own background revalidation: straight upstream, with the stale entry's validators
+            ctx.attribute(REFRESH, null);
+            State st = new State(refresh.fetch.key, System.currentTimeMillis(), "stale", true);
+            st.revalidating = refresh.entry.hasValidators() ? refresh.entry : null;
+            st.fetch = refresh.fetch;
+            ctx.attribute(STATE, st);
+            return FilterResult.CONTINUE;
+        }
         String method = ctx.method();
         boolean get = "GET".equals(method);
         boolean isHead = "HEAD".equals(method);
@@ -120,6 +135,13 @@ public final class CacheFilter implements Filter {
             if (fresh || staleOk) {
                 cache.hits.increment();
                 return FilterResult.respond(hitResponse(e, rh, isHead, now, "hit; ttl=" + ttl / 1000));
+            }
+            if (e.staleWhileRevalidate(now)) {
+                cache.hits.increment();
+                cache.staleHits.increment();
+                refreshInBackground(ctx, head, key, e);
+                return FilterResult.respond(hitResponse(e, rh, isHead, now,
+                        "hit; ttl=" + ttl / 1000 + "; detail=stale-while-revalidate"));
             }
         }
         if (rcc.onlyIfCached()) {
@@ -159,6 +181,30 @@ public final class CacheFilter implements Filter {
         w.timeout = ctx.downstreamChannel().eventLoop().schedule(() -> w.resume(FilterResult.CONTINUE),
                 cache.config().lockTimeout().toMillis(), TimeUnit.MILLISECONDS);
         return FilterResult.PAUSE;
+    }
+
+    /** The background exchange that refreshes a stale entry served under stale-while-revalidate. */
+    private record Refresh(Fetch fetch, CachedResponse entry) {
+    }
+
+    /**
+     * Starts the key's one fetch as a background exchange (a GET with the client's headers less its own
+     * validators); none when a fetch of the key is already in flight.
+     */
+    private void refreshInBackground(FilterContext ctx, HttpRequest head, String key, CachedResponse stale) {
+        Fetch f = cache.startFetch(key);
+        if (f == null) {
+            return;
+        }
+        HttpHeaders h = head.headers().copy();
+        for (AsciiString n : List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE,
+                HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_UNMODIFIED_SINCE, HttpHeaderNames.IF_RANGE,
+                HttpHeaderNames.RANGE, HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING)) {
+            h.remove(n);
+        }
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, head.uri(),
+                Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+        ctx.spawn(req).attribute(REFRESH, new Refresh(f, stale));
     }
 
     @Override
