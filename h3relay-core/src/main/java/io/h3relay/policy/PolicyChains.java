@@ -59,7 +59,7 @@ public final class PolicyChains implements AutoCloseable {
     // ---- one hook per policy -------------------------------------------------------------------------
 
     private Filter ipRules(Scope scope, IpRulesConfig config) {
-        return null;
+        return new io.h3relay.policy.iprules.IpRulesFilter(config);
     }
 
     private Filter cors(Scope scope, CorsConfig config) {

@@ -84,6 +84,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     private Forwarding forwarding;
     private InetAddress client;
+    /** The connection's peer (the PROXY protocol's source when the listener reads one); XFF is appended with it. */
+    private InetAddress peer;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -96,8 +98,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
     @Override
     public void start(HttpRequest req) {
-        clientAddress();
         this.request = req;
+        clientAddress();
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
         this.requestComplete = req instanceof LastHttpContent;
@@ -592,9 +594,17 @@ final class Exchange implements FilterContext, DownstreamExchange {
     @Override
     public InetAddress clientAddress() {
         if (client == null) {
-            client = session.clientAddress();
+            peer = session.clientAddress();
+            client = request == null || listener.trustedProxies().isEmpty() ? peer
+                    : listener.trustedProxies().clientOf(peer, request.headers());
         }
         return client;
+    }
+
+    /** The connection's peer: the client address unless a trusted proxy named another in X-Forwarded-For. */
+    InetAddress peerAddress() {
+        clientAddress();
+        return peer;
     }
 
     HttpResponse continueResponse() {

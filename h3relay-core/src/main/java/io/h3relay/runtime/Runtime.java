@@ -66,7 +66,8 @@ public record Runtime(long generation, RelayConfig config, Map<String, Cluster> 
                     }
                 }
                 listeners.put(lc.name(), new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                        observers.apply(lc.name()), listenerChain, routeChains));
+                        observers.apply(lc.name()), listenerChain, routeChains,
+                        lc.trustedProxies().isEmpty() ? TrustedProxies.NONE : new TrustedProxies(lc.trustedProxies())));
             }
         } catch (RuntimeException e) {
             policies.close();
