@@ -63,7 +63,7 @@ public final class PolicyChains implements AutoCloseable {
     }
 
     private Filter cors(Scope scope, CorsConfig config) {
-        return null;
+        return new io.h3relay.policy.cors.CorsFilter(config);
     }
 
     private Filter auth(Scope scope, AuthConfig config) {
