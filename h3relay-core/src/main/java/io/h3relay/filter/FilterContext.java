@@ -10,4 +10,12 @@ public interface FilterContext extends ExchangeView {
      * goes on on its own event loop. Ignored when nothing is paused (the exchange may have ended meanwhile).
      */
     void resume();
+
+    /**
+     * Ends the pause with {@code decision}, as if the paused filter had returned it: {@link FilterResult#CONTINUE}
+     * goes on with the next filter (= {@link #resume()}), a reject or respond answers the request now (what a
+     * filter that waited for a lookup decides: a rate limit in Redis, a cache fill). From any thread. When
+     * nothing is paused any more (the client left), the decision is dropped and a respond's response released.
+     */
+    void resume(FilterResult decision);
 }

@@ -202,11 +202,13 @@ final class Exchange implements FilterContext, DownstreamExchange {
             case FilterResult.Reject r -> {
                 release(request);
                 respondError(r.error());
+                replayHeldBody(); // parts held by an earlier pause: discarded like the rest of the body
                 return false;
             }
             case FilterResult.Respond r -> {
                 release(request);
                 respondLocally(r.response(), false);
+                replayHeldBody();
                 return false;
             }
         }
@@ -214,13 +216,38 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     @Override
     public void resume() {
+        resume(FilterResult.CONTINUE);
+    }
+
+    @Override
+    public void resume(FilterResult decision) {
+        if (decision instanceof FilterResult.Pause || decision instanceof FilterResult.Paused) {
+            throw new IllegalArgumentException("resume with continue, reject or respond, not " + decision);
+        }
         session.executor().execute(() -> {
             FilterResult.Paused p = paused;
             if (p == null || done) {
+                if (decision instanceof FilterResult.Respond r) {
+                    r.response().release();
+                }
                 return;
             }
             paused = null;
-            if (!applyFilters(p.phase(), p.next())) {
+            boolean goOn;
+            if (decision instanceof FilterResult.Reject r) {
+                release(request);
+                respondError(r.error());
+                replayHeldBody();
+                goOn = false;
+            } else if (decision instanceof FilterResult.Respond r) {
+                release(request);
+                respondLocally(r.response(), false);
+                replayHeldBody();
+                goOn = false;
+            } else {
+                goOn = applyFilters(p.phase(), p.next());
+            }
+            if (!goOn) {
                 return;
             }
             if (p.phase() == FilterChain.HeadPhase.REQUEST) {
