@@ -12,12 +12,12 @@ public interface FilterContext extends ExchangeView {
     void resume();
 
     /**
-     * Continues the paused phase as if the filter that paused had returned {@code result}: {@code CONTINUE}
-     * is {@link #resume()}; a {@code reject} or {@code respond} answers now (a cache answering a request
-     * that waited for another's fetch). From any thread; ignored when nothing is paused. A {@code respond}
-     * that is ignored is released.
+     * Ends the pause with {@code decision}, as if the paused filter had returned it: {@link FilterResult#CONTINUE}
+     * goes on with the next filter (= {@link #resume()}), a reject or respond answers the request now (what a
+     * filter that waited for a lookup decides: a rate limit in Redis, a cache fill). From any thread. When
+     * nothing is paused any more (the client left), the decision is dropped and a respond's response released.
      */
-    void resume(FilterResult result);
+    void resume(FilterResult decision);
 
     /**
      * Starts another exchange in the background, for {@code request} (bodiless, owned by the callee from

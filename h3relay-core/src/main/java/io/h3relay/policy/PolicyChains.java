@@ -14,8 +14,17 @@ import io.h3relay.policy.cache.HttpCache;
 import io.h3relay.policy.compression.CompressionFilter;
 import io.h3relay.filter.FilterChain;
 
+import io.h3relay.policy.ratelimit.LocalBuckets;
+import io.h3relay.policy.ratelimit.RateLimitFilter;
+import io.h3relay.policy.ratelimit.RedisLink;
+
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one place where a route's effective policies become filters, in the fixed order: IP rules → CORS
@@ -29,6 +38,43 @@ import java.util.List;
  */
 public final class PolicyChains implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final PolicyMetrics metrics;
+    /** Local rate-limit buckets by name: routes naming the same rate limit share its buckets. */
+    private final Map<String, LocalBuckets> buckets = new HashMap<>();
+    private final Map<String, RateLimitConfig> bucketConfigs = new HashMap<>();
+    private final Map<String, RedisLink> redis = new HashMap<>();
+    private ScheduledExecutorService scheduler;
+
+    /** With counters of its own (tests, tools). */
+    public PolicyChains() {
+        this(new PolicyMetrics());
+    }
+
+    /** @param metrics the server's policy counters (kept across reloads) */
+    public PolicyChains(PolicyMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    public PolicyMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * A daemon thread for the policies' periodic work (bucket sweeps, JWKS refreshes), made on first use and
+     * stopped with this snapshot.
+     */
+    synchronized ScheduledExecutorService scheduler() {
+        if (scheduler == null) {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "h3relay-policies");
+                t.setDaemon(true);
+                return t;
+            });
+            ScheduledExecutorService s = scheduler;
+            own(s::shutdownNow);
+        }
+        return scheduler;
+    }
 
     /** Where a chain is compiled for: names for metrics and keys, and whether the listener is TLS. */
     public record Scope(String listener, String route, boolean tls) {
@@ -63,11 +109,11 @@ public final class PolicyChains implements AutoCloseable {
     // ---- one hook per policy -------------------------------------------------------------------------
 
     private Filter ipRules(Scope scope, IpRulesConfig config) {
-        return null;
+        return new io.h3relay.policy.iprules.IpRulesFilter(config);
     }
 
     private Filter cors(Scope scope, CorsConfig config) {
-        return null;
+        return new io.h3relay.policy.cors.CorsFilter(config);
     }
 
     private Filter auth(Scope scope, AuthConfig config) {
@@ -75,7 +121,28 @@ public final class PolicyChains implements AutoCloseable {
     }
 
     private Filter rateLimit(Scope scope, RateLimitConfig config) {
-        return null;
+        String name = config.name() != null ? config.name() : scope.listener() + "/" + scope.route();
+        if (config.shared() != null) {
+            RedisLink link = redis.computeIfAbsent(config.shared().redisUri(), uri -> {
+                RedisLink l = new RedisLink(uri, config.shared().timeout());
+                own(l);
+                return l;
+            });
+            return new RateLimitFilter(config, name, null, link, metrics, scope.listener(), scope.route());
+        }
+        RateLimitConfig first = bucketConfigs.putIfAbsent(name, config);
+        if (first != null && (first.requestsPerSecond() != config.requestsPerSecond()
+                || first.burst() != config.burst())) {
+            throw new IllegalArgumentException("rate_limit " + name + ": routes sharing it by name must have the "
+                    + "same requests_per_second and burst");
+        }
+        LocalBuckets b = buckets.computeIfAbsent(name, n -> {
+            LocalBuckets nb = RateLimitFilter.localBuckets(config);
+            long every = Math.max(1000, 2 * nb.tau() / 1_000_000);
+            scheduler().scheduleWithFixedDelay(() -> RateLimitFilter.sweep(nb), every, every, TimeUnit.MILLISECONDS);
+            return nb;
+        });
+        return new RateLimitFilter(config, name, b, null, metrics, scope.listener(), scope.route());
     }
 
     /** The cache stores of this snapshot (one per route with a cache policy): admin purge, metrics. */

@@ -87,6 +87,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     private Forwarding forwarding;
     private InetAddress client;
+    /** The connection's peer (the PROXY protocol's source when the listener reads one); XFF is appended with it. */
+    private InetAddress peer;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -99,8 +101,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
     @Override
     public void start(HttpRequest req) {
-        clientAddress();
         this.request = req;
+        clientAddress();
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
         this.requestComplete = req instanceof LastHttpContent;
@@ -208,11 +210,13 @@ final class Exchange implements FilterContext, DownstreamExchange {
             case FilterResult.Reject r -> {
                 release(request);
                 respondError(r.error());
+                replayHeldBody(); // parts held by an earlier pause: discarded like the rest of the body
                 return false;
             }
             case FilterResult.Respond r -> {
                 release(request);
                 respondLocally(r.response(), false);
+                replayHeldBody();
                 return false;
             }
         }
@@ -231,27 +235,37 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     @Override
-    public void resume(FilterResult result) {
-        if (result instanceof FilterResult.Pause || result instanceof FilterResult.Paused) {
-            throw new IllegalArgumentException("resume with continue, reject or respond, not " + result);
+    public void resume(FilterResult decision) {
+        if (decision instanceof FilterResult.Pause || decision instanceof FilterResult.Paused) {
+            throw new IllegalArgumentException("resume with continue, reject or respond, not " + decision);
         }
         session.executor().execute(() -> {
             FilterResult.Paused p = paused;
             if (p == null || done) {
-                if (result instanceof FilterResult.Respond r) {
+                if (decision instanceof FilterResult.Respond r) {
                     r.response().release();
                 }
                 return;
             }
             paused = null;
-            boolean goOn = result instanceof FilterResult.Continue ? applyFilters(p.phase(), p.next())
-                    : handleFilterResult(result);
-            if (!goOn) {
-                // Answered (or paused again): body parts held meanwhile still complete (or are dropped with)
-                // the request, so that h1 goes on with the connection's next request.
-                if (paused == null) {
-                    replayHeldBody();
+            boolean goOn;
+            if (decision instanceof FilterResult.Reject r) {
+                release(request);
+                respondError(r.error());
+                replayHeldBody();
+                goOn = false;
+            } else if (decision instanceof FilterResult.Respond r) {
+                release(request);
+                respondLocally(r.response(), false);
+                replayHeldBody();
+                goOn = false;
+            } else {
+                goOn = applyFilters(p.phase(), p.next());
+                if (!goOn && paused == null) {
+                    replayHeldBody(); // a later filter answered: the held parts still complete the request
                 }
+            }
+            if (!goOn) {
                 return;
             }
             if (p.phase() == FilterChain.HeadPhase.REQUEST) {
@@ -647,9 +661,17 @@ final class Exchange implements FilterContext, DownstreamExchange {
     @Override
     public InetAddress clientAddress() {
         if (client == null) {
-            client = session.clientAddress();
+            peer = session.clientAddress();
+            client = request == null || listener.trustedProxies().isEmpty() ? peer
+                    : listener.trustedProxies().clientOf(peer, request.headers());
         }
         return client;
+    }
+
+    /** The connection's peer: the client address unless a trusted proxy named another in X-Forwarded-For. */
+    InetAddress peerAddress() {
+        clientAddress();
+        return peer;
     }
 
     HttpResponse continueResponse() {

@@ -55,7 +55,7 @@ final class RequestRelay {
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();
         headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.authority(),
+        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.peerAddress(), ex.authority(),
                 ex.requestId, forwarding.route.requestHeaders());
         String target = forwarding.route.rewrite(ex.originForm());
         head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, headers);

@@ -7,6 +7,7 @@ import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.ExchangeObserver;
 import io.h3relay.filter.FilterChain;
 import io.h3relay.policy.PolicyChains;
+import io.h3relay.policy.PolicyMetrics;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteTable;
 
@@ -47,12 +48,19 @@ public record Runtime(long generation, RelayConfig config, Map<String, Cluster> 
     public static Runtime build(long generation, RelayConfig config, Map<String, Cluster> clusters,
                                 Function<String, ExchangeObserver.Factory> observers,
                                 Function<String, FilterChain> filters) {
+        return build(generation, config, clusters, observers, filters, new PolicyMetrics());
+    }
+
+    /** @param policyMetrics the server's policy counters, kept across snapshots */
+    public static Runtime build(long generation, RelayConfig config, Map<String, Cluster> clusters,
+                                Function<String, ExchangeObserver.Factory> observers,
+                                Function<String, FilterChain> filters, PolicyMetrics policyMetrics) {
         Map<String, RouteConfig> routes = new LinkedHashMap<>();
         for (RouteConfig rc : config.routes()) {
             routes.putIfAbsent(rc.name(), rc);
         }
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
-        PolicyChains policies = new PolicyChains();
+        PolicyChains policies = new PolicyChains(policyMetrics);
         try {
             for (ListenerConfig lc : config.listeners()) {
                 RouteTable table = RouteTable.compile(lc.routes(), routes, clusters);
@@ -66,7 +74,8 @@ public record Runtime(long generation, RelayConfig config, Map<String, Cluster> 
                     }
                 }
                 listeners.put(lc.name(), new ListenerRuntime(lc.name(), lc.isTls(), lc.limits(), table,
-                        observers.apply(lc.name()), listenerChain, routeChains));
+                        observers.apply(lc.name()), listenerChain, routeChains,
+                        lc.trustedProxies().isEmpty() ? TrustedProxies.NONE : new TrustedProxies(lc.trustedProxies())));
             }
         } catch (RuntimeException e) {
             policies.close();

@@ -51,6 +51,8 @@ public final class RelayServer implements AutoCloseable {
     private final Map<String, ExchangeObserver.Factory> observers = new LinkedHashMap<>();
     /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
     private FilterChain filters;
+    /** The policies' decision counters, across reloads. */
+    private final io.h3relay.policy.PolicyMetrics policyMetrics = new io.h3relay.policy.PolicyMetrics();
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new LinkedHashMap<>();
     private final AdminServer admin;
@@ -125,7 +127,8 @@ public final class RelayServer implements AutoCloseable {
             observers.put(lc.name(), telemetry.exchangeObservers(lc));
         }
         filters = FilterChain.of(telemetry.filters());
-        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters));
+        telemetry.policyMetrics(policyMetrics);
+        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters, policyMetrics));
         clusters.commit(change);
         telemetry.clustersChanged(change.built(), List.of());
     }
@@ -210,7 +213,8 @@ public final class RelayServer implements AutoCloseable {
             }
             Runtime after;
             try {
-                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters);
+                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters,
+                        policyMetrics);
             } catch (RuntimeException e) {
                 clusters.discard(change);
                 throw ApplyException.failed(describe(e), e);

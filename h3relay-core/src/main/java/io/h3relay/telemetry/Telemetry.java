@@ -103,6 +103,20 @@ public final class Telemetry implements AutoCloseable {
     }
 
     /** Publishes how many QUIC connections each UDP socket of a listener accepted. */
+    /** Exposes the policies' decisions as {@code h3relay_policy_decisions_total}. */
+    public void policyMetrics(io.h3relay.policy.PolicyMetrics policies) {
+        if (metrics == null) {
+            return;
+        }
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("h3relay_policy_decisions")
+                .help("Edge policy decisions (rate_limit: allowed, limited, dry_run_limited, store_error_allowed, "
+                        + "store_error_denied; auth; ip_rules), by listener, route, policy and decision")
+                .labelNames("listener", "route", "policy", "decision")
+                .callback(cb -> policies.forEach((l, v) -> cb.call(v, l.listener(), l.route(), l.policy(),
+                        l.decision())))
+                .register(metrics.registry);
+    }
+
     public void http3Sockets(String listener, Supplier<long[]> connectionsPerSocket) {
         if (metrics != null) {
             metrics.quic.socketConnections(listener, connectionsPerSocket);

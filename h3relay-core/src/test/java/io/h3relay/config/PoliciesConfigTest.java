@@ -3,24 +3,27 @@ package io.h3relay.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.h3relay.config.PoliciesConfig.Key;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PoliciesConfigTest {
-    private static final CorsConfig LISTENER_CORS = new CorsConfig();
-    private static final CorsConfig ROUTE_CORS = new CorsConfig();
-    private static final AuthConfig LISTENER_AUTH = new AuthConfig();
+    private static final CorsConfig LISTENER_CORS = new CorsConfig(List.of("*"), List.of(), List.of(), List.of(),
+            false, null);
+    private static final CorsConfig ROUTE_CORS = new CorsConfig(List.of("https://a.example"), List.of(),
+            List.of(), List.of(), false, null);
+    private static final IpRulesConfig LISTENER_IP = new IpRulesConfig(List.of(Cidr.parse("10.0.0.0/8")), List.of());
 
     @Test
     void aRouteKeyReplacesTheListenersAndOffDropsIt() {
-        PoliciesConfig listener = new PoliciesConfig(null, LISTENER_CORS, LISTENER_AUTH, null, null, null, Set.of());
-        PoliciesConfig route = new PoliciesConfig(null, ROUTE_CORS, null, null, null, null, Set.of(Key.AUTH));
+        PoliciesConfig listener = new PoliciesConfig(LISTENER_IP, LISTENER_CORS, null, null, null, null, Set.of());
+        PoliciesConfig route = new PoliciesConfig(null, ROUTE_CORS, null, null, null, null, Set.of(Key.IP_RULES));
         PoliciesConfig effective = route.over(listener);
         assertThat(effective.cors()).isSameAs(ROUTE_CORS);
-        assertThat(effective.auth()).isNull();
+        assertThat(effective.ipRules()).isNull();
         assertThat(effective.off()).isEmpty();
-        assertThat(PoliciesConfig.NONE.over(listener).auth()).isSameAs(LISTENER_AUTH);
+        assertThat(PoliciesConfig.NONE.over(listener).ipRules()).isSameAs(LISTENER_IP);
         assertThat(PoliciesConfig.NONE.over(listener).cors()).isSameAs(LISTENER_CORS);
         assertThat(PoliciesConfig.NONE.over(PoliciesConfig.NONE).isEmpty()).isTrue();
     }

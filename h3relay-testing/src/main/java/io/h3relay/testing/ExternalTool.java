@@ -28,7 +28,8 @@ public final class ExternalTool {
       "gtlsclient", "ngtcp2-client",
       "chromium", "chromium",
       "promtool", "prometheus",
-      "caddy", "caddy");
+      "caddy", "caddy",
+      "redis-server", "redis-server");
 
   private ExternalTool() {}
 
