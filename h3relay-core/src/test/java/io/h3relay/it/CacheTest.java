@@ -365,4 +365,24 @@ class CacheTest {
         return admin.send(HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void configErrorsAreReportedWithTheirLine() {
+        String yaml = """
+                listeners:
+                  - name: l
+                    address: 127.0.0.1:0
+                    policies:
+                      cache:
+                        max_size: 1KiB
+                        max_object_size: 2MiB
+                        default_ttl: forever
+                        lock_timeout: 0
+                """;
+        Throwable e = org.assertj.core.api.Assertions.catchThrowable(
+                () -> io.h3relay.config.ConfigLoader.parse(yaml, null, java.util.Map.of()));
+        assertThat(e).hasMessageContaining("line 7: listeners[0].policies.cache.max_object_size: \"2MiB\" (expected: at most max_size (1KiB))")
+                .hasMessageContaining("line 8: listeners[0].policies.cache.default_ttl: \"forever\"")
+                .hasMessageContaining("line 9: listeners[0].policies.cache.lock_timeout: \"0\"");
+    }
 }

@@ -5,7 +5,6 @@ import io.h3relay.filter.Filter;
 import io.h3relay.filter.FilterContext;
 import io.h3relay.filter.FilterResult;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -371,7 +370,7 @@ public final class CacheFilter implements Filter {
         if (cc.noCache()) {
             return validators; // stored only to be revalidated on every use
         }
-        Date date = DateFormatter.parseHttpDate(h.get(HttpHeaderNames.DATE));
+        Date date = CachedResponse.httpDate(h.get(HttpHeaderNames.DATE));
         long lifetime = CachedResponse.lifetime(cc, h, date == null ? now : date.getTime(), defaultTtl);
         return lifetime > 0 || (lifetime == 0 && validators);
     }
@@ -431,8 +430,8 @@ public final class CacheFilter implements Filter {
         }
         String ims = request.get(HttpHeaderNames.IF_MODIFIED_SINCE);
         if (ims != null && e.lastModified != null) {
-            Date since = DateFormatter.parseHttpDate(ims);
-            Date modified = DateFormatter.parseHttpDate(e.lastModified);
+            Date since = CachedResponse.httpDate(ims);
+            Date modified = CachedResponse.httpDate(e.lastModified);
             return since != null && modified != null && !modified.after(since);
         }
         return false;

@@ -51,7 +51,7 @@ final class CachedResponse {
         this.requestTime = requestTime;
         this.responseTime = responseTime;
         this.cc = CacheControl.parse(headers.getAll(HttpHeaderNames.CACHE_CONTROL));
-        Date date = DateFormatter.parseHttpDate(headers.get(HttpHeaderNames.DATE));
+        Date date = CachedResponse.httpDate(headers.get(HttpHeaderNames.DATE));
         this.dateValue = date == null ? responseTime : date.getTime();
         this.ageValue = ageOf(responseHeaders.get(HttpHeaderNames.AGE));
         this.lifetime = lifetime(cc, headers, dateValue, defaultTtlMillis);
@@ -64,6 +64,11 @@ final class CachedResponse {
         this.lastModified = headers.get(HttpHeaderNames.LAST_MODIFIED);
     }
 
+    /** An HTTP date, or null when absent or malformed. */
+    static Date httpDate(String text) {
+        return text == null ? null : DateFormatter.parseHttpDate(text);
+    }
+
     /** Freshness lifetime from s-maxage, max-age, Expires - Date, else the configured default; -1 for none. */
     static long lifetime(CacheControl cc, HttpHeaders h, long dateValue, long defaultTtlMillis) {
         if (cc.sMaxAge() >= 0) {
@@ -74,7 +79,7 @@ final class CachedResponse {
         }
         String expires = h.get(HttpHeaderNames.EXPIRES);
         if (expires != null) {
-            Date e = DateFormatter.parseHttpDate(expires);
+            Date e = CachedResponse.httpDate(expires);
             return e == null ? 0 : Math.max(0, e.getTime() - dateValue); // an invalid Expires means stale
         }
         return defaultTtlMillis > 0 ? defaultTtlMillis : -1;
