@@ -176,11 +176,18 @@ for part in $PARTS; do
     cache)
       start_relay h3relay-cache "{ cache: { default_ttl: 1h } }"
       start_nginx
-      for t in h3relay-cache nginx; do
-        for i in 1 2; do curl -s -o /dev/null -D "$OUT/$t-prefill-$i.headers" "$(url_of "$t" h1)"; done
+      # each listener (and host:port) has its own entries: prefill through every protocol's URL
+      for proto in $PROTOCOLS; do
+        for t in h3relay-cache nginx; do
+          for i in 1 2; do
+            curl -sk $([[ $proto == h2 ]] && echo --http2) -o /dev/null -D "$OUT/$t-$proto-prefill-$i.headers" \
+              "$(url_of "$t" "$proto")"
+          done
+        done
+        grep -qi '^cache-status: h3relay; hit' "$OUT/h3relay-cache-$proto-prefill-2.headers" \
+          || die "h3relay did not answer from its cache over $proto"
+        grep -qi '^cache-status: HIT' "$OUT/nginx-$proto-prefill-2.headers" || die "nginx did not answer from its cache over $proto"
       done
-      grep -qi '^cache-status: h3relay; hit' "$OUT/h3relay-cache-prefill-2.headers" || die "h3relay did not answer from its cache"
-      grep -qi '^cache-status: HIT' "$OUT/nginx-prefill-2.headers" || die "nginx did not answer from its cache"
       ;;
   esac
 done
