@@ -239,6 +239,8 @@ class CompressionTest {
                 }
             }
         });
+        long heapBefore = liveHeap();
+        long heapWhileHeld;
         try {
             HttpResponse<InputStream> res = relay.client(proto).send(HttpRequest.newBuilder(relay.uri(proto, "/big?n=" + n))
                     .header("accept-encoding", "gzip").timeout(Duration.ofSeconds(120)).build(),
@@ -259,6 +261,9 @@ class CompressionTest {
             });
             await().atMost(Duration.ofSeconds(90)).until(() -> decoded.get() >= n - 64 * 1024 || reader.isDone());
             assertThat(decoded.get()).as("decoded before the endpoint sent its last chunk").isEqualTo(n - 64 * 1024);
+            // Everything in flight is alive right now (the exchange waits for the last chunk): a body kept on
+            // the heap anywhere (input parts, encoded output) would survive this collection.
+            heapWhileHeld = liveHeap();
             upstream.releaseLast();
             assertThat(reader.get(60, TimeUnit.SECONDS)).isEqualTo(n);
         } finally {
@@ -266,11 +271,22 @@ class CompressionTest {
             sampling.set(false);
             sampler.join();
         }
+        System.out.printf("%s: live heap %d -> %d while held%n", proto, heapBefore, heapWhileHeld);
+        assertThat(heapWhileHeld - heapBefore).as("live heap growth while 100 MiB streamed (%d -> %d)", heapBefore,
+                heapWhileHeld).isLessThan(16L << 20);
         synchronized (max) {
             assertThat(max[0] - before[0]).as("pooled direct memory growth").isLessThan(48L << 20);
             assertThat(max[1] - before[1]).as("default allocator's direct memory growth").isLessThan(48L << 20);
             assertThat(max[2] - before[2]).as("Netty's direct memory growth").isLessThan(48L << 20);
         }
+    }
+
+    /** Heap in use after a full collection (System.gc() is a full, stop-the-world collection with G1 here). */
+    private static long liveHeap() {
+        java.lang.management.MemoryMXBean m = java.lang.management.ManagementFactory.getMemoryMXBean();
+        System.gc();
+        System.gc();
+        return m.getHeapMemoryUsage().getUsed();
     }
 
     /** Direct memory in use: the pooled allocator's, the default allocator's, Netty's own count (or 0). */
