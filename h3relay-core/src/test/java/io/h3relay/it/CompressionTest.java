@@ -161,7 +161,7 @@ class CompressionTest {
         List<Arguments> out = new ArrayList<>();
         for (Proto p : Proto.values()) {
             for (String c : List.of("sse", "grpc", "small", "image", "no-transform", "range", "head", "204",
-                    "already-encoded")) {
+                    "304", "already-encoded")) {
                 out.add(Arguments.of(p, c));
             }
         }
@@ -179,6 +179,7 @@ class CompressionTest {
             case "image" -> base + "&type=image/png";
             case "no-transform" -> base + "&cc=no-transform";
             case "204" -> base + "&status=204";
+            case "304" -> base + "&etag=%22e1%22";
             case "already-encoded" -> base + "&ce=gzip";
             default -> base;
         })).timeout(Duration.ofSeconds(30)).header("accept-encoding", "gzip, br, zstd");
@@ -187,6 +188,9 @@ class CompressionTest {
         }
         if (kind.equals("head")) {
             b.method("HEAD", HttpRequest.BodyPublishers.noBody());
+        }
+        if (kind.equals("304")) {
+            b.header("if-none-match", "\"e1\"");
         }
         HttpResponse<byte[]> res = send(proto, b.build());
 
@@ -200,6 +204,10 @@ class CompressionTest {
                 assertThat(res.body()).isEmpty();
             }
             case "204" -> assertThat(res.statusCode()).isEqualTo(204);
+            case "304" -> {
+                assertThat(res.statusCode()).isEqualTo(304);
+                assertThat(res.body()).isEmpty();
+            }
             case "small" -> assertThat(res.body()).isEqualTo(PolicyUpstream.text(1000, 6));
             default -> assertThat(res.body()).isEqualTo(PolicyUpstream.text(20000, 6));
         }
