@@ -136,6 +136,22 @@ class CacheTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Proto.class)
+    void aStaleEntryWithOnlyLastModifiedIsRevalidatedWithIfModifiedSince(Proto proto) throws Exception {
+        String path = "/reval-lm-" + proto;
+        String lm = "Tue, 01 Dec 2026 10:00:00 GMT";
+        String url = path + "?n=2500&seed=18&cc=no-cache&lm=" + java.net.URLEncoder.encode(lm, StandardCharsets.UTF_8);
+        assertThat(cacheStatus(get(proto, url))).isEqualTo("h3relay; fwd=uri-miss; stored");
+        HttpResponse<byte[]> second = get(proto, url);
+        assertThat(upstream.requestHeaders.getLast().get("if-modified-since")).containsExactly(lm);
+        assertThat(upstream.requestHeaders.getLast()).doesNotContainKey("if-none-match");
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.body()).isEqualTo(PolicyUpstream.text(2500, 18));
+        assertThat(cacheStatus(second)).isEqualTo("h3relay; fwd=stale; fwd-status=304; stored");
+        assertThat(upstream.count(path)).isEqualTo(2);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Proto.class)
     void aHundredConcurrentMissesMakeOneUpstreamRequest(Proto proto) throws Exception {
         String path = "/coalesce-" + proto;
         String url = path + "?n=5000&seed=13&cc=max-age%3D60&delay=500";

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An HTTP/1.1 endpoint (the JDK's own server, not ours) whose responses the policy tests shape by query:
  * {@code /gen?n=N&type=T&cc=CC&etag=E&lm=LM&vary=V&ce=CE&chunked=1&delay=MS&status=S&seed=X} answers N bytes of
- * compressible text (seeded) with those headers; an {@code If-None-Match} matching {@code etag} gets 304.
+ * compressible text (seeded) with those headers; an {@code If-None-Match} matching {@code etag} (or, without an
+ * etag, an {@code If-Modified-Since} equal to {@code lm}) gets 304.
  * {@code /big?n=N} streams N bytes in 64 KiB chunks and holds the last one until {@link #releaseLast} (a
  * response that cannot be buffered whole by anyone before the client read most of it). Counts requests
  * per path (without query) and records the request headers of each.
@@ -117,7 +118,9 @@ final class PolicyUpstream implements AutoCloseable {
             }
             String etag = q.get("etag");
             String inm = ex.getRequestHeaders().getFirst("If-None-Match");
-            if (etag != null && etag.equals(inm)) {
+            String lm = q.get("lm");
+            String ims = ex.getRequestHeaders().getFirst("If-Modified-Since");
+            if ((etag != null && etag.equals(inm)) || (etag == null && lm != null && lm.equals(ims))) {
                 ex.sendResponseHeaders(304, -1);
                 return;
             }
