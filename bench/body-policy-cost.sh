@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/policy-cost.sh: what the body policies cost, as many short back-to-back pairs (see telemetry-cost.sh
+# bench/body-policy-cost.sh: what the body policies cost, as many short back-to-back pairs (see telemetry-cost.sh
 # for why pairs of short slices, alternating order, medians of the pairs' own ratios).
 #
 #   gzip:  load ──► h3relay       (route without policies)                     ─┐
@@ -11,7 +11,7 @@
 # and the load are the same on both sides). cache: req/s and CPU per request of cache hits, h3relay against
 # nginx's proxy_cache in the same run (both prefilled before the pairs; nginx with as many workers as cores).
 # Everything listens on 127.0.0.1 only; every process started here is stopped on exit.
-# Usage: bench/policy-cost.sh [--pairs N] [--slice S] [--warmup S] [--parts "gzip cache"] [--protocols "h1 h2"]
+# Usage: bench/body-policy-cost.sh [--pairs N] [--slice S] [--warmup S] [--parts "gzip cache"] [--protocols "h1 h2"]
 #          [--connections N] [--h2-clients N] [--h2-streams N] [--body BYTES]
 set -euo pipefail
 
@@ -40,25 +40,25 @@ while (($#)); do
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
     --body) BODY="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
-    *) echo "policy-cost.sh: unknown argument: $1" >&2; usage 2 ;;
+    *) echo "body-policy-cost.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
 for v in PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS BODY; do
-  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "policy-cost.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "body-policy-cost.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
-((PAIRS >= 1 && PAIRS <= 500)) || { echo "policy-cost.sh: --pairs must be 1-500" >&2; exit 2; }
-((SLICE >= 1 && SLICE <= 60)) || { echo "policy-cost.sh: --slice must be 1-60 seconds" >&2; exit 2; }
-((WARMUP <= 600)) || { echo "policy-cost.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
+((PAIRS >= 1 && PAIRS <= 500)) || { echo "body-policy-cost.sh: --pairs must be 1-500" >&2; exit 2; }
+((SLICE >= 1 && SLICE <= 60)) || { echo "body-policy-cost.sh: --slice must be 1-60 seconds" >&2; exit 2; }
+((WARMUP <= 600)) || { echo "body-policy-cost.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 for p in $PARTS; do [[ "$p" == gzip || "$p" == cache ]] || { echo "--parts takes gzip and/or cache" >&2; exit 2; }; done
 for p in $PROTOCOLS; do [[ "$p" == h1 || "$p" == h2 ]] || { echo "--protocols takes h1 and/or h2" >&2; exit 2; }; done
 
-BENCH_NAME=policy-cost.sh
+BENCH_NAME=body-policy-cost.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 check_tools wrk:wrk h2load:nghttp2-client curl:curl mvn:maven ss:iproute2
 [[ " $PARTS " == *" cache "* ]] && check_tools nginx:nginx
 
-prepare_run policy-
+prepare_run body-policy-
 
 # Both generators send Accept-Encoding: gzip (the gzip pairs need it; the cache pairs store identity
 # bodies and their route has no compression, so it changes nothing there).
@@ -223,7 +223,7 @@ done
 
 cat >"$OUT/run.txt" <<RUN
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/policy-cost.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP --parts "$PARTS" --protocols "$PROTOCOLS" --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --body $BODY
+command: bench/body-policy-cost.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP --parts "$PARTS" --protocols "$PROTOCOLS" --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --body $BODY
 load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS); both with accept-encoding: gzip
 nproc: $(nproc)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
