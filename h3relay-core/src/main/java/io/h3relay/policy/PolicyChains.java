@@ -14,6 +14,9 @@ import io.h3relay.policy.cache.HttpCache;
 import io.h3relay.policy.compression.CompressionFilter;
 import io.h3relay.filter.FilterChain;
 
+import io.h3relay.policy.auth.AuthFilter;
+import io.h3relay.policy.auth.JwksSource;
+import io.h3relay.policy.auth.JwtVerifier;
 import io.h3relay.policy.ratelimit.LocalBuckets;
 import io.h3relay.policy.ratelimit.RateLimitFilter;
 import io.h3relay.policy.ratelimit.RedisLink;
@@ -44,6 +47,7 @@ public final class PolicyChains implements AutoCloseable {
     private final Map<String, RateLimitConfig> bucketConfigs = new HashMap<>();
     private final Map<String, RedisLink> redis = new HashMap<>();
     private ScheduledExecutorService scheduler;
+    private java.util.concurrent.ExecutorService slowWork;
 
     /** With counters of its own (tests, tools). */
     public PolicyChains() {
@@ -117,7 +121,30 @@ public final class PolicyChains implements AutoCloseable {
     }
 
     private Filter auth(Scope scope, AuthConfig config) {
-        return null;
+        JwtVerifier jwt = null;
+        if (config.jwt() != null) {
+            JwksSource keys = new JwksSource(config.jwt().jwksFile(), config.jwt().jwksUrl(), config.jwt().refresh(),
+                    scheduler());
+            own(keys);
+            jwt = new JwtVerifier(config.jwt(), keys);
+        }
+        return new AuthFilter(config, jwt, config.basic() == null ? null : slowWork(), metrics, scope.listener(),
+                scope.route());
+    }
+
+    /** Two daemon threads for CPU-heavy checks (bcrypt) that must not run on an event loop; bounded queue. */
+    synchronized java.util.concurrent.ExecutorService slowWork() {
+        if (slowWork == null) {
+            slowWork = new java.util.concurrent.ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
+                    new java.util.concurrent.ArrayBlockingQueue<>(1024), r -> {
+                        Thread t = new Thread(r, "h3relay-policies-slow");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            java.util.concurrent.ExecutorService s = slowWork;
+            own(s::shutdownNow);
+        }
+        return slowWork;
     }
 
     private Filter rateLimit(Scope scope, RateLimitConfig config) {

@@ -404,8 +404,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
     void respondError(ProxyError error) {
         ErrorCode code = error.code();
         errorCode = code;
+        // A policy's refusal (401, 403, 429) is an answer to a well-formed request: the connection stays.
         boolean close = code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
-                && code != ErrorCode.METHOD_NOT_ALLOWED;
+                && code != ErrorCode.METHOD_NOT_ALLOWED && code != ErrorCode.UNAUTHORIZED
+                && code != ErrorCode.FORBIDDEN && code != ErrorCode.TOO_MANY_REQUESTS;
         FullHttpResponse res = errorResponse(error);
         if (code == ErrorCode.DRAINING) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, session.retryAfterSeconds()));
