@@ -286,9 +286,11 @@ pair_init() {  # the table of slices: $OUT/slices.tsv (SLICES), and the clock ti
 pair_slice() {  # pair_slice PAIR TARGET PROTO: one measured slice, appended to $SLICES
   local pair="$1" target="$2" proto="$3" raw="$OUT/$2-$3-p$1.txt" pid p0 e0 p1 e1 rps total errors
   pid=$(pid_of "$target")
-  p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
+  # shellcheck disable=SC2086 # pid_of may name several processes (nginx's workers): split on purpose
+  p0=$(cpu_ticks $pid); e0=$(cpu_ticks "$EP_PID")
   pair_load "$proto" "$(url_of "$target" "$proto")" "$SLICE" "$raw" || die "load generator failed; see $raw"
-  p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
+  # shellcheck disable=SC2086
+  p1=$(cpu_ticks $pid); e1=$(cpu_ticks "$EP_PID")
   read -r rps total errors < <(load_result "$proto" "$raw")
   [[ -n "$rps" && "$total" -gt 0 ]] || die "no result for $target $proto; see $raw"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pair" "$target" "$proto" "$rps" "$total" "$errors" \

@@ -178,7 +178,7 @@ public final class AdminServer {
             }
             AdminEndpoint endpoint = endpoints.get(path);
             if (endpoint != null) {
-                if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+                if (!endpoint.acts() && !HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
                     send(ctx, methodNotAllowed("GET"), keepAlive);
                     return;
                 }
@@ -322,7 +322,9 @@ public final class AdminServer {
 
         private void serveOffLoop(ChannelHandlerContext ctx, FullHttpRequest req, AdminEndpoint endpoint) {
             var headers = req.headers().copy(); // the request is released when this method returns
-            serveOffLoop(ctx, HttpUtil.isKeepAlive(req), () -> endpoint.serve(headers));
+            HttpMethod method = req.method();
+            String uri = req.uri();
+            serveOffLoop(ctx, HttpUtil.isKeepAlive(req), () -> endpoint.serve(method, uri, headers));
         }
 
         private void serveOffLoop(ChannelHandlerContext ctx, boolean keepAlive,

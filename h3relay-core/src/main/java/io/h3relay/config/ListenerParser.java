@@ -50,8 +50,13 @@ final class ListenerParser {
         } else {
             routes.addAll(allRoutes);
         }
+        YamlMap policiesMap = m.map("policies");
+        PoliciesConfig policies = policiesMap == null ? PoliciesConfig.NONE : PoliciesParser.parse(policiesMap, false);
+        boolean proxyProtocol = m.bool("proxy_protocol", false);
+        List<Cidr> trustedProxies = IpRulesParser.cidrs(m, "trusted_proxies");
         m.finish();
-        return new ListenerConfig(name, address, protocols, tls, http3, limits, routes);
+        return new ListenerConfig(name, address, protocols, tls, http3, limits, routes, policies, proxyProtocol,
+                trustedProxies);
     }
 
     /**

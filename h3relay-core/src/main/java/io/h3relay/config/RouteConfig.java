@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * A route: a match and exactly one action. {@code rewrite}, {@code timeout} and {@code retry} apply to
- * {@link Forward} only; {@code timeout} null means no whole-request timeout; {@code retry} null means one try.
+ * {@link Forward} only; {@code timeout} null means no whole-request timeout; {@code retry} null means one try. {@code policies}
+ * are the route's own (see {@link PoliciesConfig#over}).
  */
 public record RouteConfig(
         String name,
@@ -16,7 +17,18 @@ public record RouteConfig(
         Duration timeout,
         Retry retry,
         HeaderOps requestHeaders,
-        HeaderOps responseHeaders) {
+        HeaderOps responseHeaders,
+        PoliciesConfig policies) {
+
+    public RouteConfig {
+        policies = policies == null ? PoliciesConfig.NONE : policies;
+    }
+
+    /** Without policies. */
+    public RouteConfig(String name, Match match, Action action, Rewrite rewrite, Duration timeout, Retry retry,
+                       HeaderOps requestHeaders, HeaderOps responseHeaders) {
+        this(name, match, action, rewrite, timeout, retry, requestHeaders, responseHeaders, PoliciesConfig.NONE);
+    }
 
     /**
      * All present conditions must hold. Empty lists/maps and null paths mean "no condition".

@@ -51,8 +51,11 @@ final class RouteParser {
         }
         HeaderOps requestHeaders = headerOps(m, "request_headers");
         HeaderOps responseHeaders = headerOps(m, "response_headers");
+        YamlMap policiesMap = m.map("policies");
+        PoliciesConfig policies = policiesMap == null ? PoliciesConfig.NONE : PoliciesParser.parse(policiesMap, true);
         m.finish();
-        return new RouteConfig(name, match, action, rewrite, timeout, retry, requestHeaders, responseHeaders);
+        return new RouteConfig(name, match, action, rewrite, timeout, retry, requestHeaders, responseHeaders,
+                policies);
     }
 
     /** Exactly one of cluster, respond, redirect; the cluster name is checked against clusters later. */

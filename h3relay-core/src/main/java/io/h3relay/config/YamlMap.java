@@ -237,6 +237,11 @@ final class YamlMap {
         return a;
     }
 
+    /** True when the key holds a scalar (not a mapping, a sequence or null). */
+    boolean isScalar(String key) {
+        return node(key) instanceof ScalarNode;
+    }
+
     /** A nested mapping, or null when absent or not a mapping (reported). */
     YamlMap map(String key) {
         Node n = node(key);

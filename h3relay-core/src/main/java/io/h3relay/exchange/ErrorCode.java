@@ -6,13 +6,19 @@ package io.h3relay.exchange;
  */
 public enum ErrorCode {
     BAD_REQUEST(400, Side.DOWNSTREAM, false),
+    /** Authentication missing or failed (a policy; the response carries WWW-Authenticate). */
+    UNAUTHORIZED(401, Side.DOWNSTREAM, false),
     /** A WebSocket upgrade on a route with {@code match.websocket: false}. */
     WEBSOCKET_NOT_ALLOWED(403, Side.DOWNSTREAM, false),
+    /** A policy refused the client (IP rules, an authenticated identity without access). */
+    FORBIDDEN(403, Side.DOWNSTREAM, false),
     ROUTE_NOT_FOUND(404, Side.DOWNSTREAM, false),
     METHOD_NOT_ALLOWED(405, Side.DOWNSTREAM, false),
     REQUEST_TIMEOUT(408, Side.DOWNSTREAM, false),
     REQUEST_BODY_TOO_LARGE(413, Side.DOWNSTREAM, false),
     URI_TOO_LONG(414, Side.DOWNSTREAM, false),
+    /** A rate limit (the response carries Retry-After and the RateLimit headers). */
+    TOO_MANY_REQUESTS(429, Side.DOWNSTREAM, false),
     REQUEST_HEADERS_TOO_LARGE(431, Side.DOWNSTREAM, false),
     INTERNAL_ERROR(500, Side.INTERNAL, false),
     /** A WebSocket upgrade routed to a cluster that does not speak HTTP/1.1 (no extended CONNECT upstream yet). */

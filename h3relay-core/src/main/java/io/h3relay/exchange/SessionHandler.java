@@ -88,6 +88,12 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
     public InetAddress clientAddress() {
         Channel ch = ctx.channel();
         while (ch != null) {
+            if (ch.hasAttr(ProxiedClient.ADDRESS)) {
+                InetAddress proxied = ch.attr(ProxiedClient.ADDRESS).get();
+                if (proxied != null) {
+                    return proxied;
+                }
+            }
             // A QUIC connection's remoteAddress() is its connection id; the peer's UDP address is separate.
             SocketAddress a = ch instanceof QuicChannel q ? q.remoteSocketAddress() : ch.remoteAddress();
             if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {

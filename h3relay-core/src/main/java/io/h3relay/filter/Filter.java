@@ -13,10 +13,12 @@ import io.netty.handler.codec.http.HttpResponse;
  *   onRequest ─► (routing) ─► onRouted ─┬─► onUpstreamRequest ─► ... (per attempt)
  *                                       └─► onResponseHead ─► onResponseBody*
  *   onRequestBody* as request body parts go upstream
+ *   onEnd, once, when the exchange ends (completed, failed or cut): release what the exchange held
  * </pre>
  * Listener filters run every phase; a route's filters join them from {@code onRouted} on. A local response
  * (404, an error, a filter's own) goes through {@code onResponseHead} too, so that response headers a
- * filter adds (CORS, rate-limit headers) are on every answer.
+ * filter adds (CORS, rate-limit headers) are on every answer; its body then goes through
+ * {@code onResponseBody} as one last part (so a compression filter encodes it like a streamed one).
  */
 public interface Filter {
 
@@ -49,5 +51,13 @@ public interface Filter {
     /** A response body part on its way downstream; returns the part to send (the same, or a replacement). */
     default HttpContent onResponseBody(FilterContext ctx, HttpContent part) {
         return part;
+    }
+
+    /**
+     * The exchange ended, whatever way (response complete, error, client gone); once, after every other
+     * phase. Per-exchange state a filter keeps in an {@link io.h3relay.exchange.ExchangeAttribute}
+     * (an encoder, a cache entry being stored) is released here.
+     */
+    default void onEnd(FilterContext ctx) {
     }
 }

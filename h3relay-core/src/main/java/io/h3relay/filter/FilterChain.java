@@ -15,6 +15,9 @@ import java.util.List;
  */
 public final class FilterChain {
     public static final FilterChain EMPTY = new FilterChain(new Filter[0]);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FilterChain.class);
+    private static final io.h3relay.exchange.ProxyError FAILED = new io.h3relay.exchange.ProxyError(
+            io.h3relay.exchange.ErrorCode.INTERNAL_ERROR, "a filter of this route failed");
 
     /** The two head phases that may answer or pause. */
     public enum HeadPhase { REQUEST, ROUTED }
@@ -57,8 +60,15 @@ public final class FilterChain {
      */
     public FilterResult run(HeadPhase phase, int from, FilterContext ctx, HttpRequest head) {
         for (int i = from; i < filters.length; i++) {
-            FilterResult r = phase == HeadPhase.REQUEST ? filters[i].onRequest(ctx, head)
-                    : filters[i].onRouted(ctx, head);
+            FilterResult r;
+            try {
+                r = phase == HeadPhase.REQUEST ? filters[i].onRequest(ctx, head) : filters[i].onRouted(ctx, head);
+            } catch (RuntimeException e) {
+                // A filter's bug answers 500 rather than leaving the exchange without an answer.
+                LOG.error("filter {} failed on {} {}", filters[i].getClass().getSimpleName(), ctx.method(),
+                        ctx.target(), e);
+                return FilterResult.reject(FAILED);
+            }
             if (r instanceof FilterResult.Pause) {
                 return new FilterResult.Paused(phase, i + 1);
             }
@@ -77,7 +87,11 @@ public final class FilterChain {
 
     public void onResponseHead(FilterContext ctx, HttpResponse head) {
         for (Filter f : filters) {
-            f.onResponseHead(ctx, head);
+            try {
+                f.onResponseHead(ctx, head);
+            } catch (RuntimeException e) {
+                LOG.error("filter {} failed on a response head", f.getClass().getSimpleName(), e);
+            }
         }
     }
 
@@ -93,5 +107,11 @@ public final class FilterChain {
             part = f.onResponseBody(ctx, part);
         }
         return part;
+    }
+
+    public void onEnd(FilterContext ctx) {
+        for (Filter f : filters) {
+            f.onEnd(ctx);
+        }
     }
 }

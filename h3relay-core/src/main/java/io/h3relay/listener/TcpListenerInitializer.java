@@ -26,6 +26,7 @@ import java.time.Duration;
  * Sets up each accepted TCP connection of a listener. Reads top to bottom:
  * <pre>
  *   count the connection (max_connections)
+ *   proxy_protocol:     PROXY v1/v2 header ─► client address
  *   TLS listener:       tls ─ alpn ─► h2 handlers | h1 handlers
  *   plaintext listener: h2c (prior knowledge or Upgrade) ─► h2 handlers | h1 handlers
  * </pre>
@@ -52,6 +53,9 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ChannelPipeline p = ch.pipeline();
+        if (listener.config().proxyProtocol()) {
+            ProxyProtocolReader.add(p); // first: the PROXY header comes before TLS or any HTTP byte
+        }
         if (tls != null) {
             addTlsHandlers(p);
         } else if (listener.config().protocols().contains(Protocol.H2C)) {

@@ -22,7 +22,10 @@ import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
 import io.h3relay.websocket.WebSocketUpgrade;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -93,6 +96,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** The upgrade was accepted: the exchange is a WebSocket tunnel. */
     private boolean webSocket;
     private String tunnelClosedBy;
+    /** The connection's peer (the PROXY protocol's source when the listener reads one); XFF is appended with it. */
+    private InetAddress peer;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -105,8 +110,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** The request head arrived (a FullHttpRequest also carries its whole body). */
     @Override
     public void start(HttpRequest req) {
-        clientAddress();
         this.request = req;
+        clientAddress();
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
         this.requestComplete = req instanceof LastHttpContent;
@@ -227,7 +232,12 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     /** Runs a head phase of the chain from filter {@code from}; true when the exchange goes on now. */
     private boolean applyFilters(FilterChain.HeadPhase phase, int from) {
-        switch (filters.run(phase, from, this, request)) {
+        return handleFilterResult(filters.run(phase, from, this, request));
+    }
+
+    /** Acts on what a head phase came to; true when the exchange goes on now. */
+    private boolean handleFilterResult(FilterResult result) {
+        switch (result) {
             case FilterResult.Continue c -> {
                 return true;
             }
@@ -240,25 +250,62 @@ final class Exchange implements FilterContext, DownstreamExchange {
             case FilterResult.Reject r -> {
                 release(request);
                 respondError(r.error());
+                replayHeldBody(); // parts held by an earlier pause: discarded like the rest of the body
                 return false;
             }
             case FilterResult.Respond r -> {
                 release(request);
                 respondLocally(r.response(), false);
+                replayHeldBody();
                 return false;
             }
         }
     }
 
     @Override
+    public FilterContext spawn(FullHttpRequest req) {
+        Exchange background = new Exchange(new BackgroundSession(protocol, session.channel(), clientAddress()), listener);
+        session.executor().execute(() -> background.start(req));
+        return background;
+    }
+
+    @Override
     public void resume() {
+        resume(FilterResult.CONTINUE);
+    }
+
+    @Override
+    public void resume(FilterResult decision) {
+        if (decision instanceof FilterResult.Pause || decision instanceof FilterResult.Paused) {
+            throw new IllegalArgumentException("resume with continue, reject or respond, not " + decision);
+        }
         session.executor().execute(() -> {
             FilterResult.Paused p = paused;
             if (p == null || done) {
+                if (decision instanceof FilterResult.Respond r) {
+                    r.response().release();
+                }
                 return;
             }
             paused = null;
-            if (!applyFilters(p.phase(), p.next())) {
+            boolean goOn;
+            if (decision instanceof FilterResult.Reject r) {
+                release(request);
+                respondError(r.error());
+                replayHeldBody();
+                goOn = false;
+            } else if (decision instanceof FilterResult.Respond r) {
+                release(request);
+                respondLocally(r.response(), false);
+                replayHeldBody();
+                goOn = false;
+            } else {
+                goOn = applyFilters(p.phase(), p.next());
+                if (!goOn && paused == null) {
+                    replayHeldBody(); // a later filter answered: the held parts still complete the request
+                }
+            }
+            if (!goOn) {
                 return;
             }
             if (p.phase() == FilterChain.HeadPhase.REQUEST) {
@@ -398,8 +445,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
     void respondError(ProxyError error) {
         ErrorCode code = error.code();
         errorCode = code;
+        // A policy's refusal (401, 403, 429) is an answer to a well-formed request: the connection stays.
         boolean close = code.side() == ErrorCode.Side.DOWNSTREAM && code != ErrorCode.ROUTE_NOT_FOUND
-                && code != ErrorCode.METHOD_NOT_ALLOWED && code != ErrorCode.WEBSOCKET_NOT_ALLOWED;
+                && code != ErrorCode.METHOD_NOT_ALLOWED && code != ErrorCode.WEBSOCKET_NOT_ALLOWED
+                && code != ErrorCode.UNAUTHORIZED && code != ErrorCode.FORBIDDEN && code != ErrorCode.TOO_MANY_REQUESTS;
         FullHttpResponse res = errorResponse(error);
         if (code == ErrorCode.DRAINING) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, session.retryAfterSeconds()));
@@ -427,8 +476,11 @@ final class Exchange implements FilterContext, DownstreamExchange {
             session.closeAfterResponse();
         }
         res.headers().set(ForwardingHeaders.X_REQUEST_ID, requestId == null ? newRequestId() : requestId);
-        responseBodyBytes += res.content().readableBytes();
         responseStarting(res);
+        if (!filters.isEmpty()) {
+            res = filterLocalBody(res);
+        }
+        responseBodyBytes += res.content().readableBytes();
         session.writeResponse(res);
         if (requestComplete || close || session.closesAfterResponse() || upgrade == WebSocketUpgrade.EXTENDED_CONNECT
                 || ((protocol == DownstreamProtocol.H2 || protocol == DownstreamProtocol.H3) && "CONNECT".equals(method))) {
@@ -442,7 +494,26 @@ final class Exchange implements FilterContext, DownstreamExchange {
     /** A forwarded response that arrived whole (h2/h3 downstream only) goes downstream in one write. */
     void writeWholeResponse(FullHttpResponse res) {
         responseStarting(res);
+        if (!filters.isEmpty()) {
+            res = filterLocalBody(res); // the body phase sees it as one last part, as for a local response
+        }
         session.writeResponse(res);
+    }
+
+    /**
+     * A local response's body through the body phase, as one last part; a filter that replaced it (compression)
+     * gets a response with the new body and its length.
+     */
+    private FullHttpResponse filterLocalBody(FullHttpResponse res) {
+        ByteBuf body = res.content();
+        HttpContent out = filters.onResponseBody(this, new DefaultLastHttpContent(body));
+        if (out.content() == body) {
+            return res;
+        }
+        FullHttpResponse replaced = new DefaultFullHttpResponse(res.protocolVersion(), res.status(), out.content(),
+                res.headers(), res.trailingHeaders());
+        replaced.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, out.content().readableBytes());
+        return replaced;
     }
 
     /** A streamed response head goes downstream (the session frames it). */
@@ -519,6 +590,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
     }
 
     private void log() {
+        if (!filters.isEmpty()) {
+            filters.onEnd(this);
+        }
         observer.complete(this);
     }
 
@@ -671,9 +745,17 @@ final class Exchange implements FilterContext, DownstreamExchange {
     @Override
     public InetAddress clientAddress() {
         if (client == null) {
-            client = session.clientAddress();
+            peer = session.clientAddress();
+            client = request == null || listener.trustedProxies().isEmpty() ? peer
+                    : listener.trustedProxies().clientOf(peer, request.headers());
         }
         return client;
+    }
+
+    /** The connection's peer: the client address unless a trusted proxy named another in X-Forwarded-For. */
+    InetAddress peerAddress() {
+        clientAddress();
+        return peer;
     }
 
     HttpResponse continueResponse() {

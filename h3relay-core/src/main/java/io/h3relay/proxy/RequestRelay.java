@@ -63,7 +63,7 @@ final class RequestRelay {
         boolean expectContinue = HttpUtil.is100ContinueExpected(req);
         HttpHeaders headers = req.headers();
         headers.remove(HttpHeaderNames.EXPECT);
-        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.clientAddress(), ex.authority(),
+        ForwardingHeaders.toUpstream(headers, ex.protocol, ex.listener.tls(), ex.peerAddress(), ex.authority(),
                 ex.requestId, forwarding.route.requestHeaders());
         HttpMethod method = req.method();
         if (ex.upgrade.isUpgrade()) {

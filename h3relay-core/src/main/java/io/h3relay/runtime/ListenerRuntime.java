@@ -22,10 +22,11 @@ import java.util.Map;
  * @param filters   the listener's filter chain (every phase of every exchange)
  * @param routeFilters per route with filters of its own: the listener's chain followed by the route's,
  *                  compiled at config time; routes without are not in it (they use {@code filters})
+ * @param trustedProxies peers whose X-Forwarded-For names the client
  */
 public record ListenerRuntime(String name, boolean tls, LimitsConfig limits, RouteTable routes,
                               ExchangeObserver.Factory observers, FilterChain filters,
-                              Map<Route, FilterChain> routeFilters) {
+                              Map<Route, FilterChain> routeFilters, TrustedProxies trustedProxies) {
 
     public ListenerRuntime {
         routeFilters = routeFilters.isEmpty() ? Map.of() : new IdentityHashMap<>(routeFilters);
@@ -34,7 +35,14 @@ public record ListenerRuntime(String name, boolean tls, LimitsConfig limits, Rou
     /** Without filters. */
     public ListenerRuntime(String name, boolean tls, LimitsConfig limits, RouteTable routes,
                            ExchangeObserver.Factory observers) {
-        this(name, tls, limits, routes, observers, FilterChain.EMPTY, Map.of());
+        this(name, tls, limits, routes, observers, FilterChain.EMPTY, Map.of(), TrustedProxies.NONE);
+    }
+
+    /** Without trusted proxies. */
+    public ListenerRuntime(String name, boolean tls, LimitsConfig limits, RouteTable routes,
+                           ExchangeObserver.Factory observers, FilterChain filters,
+                           Map<Route, FilterChain> routeFilters) {
+        this(name, tls, limits, routes, observers, filters, routeFilters, TrustedProxies.NONE);
     }
 
     /** The chain of an exchange once {@code route} matched: the listener's, with the route's own after it. */

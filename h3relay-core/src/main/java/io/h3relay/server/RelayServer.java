@@ -51,6 +51,8 @@ public final class RelayServer implements AutoCloseable {
     private final Map<String, ExchangeObserver.Factory> observers = new LinkedHashMap<>();
     /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
     private FilterChain filters;
+    /** The policies' decision counters, across reloads. */
+    private final io.h3relay.policy.PolicyMetrics policyMetrics = new io.h3relay.policy.PolicyMetrics();
     private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new java.util.concurrent.ConcurrentHashMap<>();
     /** Listeners whose HTTP/3 was turned off and whose UDP sockets are not closed yet. */
@@ -151,7 +153,8 @@ public final class RelayServer implements AutoCloseable {
             observers.put(lc.name(), telemetry.exchangeObservers(lc));
         }
         filters = FilterChain.of(telemetry.filters());
-        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters));
+        telemetry.policyMetrics(policyMetrics);
+        runtime = new RuntimeHolder(Runtime.build(1, startConfig, change.clusters(), observers::get, l -> filters, policyMetrics));
         clusters.commit(change);
         telemetry.clustersChanged(change.built(), List.of());
     }
@@ -185,6 +188,9 @@ public final class RelayServer implements AutoCloseable {
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
         new AdminApi(this, reloads, events, workers).register(admin);
+        telemetry.cacheMetrics(() -> CacheAdminEndpoint.series(runtime.current().policies().caches()));
+        admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
+        admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));
         try {
             admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
         } catch (Exception e) {
@@ -243,12 +249,16 @@ public final class RelayServer implements AutoCloseable {
             }
             Runtime after;
             try {
-                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters);
+                after = Runtime.build(before.generation() + 1, next, change.clusters(), observers::get, l -> filters,
+                        policyMetrics);
             } catch (RuntimeException e) {
                 clusters.discard(change);
                 throw ApplyException.failed(describe(e), e);
             }
             runtime.swap(after);
+            // Exchanges in flight keep the old snapshot's policies (Redis, JWKS) until a drain would end them.
+            workers.schedule(before.policies()::close, startConfig.shutdown().drainTimeout().toMillis() + 1000,
+                    TimeUnit.MILLISECONDS);
             clusters.commit(change);
             telemetry.clustersChanged(change.built(), change.retired());
             Applied applied = describe(before, after, change);
@@ -559,6 +569,9 @@ public final class RelayServer implements AutoCloseable {
             http3Listeners.values().forEach(Http3Listener::close);
             admin.close();
             clusters.close();
+            if (runtime != null) {
+                runtime.current().policies().close();
+            }
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (telemetry != null) {

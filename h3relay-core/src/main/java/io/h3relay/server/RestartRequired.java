@@ -23,6 +23,7 @@ import java.util.TreeSet;
  *       TLS contexts and QUIC codecs (transport parameters, congestion control, Retry, sockets, GSO) built once;</li>
  *   <li>listener {@code limits} other than {@code max_request_body_size}: the h1/h2 codecs, the h1 timeouts,
  *       the h2/h3 stream limits and the connection cap are set per connection or at bind;</li>
+ *   <li>a listener's {@code proxy_protocol}: the PROXY header reader is part of each connection's pipeline;</li>
  *   <li>{@code admin}: its socket; {@code shutdown}: captured by the listeners at bind (drain timeout, Retry-After);</li>
  *   <li>{@code observability}: the metrics registry, the trace exporter, the access log writer and the process
  *       log are opened once, and the observers are composed per listener from them.</li>
@@ -71,6 +72,7 @@ final class RestartRequired {
             differs(out, path + "protocols", names(old.protocols()), names(l.protocols()));
             changed(out, path + "tls", old.tls(), l.tls());
             changed(out, path + "http3", old.http3(), l.http3());
+            differs(out, path + "proxy_protocol", old.proxyProtocol(), l.proxyProtocol());
             changed(out, path + "limits (all but max_request_body_size)", connectionLevel(old.limits()),
                     connectionLevel(l.limits()));
         }

@@ -100,7 +100,43 @@ public final class Telemetry implements AutoCloseable {
         return metrics == null ? ConnectionObserver.NONE : metrics.connectionObserver(listener);
     }
 
+    /** One series of the HTTP cache's counters: a route's store and a result (hit, miss, stale, ...). */
+    public record CacheSeries(String listener, String route, String result, long value) {
+    }
+
+    /**
+     * Publishes the cache policy's counters as {@code h3relay_cache_requests_total{listener,route,result}},
+     * read from the current runtime's stores at each scrape (a reload starts new stores: the series restart).
+     */
+    public void cacheMetrics(Supplier<List<CacheSeries>> series) {
+        if (metrics != null) {
+            CounterWithCallback.builder().name("h3relay_cache_requests_total")
+                    .help("HTTP cache outcomes per route: hit, miss, stale (served stale), revalidated (304 from the "
+                            + "endpoint), bypass, stored, collapsed (answered from another request's fetch)")
+                    .labelNames("listener", "route", "result")
+                    .callback(cb -> {
+                        for (CacheSeries s : series.get()) {
+                            cb.call(s.value(), s.listener(), s.route(), s.result());
+                        }
+                    }).register(metrics.registry);
+        }
+    }
+
     /** Publishes how many QUIC connections each UDP socket of a listener accepted. */
+    /** Exposes the policies' decisions as {@code h3relay_policy_decisions_total}. */
+    public void policyMetrics(io.h3relay.policy.PolicyMetrics policies) {
+        if (metrics == null) {
+            return;
+        }
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("h3relay_policy_decisions")
+                .help("Edge policy decisions (rate_limit: allowed, limited, dry_run_limited, store_error_allowed, "
+                        + "store_error_denied; auth; ip_rules), by listener, route, policy and decision")
+                .labelNames("listener", "route", "policy", "decision")
+                .callback(cb -> policies.forEach((l, v) -> cb.call(v, l.listener(), l.route(), l.policy(),
+                        l.decision())))
+                .register(metrics.registry);
+    }
+
     public void http3Sockets(String listener, Supplier<long[]> connectionsPerSocket) {
         if (metrics != null) {
             metrics.quic.socketConnections(listener, connectionsPerSocket);

@@ -31,7 +31,8 @@ public final class ExternalTool {
       "promtool", "prometheus",
       "caddy", "caddy",
       "node", "nodejs",
-      "nginx", "nginx");
+      "nginx", "nginx",
+      "redis-server", "redis-server");
 
   private ExternalTool() {}
 
