@@ -41,7 +41,9 @@ public interface ErrorRenderer {
             case UPSTREAM_TIMEOUT, REQUEST_TIMEOUT -> GrpcStatus.DEADLINE_EXCEEDED;
             case REQUEST_BODY_TOO_LARGE, REQUEST_HEADERS_TOO_LARGE, URI_TOO_LONG -> GrpcStatus.RESOURCE_EXHAUSTED;
             case BAD_REQUEST, INTERNAL_ERROR, UPSTREAM_BAD_RESPONSE -> GrpcStatus.INTERNAL;
-            case WEBSOCKET_NOT_ALLOWED -> GrpcStatus.PERMISSION_DENIED;
+            case WEBSOCKET_NOT_ALLOWED, FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
+            case UNAUTHORIZED -> GrpcStatus.UNAUTHENTICATED;
+            case TOO_MANY_REQUESTS -> GrpcStatus.RESOURCE_EXHAUSTED;
         };
     }
 }

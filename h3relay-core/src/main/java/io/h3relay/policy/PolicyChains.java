@@ -113,7 +113,8 @@ public final class PolicyChains implements AutoCloseable {
     // ---- one hook per policy -------------------------------------------------------------------------
 
     private Filter ipRules(Scope scope, IpRulesConfig config) {
-        return new io.h3relay.policy.iprules.IpRulesFilter(config);
+        return new io.h3relay.policy.iprules.IpRulesFilter(config,
+                metrics.counter(scope.listener(), scope.route(), "ip_rules", "forbidden"));
     }
 
     private Filter cors(Scope scope, CorsConfig config) {

@@ -154,6 +154,24 @@ class IpRulesTest {
     }
 
     @Test
+    void aRefusalKeepsTheConnectionAndIsCounted() throws Exception {
+        int port = relay.server().listenerAddress("proxied").getPort();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("PROXY TCP4 192.0.2.9 127.0.0.1 40000 80\r\n".getBytes(StandardCharsets.US_ASCII));
+            String req = "GET /inherit HTTP/1.1\r\nHost: localhost\r\n\r\n";
+            out.write((req + req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String both = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(both.split("HTTP/1.1 403", -1)).as("two 403s on one connection: %s", both).hasSize(3);
+        }
+        assertThat(MetricsScrape.of(relay).value("h3relay_policy_decisions_total", java.util.Map.of(
+                "listener", "proxied", "policy", "ip_rules", "decision", "forbidden"))).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void aConnectionWithoutAProxyHeaderIsClosed() throws Exception {
         assertThat(exchange(new byte[0])).isEmpty();
     }

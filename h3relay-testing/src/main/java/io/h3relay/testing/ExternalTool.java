@@ -21,18 +21,18 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class ExternalTool {
 
-  private static final Map<String, String> PACKAGES = Map.of(
-      "curl", "curl",
-      "nghttp", "nghttp2-client",
-      "h2load", "nghttp2-client",
-      "gtlsclient", "ngtcp2-client",
-      "chromium", "chromium",
-      "chromedriver", "chromium-driver",
-      "promtool", "prometheus",
-      "caddy", "caddy",
-      "node", "nodejs",
-      "nginx", "nginx",
-      "redis-server", "redis-server");
+  private static final Map<String, String> PACKAGES = Map.ofEntries(
+      Map.entry("curl", "curl"),
+      Map.entry("nghttp", "nghttp2-client"),
+      Map.entry("h2load", "nghttp2-client"),
+      Map.entry("gtlsclient", "ngtcp2-client"),
+      Map.entry("chromium", "chromium"),
+      Map.entry("chromedriver", "chromium-driver"),
+      Map.entry("promtool", "prometheus"),
+      Map.entry("caddy", "caddy"),
+      Map.entry("node", "nodejs"),
+      Map.entry("nginx", "nginx"),
+      Map.entry("redis-server", "redis-server"));
 
   private ExternalTool() {}
 

@@ -20,10 +20,17 @@ public final class IpRulesFilter implements Filter {
 
     private final Cidr[] allow;
     private final Cidr[] deny;
+    private final java.util.concurrent.atomic.LongAdder forbidden;
 
     public IpRulesFilter(IpRulesConfig config) {
+        this(config, null);
+    }
+
+    /** @param forbidden counts refusals (null: not counted) */
+    public IpRulesFilter(IpRulesConfig config, java.util.concurrent.atomic.LongAdder forbidden) {
         this.allow = config.allow().toArray(Cidr[]::new);
         this.deny = config.deny().toArray(Cidr[]::new);
+        this.forbidden = forbidden;
     }
 
     /** True when {@code address} may pass. */
@@ -39,6 +46,12 @@ public final class IpRulesFilter implements Filter {
 
     @Override
     public FilterResult onRouted(FilterContext ctx, HttpRequest head) {
-        return allows(ctx.clientAddress()) ? FilterResult.CONTINUE : FilterResult.reject(FORBIDDEN);
+        if (allows(ctx.clientAddress())) {
+            return FilterResult.CONTINUE;
+        }
+        if (forbidden != null) {
+            forbidden.increment();
+        }
+        return FilterResult.reject(FORBIDDEN);
     }
 }
