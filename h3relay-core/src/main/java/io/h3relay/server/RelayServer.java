@@ -67,10 +67,13 @@ public final class RelayServer implements AutoCloseable {
     /** The activity log (admin {@code GET /events}). */
     private final io.h3relay.events.EventLog events = new io.h3relay.events.EventLog();
     private final ConfigReloads reloads;
+    /** The listeners' certificates, read again by every reload. */
+    private final ListenerTls listenerTls;
     private ConfigWatcher watcher;
 
     private RelayServer(RelayConfig config, Transport transport, java.nio.file.Path file) {
         this.startConfig = config;
+        this.listenerTls = new ListenerTls(config);
         this.reloads = new ConfigReloads(this, file, events);
         this.transport = transport;
         this.boss = transport.newGroup(1, "h3relay-accept");
@@ -235,6 +238,12 @@ public final class RelayServer implements AutoCloseable {
             } catch (StartException e) {
                 throw ApplyException.failed(e.getMessage(), e);
             }
+            ListenerTls.Prepared certificates;
+            try {
+                certificates = listenerTls.prepare(next, listeners, http3Listeners);
+            } catch (TlsConfigException e) {
+                throw ApplyException.failed(e.getMessage(), e);
+            }
             ClusterManager.Change change;
             try {
                 change = clusters.prepare(next.clusters());
@@ -249,6 +258,7 @@ public final class RelayServer implements AutoCloseable {
                 throw ApplyException.failed(describe(e), e);
             }
             runtime.swap(after);
+            certificates.commit();
             clusters.commit(change);
             telemetry.clustersChanged(change.built(), change.retired());
             Applied applied = describe(before, after, change);
@@ -283,7 +293,7 @@ public final class RelayServer implements AutoCloseable {
         String path = "listeners[" + startConfig.listeners().indexOf(lc) + "]";
         int port = tcp.localAddress().getPort();
         try {
-            Http3Listener h3 = Http3Listener.create(ctx, path);
+            Http3Listener h3 = Http3Listener.create(ctx, listenerTls.current(ctx.name(), lc.tls()), path);
             h3.bind(transport, workers, port, retryAfter);
             http3Listeners.put(ctx.name(), h3);
             telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);

@@ -19,8 +19,10 @@ import java.util.TreeSet;
  * What a running server cannot take from a new config, because it was built into something that lives as
  * long as the process or a connection, not into the runtime snapshot:
  * <ul>
- *   <li>the listener set and each listener's address, protocols, TLS and {@code http3} block: sockets are bound,
- *       TLS contexts and QUIC codecs (transport parameters, congestion control, Retry, sockets, GSO) built once;</li>
+ *   <li>the listener set and each listener's address, protocols, {@code http3} block and whether it has TLS at
+ *       all: sockets are bound, QUIC codecs (transport parameters, congestion control, Retry, sockets, GSO) built
+ *       once. The {@code tls} block itself (certificates, SNI, versions, client auth) is not here: a reload
+ *       reads it again and swaps the contexts for new handshakes ({@link ListenerTls});</li>
  *   <li>listener {@code limits} other than {@code max_request_body_size}: the h1/h2 codecs, the h1 timeouts,
  *       the h2/h3 stream limits and the connection cap are set per connection or at bind;</li>
  *   <li>{@code admin}: its socket; {@code shutdown}: captured by the listeners at bind (drain timeout, Retry-After);</li>
@@ -69,7 +71,9 @@ final class RestartRequired {
             String path = "listeners[" + l.name() + "].";
             differs(out, path + "address", old.address(), l.address());
             differs(out, path + "protocols", names(old.protocols()), names(l.protocols()));
-            changed(out, path + "tls", old.tls(), l.tls());
+            if (old.isTls() != l.isTls()) {
+                out.add(path + "tls: " + (l.isTls() ? "added" : "removed") + " (TLS is not turned on or off in place)");
+            }
             changed(out, path + "http3", old.http3(), l.http3());
             changed(out, path + "limits (all but max_request_body_size)", connectionLevel(old.limits()),
                     connectionLevel(l.limits()));
