@@ -40,6 +40,19 @@ final class ListenerTls {
         return current.getOrDefault(name, fallback);
     }
 
+    /** A listener a reload added (or replaced) now serves {@code lc}'s TLS block, if any. */
+    void added(ListenerConfig lc) {
+        if (lc.isTls()) {
+            current.put(lc.name(), lc.tls());
+        } else {
+            current.remove(lc.name());
+        }
+    }
+
+    void removed(String name) {
+        current.remove(name);
+    }
+
     /** Contexts built for a reload, not yet in use. */
     final class Prepared {
         private final List<Runnable> swaps = new ArrayList<>();
@@ -63,7 +76,7 @@ final class ListenerTls {
         for (int i = 0; i < all.size(); i++) {
             ListenerConfig lc = all.get(i);
             TcpListener running = tcp.get(lc.name());
-            if (!lc.isTls() || running == null || !running.context().isTls()) {
+            if (!lc.isTls() || running == null || ListenerChanges.replaced(running.context().config(), lc)) {
                 continue;
             }
             String path = "listeners[" + i + "]";

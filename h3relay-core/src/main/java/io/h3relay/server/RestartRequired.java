@@ -57,23 +57,13 @@ final class RestartRequired {
         changed(out, "observability.logging", running.observability().logging(), next.observability().logging());
         Map<String, ListenerConfig> before = byName(running.listeners());
         Map<String, ListenerConfig> after = byName(next.listeners());
-        for (ListenerConfig l : before.values()) {
-            if (!after.containsKey(l.name())) {
-                out.add("listeners[" + l.name() + "]: removed (listeners are bound at start)");
-            }
-        }
+        out.addAll(ListenerChanges.sameAddressReplacements(running, next));
         for (ListenerConfig l : after.values()) {
             ListenerConfig old = before.get(l.name());
-            if (old == null) {
-                out.add("listeners[" + l.name() + "]: added (listeners are bound at start)");
-                continue;
+            if (old == null || ListenerChanges.replaced(old, l)) {
+                continue; // added, or replaced (removed and added): built anew from the new config
             }
             String path = "listeners[" + l.name() + "].";
-            differs(out, path + "address", old.address(), l.address());
-            differs(out, path + "protocols", names(old.protocols()), names(l.protocols()));
-            if (old.isTls() != l.isTls()) {
-                out.add(path + "tls: " + (l.isTls() ? "added" : "removed") + " (TLS is not turned on or off in place)");
-            }
             changed(out, path + "http3", old.http3(), l.http3());
             changed(out, path + "limits (all but max_request_body_size)", connectionLevel(old.limits()),
                     connectionLevel(l.limits()));
