@@ -423,8 +423,8 @@ public final class RelayServer implements AutoCloseable {
      * Turns HTTP/3 off or on at runtime on a listener whose config has it. Off: Alt-Svc answers {@code clear}
      * on h1/h2 responses, new QUIC connections are closed at once, open ones get GOAWAY and finish their
      * streams (for up to {@code shutdown.drain_timeout}), then the UDP sockets close. On: the UDP sockets are
-     * bound again on the listener's port and advertised. The state is the process's: a reload keeps it (a file
-     * that changes {@code protocols} or {@code http3} needs a restart anyway).
+     * bound again on the listener's port and advertised. The state is the process's: a reload keeps it for a listener
+     * that stays (one a reload replaces or adds starts as its file says).
      */
     public synchronized Http3Toggle http3(String name, boolean enabled) throws StartException {
         TcpListener tcp = listeners.get(name);

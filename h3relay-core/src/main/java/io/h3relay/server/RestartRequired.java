@@ -19,10 +19,12 @@ import java.util.TreeSet;
  * What a running server cannot take from a new config, because it was built into something that lives as
  * long as the process or a connection, not into the runtime snapshot:
  * <ul>
- *   <li>the listener set and each listener's address, protocols, {@code http3} block and whether it has TLS at
- *       all: sockets are bound, QUIC codecs (transport parameters, congestion control, Retry, sockets, GSO) built
- *       once. The {@code tls} block itself (certificates, SNI, versions, client auth) is not here: a reload
- *       reads it again and swaps the contexts for new handshakes ({@link ListenerTls});</li>
+ *   <li>a listener's {@code http3} block: QUIC codecs (transport parameters, congestion control, Retry,
+ *       sockets, GSO) are built at bind; and a change of address, protocols or TLS-or-not that keeps the same
+ *       fixed address (such a change replaces the listener, see {@link ListenerChanges}, and the running socket
+ *       holds the port). Listeners added and removed are not here ({@link ListenerChanges}), nor is the
+ *       {@code tls} block (certificates, SNI, versions, client auth): a reload reads it again and swaps the
+ *       contexts for new handshakes ({@link ListenerTls});</li>
  *   <li>listener {@code limits} other than {@code max_request_body_size}: the h1/h2 codecs, the h1 timeouts,
  *       the h2/h3 stream limits and the connection cap are set per connection or at bind;</li>
  *   <li>{@code admin}: its socket; {@code shutdown}: captured by the listeners at bind (drain timeout, Retry-After);</li>

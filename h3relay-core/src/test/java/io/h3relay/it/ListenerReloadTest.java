@@ -80,7 +80,7 @@ class ListenerReloadTest {
     }
 
     private RelayHarness.Builder config(String extra, String address, String protocols) {
-        return RelayHarness.yaml(BASE).with("EXTRA", extra).with("EXTRA_ADDRESS", address)
+        return RelayHarness.yaml(BASE.replace("@EXTRA@", extra)).with("EXTRA_ADDRESS", address)
                 .with("EXTRA_PROTOCOLS", protocols).with("EP", endpoint.address());
     }
 
