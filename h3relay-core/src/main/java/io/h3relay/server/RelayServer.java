@@ -51,7 +51,8 @@ public final class RelayServer implements AutoCloseable {
     private final Map<String, ExchangeObserver.Factory> observers = new LinkedHashMap<>();
     /** The listeners' filter chain (telemetry's filters, which a reload keeps). */
     private FilterChain filters;
-    private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
+    /** Concurrent: a reload adds and removes listeners while admin reads iterate it. */
+    private final Map<String, TcpListener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new java.util.concurrent.ConcurrentHashMap<>();
     /** Listeners whose HTTP/3 was turned off and whose UDP sockets are not closed yet. */
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> http3Closing =
@@ -554,7 +555,14 @@ public final class RelayServer implements AutoCloseable {
 
     /** Listener names in config order. */
     public java.util.Set<String> listenerNames() {
-        return java.util.Collections.unmodifiableSet(listeners.keySet());
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        RuntimeHolder holder = runtime;
+        if (holder != null) {
+            holder.current().config().listeners().forEach(lc -> names.add(lc.name()));
+        }
+        names.retainAll(listeners.keySet());
+        names.addAll(listeners.keySet()); // between a bind and the swap of a reload: none, but never lose one
+        return java.util.Collections.unmodifiableSet(names);
     }
 
     /** The TCP listener's context (connections, draining state), or null. */
