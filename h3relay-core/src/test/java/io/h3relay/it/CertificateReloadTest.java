@@ -161,13 +161,13 @@ class CertificateReloadTest {
 
     @Test
     void opensslSeesTheNewCertificateAfterTheReload() throws Exception {
-        ExternalTool.require("openssl");
-        assertThat(presentedLeaf()).isEqualTo(before.leafCert());
+        Path openssl = ExternalTool.require("openssl");
+        assertThat(presentedLeaf(openssl)).isEqualTo(before.leafCert());
 
         install(after);
         assertThat(reload().statusCode()).isEqualTo(200);
 
-        assertThat(presentedLeaf()).isEqualTo(after.leafCert());
+        assertThat(presentedLeaf(openssl)).isEqualTo(after.leafCert());
     }
 
     @Test
@@ -195,8 +195,8 @@ class CertificateReloadTest {
     }
 
     /** The leaf certificate a fresh {@code openssl s_client} handshake is shown. */
-    private X509Certificate presentedLeaf() throws Exception {
-        ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(20), "openssl", "s_client", "-connect",
+    private X509Certificate presentedLeaf(Path openssl) throws Exception {
+        ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(20), openssl.toString(), "s_client", "-connect",
                 "127.0.0.1:" + relay.tlsPort(), "-servername", "localhost");
         String out = r.stdoutString();
         int from = out.indexOf("-----BEGIN CERTIFICATE-----");
