@@ -30,11 +30,32 @@ public final class ListenerContext implements ListenerState {
     private final ConnectionObserver connectionObserver;
     private final ExchangeStarter exchanges = new ProxyExchanges(this::runtime);
 
+    /**
+     * Set for a listener a reload adds, until its runtime is swapped in, and for one it removes or replaces, from
+     * just before the swap: the runtime part its connections go on with (the current runtime has none of this
+     * listener, or a new listener's of the same name).
+     */
+    private volatile ListenerRuntime pinned;
+
     public ListenerContext(ListenerConfig config, RuntimeHolder runtime, ConnectionObserver connectionObserver) {
         this.config = config;
         this.runtime = runtime;
         runtime.listener(config.name()); // fails now rather than at the first request
         this.connectionObserver = connectionObserver;
+    }
+
+    /** For a listener a reload adds: {@code next} is its part of the runtime about to be swapped in. */
+    public ListenerContext(ListenerConfig config, RuntimeHolder runtime, ConnectionObserver connectionObserver,
+                           ListenerRuntime next) {
+        this.config = config;
+        this.runtime = runtime;
+        this.connectionObserver = connectionObserver;
+        this.pinned = java.util.Objects.requireNonNull(next);
+    }
+
+    /** Exchanges use {@code last} from now on, whatever the current runtime (null: the current one again). */
+    public void pin(ListenerRuntime last) {
+        this.pinned = last;
     }
 
     /** Makes each request's exchange; sessions call it. */
@@ -44,7 +65,8 @@ public final class ListenerContext implements ListenerState {
 
     /** This listener's part of the current runtime (one volatile read and a map lookup). */
     public ListenerRuntime runtime() {
-        return runtime.listener(config.name());
+        ListenerRuntime p = pinned;
+        return p != null ? p : runtime.listener(config.name());
     }
 
     public ConnectionObserver connectionObserver() {

@@ -36,11 +36,12 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
     private static final int MAX_UPGRADE_BODY = 64 * 1024;
 
     private final ListenerContext listener;
-    private final ServerTls tls;
+    /** The listener's current TLS contexts (null: plaintext), read per connection. */
+    private final java.util.function.Supplier<ServerTls> tls;
     private final Duration drainTimeout;
     private final long retryAfterSeconds;
 
-    TcpListenerInitializer(ListenerContext listener, ServerTls tls, Duration drainTimeout, long retryAfterSeconds) {
+    TcpListenerInitializer(ListenerContext listener, java.util.function.Supplier<ServerTls> tls, Duration drainTimeout, long retryAfterSeconds) {
         this.listener = listener;
         this.tls = tls;
         this.drainTimeout = drainTimeout;
@@ -77,7 +78,7 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addTlsHandlers(ChannelPipeline p) {
-        p.addLast("tls", tls.newHandler(p.channel().alloc()));
+        p.addLast("tls", tls.get().newHandler(p.channel().alloc()));
         p.addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
             @Override
             protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {

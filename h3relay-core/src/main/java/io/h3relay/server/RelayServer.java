@@ -53,7 +53,8 @@ public final class RelayServer implements AutoCloseable {
     private FilterChain filters;
     /** The policies' decision counters, across reloads. */
     private final io.h3relay.policy.PolicyMetrics policyMetrics = new io.h3relay.policy.PolicyMetrics();
-    private final Map<String, TcpListener> listeners = new LinkedHashMap<>();
+    /** Concurrent: a reload adds and removes listeners while admin reads iterate it. */
+    private final Map<String, TcpListener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Http3Listener> http3Listeners = new java.util.concurrent.ConcurrentHashMap<>();
     /** Listeners whose HTTP/3 was turned off and whose UDP sockets are not closed yet. */
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> http3Closing =
@@ -69,10 +70,16 @@ public final class RelayServer implements AutoCloseable {
     /** The activity log (admin {@code GET /events}). */
     private final io.h3relay.events.EventLog events = new io.h3relay.events.EventLog();
     private final ConfigReloads reloads;
+    /** The listeners' certificates, read again by every reload. */
+    private final ListenerTls listenerTls;
+    /** Listeners removed by a reload, until their drain is over. */
+    private final List<java.util.concurrent.CompletableFuture<Void>> retiringListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private ConfigWatcher watcher;
 
     private RelayServer(RelayConfig config, Transport transport, java.nio.file.Path file) {
         this.startConfig = config;
+        this.listenerTls = new ListenerTls(config);
         this.reloads = new ConfigReloads(this, file, events);
         this.transport = transport;
         this.boss = transport.newGroup(1, "h3relay-accept");
@@ -241,6 +248,16 @@ public final class RelayServer implements AutoCloseable {
             } catch (StartException e) {
                 throw ApplyException.failed(e.getMessage(), e);
             }
+            ListenerChanges listenerChanges = ListenerChanges.plan(before.config(), next);
+            for (ListenerConfig lc : listenerChanges.added()) {
+                observers.putIfAbsent(lc.name(), telemetry.exchangeObservers(lc));
+            }
+            ListenerTls.Prepared certificates;
+            try {
+                certificates = listenerTls.prepare(next, listeners, http3Listeners);
+            } catch (TlsConfigException e) {
+                throw ApplyException.failed(e.getMessage(), e);
+            }
             ClusterManager.Change change;
             try {
                 change = clusters.prepare(next.clusters());
@@ -255,7 +272,22 @@ public final class RelayServer implements AutoCloseable {
                 clusters.discard(change);
                 throw ApplyException.failed(describe(e), e);
             }
+            AddedListeners bound;
+            try {
+                bound = bindAdded(listenerChanges.added(), next, after);
+            } catch (StartException e) {
+                clusters.discard(change);
+                after.policies().close(); // never served: its Redis connections and JWKS refreshers go now
+                throw ApplyException.failed(e.getMessage(), e);
+            }
+            for (ListenerConfig lc : listenerChanges.removed()) {
+                // Its open connections go on with its last routes; the new runtime has none for it (or a new
+                // listener's of the same name).
+                listeners.get(lc.name()).context().pin(before.listener(lc.name()));
+            }
             runtime.swap(after);
+            certificates.commit();
+            swapListeners(listenerChanges, bound);
             // Exchanges in flight keep the old snapshot's policies (Redis, JWKS) until a drain would end them.
             workers.schedule(before.policies()::close, startConfig.shutdown().drainTimeout().toMillis() + 1000,
                     TimeUnit.MILLISECONDS);
@@ -266,6 +298,93 @@ public final class RelayServer implements AutoCloseable {
                     applied.generation(), applied.added(), applied.replaced(), applied.removed(), applied.kept(),
                     applied.routesChanged() ? "changed" : "unchanged");
             return applied;
+        }
+    }
+
+    /** Listeners a reload adds, bound (not accepting yet), with their HTTP/3 sockets. */
+    private record AddedListeners(List<TcpListener> tcp, Map<String, Http3Listener> h3) {}
+
+    /**
+     * Binds the listeners a reload adds, as {@link #bindAll} does at start, before the swap and without accepting;
+     * a failure closes what this bound and rejects the reload.
+     */
+    private AddedListeners bindAdded(List<ListenerConfig> added, RelayConfig next, Runtime after)
+            throws StartException {
+        AddedListeners bound = new AddedListeners(new ArrayList<>(), new LinkedHashMap<>());
+        Duration drain = startConfig.shutdown().drainTimeout();
+        long retryAfter = startConfig.shutdown().retryAfter().toSeconds();
+        try {
+            for (ListenerConfig lc : added) {
+                String path = "listeners[" + next.listeners().indexOf(lc) + "]";
+                TcpListener l;
+                try {
+                    l = TcpListener.create(new ListenerContext(lc, runtime, telemetry.connectionObserver(lc),
+                            after.listener(lc.name())));
+                } catch (TlsConfigException e) {
+                    throw new StartException("listener " + lc.name() + ": " + e.getMessage(), e);
+                }
+                bound.tcp().add(l);
+                try {
+                    l.bind(transport, boss, workers, drain, retryAfter);
+                } catch (Exception e) {
+                    throw new StartException("listener " + lc.name() + ": cannot bind " + lc.address() + ": "
+                            + describe(e), e);
+                }
+                if (lc.protocols().contains(Protocol.HTTP3)) {
+                    int port = l.localAddress().getPort();
+                    Http3Listener h3;
+                    try {
+                        h3 = Http3Listener.create(l.context(), lc.tls(), path);
+                    } catch (TlsConfigException e) {
+                        throw new StartException(e.getMessage(), e);
+                    }
+                    try {
+                        h3.bind(transport, workers, port, retryAfter);
+                    } catch (Exception e) {
+                        throw new StartException("listener " + lc.name() + ": cannot bind udp " + port + ": "
+                                + describe(e), e);
+                    }
+                    bound.h3().put(lc.name(), h3);
+                }
+            }
+        } catch (StartException | RuntimeException e) {
+            bound.tcp().forEach(TcpListener::closeServerChannel);
+            bound.h3().values().forEach(Http3Listener::close);
+            throw e;
+        }
+        return bound;
+    }
+
+    /** After the swap: removed listeners start draining, added ones start serving. */
+    private void swapListeners(ListenerChanges changes, AddedListeners bound) {
+        Duration drain = startConfig.shutdown().drainTimeout();
+        for (ListenerConfig lc : changes.removed()) {
+            TcpListener old = listeners.remove(lc.name());
+            Http3Listener oldH3 = http3Listeners.remove(lc.name());
+            listenerTls.removed(lc.name());
+            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events));
+        }
+        for (TcpListener l : bound.tcp()) {
+            ListenerContext ctx = l.context();
+            ListenerConfig lc = ctx.config();
+            ctx.pin(null);
+            listeners.put(ctx.name(), l);
+            listenerTls.added(lc);
+            Http3Listener h3 = bound.h3().get(ctx.name());
+            if (h3 != null) {
+                http3Listeners.put(ctx.name(), h3);
+                telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
+                if (lc.http3().altSvc()) {
+                    int port = l.localAddress().getPort();
+                    int advertised = lc.http3().advertisedPort() != null ? lc.http3().advertisedPort() : port;
+                    ctx.altSvc("h3=\":" + advertised + "\"; ma=" + lc.http3().altSvcMaxAge().toSeconds());
+                }
+                h3.startReading();
+            }
+            l.startAccepting();
+            LOG.info("listener {} added by a reload on {} ({}{})", ctx.name(), l.localAddress(),
+                    ctx.isTls() ? "tls, " : "", lc.protocols());
+            events.publish("listener_added", Map.of("listener", ctx.name(), "address", l.localAddress().toString()));
         }
     }
 
@@ -293,7 +412,7 @@ public final class RelayServer implements AutoCloseable {
         String path = "listeners[" + startConfig.listeners().indexOf(lc) + "]";
         int port = tcp.localAddress().getPort();
         try {
-            Http3Listener h3 = Http3Listener.create(ctx, path);
+            Http3Listener h3 = Http3Listener.create(ctx, listenerTls.current(ctx.name(), lc.tls()), path);
             h3.bind(transport, workers, port, retryAfter);
             http3Listeners.put(ctx.name(), h3);
             telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
@@ -316,8 +435,8 @@ public final class RelayServer implements AutoCloseable {
      * Turns HTTP/3 off or on at runtime on a listener whose config has it. Off: Alt-Svc answers {@code clear}
      * on h1/h2 responses, new QUIC connections are closed at once, open ones get GOAWAY and finish their
      * streams (for up to {@code shutdown.drain_timeout}), then the UDP sockets close. On: the UDP sockets are
-     * bound again on the listener's port and advertised. The state is the process's: a reload keeps it (a file
-     * that changes {@code protocols} or {@code http3} needs a restart anyway).
+     * bound again on the listener's port and advertised. The state is the process's: a reload keeps it for a listener
+     * that stays (one a reload replaces or adds starts as its file says).
      */
     public synchronized Http3Toggle http3(String name, boolean enabled) throws StartException {
         TcpListener tcp = listeners.get(name);
@@ -447,7 +566,14 @@ public final class RelayServer implements AutoCloseable {
 
     /** Listener names in config order. */
     public java.util.Set<String> listenerNames() {
-        return java.util.Collections.unmodifiableSet(listeners.keySet());
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        RuntimeHolder holder = runtime;
+        if (holder != null) {
+            holder.current().config().listeners().forEach(lc -> names.add(lc.name()));
+        }
+        names.retainAll(listeners.keySet());
+        names.addAll(listeners.keySet()); // between a bind and the swap of a reload: none, but never lose one
+        return java.util.Collections.unmodifiableSet(names);
     }
 
     /** The TCP listener's context (connections, draining state), or null. */
@@ -563,6 +689,7 @@ public final class RelayServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             http3Closing.values().forEach(f -> f.join());
+            retiringListeners.forEach(f -> f.join());
             if (watcher != null) {
                 watcher.close();
             }

@@ -19,8 +19,12 @@ import java.util.TreeSet;
  * What a running server cannot take from a new config, because it was built into something that lives as
  * long as the process or a connection, not into the runtime snapshot:
  * <ul>
- *   <li>the listener set and each listener's address, protocols, TLS and {@code http3} block: sockets are bound,
- *       TLS contexts and QUIC codecs (transport parameters, congestion control, Retry, sockets, GSO) built once;</li>
+ *   <li>a listener's {@code http3} block: QUIC codecs (transport parameters, congestion control, Retry,
+ *       sockets, GSO) are built at bind; and a change of address, protocols or TLS-or-not that keeps the same
+ *       fixed address (such a change replaces the listener, see {@link ListenerChanges}, and the running socket
+ *       holds the port). Listeners added and removed are not here ({@link ListenerChanges}), nor is the
+ *       {@code tls} block (certificates, SNI, versions, client auth): a reload reads it again and swaps the
+ *       contexts for new handshakes ({@link ListenerTls});</li>
  *   <li>listener {@code limits} other than {@code max_request_body_size}: the h1/h2 codecs, the h1 timeouts,
  *       the h2/h3 stream limits and the connection cap are set per connection or at bind;</li>
  *   <li>a listener's {@code proxy_protocol}: the PROXY header reader is part of each connection's pipeline;</li>
@@ -56,21 +60,13 @@ final class RestartRequired {
         changed(out, "observability.logging", running.observability().logging(), next.observability().logging());
         Map<String, ListenerConfig> before = byName(running.listeners());
         Map<String, ListenerConfig> after = byName(next.listeners());
-        for (ListenerConfig l : before.values()) {
-            if (!after.containsKey(l.name())) {
-                out.add("listeners[" + l.name() + "]: removed (listeners are bound at start)");
-            }
-        }
+        out.addAll(ListenerChanges.sameAddressReplacements(running, next));
         for (ListenerConfig l : after.values()) {
             ListenerConfig old = before.get(l.name());
-            if (old == null) {
-                out.add("listeners[" + l.name() + "]: added (listeners are bound at start)");
-                continue;
+            if (old == null || ListenerChanges.replaced(old, l)) {
+                continue; // added, or replaced (removed and added): built anew from the new config
             }
             String path = "listeners[" + l.name() + "].";
-            differs(out, path + "address", old.address(), l.address());
-            differs(out, path + "protocols", names(old.protocols()), names(l.protocols()));
-            changed(out, path + "tls", old.tls(), l.tls());
             changed(out, path + "http3", old.http3(), l.http3());
             differs(out, path + "proxy_protocol", old.proxyProtocol(), l.proxyProtocol());
             changed(out, path + "limits (all but max_request_body_size)", connectionLevel(old.limits()),

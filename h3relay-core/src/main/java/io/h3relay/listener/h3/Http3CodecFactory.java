@@ -32,13 +32,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http3CodecFactory {
     private final ListenerContext context;
-    private final QuicSslContext tls;
+    /** The listener's current QUIC TLS context, read per new connection (a reload may swap it). */
+    private final java.util.function.Supplier<QuicSslContext> tls;
     private final long retryAfterSeconds;
     private final HmacTokenHandler tokens;
     /** True once HTTP/3 is being turned off at runtime: new QUIC connections are closed at once. */
     private final java.util.function.BooleanSupplier refusing;
 
-    Http3CodecFactory(ListenerContext context, QuicSslContext tls, long retryAfterSeconds,
+    Http3CodecFactory(ListenerContext context, java.util.function.Supplier<QuicSslContext> tls, long retryAfterSeconds,
                       java.util.function.BooleanSupplier refusing) {
         this.refusing = refusing;
         this.context = context;
@@ -53,7 +54,8 @@ final class Http3CodecFactory {
         LimitsConfig limits = cfg.limits();
         Duration idle = h3.idleTimeout() != null ? h3.idleTimeout() : limits.keepAliveTimeout();
         QuicServerCodecBuilder b = Http3.newQuicServerCodecBuilder()
-                .sslContext(tls)
+                // Per connection, not .sslContext(ctx): new handshakes see a certificate swapped in by a reload.
+                .sslEngineProvider(q -> tls.get().newEngine(q.alloc()))
                 .maxIdleTimeout(idle.toMillis(), TimeUnit.MILLISECONDS)
                 .initialMaxData(h3.initialMaxData())
                 .initialMaxStreamDataBidirectionalLocal(h3.initialMaxStreamData())

@@ -3,6 +3,7 @@ package io.h3relay.listener.h3;
 import io.h3relay.config.Http3Config;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.listener.ListenerContext;
+import io.h3relay.config.TlsServerConfig;
 import io.h3relay.tls.TlsConfigException;
 import io.h3relay.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -37,7 +38,8 @@ public final class Http3Listener {
     static final int UDP_BUFFER = 4 * 1024 * 1024;
 
     private final ListenerContext context;
-    private final QuicSslContext tls;
+    /** Read per new QUIC connection, so a reload's new certificate serves the next handshake. */
+    private volatile QuicSslContext tls;
     private final List<Channel> sockets = new ArrayList<>();
     /** QUIC connections accepted per UDP socket, in socket order: shows how the kernel spreads them. */
     private AtomicLongArray connectionsPerSocket = new AtomicLongArray(0);
@@ -51,12 +53,31 @@ public final class Http3Listener {
 
     /** Checks QUIC is available and builds the TLS context; nothing is bound yet. */
     public static Http3Listener create(ListenerContext context, String configPath) throws TlsConfigException {
+        return create(context, context.config().tls(), configPath);
+    }
+
+    /**
+     * As {@link #create(ListenerContext, String)} with the TLS block {@code tls} in place of the one the listener
+     * was built with: HTTP/3 turned on again after a reload that changed the certificate serves the new one.
+     */
+    public static Http3Listener create(ListenerContext context, TlsServerConfig tls, String configPath)
+            throws TlsConfigException {
         if (!Quic.isAvailable()) {
             Throwable why = Quic.unavailabilityCause();
             throw new TlsConfigException(configPath + ".protocols: http3 needs QUIC, which is unavailable on this "
                     + "platform (" + (why == null ? "unknown reason" : why.getMessage()) + ")", why);
         }
-        return new Http3Listener(context, QuicTls.build(context.config().tls(), configPath + ".tls"));
+        return new Http3Listener(context, buildTls(tls, configPath));
+    }
+
+    /** Reads the certificate files of {@code tls} and builds the QUIC TLS context (ALPN h3). */
+    public static QuicSslContext buildTls(TlsServerConfig tls, String configPath) throws TlsConfigException {
+        return QuicTls.build(tls, configPath + ".tls");
+    }
+
+    /** New QUIC handshakes use {@code next} from now on; open connections keep theirs. */
+    public void swapTls(QuicSslContext next) {
+        tls = java.util.Objects.requireNonNull(next);
     }
 
     /** Binds the UDP sockets on the port the TCP listener got (so port 0 means the same port as TCP). */
@@ -75,7 +96,7 @@ public final class Http3Listener {
             LOG.info("listener {}: UDP segmentation offload (GSO) unavailable here; sending one datagram per write",
                     cfg.name());
         }
-        Http3CodecFactory codecs = new Http3CodecFactory(context, tls, retryAfterSeconds, () -> refusing);
+        Http3CodecFactory codecs = new Http3CodecFactory(context, () -> tls, retryAfterSeconds, () -> refusing);
         AtomicLongArray perSocket = new AtomicLongArray(count);
         connectionsPerSocket = perSocket;
         AtomicInteger nextIndex = new AtomicInteger();
