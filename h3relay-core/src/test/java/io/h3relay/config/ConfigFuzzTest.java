@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConfigFuzzTest {
 
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "10m")
     void anyFileLoadsOrFailsWithAConfigError(byte[] data) {
         String yaml = new String(data, StandardCharsets.UTF_8);
         Path base = GoldenFiles.dir("valid");

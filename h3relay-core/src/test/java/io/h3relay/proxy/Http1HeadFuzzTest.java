@@ -133,7 +133,7 @@ class Http1HeadFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "10m")
     void anyBytesGiveResponsesOrAClose(byte[] data) {
         if (data.length == 0) {
             return;
