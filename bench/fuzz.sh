@@ -23,8 +23,8 @@ ALL_TARGETS=(
   io.h3relay.config.ConfigFuzzTest
   io.h3relay.proxy.Http1HeadFuzzTest
   io.h3relay.listener.h2.Http2FramesFuzzTest
-  io.h3relay.listener.h3.Http3RequestStreamFuzzTest
   io.h3relay.proxy.HeaderPathsFuzzTest
+  io.h3relay.telemetry.AccessLogFuzzTest
 )
 while (($#)); do
   case "$1" in
