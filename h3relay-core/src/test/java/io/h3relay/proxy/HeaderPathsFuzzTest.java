@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Fuzz target (issue 18): the upstream header rewrite ({@link ForwardingHeaders#toUpstream}) with any
- * client headers, Host and client address (visible ASCII, SP and HTAB: what the codecs let through). It never throws; hop-by-hop headers are gone; the
+ * client headers, Host and client address (visible ASCII, SP and HTAB inside, no surrounding whitespace: what the codecs let through). It never throws; hop-by-hop headers are gone; the
  * {@code Forwarded} element it appends is exactly {@code for=...;host=...;proto=...} however the Host is
  * made (a {@code ;}, {@code ,}, {@code =} or quote in it cannot add a parameter or an element), and its
  * host parameter reads back as the Host, also after a client's malformed {@code Forwarded} (an unterminated
@@ -30,11 +30,11 @@ class HeaderPathsFuzzTest {
         int n = in.consumeInt(0, 6);
         String[] names = {"forwarded", "x-forwarded-for", "connection", "te", "keep-alive", "via", "x-a", "upgrade"};
         for (int i = 0; i < n; i++) {
-            String value = in.consumeAsciiString(40).replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "");
+            String value = in.consumeAsciiString(40).replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "").strip();
             h.add(names[in.consumeInt(0, names.length - 1)], value);
         }
         InetAddress client = InetAddress.getByAddress(new byte[] {10, 0, 0, 1});
-        String host = in.consumeRemainingAsAsciiString().replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "");
+        String host = in.consumeRemainingAsAsciiString().replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "").strip();
         ForwardingHeaders.toUpstream(h, DownstreamProtocol.H2, true, client, host, "rid", null);
 
         assertThat(h.contains("connection")).isFalse();
