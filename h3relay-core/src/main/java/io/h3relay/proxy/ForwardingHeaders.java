@@ -101,6 +101,12 @@ public final class ForwardingHeaders {
             fwd.append("host=").append(quoteIfNeeded(host)).append(';');
         }
         fwd.append("proto=").append(proto);
+        String priorForwarded = h.get(FORWARDED);
+        if (priorForwarded != null && !quotesClosed(priorForwarded)) {
+            // An unterminated quoted-string would swallow the element we append (our for= would be read as
+            // part of the client's value): a malformed Forwarded from the client is dropped, not extended.
+            h.remove(FORWARDED);
+        }
         appendList(h, FORWARDED, fwd.toString());
         appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
         h.set(X_REQUEST_ID, requestId);
@@ -132,6 +138,20 @@ public final class ForwardingHeaders {
     private static void appendList(HttpHeaders h, CharSequence name, String value) {
         String prior = h.get(name);
         h.set(name, prior == null || prior.isBlank() ? value : prior + ", " + value);
+    }
+
+    /** True when every quoted-string in {@code v} ends (RFC 9110 quoted-string, backslash escapes). */
+    static boolean quotesClosed(String v) {
+        boolean quoted = false;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (quoted && c == '\\') {
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            }
+        }
+        return !quoted;
     }
 
     private static String quoteIfNeeded(String v) {

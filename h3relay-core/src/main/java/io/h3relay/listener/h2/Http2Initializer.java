@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
  * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
- *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux
+ *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux ─ h2-errors
  *   stream:     h2-to-http ─ session
  * </pre>
  */
@@ -52,6 +52,7 @@ public final class Http2Initializer {
         p.addLast("h2-codec", codec);
         p.addLast("h2-guard", new Http2ConnectionGuard(codec));
         p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));
+        p.addLast("h2-errors", new Http2ConnectionErrors());
     }
 
     /** Idle and drain handling for a connection whose codec came from an h2c Upgrade. */
@@ -62,6 +63,7 @@ public final class Http2Initializer {
         }
         String codecName = p.context(codec).name();
         p.addAfter(codecName, "h2-guard", new Http2ConnectionGuard(codec));
+        p.addLast("h2-errors", new Http2ConnectionErrors());
         long idle = limits.keepAliveTimeout().toMillis();
         if (idle > 0) {
             p.addBefore(codecName, "h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
