@@ -10,6 +10,7 @@ import io.h3relay.exchange.LocalResponses;
 import io.h3relay.exchange.ProxyError;
 import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
+import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -40,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class Http1HeadFuzzTest {
     /** Small limits so the fuzzer reaches 414 / 431 with short inputs. */
     static final LimitsConfig LIMITS = new LimitsConfig(1024, 256, 512, Duration.ofMinutes(2), Duration.ofSeconds(15),
-            16, 100);
+            16, 100, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
 
     private static final ListenerState PLAIN = new ListenerState() {
         @Override
@@ -71,7 +72,7 @@ class Http1HeadFuzzTest {
             ProxyError e = RequestChecks.decoderFailure(head.decoderResult());
             if (e == null) {
                 e = RequestChecks.check(head, session.protocol(), LIMITS,
-                        head.headers().getAll(HttpHeaderNames.HOST).size());
+                        head.headers().getAll(HttpHeaderNames.HOST).size(), WebSocketUpgrade.of(head));
             }
             if (e == null) {
                 long declared; // as Exchange does

@@ -36,9 +36,11 @@ class AccessLogFuzzTest {
         String route = in.consumeBoolean() ? null : in.consumeString(20);
         String requestId = in.consumeString(40);
         String error = in.consumeBoolean() ? null : in.consumeString(20);
+        String upstreamProtocol = in.consumeBoolean() ? null : in.consumeString(8);
         String endpoint = in.consumeRemainingAsString();
         AccessLogEntry e = new AccessLogEntry(1_764_000_000_000L, "tls", "h3", InetAddress.getByAddress(addr), method,
-                authority, path, route, 200, 12, 5120, 3_552, endpoint, 2, requestId, null, error);
+                authority, path, route, 200, 12, 5120, 3_552, endpoint, 2, requestId, null, error,
+                upstreamProtocol);
 
         LineBuffer json = new LineBuffer(8);
         e.writeJson(json);

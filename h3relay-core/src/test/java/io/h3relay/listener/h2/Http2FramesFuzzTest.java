@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class Http2FramesFuzzTest {
     static final LimitsConfig LIMITS = new LimitsConfig(1024, 256, 512, Duration.ofMinutes(2), Duration.ofSeconds(15),
-            8, 100);
+            8, 100, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
     private static final byte[] PREFIX;
 
     static {
