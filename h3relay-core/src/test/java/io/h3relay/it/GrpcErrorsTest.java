@@ -58,12 +58,25 @@ class GrpcErrorsTest {
                   - { name: slow, match: { path_prefix: /, headers: { x-to: slow } }, cluster: grpc, timeout: 300ms }
                   - { name: down, match: { path_prefix: /, headers: { x-to: down } }, cluster: down }
                   - { name: http, match: { path_prefix: /, headers: { x-to: http } }, cluster: http }
+                  - name: limited
+                    match: { path_prefix: /, headers: { x-to: limited } }
+                    cluster: grpc
+                    policies: { rate_limit: { requests_per_second: 0.1, burst: 1, key: route } }
+                  - name: keyed
+                    match: { path_prefix: /, headers: { x-to: keyed } }
+                    cluster: grpc
+                    policies: { auth: { api_keys: { keys: [ { name: k, sha256: "@SHA@" } ] } } }
+                  - name: denied
+                    match: { path_prefix: /, headers: { x-to: denied } }
+                    cluster: grpc
+                    policies: { ip_rules: { deny: [ 127.0.0.0/8, "::1/128" ] } }
                 clusters:
                   - { name: grpc, protocol: h2c, endpoints: [ { address: "@GRPC@" } ] }
                   - { name: down, protocol: h2c, endpoints: [ { address: "127.0.0.1:@CLOSED@" } ] }
                   - { name: http, protocol: h2c, endpoints: [ { address: "@HTTP@" } ] }
                 """).with("LIMITS", "{ max_request_body_size: 1MiB }").with("GRPC", server.address())
-                .with("CLOSED", closedPort).with("HTTP", plainHttp.address()).start();
+                .with("CLOSED", closedPort)
+                .with("SHA", "0".repeat(64)).with("HTTP", plainHttp.address()).start();
         channel = GrpcEcho.tlsChannel(RelayHarness.certs(), relay.tlsPort());
     }
 
@@ -167,5 +180,19 @@ class GrpcErrorsTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isEqualTo(400);
         assertThat(res.body()).contains("gRPC needs HTTP/2 or HTTP/3");
+    }
+
+    /** Policy refusals are gRPC statuses too: rate limit, authentication, IP rules. */
+    @Test
+    void policyRefusalsAreGrpcStatuses() {
+        // burst 1: the first call takes the bucket's one token, the next is refused
+        ClientCalls.blockingUnaryCall(to("limited"), GrpcEcho.UNARY,
+                CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1});
+        assertThat(call(to("limited"), GrpcEcho.UNARY, new byte[1]).getStatus().getCode())
+                .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(call(to("keyed"), GrpcEcho.UNARY, new byte[1]).getStatus().getCode())
+                .isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(call(to("denied"), GrpcEcho.UNARY, new byte[1]).getStatus().getCode())
+                .isEqualTo(Status.Code.PERMISSION_DENIED);
     }
 }
