@@ -39,7 +39,7 @@ public final class Http1Pool implements UpstreamPool {
     private final ClusterConfig.Pool config;
     private final UpstreamConnector connector;
     private final CircuitBreakers breakers;
-    private final AtomicInteger total = new AtomicInteger();
+    private final ConnectionSlots slots;
     /** Acquisitions waiting, on all loops. */
     private final AtomicInteger waiting = new AtomicInteger();
     private final ConcurrentHashMap<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
@@ -51,6 +51,7 @@ public final class Http1Pool implements UpstreamPool {
         this.config = config;
         this.connector = connector;
         this.breakers = breakers;
+        this.slots = new ConnectionSlots(config.maxConnections(), breakers);
     }
 
     @Override
@@ -61,7 +62,7 @@ public final class Http1Pool implements UpstreamPool {
     /** Open connections (idle and in use) across all loops. */
     @Override
     public int connectionCount() {
-        return total.get();
+        return slots.count();
     }
 
     /**
@@ -113,11 +114,11 @@ public final class Http1Pool implements UpstreamPool {
             return promise.setSuccess(idle);
         }
         LoopPool lp = loops.computeIfAbsent(loop, l -> new LoopPool());
-        Reserve r = tryReserve();
-        if (r == Reserve.OK) {
+        ConnectionSlots.Reserve r = slots.tryReserve();
+        if (r == ConnectionSlots.Reserve.OK) {
             connect(loop, promise);
-        } else if (r == Reserve.CLUSTER_FULL && total.get() == 0) {
-            promise.setFailure(clusterFull());
+        } else if (r == ConnectionSlots.Reserve.CLUSTER_FULL && slots.count() == 0) {
+            promise.setFailure(slots.clusterFull());
         } else if (!breakers.tryAddPending()) {
             promise.setFailure(new PoolExhaustedException("too many requests waiting for a connection "
                     + "(max_pending_requests " + breakers.maxPendingRequests() + ")"));
@@ -165,33 +166,6 @@ public final class Http1Pool implements UpstreamPool {
                 });
             }
         }
-    }
-
-    private enum Reserve { OK, POOL_FULL, CLUSTER_FULL }
-
-    private PoolExhaustedException clusterFull() {
-        breakers.rejected(CircuitBreakers.Kind.CONNECTIONS);
-        return new PoolExhaustedException("cluster connection limit (circuit_breaker max_connections "
-                + breakers.maxConnections() + ") reached");
-    }
-
-    /** A slot for a new connection: within this pool's max_connections and the cluster's breaker. */
-    private Reserve tryReserve() {
-        int max = config.maxConnections();
-        for (;;) {
-            int n = total.get();
-            if (max > 0 && n >= max) {
-                return Reserve.POOL_FULL;
-            }
-            if (total.compareAndSet(n, n + 1)) {
-                break;
-            }
-        }
-        if (!breakers.tryOpenConnection()) {
-            total.decrementAndGet();
-            return Reserve.CLUSTER_FULL;
-        }
-        return Reserve.OK;
     }
 
     private void connect(EventLoop loop, Promise<UpstreamStream> promise) {
@@ -259,8 +233,7 @@ public final class Http1Pool implements UpstreamPool {
 
     /** A slot freed up: let one waiter (on any loop, on its own loop) open a connection. */
     private void connectionGone() {
-        total.decrementAndGet();
-        breakers.connectionClosed();
+        slots.release();
         for (var e : loops.entrySet()) {
             EventLoop loop = e.getKey();
             LoopPool lp = e.getValue();
@@ -277,15 +250,15 @@ public final class Http1Pool implements UpstreamPool {
                 lp.waiters.poll();
                 continue;
             }
-            Reserve r = tryReserve();
-            if (r == Reserve.CLUSTER_FULL && total.get() == 0) {
+            ConnectionSlots.Reserve r = slots.tryReserve();
+            if (r == ConnectionSlots.Reserve.CLUSTER_FULL && slots.count() == 0) {
                 // Nothing of this pool will come back to serve the queue: fail it rather than let it hang.
                 while ((waiter = lp.waiters.poll()) != null) {
-                    waiter.tryFailure(clusterFull());
+                    waiter.tryFailure(slots.clusterFull());
                 }
                 return;
             }
-            if (r != Reserve.OK) {
+            if (r != ConnectionSlots.Reserve.OK) {
                 return;
             }
             lp.waiters.poll();

@@ -54,7 +54,7 @@ public final class Http2Pool implements UpstreamPool {
     private final UpstreamConnector connector;
     private final CircuitBreakers breakers;
     private final boolean tls;
-    private final AtomicInteger total = new AtomicInteger();
+    private final ConnectionSlots slots;
     private final AtomicInteger waiting = new AtomicInteger();
     private final ConcurrentHashMap<EventLoop, LoopPool> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -65,6 +65,7 @@ public final class Http2Pool implements UpstreamPool {
         this.config = config;
         this.connector = connector;
         this.breakers = breakers;
+        this.slots = new ConnectionSlots(config.maxConnections(), breakers);
         this.tls = tls;
     }
 
@@ -88,7 +89,7 @@ public final class Http2Pool implements UpstreamPool {
 
     @Override
     public int connectionCount() {
-        return total.get();
+        return slots.count();
     }
 
     /** Connections without a stream (a racy snapshot when read off the loops). */
@@ -184,39 +185,13 @@ public final class Http2Pool implements UpstreamPool {
         if (lp.waiters.isEmpty() || lp.connecting > 0) {
             return;
         }
-        Reserve r = tryReserve();
-        if (r == Reserve.OK) {
+        ConnectionSlots.Reserve r = slots.tryReserve();
+        if (r == ConnectionSlots.Reserve.OK) {
             connect(loop, lp);
-        } else if (r == Reserve.CLUSTER_FULL && total.get() == 0) {
-            failAll(lp, clusterFull());
+        } else if (r == ConnectionSlots.Reserve.CLUSTER_FULL && slots.count() == 0) {
+            failAll(lp, slots.clusterFull());
         }
         // POOL_FULL, or the cluster full with connections of ours open: wait for a stream or a slot
-    }
-
-    private enum Reserve { OK, POOL_FULL, CLUSTER_FULL }
-
-    private Reserve tryReserve() {
-        int max = config.maxConnections();
-        for (;;) {
-            int n = total.get();
-            if (max > 0 && n >= max) {
-                return Reserve.POOL_FULL;
-            }
-            if (total.compareAndSet(n, n + 1)) {
-                break;
-            }
-        }
-        if (!breakers.tryOpenConnection()) {
-            total.decrementAndGet();
-            return Reserve.CLUSTER_FULL;
-        }
-        return Reserve.OK;
-    }
-
-    private PoolExhaustedException clusterFull() {
-        breakers.rejected(CircuitBreakers.Kind.CONNECTIONS);
-        return new PoolExhaustedException("cluster connection limit (circuit_breaker max_connections "
-                + breakers.maxConnections() + ") reached");
     }
 
     private void connect(EventLoop loop, LoopPool lp) {
@@ -330,8 +305,7 @@ public final class Http2Pool implements UpstreamPool {
 
     /** A connection slot freed up: loops with a queue may open a connection of their own. */
     private void connectionGone() {
-        total.decrementAndGet();
-        breakers.connectionClosed();
+        slots.release();
         for (var e : loops.entrySet()) {
             EventLoop loop = e.getKey();
             LoopPool lp = e.getValue();
