@@ -22,7 +22,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Translates one gRPC-Web exchange to gRPC and back (see the package comment). Stateless and shared; an
@@ -33,6 +36,15 @@ public final class GrpcWebFilter implements Filter {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GrpcWebFilter.class);
     private static final ExchangeAttribute<State> STATE = ExchangeAttribute.of("grpc-web");
     private static final AsciiString GRPC_STATUS_DETAILS = AsciiString.cached("grpc-status-details-bin");
+    /** Taken out of a trailers-only head: they are the call's end, said once, in the trailer frame. */
+    private static final AsciiString[] MOVED = {Grpc.GRPC_STATUS, Grpc.GRPC_MESSAGE, GRPC_STATUS_DETAILS};
+    /** HTTP's own headers of a trailers-only head (and the proxy's), not gRPC metadata: not in the trailer frame. */
+    private static final Set<AsciiString> NOT_METADATA = Set.of(HttpHeaderNames.CONTENT_TYPE,
+            HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.DATE, HttpHeaderNames.SERVER, HttpHeaderNames.VIA,
+            HttpHeaderNames.VARY, HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.ALT_SVC,
+            AsciiString.cached("x-request-id"), AsciiString.cached("grpc-encoding"),
+            AsciiString.cached("grpc-accept-encoding"));
     private static final GrpcWebFilter INSTANCE = new GrpcWebFilter();
     private static final FilterChain CHAIN = FilterChain.of(List.of(INSTANCE));
 
@@ -105,15 +117,18 @@ public final class GrpcWebFilter implements Filter {
         h.set(HttpHeaderNames.CONTENT_TYPE, s.mode.responseContentType(h.get(HttpHeaderNames.CONTENT_TYPE)));
         h.remove(HttpHeaderNames.CONTENT_LENGTH);
         if (h.contains(Grpc.GRPC_STATUS)) {
-            // Trailers-only: the status goes into the body's trailer frame, which a browser reads without
-            // Access-Control-Expose-Headers, and which every gRPC-Web client reads the same way.
+            // Trailers-only: the head is the trailers. The status goes into the body's trailer frame, which a
+            // browser reads without Access-Control-Expose-Headers and every gRPC-Web client reads the same way;
+            // the metadata is copied there too (gRPC clients read a trailers-only head's metadata as trailers).
             HttpHeaders moved = DefaultHttpHeadersFactory.trailersFactory().newHeaders();
-            for (AsciiString name : new AsciiString[] {Grpc.GRPC_STATUS, Grpc.GRPC_MESSAGE, GRPC_STATUS_DETAILS}) {
-                List<String> values = h.getAll(name);
-                if (!values.isEmpty()) {
-                    moved.add(name, values);
-                    h.remove(name);
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> e = it.next();
+                if (!NOT_METADATA.contains(AsciiString.of(e.getKey()).toLowerCase())) {
+                    moved.add(e.getKey(), e.getValue());
                 }
+            }
+            for (AsciiString name : MOVED) {
+                h.remove(name);
             }
             s.moved = moved;
         }
