@@ -105,11 +105,11 @@ class GrpcWebTest {
                     address: 127.0.0.1:0
                     protocols: [http1, http2, http3]
                     tls: { certificate: "@CERT@", private_key: "@KEY@" }
-                    routes: [grpc-tls, grpc, down]
+                    routes: [grpc-tls, grpc-retry, grpc, down]
                   - name: plain
                     address: 127.0.0.1:@PAGEPORT@
                     protocols: [http1, h2c]
-                    routes: [page, grpc-tls, grpc, down]
+                    routes: [page, grpc-tls, grpc-retry, grpc, down]
                 routes:
                   - name: page
                     match: { path: /page }
@@ -117,6 +117,10 @@ class GrpcWebTest {
                   - name: grpc-tls
                     match: { path_prefix: /test.Echo/, headers: { x-upstream: tls } }
                     cluster: tls
+                  - name: grpc-retry
+                    match: { path_prefix: /test.Echo/, headers: { x-retry: "yes" } }
+                    cluster: echo
+                    retry: { attempts: 2, on: [unavailable] }
                   - name: grpc
                     match: { path_prefix: /test.Echo/ }
                     cluster: echo
@@ -318,6 +322,19 @@ class GrpcWebTest {
             statuses.add(call(proto, mode, "/test.Echo/Flaky", "x".getBytes()).status());
         }
         assertThat(statuses).containsExactlyInAnyOrder("0", "14");
+    }
+
+    /** A retry sends the body again as it went the first time: a text body is decoded once, not twice. */
+    @ParameterizedTest
+    @MethodSource("protosAndModes")
+    void aRetriedCallSendsTheSameMessage(Proto proto, Mode mode) throws Exception {
+        int before = h2c.flakyCalls();
+        for (int i = 0; i < 3; i++) {
+            Frames f = call(proto, mode, "/test.Echo/Flaky", ("retry me " + i).getBytes(), "x-retry", "yes");
+            assertThat(f.status()).isEqualTo("0");
+            assertThat(new String(f.messages().get(0))).isEqualTo("retry me " + i);
+        }
+        assertThat(h2c.flakyCalls() - before).as("at least one call was retried").isGreaterThanOrEqualTo(4);
     }
 
     @ParameterizedTest
