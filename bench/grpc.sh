@@ -93,7 +93,12 @@ GRPC_PORT=$(free_port) RELAY=$(free_port) RELAY_ADMIN=$(free_port)
 NGINX_TLS=$(free_port) HAPROXY_TLS=$(free_port) CADDY_TLS=$(free_port)
 
 # ---------------------------------------------------------------- the gRPC server
-"$JAVA" -cp "$(cat "$OUT/grpc-classpath.txt")" "$ROOT/bench/GrpcBenchServer.java" "$GRPC_PORT" >"$OUT/grpc-server.log" 2>&1 &
+# logback is on that class path: without a file of its own it logs every frame at DEBUG (most of the server's CPU)
+printf '<configuration><appender name="o" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%%d %%level %%logger %%msg%%n</pattern></encoder></appender><root level="WARN"><appender-ref ref="o"/></root></configuration>\n' \
+  >"$OUT/grpc-logback.xml"
+UNSAFE=(); (( $(java_major "$JAVA") >= 23 )) && UNSAFE=(--sun-misc-unsafe-memory-access=allow)   # Netty's fast paths
+"$JAVA" -Dlogback.configurationFile="$OUT/grpc-logback.xml" "${UNSAFE[@]}" \
+  -cp "$(cat "$OUT/grpc-classpath.txt")" "$ROOT/bench/GrpcBenchServer.java" "$GRPC_PORT" >"$OUT/grpc-server.log" 2>&1 &
 EP_PID=$!; STARTED+=("$EP_PID")
 for _ in $(seq 600); do
   kill -0 "$EP_PID" 2>/dev/null || die "the gRPC server exited while starting; see $OUT/grpc-server.log"
@@ -286,8 +291,11 @@ load_result() {  # load_result PROTO FILE: "req/s requests errors"
     awk '/^finished in/ {gsub(/,/, ""); r = $4} /^requests:/ {gsub(/,/, ""); t = $8; e = $10 + $12 + $14}
       END {print (r == "" ? "nan" : r), t + 0, e + 0}' "$2"
   else
-    sed -E 's/.*"req_per_s":([0-9.]+).*"requests":([0-9]+).*/\1 \2/; t; s/.*/nan 0/' "$2" | head -1 | tr '\n' ' '
-    sed -E 's/.*"error_count":([0-9]+).*/\1/; t; s/.*/0/' "$2" | head -1
+    local rps total errors
+    rps=$(grep -o '"req_per_s":[0-9.]*' "$2" | head -1 | cut -d: -f2)
+    total=$(grep -o '"requests":[0-9]*' "$2" | head -1 | cut -d: -f2)
+    errors=$(grep -o '"error_count":[0-9]*' "$2" | head -1 | cut -d: -f2)
+    echo "${rps:-nan} ${total:-0} ${errors:-0}"
   fi
 }
 
