@@ -119,7 +119,8 @@ final class BenchCommand implements Callable<Integer> {
             return ExitCodes.FILE;
         }
         int t = threads > 0 ? threads : Math.min(connections, Runtime.getRuntime().availableProcessors());
-        LoadOptions options = new LoadOptions(new RequestSpec(flags.method(body), target, flags.headerList(cli), body),
+        body = flags.requestBody(body);
+        LoadOptions options = new LoadOptions(new RequestSpec(flags.method(body), target, flags.requestHeaders(cli), body),
                 protocol, connections, streams, requests, run, warm, rate, t, flags.tls(), perRequest);
         LoadResult result;
         try {

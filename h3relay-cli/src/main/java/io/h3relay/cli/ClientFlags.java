@@ -37,13 +37,46 @@ final class ClientFlags {
     @Option(names = "--cacert", paramLabel = "FILE", description = "Trust the CA certificate(s) in this PEM file.")
     Path cacert;
 
+    @Option(names = "--grpc", description = "A gRPC call: the body (--data, raw protobuf message bytes) framed as "
+            + "one gRPC message, POST with content-type application/grpc and te: trailers, over HTTP/2 "
+            + "(h2c on http URLs) unless --http3; the URL's path is /package.Service/Method.")
+    boolean grpc;
+
     /** The forced protocol, or null to negotiate. */
     Protocol protocol(CommandLine cli) {
         int n = (http1 ? 1 : 0) + (http2 ? 1 : 0) + (http3 ? 1 : 0);
         if (n > 1) {
             throw new CommandLine.ParameterException(cli, "give at most one of --http1.1, --http2, --http3");
         }
-        return http1 ? Protocol.HTTP_1_1 : http2 ? Protocol.HTTP_2 : http3 ? Protocol.HTTP_3 : null;
+        if (grpc && http1) {
+            throw new CommandLine.ParameterException(cli, "--grpc needs HTTP/2 or HTTP/3, not --http1.1");
+        }
+        return http1 ? Protocol.HTTP_1_1 : http2 || (grpc && !http3) ? Protocol.HTTP_2 : http3 ? Protocol.HTTP_3 : null;
+    }
+
+    /**
+     * The body as sent: with {@code --grpc} the message (none: an empty message) behind gRPC's 5-byte prefix
+     * (flag 0, uncompressed; the length, big-endian); else as given.
+     */
+    byte[] requestBody(byte[] body) {
+        if (!grpc) {
+            return body;
+        }
+        byte[] message = body == null ? new byte[0] : body;
+        return java.nio.ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length).put(message).array();
+    }
+
+    /** {@link #headerList} plus, with {@code --grpc}, content-type application/grpc (unless -H gives one) and te: trailers. */
+    List<Map.Entry<String, String>> requestHeaders(CommandLine cli) {
+        List<Map.Entry<String, String>> list = headerList(cli);
+        if (grpc) {
+            if (list.stream().noneMatch(h -> h.getKey().equalsIgnoreCase("content-type"))) {
+                list.add(new AbstractMap.SimpleImmutableEntry<>("content-type", "application/grpc"));
+            }
+            list.removeIf(h -> h.getKey().equalsIgnoreCase("te"));
+            list.add(new AbstractMap.SimpleImmutableEntry<>("te", "trailers"));
+        }
+        return list;
     }
 
     /** HTTP/3 runs over QUIC, which is always TLS: {@code --http3} with an http URL is a usage error. */

@@ -17,6 +17,8 @@ final class ExitCodes {
     static final int FILE = 7;
     /** bench: the run finished, but some requests failed (see the errors by kind). */
     static final int BENCH_ERRORS = 8;
+    /** request --grpc: a call ended with a grpc-status other than 0 (OK), or without one. */
+    static final int GRPC_STATUS = 9;
 
     private ExitCodes() {
     }

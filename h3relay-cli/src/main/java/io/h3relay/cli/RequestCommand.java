@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
         footerHeading = "%nExit codes:%n",
         footer = {"  0  every response arrived whole (any status)", "  2  usage error", "  3  cannot connect",
                 "  4  TLS/QUIC handshake failed", "  5  reset, closed before the end, or a malformed response",
-                "  6  --max-time reached", "  7  a local file could not be read or written"})
+                "  6  --max-time reached", "  7  a local file could not be read or written",
+                "  9  --grpc: a call ended with a grpc-status other than 0 (OK), or none"})
 final class RequestCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "URL", description = "http:// or https:// URL(s), fetched in order.")
     List<String> urls;
@@ -87,7 +88,7 @@ final class RequestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();
         Protocol forced = flags.protocol(cli);
-        var headers = flags.headerList(cli);
+        var headers = flags.requestHeaders(cli);
         List<Target> targets = new ArrayList<>();
         for (String u : urls) {
             try {
@@ -102,7 +103,7 @@ final class RequestCommand implements Callable<Integer> {
         }
         byte[] body;
         try {
-            body = ClientFlags.body(data);
+            body = flags.requestBody(ClientFlags.body(data));
             if (flags.cacert != null && !Files.isReadable(flags.cacert)) {
                 throw new IOException("--cacert " + flags.cacert + ": cannot read");
             }
@@ -121,6 +122,7 @@ final class RequestCommand implements Callable<Integer> {
         Connector connector = new Connector(flags.tls(), transports, connectTimeout);
         Map<String, ClientConnection> connections = new HashMap<>();
         Map<String, Integer> h3Ports = new HashMap<>();
+        boolean grpcFailed = false;
         try (OutputStream out = output == null ? new NonClosing(stdout) : new BufferedOutputStream(Files.newOutputStream(output))) {
             for (Target t : targets) {
                 Protocol p = forced;
@@ -153,7 +155,8 @@ final class RequestCommand implements Callable<Integer> {
                     describe(c.info());
                 }
                 RequestSpec spec = new RequestSpec(flags.method(body), target, headers, body);
-                RequestPrinter printer = new RequestPrinter(out, include, verbose ? stderr : null, c.protocol());
+                RequestPrinter printer = new RequestPrinter(out, include, verbose ? stderr : null, c.protocol(),
+                        flags.grpc ? new GrpcMessages(output != null) : null);
                 printer.printRequest(spec);
                 ClientConnection conn = c;
                 loop.execute(() -> {
@@ -174,6 +177,15 @@ final class RequestCommand implements Callable<Integer> {
                 verbose(String.format(java.util.Locale.ROOT, "* timings since the start: %sfirst byte %.2f ms, total %.2f ms",
                         fresh ? connectTimings(info) : "connection reused, ",
                         (printer.headAt() - start) / 1e6, (end - start) / 1e6));
+                if (printer.grpc() != null) {
+                    out.flush();
+                    GrpcMessages.Outcome o = printer.grpc().outcome(printer.status(), printer.headers(), printer.trailers());
+                    stdout.println(o.describe());
+                    stdout.flush();
+                    if (!o.ok()) {
+                        grpcFailed = true;
+                    }
+                }
                 if (altSvc && forced == null && c.protocol() != Protocol.HTTP_3) {
                     Integer port = AltSvc.h3Port(printer.header("alt-svc"));
                     if (port != null) {
@@ -189,7 +201,7 @@ final class RequestCommand implements Callable<Integer> {
             connections.values().forEach(ClientConnection::close);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
         }
-        return ExitCodes.OK;
+        return grpcFailed ? ExitCodes.GRPC_STATUS : ExitCodes.OK;
     }
 
     private static String connectTimings(ConnectionInfo info) {

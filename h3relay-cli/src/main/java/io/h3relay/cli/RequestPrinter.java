@@ -30,12 +30,33 @@ final class RequestPrinter implements ResponseListener {
     private volatile long headAt;
     private volatile RequestFailure failure;
     private volatile IOException writeError;
+    private volatile int status;
+    private volatile List<Map.Entry<String, String>> trailers = List.of();
+    /** With --grpc: the body is gRPC frames, written as messages (see {@link GrpcMessages}); else null. */
+    private final GrpcMessages grpc;
 
-    RequestPrinter(OutputStream out, boolean include, PrintStream verbose, Protocol protocol) {
+    RequestPrinter(OutputStream out, boolean include, PrintStream verbose, Protocol protocol, GrpcMessages grpc) {
         this.out = out;
         this.include = include;
         this.verbose = verbose;
         this.protocol = protocol;
+        this.grpc = grpc;
+    }
+
+    GrpcMessages grpc() {
+        return grpc;
+    }
+
+    int status() {
+        return status;
+    }
+
+    HeaderList headers() {
+        return headers;
+    }
+
+    List<Map.Entry<String, String>> trailers() {
+        return trailers;
     }
 
     void printRequest(RequestSpec spec) {
@@ -77,6 +98,7 @@ final class RequestPrinter implements ResponseListener {
     @Override
     public void onHead(int status, HeaderList headers) {
         headAt = System.nanoTime();
+        this.status = status;
         this.headers = headers;
         StringBuilder head = new StringBuilder(protocol.display()).append(' ').append(status).append("\r\n");
         for (Map.Entry<String, String> h : headers.all()) {
@@ -96,11 +118,18 @@ final class RequestPrinter implements ResponseListener {
     public void onData(ByteBuf data) {
         byte[] bytes = new byte[data.readableBytes()];
         data.getBytes(data.readerIndex(), bytes);
+        if (grpc != null) {
+            bytes = grpc.feed(bytes);
+            if (bytes.length == 0) {
+                return;
+            }
+        }
         write(bytes);
     }
 
     @Override
     public void onComplete(List<Map.Entry<String, String>> trailers) {
+        this.trailers = trailers;
         if (verbose != null) {
             trailers.forEach(t -> verbose.println("< (trailer) " + t.getKey() + ": " + t.getValue()));
         }

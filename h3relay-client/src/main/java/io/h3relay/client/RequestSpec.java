@@ -25,7 +25,7 @@ import java.util.Set;
  * everything here is built in the constructor and only read afterwards.
  */
 public final class RequestSpec {
-    // Connection-specific headers: meaningless (and forbidden) on h2/h3.
+    // Connection-specific headers: meaningless (and forbidden) on h2/h3; "te: trailers" alone is allowed (gRPC).
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "upgrade", "te", "host");
 
@@ -37,6 +37,7 @@ public final class RequestSpec {
     private final Http2Headers h2;
     private final Http3Headers h3;
     private final long h3FieldSectionSize;
+    private final boolean grpc;
 
     public RequestSpec(String method, Target target, List<Map.Entry<String, String>> headers, byte[] body) {
         this.method = method.toUpperCase(Locale.ROOT);
@@ -50,7 +51,8 @@ public final class RequestSpec {
         h3.method(this.method).scheme("https").authority(authority()).path(target.pathAndQuery());
         for (Map.Entry<String, String> e : this.headers) {
             String name = e.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !name.equals("content-length")) {
+            boolean teTrailers = name.equals("te") && e.getValue().trim().equalsIgnoreCase("trailers");
+            if ((!HOP_BY_HOP.contains(name) || teTrailers) && !name.equals("content-length")) {
                 h2.add(name, e.getValue());
                 h3.add(name, e.getValue());
             }
@@ -64,6 +66,15 @@ public final class RequestSpec {
             size += e.getKey().length() + e.getValue().length() + 32;
         }
         this.h3FieldSectionSize = size;
+        boolean g = false;
+        for (Map.Entry<String, String> e : this.headers) {
+            String v = e.getValue().trim().toLowerCase(Locale.ROOT);
+            if (e.getKey().equalsIgnoreCase("content-type") && (v.equals("application/grpc")
+                    || v.startsWith("application/grpc+") || v.startsWith("application/grpc;"))) {
+                g = true;
+            }
+        }
+        this.grpc = g;
     }
 
     public static RequestSpec get(Target target) {
@@ -80,6 +91,11 @@ public final class RequestSpec {
 
     public List<Map.Entry<String, String>> headers() {
         return headers;
+    }
+
+    /** A gRPC request ({@code content-type: application/grpc}, {@code +proto} etc.): its outcome is its grpc-status. */
+    public boolean isGrpc() {
+        return grpc;
     }
 
     public boolean isHead() {

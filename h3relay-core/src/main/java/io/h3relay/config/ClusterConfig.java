@@ -71,8 +71,19 @@ public record ClusterConfig(
         }
     }
 
-    /** TLS to the endpoints. {@code ca} null means the JDK's trust store. */
-    public record UpstreamTls(boolean verify, Path ca, String sni, Path certificate, Path privateKey) {}
+    /**
+     * TLS to the endpoints. {@code ca} null means the JDK's trust store. {@code sni}: {@code tls.server_name}
+     * (or its other name {@code tls.sni}), null for the endpoint's host.
+     */
+    public record UpstreamTls(boolean verify, Path ca, String sni, Path certificate, Path privateKey) {
+        /**
+         * The name every connection to {@code endpointHost} sends as SNI (unless an IP literal) and verifies the
+         * endpoint's certificate against: {@code server_name} when set, else the endpoint's host.
+         */
+        public String serverName(String endpointHost) {
+            return sni != null ? sni : endpointHost;
+        }
+    }
 
     /**
      * {@code grpcService} non-null: a gRPC check ({@code type: grpc}, grpc.health.v1 {@code Check} of that

@@ -97,6 +97,15 @@ final class TlsParser {
         Path ca = file(m, "ca");
         String sni = m.value("sni", "a server name such as api.internal",
                 t -> Addresses.isHostName(t) ? t.toLowerCase(Locale.ROOT) : null);
+        // server_name (the name for it) and sni are the same setting: the name sent as SNI and the one
+        // the endpoint's certificate must carry.
+        String serverName = m.value("server_name", "a server name such as api.internal",
+                t -> Addresses.isHostName(t) ? t.toLowerCase(Locale.ROOT) : null);
+        if (m.has("server_name") && m.has("sni")) {
+            m.notAllowed("server_name", "server_name or sni, not both (they are one setting)");
+        } else if (serverName != null) {
+            sni = serverName;
+        }
         Path cert = file(m, "certificate");
         Path key = file(m, "private_key");
         if (m.has("certificate") && !m.has("private_key")) {

@@ -2,6 +2,7 @@ package io.h3relay.exchange;
 
 import io.h3relay.grpc.Grpc;
 import io.h3relay.grpc.GrpcStatus;
+import io.h3relay.grpc.GrpcWeb;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
@@ -9,7 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 /**
  * Turns an error the proxy answers with into a response, in the form the client understands. Chosen once
  * per request ({@link #forRequest}), keyed on the request's content type: the JSON envelope, or for gRPC a
- * trailers-only response ({@link #GRPC}); gRPC-Web will plug in here too.
+ * trailers-only response ({@link #GRPC}), for gRPC-Web a trailer frame in the body ({@link #grpcWeb}).
  */
 @FunctionalInterface
 public interface ErrorRenderer {
@@ -27,9 +28,28 @@ public interface ErrorRenderer {
     ErrorRenderer GRPC = (alloc, error, requestId) -> Grpc.trailersOnly(grpcStatus(error.code()),
             error.getMessage() + (requestId == null ? "" : " (request_id " + requestId + ")"));
 
+    /** gRPC-Web, binary: the status in a trailer frame, the response's whole body (see {@link GrpcWeb#errorResponse}). */
+    ErrorRenderer GRPC_WEB = grpcWebRenderer(GrpcWeb.Mode.BINARY);
+    /** gRPC-Web, text: the same trailer frame, base64-encoded. */
+    ErrorRenderer GRPC_WEB_TEXT = grpcWebRenderer(GrpcWeb.Mode.TEXT);
+
+    private static ErrorRenderer grpcWebRenderer(GrpcWeb.Mode mode) {
+        return (alloc, error, requestId) -> GrpcWeb.errorResponse(alloc, mode, grpcStatus(error.code()),
+                error.getMessage() + (requestId == null ? "" : " (request_id " + requestId + ")"));
+    }
+
+    /** The renderer for a gRPC-Web request of {@code mode}. */
+    static ErrorRenderer grpcWeb(GrpcWeb.Mode mode) {
+        return mode == GrpcWeb.Mode.TEXT ? GRPC_WEB_TEXT : GRPC_WEB;
+    }
+
     /** The renderer for errors answered to {@code head} (or to a request whose head could not be read). */
     static ErrorRenderer forRequest(HttpRequest head) {
-        return head != null && Grpc.isGrpc(head.headers()) ? GRPC : JSON;
+        if (head == null) {
+            return JSON;
+        }
+        GrpcWeb.Mode web = GrpcWeb.modeOf(head.headers());
+        return web != null ? grpcWeb(web) : Grpc.isGrpc(head.headers()) ? GRPC : JSON;
     }
 
     /** How a proxy error reads as a gRPC status. */

@@ -43,7 +43,10 @@ public interface Filter {
     default void onResponseHead(FilterContext ctx, HttpResponse head) {
     }
 
-    /** A request body part on its way upstream; returns the part to send (the same, or a replacement). */
+    /**
+     * A request body part on its way upstream, once, as it arrives (a retry's replay of it is not filtered
+     * again); returns the part to send (the same, or a replacement; a filter that replaces it releases it).
+     */
     default HttpContent onRequestBody(FilterContext ctx, HttpContent part) {
         return part;
     }

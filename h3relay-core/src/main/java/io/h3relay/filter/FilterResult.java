@@ -10,7 +10,7 @@ public sealed interface FilterResult {
     /** Stop here until {@link FilterContext#resume()}: the next filter runs then. */
     FilterResult PAUSE = new Pause();
 
-    /** Answer with the JSON error envelope of {@code error} (gRPC and gRPC-Web renderings plug in later). */
+    /** Answer with the error {@code error}: the JSON envelope, or a gRPC / gRPC-Web status for such requests. */
     static FilterResult reject(ProxyError error) {
         return new Reject(error);
     }

@@ -17,6 +17,8 @@ import io.h3relay.exchange.ErrorRenderer;
 import io.h3relay.filter.FilterChain;
 import io.h3relay.filter.FilterContext;
 import io.h3relay.filter.FilterResult;
+import io.h3relay.grpc.GrpcWeb;
+import io.h3relay.grpcweb.GrpcWebFilter;
 import java.util.ArrayDeque;
 import java.util.List;
 import io.h3relay.route.Route;
@@ -98,6 +100,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
     private String tunnelClosedBy;
     /** The connection's peer (the PROXY protocol's source when the listener reads one); XFF is appended with it. */
     private InetAddress peer;
+    /** A gRPC-Web request (its mode), translated by {@link GrpcWebFilter} in front of the filters; else null. */
+    GrpcWeb.Mode grpcWeb;
 
     Exchange(DownstreamSession session, ListenerRuntime listener) {
         this.session = session;
@@ -115,6 +119,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
         this.method = req.method().name();
         this.requestId = requestIdOf(req.headers());
         this.requestComplete = req instanceof LastHttpContent;
+        grpcWeb = GrpcWeb.modeOf(req.headers());
+        if (grpcWeb != null) {
+            filters = GrpcWebFilter.around(filters);
+        }
         // Parsed once here, for the checks, routing, the upstream request and the logs.
         List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
         this.authority = hosts.isEmpty() ? null : hosts.get(0);
@@ -188,6 +196,9 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 route = found.route();
                 observer.routeChosen(this);
                 filters = listener.filtersFor(route);
+                if (grpcWeb != null) {
+                    filters = GrpcWebFilter.around(filters);
+                }
                 if (!filters.isEmpty() && !applyFilters(FilterChain.HeadPhase.ROUTED, 0)) {
                     return;
                 }
@@ -462,8 +473,10 @@ final class Exchange implements FilterContext, DownstreamExchange {
 
     FullHttpResponse errorResponse(ProxyError error) {
         // gRPC's form only where gRPC can be spoken (h2, h3): over h1 a gRPC request gets the JSON envelope
-        // saying why (RequestChecks), readable by whoever sent it.
-        ErrorRenderer renderer = protocol.isMultiplexed() ? ErrorRenderer.forRequest(request) : ErrorRenderer.JSON;
+        // saying why (RequestChecks), readable by whoever sent it. gRPC-Web's form on every protocol (its
+        // content type was rewritten for the endpoint by then: the mode is what says it was gRPC-Web).
+        ErrorRenderer renderer = grpcWeb != null ? ErrorRenderer.grpcWeb(grpcWeb)
+                : protocol.isMultiplexed() ? ErrorRenderer.forRequest(request) : ErrorRenderer.JSON;
         return renderer.render(session.alloc(), error, requestId);
     }
 

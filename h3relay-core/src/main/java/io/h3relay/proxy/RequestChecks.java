@@ -84,7 +84,7 @@ final class RequestChecks {
         }
         if (!protocol.isMultiplexed() && Grpc.isGrpc(req.headers())) {
             return new ProxyError(ErrorCode.BAD_REQUEST, "gRPC needs HTTP/2 or HTTP/3; this request came over "
-                    + protocol.metricName() + " (gRPC-Web is not supported yet)");
+                    + protocol.metricName() + " (browsers: use gRPC-Web)");
         }
         String targetProblem = targetProblem(req.uri(), protocol, req.method().name());
         if (targetProblem != null) {

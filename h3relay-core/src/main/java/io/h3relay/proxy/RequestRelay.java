@@ -80,11 +80,11 @@ final class RequestRelay {
         if (req instanceof FullHttpMessage full) {
             if (hasBody) {
                 ex.countRequestBody(full.content().readableBytes());
-                pending.add(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+                pending.add(filtered(new DefaultLastHttpContent(full.content(), full.trailingHeaders())));
             } else {
                 // The h1 encoder needs an end-of-message even for an empty body.
                 full.release();
-                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+                pending.add(filtered(LastHttpContent.EMPTY_LAST_CONTENT));
             }
         }
         return expectContinue;
@@ -102,10 +102,15 @@ final class RequestRelay {
         requestMoreBody(a);
     }
 
+    /**
+     * A body part through the filters' body phase, once, as it arrives: what is queued, sent and kept for a
+     * replay is the filtered part, so a retry does not filter it again (a gRPC-Web text body would be decoded twice).
+     */
+    private HttpContent filtered(HttpContent c) {
+        return ex.filters().isEmpty() ? c : ex.filters().onRequestBody(ex, c);
+    }
+
     private void send(UpstreamAttempt a, HttpContent c) {
-        if (!ex.filters().isEmpty()) {
-            c = ex.filters().onRequestBody(ex, c);
-        }
         if (!tunnel) {
             replay.sending(c); // a tunnel is never replayed
         }
@@ -114,6 +119,7 @@ final class RequestRelay {
 
     /** A body part from downstream: to the attempt if it is connected, else queued. */
     void onRequestContent(HttpContent content, UpstreamAttempt a) {
+        content = filtered(content);
         if (a != null && a.isReady()) {
             send(a, content);
             if (content instanceof LastHttpContent) {

@@ -55,7 +55,7 @@ final class ResponseRelay {
             return;
         }
         if (mappedGrpc != null || (forwarding.grpc && msg instanceof HttpResponse r && r.status().code() != 200
-                && !r.headers().contains(Grpc.GRPC_STATUS) && ex.protocol.isMultiplexed())) {
+                && !r.headers().contains(Grpc.GRPC_STATUS) && (ex.protocol.isMultiplexed() || ex.grpcWeb != null))) {
             onNonGrpcAnswer(a, msg);
             return;
         }

@@ -46,6 +46,8 @@ final class LoadDriver {
     private boolean finished;
     private boolean flushPending;
     private final Runnable flushTask = this::flushNow;
+    /** gRPC requests: a response counts as ok only with grpc-status 0. */
+    private final boolean grpc;
 
     LoadDriver(LoadPlan plan, int index, EventLoop loop, Connector connector) {
         this.plan = plan;
@@ -53,6 +55,7 @@ final class LoadDriver {
         this.loop = loop;
         this.connector = connector;
         this.nextIndex = index;
+        this.grpc = plan.request().isGrpc();
     }
 
     EventLoop loop() {
@@ -288,9 +291,15 @@ final class LoadDriver {
             this.counted = counted;
         }
 
+        /** gRPC: the status of a trailers-only response (in the head), else null. */
+        String grpcStatus;
+
         @Override
         public void onHead(int status, HeaderList headers) {
             this.status = status;
+            if (grpc) {
+                grpcStatus = headers.get("grpc-status");
+            }
         }
 
         @Override
@@ -313,7 +322,10 @@ final class LoadDriver {
                     if (now < plan.end()) {
                         stats.windowResponses++;
                     }
-                    if (status < 400) {
+                    String failedGrpc = grpc && status < 400 ? grpcFailure(trailers) : null;
+                    if (failedGrpc != null) {
+                        stats.error(failedGrpc);
+                    } else if (status < 400) {
                         stats.ok++;
                         stats.latency.recordValue(Math.min(LoadStats.MAX_MICROS, Math.max(0, (now - latencyFrom) / 1000)));
                     } else {
@@ -333,6 +345,21 @@ final class LoadDriver {
                 }
                 next();
             }
+        }
+
+        /** A gRPC call that did not end with grpc-status 0: {@code grpc_status_N}, or {@code grpc_no_status}. */
+        private String grpcFailure(List<Map.Entry<String, String>> trailers) {
+            String s = grpcStatus;
+            for (Map.Entry<String, String> t : trailers) {
+                if (t.getKey().equalsIgnoreCase("grpc-status")) {
+                    s = t.getValue();
+                }
+            }
+            if (s == null) {
+                return "grpc_no_status";
+            }
+            s = s.trim();
+            return s.equals("0") ? null : "grpc_status_" + s;
         }
 
         private boolean end() {
