@@ -6,6 +6,8 @@ import io.h3relay.upstream.UpstreamProbe;
 import io.h3relay.upstream.UpstreamConnector;
 import io.h3relay.upstream.Http1Pool;
 import io.h3relay.upstream.Http2Pool;
+import io.h3relay.upstream.Http3Pool;
+import io.h3relay.upstream.QuicUpstreamConnector;
 import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.balancer.LoadBalancer;
@@ -95,7 +97,9 @@ public final class Cluster {
                 config.protocol() == ClusterConfig.UpstreamProtocol.HTTP2 ? UpstreamTlsContexts.HTTP2_ALPN
                         : UpstreamTlsContexts.HTTP1_ALPN, "clusters[" + config.name() + "].tls");
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
-        return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
+        QuicUpstreamConnector quic = config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3
+                ? QuicUpstreamConnector.create(config, transport.name()) : null;
+        return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, quic, breakers));
     }
 
     /** A cluster whose endpoints' pools come from {@code pools}. */
@@ -107,10 +111,11 @@ public final class Cluster {
         return new Cluster(config, endpoints, pools);
     }
 
-    /** The pool of an endpoint, by the cluster's protocol (the start refuses http3 and auto so far). */
+    /** The pool of an endpoint, by the cluster's protocol (the start refuses auto so far). */
     private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
-                                        CircuitBreakers breakers) {
+                                        QuicUpstreamConnector quic, CircuitBreakers breakers) {
         return switch (config.protocol()) {
+            case HTTP3 -> new Http3Pool(endpoint, config.pool(), quic, breakers);
             case HTTP2, H2C -> new Http2Pool(endpoint, config.pool(), connector, breakers, config.tls() != null);
             default -> new Http1Pool(endpoint, config.pool(), connector, breakers);
         };

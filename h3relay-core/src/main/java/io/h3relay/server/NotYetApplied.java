@@ -14,10 +14,10 @@ final class NotYetApplied {
     static void check(RelayConfig config) throws StartException {
         for (int i = 0; i < config.clusters().size(); i++) {
             ClusterConfig c = config.clusters().get(i);
-            if (c.protocol() == ClusterConfig.UpstreamProtocol.HTTP3 || c.protocol() == ClusterConfig.UpstreamProtocol.AUTO) {
+            if (c.protocol() == ClusterConfig.UpstreamProtocol.AUTO) {
                 // Speaking HTTP/1.1 to an endpoint configured for h2/h3 would fail in confusing ways.
                 throw new StartException("clusters[" + i + "].protocol: " + c.protocol().configName()
-                        + " is not supported by this version (expected: http1, http2 or h2c)", null);
+                        + " is not supported by this version (expected: http1, http2, h2c or http3)", null);
             }
         }
     }
