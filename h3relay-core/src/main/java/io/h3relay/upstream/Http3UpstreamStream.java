@@ -38,8 +38,9 @@ import java.util.concurrent.TimeUnit;
  * One HTTP/3 request stream of a shared QUIC connection ({@link Http3UpstreamConnection}) as an
  * {@link UpstreamStream}. Responses are decoded by Netty's frame-to-HttpObject adapter (the same
  * {@code HttpObject}s an h1 or h2 stream produces; trailers as the last part's trailing headers); a response
- * head followed in the same read burst by the end of the stream becomes one {@code FullHttpResponse}, as on
- * h2 (a gRPC trailers-only answer must reach an h2/h3 client as one HEADERS frame). Requests are written as
+ * head followed in the same read burst by the end of the stream, or a head with {@code grpc-status} (gRPC's
+ * trailers-only form) followed by it at all, becomes one {@code FullHttpResponse}, as on h2 (a gRPC
+ * trailers-only answer must reach an h2/h3 client as one HEADERS frame). Requests are written as
  * frames directly, past the adapter: the head one HEADERS frame ({@code :authority} from Host, hop-by-hop
  * headers out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame; the FIN
  * ({@code shutdownOutput}) only once the last write completed (Netty sends the FIN at once, past queued data).
@@ -57,6 +58,7 @@ import java.util.concurrent.TimeUnit;
 final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements UpstreamStream {
     private static final Logger LOG = LoggerFactory.getLogger(Http3UpstreamStream.class);
     private static final AsciiString HTTPS = AsciiString.cached("https");
+    private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
 
     private final Http3UpstreamConnection connection;
     private final boolean reused;
@@ -332,6 +334,14 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
     public void channelReadComplete(ChannelHandlerContext ctx) {
         Listener l = listener;
         if (l != null && held != null) {
+            if (held.headers().contains(GRPC_STATUS)) {
+                // A gRPC trailers-only response (grpc-status in the head): its FIN may come in a later
+                // packet; wait for it, so the head goes on as a whole response.
+                if (!ctx.channel().config().isAutoRead()) {
+                    ctx.read();
+                }
+                return;
+            }
             HttpResponse head = held;
             held = null;
             l.onResponse(head);
