@@ -7,6 +7,7 @@ import io.h3relay.upstream.UpstreamConnector;
 import io.h3relay.upstream.Http1Pool;
 import io.h3relay.upstream.Http2Pool;
 import io.h3relay.upstream.Http3Pool;
+import io.h3relay.upstream.FallbackPool;
 import io.h3relay.upstream.QuicUpstreamConnector;
 import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.endpoint.Endpoint;
@@ -97,9 +98,23 @@ public final class Cluster {
                 config.protocol() == ClusterConfig.UpstreamProtocol.HTTP2 ? UpstreamTlsContexts.HTTP2_ALPN
                         : UpstreamTlsContexts.HTTP1_ALPN, "clusters[" + config.name() + "].tls");
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
-        QuicUpstreamConnector quic = config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3
-                ? QuicUpstreamConnector.create(config, transport.name()) : null;
-        return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, quic, breakers));
+        if (config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3) {
+            QuicUpstreamConnector quic = QuicUpstreamConnector.create(config, transport.name());
+            if (!config.protocolPolicy().orLower()) {
+                return create(config, (endpoint, breakers) -> new Http3Pool(endpoint, config.pool(), quic, breakers));
+            }
+            // or_lower: TCP offers h2 and http/1.1 by ALPN (h2 pool), and http/1.1 alone (h1 pool)
+            String where = "clusters[" + config.name() + "].tls";
+            UpstreamConnector h2 = new UpstreamConnector(transport, config,
+                    UpstreamTlsContexts.build(config.tls(), UpstreamTlsContexts.HTTP2_OR_HTTP1_ALPN, where));
+            UpstreamConnector h1 = new UpstreamConnector(transport, config,
+                    UpstreamTlsContexts.build(config.tls(), UpstreamTlsContexts.HTTP1_ALPN, where));
+            return create(config, (endpoint, breakers) -> new FallbackPool(endpoint, config.protocolPolicy(),
+                    new Http3Pool(endpoint, config.pool(), quic, breakers),
+                    new Http2Pool(endpoint, config.pool(), h2, breakers, true),
+                    new Http1Pool(endpoint, config.pool(), h1, breakers)));
+        }
+        return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
     }
 
     /** A cluster whose endpoints' pools come from {@code pools}. */
@@ -113,9 +128,8 @@ public final class Cluster {
 
     /** The pool of an endpoint, by the cluster's protocol (the start refuses auto so far). */
     private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
-                                        QuicUpstreamConnector quic, CircuitBreakers breakers) {
+                                        CircuitBreakers breakers) {
         return switch (config.protocol()) {
-            case HTTP3 -> new Http3Pool(endpoint, config.pool(), quic, breakers);
             case HTTP2, H2C -> new Http2Pool(endpoint, config.pool(), connector, breakers, config.tls() != null);
             default -> new Http1Pool(endpoint, config.pool(), connector, breakers);
         };
