@@ -98,9 +98,10 @@ public final class Cluster {
                 config.protocol() == ClusterConfig.UpstreamProtocol.HTTP2 ? UpstreamTlsContexts.HTTP2_ALPN
                         : UpstreamTlsContexts.HTTP1_ALPN, "clusters[" + config.name() + "].tls");
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
-        if (config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3) {
+        boolean auto = config.protocol() == ClusterConfig.UpstreamProtocol.AUTO;
+        if (config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3 || auto) {
             QuicUpstreamConnector quic = QuicUpstreamConnector.create(config, transport.name());
-            if (!config.protocolPolicy().orLower()) {
+            if (!config.protocolPolicy().orLower() && !auto) {
                 return create(config, (endpoint, breakers) -> new Http3Pool(endpoint, config.pool(), quic, breakers));
             }
             // or_lower: TCP offers h2 and http/1.1 by ALPN (h2 pool), and http/1.1 alone (h1 pool)
@@ -112,7 +113,7 @@ public final class Cluster {
             return create(config, (endpoint, breakers) -> new FallbackPool(endpoint, config.protocolPolicy(),
                     new Http3Pool(endpoint, config.pool(), quic, breakers),
                     new Http2Pool(endpoint, config.pool(), h2, breakers, true),
-                    new Http1Pool(endpoint, config.pool(), h1, breakers)));
+                    new Http1Pool(endpoint, config.pool(), h1, breakers), auto));
         }
         return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
     }

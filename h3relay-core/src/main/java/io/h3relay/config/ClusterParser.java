@@ -70,6 +70,8 @@ final class ClusterParser {
         }
         if (protocol == UpstreamProtocol.HTTP3 && !tls) {
             m.notAllowed("protocol", "a tls block on this cluster: HTTP/3 always uses TLS");
+        } else if (protocol == UpstreamProtocol.AUTO && !tls) {
+            m.notAllowed("protocol", "a tls block on this cluster: auto negotiates h2 or http/1.1 by TLS ALPN");
         } else if (protocol == UpstreamProtocol.HTTP2 && !tls) {
             m.notAllowed("protocol", "h2c for HTTP/2 without TLS, or a tls block");
         } else if (protocol == UpstreamProtocol.H2C && tls) {

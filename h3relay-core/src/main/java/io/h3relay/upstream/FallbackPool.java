@@ -55,10 +55,15 @@ public final class FallbackPool implements UpstreamPool {
     private volatile boolean h2Refused;
     private volatile boolean tcpSeen;
     private volatile Throwable lastFailure;
+    /** {@code protocol: auto}: QUIC only while the endpoint's Alt-Svc advertises h3 on its port. */
+    private final boolean auto;
+    /** When the cached {@code Alt-Svc: h3} advertisement expires (nanoTime); 0: none cached. */
+    private volatile long altSvcUntil;
     private final Map<String, LongAdder> fallbacks = new ConcurrentHashMap<>();
 
     public FallbackPool(Endpoint endpoint, ClusterConfig.ProtocolPolicy policy, Http3Pool h3, Http2Pool h2,
-                        Http1Pool h1) {
+                        Http1Pool h1, boolean auto) {
+        this.auto = auto;
         this.endpoint = endpoint;
         this.policy = policy;
         this.h3 = h3;
@@ -73,7 +78,80 @@ public final class FallbackPool implements UpstreamPool {
 
     @Override
     public UpstreamProtocol protocol() {
-        return isH3Broken() ? tcpProtocol() : UpstreamProtocol.HTTP_3;
+        return useQuic() ? UpstreamProtocol.HTTP_3 : tcpProtocol();
+    }
+
+    /** Whether the next request tries QUIC: not h3-broken, and (auto) an Alt-Svc h3 advertisement is cached. */
+    private boolean useQuic() {
+        return !isH3Broken() && (!auto || altSvcForMillis() > 0);
+    }
+
+    /** {@code auto}: milliseconds the cached {@code Alt-Svc: h3} advertisement still holds; 0 when none. */
+    public long altSvcForMillis() {
+        long until = altSvcUntil;
+        long left = until == 0 ? 0 : until - System.nanoTime();
+        return left <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(left);
+    }
+
+    public boolean isAuto() {
+        return auto;
+    }
+
+    /**
+     * An {@code Alt-Svc} header from the endpoint (RFC 7838): {@code clear} forgets the advertisement; an
+     * {@code h3} alternative on the endpoint's own host and port is cached for its {@code ma} (default 24 h;
+     * {@code ma=0} forgets it). Alternatives on another host or port are not used.
+     */
+    void altSvc(String header) {
+        String v = header.trim();
+        if (v.equalsIgnoreCase("clear")) {
+            altSvcUntil = 0;
+            return;
+        }
+        for (String alt : v.split(",")) {
+            String[] parts = alt.trim().split(";");
+            String first = parts[0].trim();
+            if (!first.startsWith("h3=\"") || !first.endsWith("\"")) {
+                continue;
+            }
+            String authority = first.substring(4, first.length() - 1);
+            int colon = authority.lastIndexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String host = authority.substring(0, colon);
+            int port;
+            try {
+                port = Integer.parseInt(authority.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (port != endpoint.address().port() || !(host.isEmpty()
+                    || host.equalsIgnoreCase(QuicUpstreamConnector.host(endpoint)))) {
+                continue;
+            }
+            long ma = 86_400;
+            for (int i = 1; i < parts.length; i++) {
+                String p = parts[i].trim();
+                if (p.startsWith("ma=")) {
+                    try {
+                        ma = Long.parseLong(p.substring(3).trim());
+                    } catch (NumberFormatException e) {
+                        ma = -1;
+                    }
+                }
+            }
+            if (ma < 0) {
+                continue;
+            }
+            if (ma == 0) {
+                altSvcUntil = 0;
+            } else {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(ma, 365L * 86_400));
+                altSvcUntil = until == 0 ? 1 : until;
+            }
+            return;
+        }
     }
 
     private UpstreamProtocol tcpProtocol() {
@@ -124,6 +202,9 @@ public final class FallbackPool implements UpstreamPool {
             return; // the same failed connection, seen by another request that waited for it
         }
         lastFailure = cause;
+        if (auto) {
+            altSvcUntil = 0; // the advertisement did not hold: forget it (RFC 7838 §2.4)
+        }
         int n = quicFailures + 1;
         quicFailures = n;
         long base = policy.brokenBackoff().toNanos();
@@ -155,21 +236,26 @@ public final class FallbackPool implements UpstreamPool {
 
     @Override
     public UpstreamStream tryAcquire(EventLoop loop) {
-        if (!isH3Broken()) {
-            return h3.tryAcquire(loop);
+        if (useQuic()) {
+            return watch(h3.tryAcquire(loop));
         }
         UpstreamStream s = h2Refused ? h1.tryAcquire(loop) : h2.tryAcquire(loop);
-        if (s != null) {
+        if (s != null && isH3Broken() && !auto) {
             countFallback(s.protocol(), "h3_broken");
         }
-        return s;
+        return watch(s);
+    }
+
+    /** auto: streams report the endpoint's Alt-Svc (an h3 response may say {@code clear}). */
+    private UpstreamStream watch(UpstreamStream s) {
+        return s == null || !auto ? s : new AltSvcWatchingStream(s, this::altSvc);
     }
 
     @Override
     public Future<UpstreamStream> acquire(EventLoop loop) {
         Promise<UpstreamStream> result = loop.newPromise();
-        if (isH3Broken()) {
-            tcp(loop, result, "h3_broken");
+        if (!useQuic()) {
+            tcp(loop, result, isH3Broken() && !auto ? "h3_broken" : null);
             return result;
         }
         Race race = new Race(loop, result);
@@ -203,7 +289,7 @@ public final class FallbackPool implements UpstreamPool {
             }
             if (f.isSuccess()) {
                 quicWorked();
-                UpstreamStream s = f.getNow();
+                UpstreamStream s = watch(f.getNow());
                 if (!result.trySuccess(s)) {
                     s.abort("TCP won the race"); // its connection stays in the h3 pool for the next requests
                 }
@@ -266,7 +352,7 @@ public final class FallbackPool implements UpstreamPool {
         f.addListener(x -> {
             if (x.isSuccess()) {
                 tcpSeen = true;
-                UpstreamStream s = (UpstreamStream) x.getNow();
+                UpstreamStream s = watch((UpstreamStream) x.getNow());
                 if (!into.trySuccess(s)) {
                     s.finish(true);
                 } else if ("h3_broken".equals(reason)) {
@@ -282,7 +368,7 @@ public final class FallbackPool implements UpstreamPool {
                 h1.acquire(loop).addListener(y -> {
                     if (y.isSuccess()) {
                         tcpSeen = true;
-                        UpstreamStream s = (UpstreamStream) y.getNow();
+                        UpstreamStream s = watch((UpstreamStream) y.getNow());
                         if (!into.trySuccess(s)) {
                             s.finish(true);
                         }
@@ -303,7 +389,7 @@ public final class FallbackPool implements UpstreamPool {
 
     @Override
     public Future<UpstreamStream> openDedicated(EventLoop loop) {
-        if (!isH3Broken()) {
+        if (useQuic()) {
             return h3.openDedicated(loop);
         }
         return h2Refused ? h1.openDedicated(loop) : h2.openDedicated(loop);

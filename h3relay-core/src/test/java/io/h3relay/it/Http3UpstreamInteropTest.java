@@ -51,6 +51,10 @@ class Http3UpstreamInteropTest {
                   root * %s
                   file_server
                 }
+                handle /clear {
+                  header Alt-Svc clear
+                  respond "cleared"
+                }
                 handle /upload {
                   reverse_proxy 127.0.0.1:%d
                 }
@@ -59,7 +63,12 @@ class Http3UpstreamInteropTest {
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
                   - { name: caddy, match: { path_prefix: /caddy/ }, cluster: caddy, rewrite: { strip_prefix: /caddy } }
+                  - { name: auto, match: { path_prefix: /auto/ }, cluster: auto, rewrite: { strip_prefix: /auto } }
                 clusters:
+                  - name: auto
+                    protocol: auto
+                    endpoints: [ { address: "localhost:@CADDY@" } ]
+                    tls: { verify: true, ca: "@CA@" }
                   - name: caddy
                     protocol: http3
                     endpoints: [ { address: "localhost:@CADDY@" } ]
@@ -93,6 +102,34 @@ class Http3UpstreamInteropTest {
         MetricsScrape m = MetricsScrape.of(relay);
         assertThat(m.value("h3relay_upstream_requests_total", Map.of("cluster", "caddy", "protocol", "h3")))
                 .isGreaterThanOrEqualTo(1);
+    }
+
+    /**
+     * {@code protocol: auto}: TCP (ALPN h2) first; Caddy's {@code Alt-Svc: h3=":PORT"} is cached for the
+     * endpoint and later requests go over HTTP/3; an {@code Alt-Svc: clear} (here over h3) sends them back to h2.
+     */
+    @org.junit.jupiter.api.Test
+    void autoFollowsCaddysAltSvcToHttp3AndBackOnClear() throws Exception {
+        HttpResponse<String> first = relay.client(Proto.H2).send(HttpRequest.newBuilder(relay.uri(Proto.H2, "/auto/proto"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.body()).startsWith("HTTP/2.0 ");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            HttpResponse<String> res = relay.client(Proto.H2).send(HttpRequest.newBuilder(relay.uri(Proto.H2,
+                    "/auto/proto")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(res.body()).startsWith("HTTP/3.0 ");
+        });
+        for (Proto proto : Proto.values()) {
+            HttpResponse<String> res = relay.client(proto).send(HttpRequest.newBuilder(relay.uri(proto, "/auto/proto"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(res.body()).as("over " + proto).startsWith("HTTP/3.0 ");
+        }
+        HttpResponse<String> cleared = relay.client(Proto.H2).send(HttpRequest.newBuilder(relay.uri(Proto.H2,
+                "/auto/clear")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(cleared.body()).isEqualTo("cleared");
+        HttpResponse<String> after = relay.client(Proto.H2).send(HttpRequest.newBuilder(relay.uri(Proto.H2, "/auto/proto"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(after.body()).startsWith("HTTP/2.0 ");
     }
 
     @ParameterizedTest
