@@ -207,17 +207,22 @@ public final class FallbackPool implements UpstreamPool {
         }
         int n = quicFailures + 1;
         quicFailures = n;
-        long base = policy.brokenBackoff().toNanos();
-        long max = policy.brokenBackoffMax().toNanos();
-        long backoff = base;
-        for (int i = 1; i < n && backoff < max; i++) {
-            backoff *= 2;
-        }
-        backoff = Math.min(backoff, max);
+        long backoff = backoffNanos(policy, n);
         long until = System.nanoTime() + backoff;
         brokenUntil = until == 0 ? 1 : until;
         LOG.info("endpoint {}: QUIC failed ({}); h3-broken for {} ms, using TCP", endpoint, cause.getMessage(),
                 TimeUnit.NANOSECONDS.toMillis(backoff));
+    }
+
+    /** broken_backoff after the first failure, doubling with each further one, at most broken_backoff_max. */
+    static long backoffNanos(ClusterConfig.ProtocolPolicy policy, int failures) {
+        long base = policy.brokenBackoff().toNanos();
+        long max = policy.brokenBackoffMax().toNanos();
+        long backoff = base;
+        for (int i = 1; i < failures && backoff < max; i++) {
+            backoff *= 2;
+        }
+        return Math.min(backoff, max);
     }
 
     private void quicWorked() {
