@@ -70,6 +70,11 @@ public final class Http3Pool implements UpstreamPool {
         return config;
     }
 
+    /** The cluster's connect_timeout: bounds the QUIC handshake and the wait for the endpoint's SETTINGS. */
+    java.time.Duration connectTimeout() {
+        return connector.config().connectTimeout();
+    }
+
     @Override
     public UpstreamProtocol protocol() {
         return UpstreamProtocol.HTTP_3;

@@ -92,6 +92,16 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
             ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint() + " closed the QUIC connection"));
         } else if (settingsSeen) {
             becomeReady();
+        } else {
+            // An endpoint that completes the handshake but never sends SETTINGS (no HTTP/3 behind the QUIC
+            // port) must not hold the requests waiting for this connection until QUIC's idle timeout.
+            long timeout = pool.connectTimeout().toNanos();
+            channel.eventLoop().schedule(() -> {
+                if (ready.tryFailure(new QuicUpstreamConnector.QuicConnectException("endpoint " + pool.endpoint()
+                        + " sent no HTTP/3 SETTINGS within connect_timeout", null))) {
+                    channel.close();
+                }
+            }, timeout, TimeUnit.NANOSECONDS);
         }
     }
 
