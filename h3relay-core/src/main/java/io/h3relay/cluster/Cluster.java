@@ -6,6 +6,9 @@ import io.h3relay.upstream.UpstreamProbe;
 import io.h3relay.upstream.UpstreamConnector;
 import io.h3relay.upstream.Http1Pool;
 import io.h3relay.upstream.Http2Pool;
+import io.h3relay.upstream.Http3Pool;
+import io.h3relay.upstream.FallbackPool;
+import io.h3relay.upstream.QuicUpstreamConnector;
 import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.balancer.LoadBalancer;
@@ -95,6 +98,23 @@ public final class Cluster {
                 config.protocol() == ClusterConfig.UpstreamProtocol.HTTP2 ? UpstreamTlsContexts.HTTP2_ALPN
                         : UpstreamTlsContexts.HTTP1_ALPN, "clusters[" + config.name() + "].tls");
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
+        boolean auto = config.protocol() == ClusterConfig.UpstreamProtocol.AUTO;
+        if (config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3 || auto) {
+            QuicUpstreamConnector quic = QuicUpstreamConnector.create(config, transport.name());
+            if (!config.protocolPolicy().orLower() && !auto) {
+                return create(config, (endpoint, breakers) -> new Http3Pool(endpoint, config.pool(), quic, breakers));
+            }
+            // or_lower: TCP offers h2 and http/1.1 by ALPN (h2 pool), and http/1.1 alone (h1 pool)
+            String where = "clusters[" + config.name() + "].tls";
+            UpstreamConnector h2 = new UpstreamConnector(transport, config,
+                    UpstreamTlsContexts.build(config.tls(), UpstreamTlsContexts.HTTP2_OR_HTTP1_ALPN, where));
+            UpstreamConnector h1 = new UpstreamConnector(transport, config,
+                    UpstreamTlsContexts.build(config.tls(), UpstreamTlsContexts.HTTP1_ALPN, where));
+            return create(config, (endpoint, breakers) -> new FallbackPool(endpoint, config.protocolPolicy(),
+                    new Http3Pool(endpoint, config.pool(), quic, breakers),
+                    new Http2Pool(endpoint, config.pool(), h2, breakers, true),
+                    new Http1Pool(endpoint, config.pool(), h1, breakers), auto));
+        }
         return create(config, (endpoint, breakers) -> newPool(endpoint, config, connector, breakers));
     }
 
@@ -107,7 +127,7 @@ public final class Cluster {
         return new Cluster(config, endpoints, pools);
     }
 
-    /** The pool of an endpoint, by the cluster's protocol (the start refuses http3 and auto so far). */
+    /** The pool of an endpoint, by the cluster's protocol (the start refuses auto so far). */
     private static UpstreamPool newPool(Endpoint endpoint, ClusterConfig config, UpstreamConnector connector,
                                         CircuitBreakers breakers) {
         return switch (config.protocol()) {

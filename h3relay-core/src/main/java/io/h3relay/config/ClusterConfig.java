@@ -21,10 +21,43 @@ public record ClusterConfig(
         HealthCheck healthCheck,
         OutlierDetection outlierDetection,
         CircuitBreaker circuitBreaker,
-        RetryBudget retryBudget) {
+        RetryBudget retryBudget,
+        ProtocolPolicy protocolPolicy) {
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
+        if (protocolPolicy == null) {
+            protocolPolicy = ProtocolPolicy.defaults(protocol);
+        }
+    }
+
+    /** Without a protocol policy: the protocol's default ({@link ProtocolPolicy#defaults}). */
+    public ClusterConfig(String name, UpstreamProtocol protocol, LoadBalancerKind loadBalancer, HashOn hashOn,
+                         List<EndpointConfig> endpoints, Duration connectTimeout, Pool pool, UpstreamTls tls,
+                         HealthCheck healthCheck, OutlierDetection outlierDetection, CircuitBreaker circuitBreaker,
+                         RetryBudget retryBudget) {
+        this(name, protocol, loadBalancer, hashOn, endpoints, connectTimeout, pool, tls, healthCheck, outlierDetection,
+                circuitBreaker, retryBudget, null);
+    }
+
+    /**
+     * {@code protocol_policy} and the {@code http3} block of a cluster. {@code orLower}: an {@code http3}
+     * cluster falls back to HTTP/2, then HTTP/1.1 over TLS, when QUIC cannot be used ({@code exact}: never).
+     * {@code raceDelay}: how long a QUIC connect may take before TCP is tried alongside it;
+     * {@code brokenBackoff}: how long an endpoint whose QUIC failed is left on TCP (doubling with each
+     * further failure, at most {@code brokenBackoffMax}).
+     */
+    public record ProtocolPolicy(boolean orLower, Duration raceDelay, Duration brokenBackoff,
+                                 Duration brokenBackoffMax) {
+        public static final Duration RACE_DELAY = Duration.ofMillis(300);
+        public static final Duration BROKEN_BACKOFF = Duration.ofMinutes(5);
+        public static final Duration BROKEN_BACKOFF_MAX = Duration.ofHours(1);
+
+        /** or_lower for http3 and auto; exact for the others (they have nothing lower to fall back to). */
+        public static ProtocolPolicy defaults(UpstreamProtocol protocol) {
+            return new ProtocolPolicy(protocol == UpstreamProtocol.HTTP3 || protocol == UpstreamProtocol.AUTO,
+                    RACE_DELAY, BROKEN_BACKOFF, BROKEN_BACKOFF_MAX);
+        }
     }
 
     public enum UpstreamProtocol {

@@ -51,15 +51,16 @@ final class ClusterParser {
         checkProtocolTls(m, protocol, m.has("tls"));
         var health = ClusterPolicyParser.healthCheck(m);
         if (health != null && health.grpcService() != null && protocol != UpstreamProtocol.HTTP2
-                && protocol != UpstreamProtocol.H2C) {
-            m.notAllowed("health_check", "protocol http2 or h2c for a gRPC health check (type: grpc)");
+                && protocol != UpstreamProtocol.H2C && protocol != UpstreamProtocol.HTTP3) {
+            m.notAllowed("health_check", "protocol http2, h2c or http3 for a gRPC health check (type: grpc)");
         }
         var outlier = ClusterPolicyParser.outlierDetection(m);
         var breaker = ClusterPolicyParser.circuitBreaker(m);
         var budget = ClusterPolicyParser.retryBudget(m);
+        var protocolPolicy = ClusterProtocolParser.parse(m, protocol);
         m.finish();
         return new ClusterConfig(name, protocol, balancer, hashing ? hashOn : null, endpoints, connectTimeout, pool,
-                tls, health, outlier, breaker, budget);
+                tls, health, outlier, breaker, budget, protocolPolicy);
     }
 
     /** The same rule as listeners: h2 and h3 imply TLS, h2c excludes it. */
@@ -69,6 +70,8 @@ final class ClusterParser {
         }
         if (protocol == UpstreamProtocol.HTTP3 && !tls) {
             m.notAllowed("protocol", "a tls block on this cluster: HTTP/3 always uses TLS");
+        } else if (protocol == UpstreamProtocol.AUTO && !tls) {
+            m.notAllowed("protocol", "a tls block on this cluster: auto negotiates h2 or http/1.1 by TLS ALPN");
         } else if (protocol == UpstreamProtocol.HTTP2 && !tls) {
             m.notAllowed("protocol", "h2c for HTTP/2 without TLS, or a tls block");
         } else if (protocol == UpstreamProtocol.H2C && tls) {

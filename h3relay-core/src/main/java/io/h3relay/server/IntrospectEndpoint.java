@@ -93,6 +93,18 @@ public final class IntrospectEndpoint implements AdminEndpoint {
             Json.field(out, "pool_connections", pool.connectionCount());
             Json.field(out, "pool_idle", pool.idleCount());
             Json.field(out, "pool_pending", pool.pendingCount());
+            if (pool instanceof io.h3relay.upstream.FallbackPool f) {
+                // protocol http3 with or_lower: what the endpoint was seen to speak, and QUIC's state
+                Json.name(out, "known_protocols").append('[');
+                java.util.List<String> known = f.knownProtocols();
+                for (int i = 0; i < known.size(); i++) {
+                    out.append(i == 0 ? "" : ",").append('"').append(known.get(i)).append('"');
+                }
+                out.append(']');
+                Json.name(out, "h3_broken").append(f.isH3Broken());
+                Json.field(out, "h3_broken_for_ms", f.h3BrokenForMillis());
+                Json.field(out, "quic_failures", f.quicFailures());
+            }
             Map<String, String> labels = Map.of("cluster", c.name(), "endpoint", e.toString());
             counter(out, "responses_total", "h3relay_upstream_requests", labels);
             counter(out, "connect_failures_total", "h3relay_upstream_connect_failures", labels);

@@ -1,6 +1,5 @@
 package io.h3relay.server;
 
-import io.h3relay.config.ClusterConfig;
 import io.h3relay.config.RelayConfig;
 
 /**
@@ -12,13 +11,7 @@ final class NotYetApplied {
     }
 
     static void check(RelayConfig config) throws StartException {
-        for (int i = 0; i < config.clusters().size(); i++) {
-            ClusterConfig c = config.clusters().get(i);
-            if (c.protocol() == ClusterConfig.UpstreamProtocol.HTTP3 || c.protocol() == ClusterConfig.UpstreamProtocol.AUTO) {
-                // Speaking HTTP/1.1 to an endpoint configured for h2/h3 would fail in confusing ways.
-                throw new StartException("clusters[" + i + "].protocol: " + c.protocol().configName()
-                        + " is not supported by this version (expected: http1, http2 or h2c)", null);
-            }
-        }
+        // Every cluster protocol (http1, http2, h2c, http3, auto) is served now; kept as the place for the next
+        // key the loader accepts before this version acts on it.
     }
 }

@@ -4,6 +4,7 @@ import io.h3relay.upstream.UpstreamProtocol;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.upstream.UpstreamPool;
+import io.h3relay.upstream.FallbackPool;
 import io.h3relay.exchange.ErrorCode;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -95,6 +96,25 @@ public final class UpstreamMetrics {
                 .help("Retries the cluster's retry budget refused").labelNames("cluster")
                 .callback(cb -> clusters.get().forEach(c -> cb.call(c.retryBudget().denied(), c.name())))
                 .register(registry);
+        CounterWithCallback.builder().name("h3relay_upstream_protocol_fallbacks")
+                .help("Requests an http3 cluster (protocol_policy or_lower) sent over a lower protocol, by why:"
+                        + " h3_broken (QUIC failed before, in back-off), quic_failed, quic_slow (TCP won the race),"
+                        + " alpn (the endpoint refused h2)")
+                .labelNames("cluster", "from", "to", "reason")
+                .callback(cb -> {
+                    for (Cluster c : clusters.get()) {
+                        Map<String, Long> sums = new java.util.TreeMap<>();
+                        for (Endpoint e : c.endpoints()) {
+                            if (c.pool(e) instanceof FallbackPool f) {
+                                f.fallbacks().forEach((k, v) -> sums.merge(k, v.sum(), Long::sum));
+                            }
+                        }
+                        sums.forEach((k, v) -> {
+                            String[] l = k.split("\\|", 3);
+                            cb.call(v, c.name(), l[0], l[1], l[2]);
+                        });
+                    }
+                }).register(registry);
         GaugeWithCallback.builder().name("h3relay_upstream_requests_active")
                 .help("Exchanges currently using the endpoint").labelNames("cluster", "endpoint")
                 .callback(cb -> eachPool(clusters, (c, e, pool) -> cb.call(e.activeRequests(), c.name(),

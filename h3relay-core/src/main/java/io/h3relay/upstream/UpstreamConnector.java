@@ -105,7 +105,7 @@ public final class UpstreamConnector {
                         promise.tryFailure(new UpstreamTlsException(new javax.net.ssl.SSLException(
                                 "endpoint did not agree to HTTP/2 (ALPN h2); it selected "
                                         + (ssl.applicationProtocol() == null ? "nothing" : ssl.applicationProtocol())
-                                        + ": use protocol http1 for it")));
+                                        + ": use protocol http1 for it"), true));
                     } else if (hf.isSuccess()) {
                         promise.trySuccess(ch);
                     } else {
@@ -120,8 +120,20 @@ public final class UpstreamConnector {
 
     /** The TLS handshake with an endpoint failed (untrusted certificate, name mismatch, protocol). */
     public static final class UpstreamTlsException extends Exception {
+        private final boolean alpnRefused;
+
         UpstreamTlsException(Throwable cause) {
+            this(cause, false);
+        }
+
+        UpstreamTlsException(Throwable cause, boolean alpnRefused) {
             super(cause == null ? "TLS handshake failed" : cause.getMessage(), cause);
+            this.alpnRefused = alpnRefused;
+        }
+
+        /** The handshake succeeded but the endpoint chose another protocol than HTTP/2 (ALPN). */
+        public boolean alpnRefused() {
+            return alpnRefused;
         }
     }
 }

@@ -6,7 +6,9 @@ public enum UpstreamProtocol {
     /** HTTP/2 over TLS (ALPN h2). */
     HTTP_2("h2", "2"),
     /** HTTP/2 over cleartext TCP, by prior knowledge. */
-    H2C("h2c", "2");
+    H2C("h2c", "2"),
+    /** HTTP/3 over QUIC. */
+    HTTP_3("h3", "3");
 
     private final String alpn;
     private final String version;

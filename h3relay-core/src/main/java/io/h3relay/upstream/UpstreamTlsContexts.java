@@ -34,6 +34,8 @@ public final class UpstreamTlsContexts {
     public static final List<String> HTTP1_ALPN = List.of("http/1.1");
     /** The ALPN offer of an {@code http2} cluster: h2 only (an endpoint that picks nothing else fails the connect). */
     public static final List<String> HTTP2_ALPN = List.of("h2");
+    /** The TCP leg of an {@code http3} cluster with {@code or_lower}: h2 preferred, http/1.1 accepted. */
+    public static final List<String> HTTP2_OR_HTTP1_ALPN = List.of("h2", "http/1.1");
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamTlsContexts.class);
 

@@ -1,0 +1,270 @@
+package io.h3relay.upstream;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
+import io.netty.handler.codec.http3.Http3GoAwayFrame;
+import io.netty.handler.codec.http3.Http3SettingsFrame;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One QUIC connection to an endpoint carrying HTTP/3 request streams of many exchanges
+ * ({@link Http3UpstreamStream}). It is ready once the endpoint's SETTINGS arrived on its control stream (only
+ * then is its largest header section known); it takes a new stream while the endpoint's bidirectional stream
+ * credit ({@code peerAllowedStreams}, raised by MAX_STREAMS as streams close) and
+ * {@code pool.max_concurrent_streams} allow. A GOAWAY stops new streams (the pool opens a new connection for
+ * new requests) and records the first stream id the endpoint will not process: streams at or above it failed
+ * as REFUSED, safe to retry. Closed after {@code pool.idle_timeout} without a stream, or once drained.
+ *
+ * <p>Keep-alive: QUIC's own idle timeout is set above {@code pool.idle_timeout}, so the connection outlives
+ * our idle timer; Netty 4.2.18 has no API to send a QUIC PING, so a connection idle longer than the endpoint's
+ * own idle timeout may be found closed (the next stream fails NEVER_SENT and goes again). Confined to the
+ * connection's event loop.
+ */
+final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Http3UpstreamConnection.class);
+    /** Response header sections up to 64 KiB, as on h1 and h2. */
+    static final long MAX_FIELD_SECTION_SIZE = 64 * 1024;
+
+    private final Http3Pool pool;
+    private final Promise<Http3UpstreamConnection> ready;
+    private final boolean pooled;
+    private QuicChannel channel;
+    private int active;
+    private long opened;
+    private boolean settingsSeen;
+    private boolean connectedOnce;
+    /** The endpoint's GOAWAY id: streams with an id at or above were not processed; -1 before any GOAWAY. */
+    private long goAwayId = -1;
+    private boolean closing;
+    private long peerMaxFieldSection = Long.MAX_VALUE;
+    private long idleSince = System.nanoTime();
+    private ScheduledFuture<?> timer;
+
+    Http3UpstreamConnection(Http3Pool pool, Promise<Http3UpstreamConnection> ready, boolean pooled) {
+        this.pool = pool;
+        this.ready = ready;
+        this.pooled = pooled;
+    }
+
+    /** The QUIC channel's pipeline: Netty's HTTP/3 client connection handler, then this connection. */
+    void addHandlers(QuicChannel ch) {
+        channel = ch;
+        DefaultHttp3SettingsFrame settings = new DefaultHttp3SettingsFrame();
+        settings.put(Http3SettingsFrame.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE, MAX_FIELD_SECTION_SIZE);
+        ch.pipeline().addLast(new Http3ClientConnectionHandler(new ControlStream(), null, null, settings, true));
+        ch.pipeline().addLast(this);
+    }
+
+    QuicChannel channel() {
+        return channel;
+    }
+
+    Http3Pool pool() {
+        return pool;
+    }
+
+    int activeStreams() {
+        return active;
+    }
+
+    long peerMaxFieldSection() {
+        return peerMaxFieldSection;
+    }
+
+    /** The QUIC handshake completed; ready once SETTINGS arrive (already, maybe). */
+    void connected() {
+        connectedOnce = true;
+        if (!channel.isActive()) {
+            ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint() + " closed the QUIC connection"));
+        } else if (settingsSeen) {
+            becomeReady();
+        } else {
+            // An endpoint that completes the handshake but never sends SETTINGS (no HTTP/3 behind the QUIC
+            // port) must not hold the requests waiting for this connection until QUIC's idle timeout.
+            long timeout = pool.connectTimeout().toNanos();
+            channel.eventLoop().schedule(() -> {
+                if (ready.tryFailure(new QuicUpstreamConnector.QuicConnectException("endpoint " + pool.endpoint()
+                        + " sent no HTTP/3 SETTINGS within connect_timeout", null))) {
+                    channel.close();
+                }
+            }, timeout, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** True when a new stream may open here now: ready, no GOAWAY, within the endpoint's credit and ours. */
+    boolean hasCapacity() {
+        if (goAwayId >= 0 || closing || !channel.isActive() || !ready.isSuccess()) {
+            return false;
+        }
+        long maxPerConnection = pool.config().maxRequestsPerConnection();
+        if (maxPerConnection > 0 && opened >= maxPerConnection) {
+            return false;
+        }
+        int ours = pool.config().maxConcurrentStreams();
+        if (ours > 0 && active >= ours) {
+            return false;
+        }
+        return channel.peerAllowedStreams(QuicStreamType.BIDIRECTIONAL) > 0;
+    }
+
+    boolean isDraining() {
+        long maxPerConnection = pool.config().maxRequestsPerConnection();
+        return goAwayId >= 0 || closing || !channel.isActive() || (maxPerConnection > 0 && opened >= maxPerConnection);
+    }
+
+    /** True when this connection carried streams already. */
+    boolean reused() {
+        return opened > 0;
+    }
+
+    /** Whether the endpoint said (GOAWAY) it will not process the stream {@code id}. */
+    boolean refusedByGoAway(long id) {
+        return goAwayId >= 0 && id >= goAwayId;
+    }
+
+    /** Opens a request stream; counted at once so that the caller's next check sees the slot taken. */
+    Future<QuicStreamChannel> openStream(Http3UpstreamStream stream) {
+        active++;
+        opened++;
+        return Http3.newRequestStream(channel, stream.initializer());
+    }
+
+    /** A stream of this connection closed. */
+    void streamClosed() {
+        active--;
+        if (active == 0) {
+            idleSince = System.nanoTime();
+        }
+        if (!pooled) {
+            channel.close();
+            return;
+        }
+        if (isDraining() && active == 0) {
+            channel.close();
+            return;
+        }
+        pool.streamSlotFreed(this);
+    }
+
+    void drainAfterStreams() {
+        closing = true;
+        if (active == 0) {
+            channel.close();
+        }
+    }
+
+    private void becomeReady() {
+        if (ready.isDone()) {
+            return;
+        }
+        if (pooled) {
+            armTimer();
+        }
+        if (!ready.trySuccess(this)) {
+            channel.close();
+        }
+    }
+
+    /** The endpoint's control stream: SETTINGS (ready) and GOAWAY (drain). */
+    private final class ControlStream extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http3SettingsFrame s) {
+                    Long max = s.get(Http3SettingsFrame.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE);
+                    if (max != null) {
+                        peerMaxFieldSection = max;
+                    }
+                    settingsSeen = true;
+                    if (connectedOnce && channel.isActive()) {
+                        becomeReady();
+                    }
+                } else if (msg instanceof Http3GoAwayFrame g) {
+                    onGoAway(g.id());
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public boolean isSharable() {
+            return false;
+        }
+    }
+
+    private void onGoAway(long id) {
+        LOG.debug("endpoint {} sent GOAWAY (id {}): draining {}", pool.endpoint(), id, channel);
+        goAwayId = goAwayId < 0 ? id : Math.min(goAwayId, id);
+        pool.connectionDraining(this);
+        if (active == 0) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof QuicStreamLimitChangedEvent && ready.isSuccess()) {
+            pool.streamSlotFreed(this); // MAX_STREAMS: the endpoint's credit grew
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint()
+                + " closed the QUIC connection before its HTTP/3 SETTINGS"));
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("HTTP/3 connection to {} failed", pool.endpoint(), cause);
+        ready.tryFailure(cause);
+        ctx.close();
+    }
+
+    // ---- idle close ---------------------------------------------------------------------------------
+
+    private void armTimer() {
+        long idle = pool.config().idleTimeout().toNanos();
+        if (idle <= 0) {
+            return;
+        }
+        timer = channel.eventLoop().schedule(this::tick, Math.max(idle / 4, TimeUnit.MILLISECONDS.toNanos(50)),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void tick() {
+        timer = null;
+        if (!channel.isActive()) {
+            return;
+        }
+        long idleTimeout = pool.config().idleTimeout().toNanos();
+        if (active == 0 && System.nanoTime() - idleSince >= idleTimeout) {
+            LOG.debug("closing HTTP/3 connection {} after idle_timeout", channel);
+            closing = true;
+            pool.connectionDraining(this);
+            channel.close();
+            return;
+        }
+        armTimer();
+    }
+}
