@@ -25,6 +25,7 @@ public final class ExternalTool {
       Map.entry("curl", "curl"),
       Map.entry("nghttp", "nghttp2-client"),
       Map.entry("h2load", "nghttp2-client"),
+      Map.entry("nghttpx", "nghttp2-proxy"),
       Map.entry("gtlsclient", "ngtcp2-client"),
       Map.entry("chromium", "chromium"),
       Map.entry("chromedriver", "chromium-driver"),
