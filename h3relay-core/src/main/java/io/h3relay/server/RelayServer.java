@@ -362,7 +362,7 @@ public final class RelayServer implements AutoCloseable {
             TcpListener old = listeners.remove(lc.name());
             Http3Listener oldH3 = http3Listeners.remove(lc.name());
             listenerTls.removed(lc.name());
-            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events));
+            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events, workers));
         }
         for (TcpListener l : bound.tcp()) {
             ListenerContext ctx = l.context();
@@ -662,6 +662,16 @@ public final class RelayServer implements AutoCloseable {
                 c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(DownstreamSession.DRAIN_EVENT));
             }
             long deadline = System.nanoTime() + drainTimeout.toNanos();
+            // WebSockets still open shortly before the deadline get a Close frame each way (1001) and end
+            // cleanly, rather than being cut with their connections at the deadline.
+            long closeWebSockets = deadline - webSocketCloseLead(drainTimeout).toNanos();
+            while (System.nanoTime() < closeWebSockets && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
+                Thread.sleep(20);
+            }
+            int closing = io.h3relay.websocket.OpenWebSockets.closeAll(workers, name -> true, "drain_timeout");
+            if (closing > 0) {
+                LOG.info("closing {} WebSocket session(s) still open at the end of the drain", closing);
+            }
             while (System.nanoTime() < deadline && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                 Thread.sleep(20);
             }
@@ -706,6 +716,15 @@ public final class RelayServer implements AutoCloseable {
             }
             stopped.countDown();
         }
+    }
+
+    /**
+     * How long before the drain's end open WebSockets are closed (Close frames, then orderly ends), so their
+     * close handshake completes before the connections are closed: 1 s, or a tenth of a shorter drain.
+     */
+    static Duration webSocketCloseLead(Duration drainTimeout) {
+        Duration tenth = drainTimeout.dividedBy(10);
+        return tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
     }
 
     /** Stop with the configured drain timeout. */
