@@ -32,6 +32,7 @@ public final class ExternalTool {
       Map.entry("promtool", "prometheus"),
       Map.entry("caddy", "caddy"),
       Map.entry("node", "nodejs"),
+      Map.entry("npm", "npm"),
       Map.entry("nginx", "nginx"),
       Map.entry("redis-server", "redis-server"));
 
