@@ -199,7 +199,11 @@ public final class RelayServer implements AutoCloseable {
         admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
         admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));
         try {
-            admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
+            io.h3relay.tls.ServerTls adminTls = startConfig.admin().tls() == null ? null
+                    : io.h3relay.tls.ServerTlsContexts.build(startConfig.admin().tls(), List.of("http/1.1"), "admin.tls");
+            admin.bind(transport, boss, startConfig.admin().address().toSocketAddress(), adminTls);
+        } catch (TlsConfigException e) {
+            throw new StartException(e.getMessage(), e);
         } catch (Exception e) {
             throw new StartException("admin: cannot bind " + startConfig.admin().address() + ": " + describe(e), e);
         }
@@ -524,6 +528,14 @@ public final class RelayServer implements AutoCloseable {
             throw new IllegalArgumentException("no listener " + name);
         }
         return l.localAddress();
+    }
+
+    /**
+     * Adds a route to the admin API of this server (e.g. {@code h3relay demo}'s own controls); it is served
+     * from the next request on, with the same token check as the built-in ones.
+     */
+    public void adminRoute(String method, String pattern, io.h3relay.admin.AdminRoute route) {
+        admin.route(method, pattern, route);
     }
 
     public InetSocketAddress adminAddress() {
