@@ -54,7 +54,7 @@ class WebSocketH2UpstreamTest {
                 clusters:
                   - { name: h2, protocol: h2c, endpoints: [ { address: "@NGHTTPX@" } ] }
                   - { name: plain, protocol: h2c, endpoints: [ { address: "@PLAIN@" } ] }
-                """).with("LIMITS", "{}").with("NGHTTPX", nghttpx.address()).with("PLAIN", plainH2.address())
+                """).with("LIMITS", "{ websocket_idle_timeout: 2s }").with("NGHTTPX", nghttpx.address()).with("PLAIN", plainH2.address())
                 .start();
     }
 
@@ -114,6 +114,35 @@ class WebSocketH2UpstreamTest {
         assertThat(upgradeOf(path)).contains("\"upgrade\": \"websocket\"")
                 .containsPattern("\"via\": \"" + clientVia + " h3relay, 2 nghttpx\"");
         await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains(path + " 1000"));
+    }
+
+    /**
+     * The idle timeout ends the session with a Close 1001 each way: towards the endpoint it is a masked frame
+     * in an h2 DATA frame, which nghttpx relays to Python websockets (which records 1001, not 1006).
+     */
+    @ParameterizedTest
+    @EnumSource(Client.class)
+    void theIdleTimeoutClosesBothSidesWith1001(Client client) throws Exception {
+        String path = "/idle-h2up-" + client.name().toLowerCase();
+        if (client == Client.H1) {
+            var r = PythonWebSockets.runClient("wss://localhost:" + relay.tlsPort() + path, 2,
+                    RelayHarness.certs().caCertPath(), true);
+            assertThat(r.stdoutString()).as(r.toString()).contains("CLOSED 1001 idle timeout");
+        } else {
+            var v = client == Client.H2 ? WebSocketStreamClient.Version.H2 : WebSocketStreamClient.Version.H3;
+            try (WebSocketStreamClient c = WebSocketStreamClient.connect(v, relay.tlsPort(), RelayHarness.certs().caCert())) {
+                assertThat(c.open(path, "websocket", Map.of())).isEqualTo(200);
+                c.sendText("one");
+                assertThat(c.nextMessage(Duration.ofSeconds(5))).isEqualTo("one");
+                CloseWebSocketFrame close = c.closeFrame();
+                assertThat(close.statusCode()).isEqualTo(1001);
+                assertThat(close.reasonText()).isEqualTo("idle timeout");
+                close.release();
+                c.ended.get(10, TimeUnit.SECONDS);
+                assertThat(c.reset).isNotDone();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains(path + " 1001"));
     }
 
     @ParameterizedTest
