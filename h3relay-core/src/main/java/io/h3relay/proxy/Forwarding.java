@@ -388,10 +388,6 @@ final class Forwarding implements OpenWebSockets.Session {
         endClosingIfDone();
     }
 
-    boolean isClosing() {
-        return closing;
-    }
-
     /** Bytes from the endpoint went downstream (a tunnel's, or a streamed response's). */
     void endpointStreamActivity() {
         if (streamClock != null) {
