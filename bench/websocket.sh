@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # bench/websocket.sh: WebSocket echo round trips through h3relay, nginx, HAProxy and Caddy, side by side.
 #
-#   ws_load.py (N sessions, one message in flight each) ──ws://──► h3relay ─┐
-#                                                          ──────► nginx   ─┼─h1 Upgrade─► the Python
-#                                                          ──────► HAProxy ─┤            websockets echo
-#                                                          ──────► Caddy   ─┘            endpoint
-#                                                          ──────► direct (the endpoint itself)
+#   load (N sessions, one message in flight each) ──ws://──► h3relay ─┐
+#                                                     ──────► nginx   ─┼─h1 Upgrade─► one echo endpoint
+#                                                     ──────► HAProxy ─┤
+#                                                     ──────► Caddy   ─┘
+#                                                     ──────► direct (the endpoint itself)
 #
 # WebSockets over HTTP/1.1 (plaintext) to every target: the peers' common ground (nginx has no WebSocket
 # over h2, HAProxy none over h3). The load runs in rounds of short slices, the targets in a different
 # order every round (the first target of a round becomes the last of the next), so a drift in machine
 # speed spreads over all of them; reported per target: the median of its slices' messages/s and the
 # median p50/p99 round trip, and h3relay's messages/s over the best peer's.
-# The load generator is Python (websockets): it can be the bottleneck; the `direct` row shows its ceiling.
-# Usage: bench/websocket.sh [--sessions N] [--rounds R] [--slice S] [--warmup S] [--size BYTES] [--install]
+# Load generator and endpoint: Node's `ws` library (bench/node: ws_bench.js, ws_echo_server.js; installed
+# there with `npm ci` on first use) by default, or Python `websockets` (ws_load.py, websocket_endpoint.py)
+# with --load python / --endpoint python. Either can be the bottleneck: the `direct` row shows the ceiling.
+# Usage: bench/websocket.sh [--sessions N] [--rounds R] [--slice S] [--warmup S] [--size BYTES]
+#          [--load node|python] [--endpoint node|python] [--install]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,8 +25,10 @@ ROUNDS=10
 SLICE=5        # seconds per slice
 WARMUP=20      # seconds of load on h3relay before the rounds (the JIT)
 SIZE=32
+LOAD=node
+ENDPOINT=node
 INSTALL=0
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --sessions) SESSIONS="$2"; shift 2 ;;
@@ -31,6 +36,8 @@ while (($#)); do
     --slice) SLICE="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --size) SIZE="$2"; shift 2 ;;
+    --load) LOAD="$2"; shift 2 ;;
+    --endpoint) ENDPOINT="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "websocket.sh: unknown argument: $1" >&2; usage 2 ;;
@@ -43,12 +50,22 @@ done
   && WARMUP <= 600 && SIZE >= 1 && SIZE <= 1048576)) \
   || { echo "websocket.sh: --sessions 1-2000, --rounds 1-200, --slice 1-120, --warmup 0-600, --size 1-1MiB" >&2; exit 2; }
 
+[[ "$LOAD" =~ ^(node|python)$ && "$ENDPOINT" =~ ^(node|python)$ ]] \
+  || { echo "websocket.sh: --load and --endpoint take node or python" >&2; exit 2; }
+
 BENCH_NAME=websocket.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 check_tools nginx:nginx-light haproxy:haproxy caddy:caddy curl:curl mvn:maven ss:iproute2 python3:python3
 PY=/usr/bin/python3
 "$PY" -c 'import websockets' 2>/dev/null || die "/usr/bin/python3 lacks websockets (apt-get install python3-websockets)"
+if [[ "$LOAD" == node || "$ENDPOINT" == node ]]; then
+  check_tools node:nodejs npm:npm
+  if [[ ! -f "$ROOT/bench/node/node_modules/ws/package.json" ]]; then
+    log "installing the ws library into bench/node (npm ci)"
+    (cd "$ROOT/bench/node" && npm ci --no-audit --no-fund --silent) || die "npm ci in bench/node failed"
+  fi
+fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
 if (($(nproc) >= 2)); then PIN_TARGET=(taskset -c 0) PIN_LOAD=(taskset -c 1); else PIN_TARGET=() PIN_LOAD=(); fi
@@ -68,15 +85,19 @@ EP_PORT=$(free_port) RELAY=$(free_port) RELAY_ADMIN=$(free_port) NGINX_PORT=$(fr
 CADDY_PORT=$(free_port)
 
 # ---------------------------------------------------------------- the endpoint
-# The endpoint stops when its stdin closes: a FIFO this script holds open (fd 7) until it exits.
-mkfifo "$OUT/endpoint.stdin"
-exec 7<>"$OUT/endpoint.stdin"
-"${PIN_TARGET[@]}" "$PY" -u "$ROOT/h3relay-testing/src/main/resources/io/h3relay/testing/websocket_endpoint.py" \
-  >"$OUT/endpoint.out" 2>"$OUT/endpoint.log" <&7 &
+if [[ "$ENDPOINT" == node ]]; then
+  "${PIN_TARGET[@]}" node "$ROOT/bench/node/ws_echo_server.js" 0 >"$OUT/endpoint.out" 2>"$OUT/endpoint.log" &
+else
+  # The Python endpoint stops when its stdin closes: a FIFO this script holds open (fd 7) until it exits.
+  mkfifo "$OUT/endpoint.stdin"
+  exec 7<>"$OUT/endpoint.stdin"
+  "${PIN_TARGET[@]}" "$PY" -u "$ROOT/h3relay-testing/src/main/resources/io/h3relay/testing/websocket_endpoint.py" \
+    >"$OUT/endpoint.out" 2>"$OUT/endpoint.log" <&7 &
+fi
 EP_PID=$!; STARTED+=("$EP_PID")
 for _ in $(seq 200); do grep -q '^PORT ' "$OUT/endpoint.out" 2>/dev/null && break; sleep 0.1; done
 EP_PORT="$(awk '/^PORT / {print $2; exit}' "$OUT/endpoint.out")"
-[[ -n "$EP_PORT" ]] || die "the Python endpoint did not start; see $OUT/endpoint.log"
+[[ -n "$EP_PORT" ]] || die "the $ENDPOINT endpoint did not start; see $OUT/endpoint.log"
 log "endpoint on 127.0.0.1:$EP_PORT (pid $EP_PID)"
 
 # ---------------------------------------------------------------- h3relay
@@ -186,7 +207,11 @@ url_of() {
   esac
 }
 slice() {  # slice TARGET SECONDS: one JSON line
-  "${PIN_LOAD[@]}" "$PY" "$ROOT/bench/ws_load.py" "$(url_of "$1")" "$SESSIONS" "$2" "$SIZE"
+  if [[ "$LOAD" == node ]]; then
+    "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$(url_of "$1")" "$SESSIONS" "$2" "$SIZE" || true
+  else
+    "${PIN_LOAD[@]}" "$PY" "$ROOT/bench/ws_load.py" "$(url_of "$1")" "$SESSIONS" "$2" "$SIZE"
+  fi
 }
 if ((WARMUP > 0)); then
   log "warm-up: ${WARMUP}s on h3relay"
@@ -229,7 +254,8 @@ if best and "h3relay" in summary:
 PY
 cat >"$OUT/run.txt" <<RUN
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/websocket.sh --sessions $SESSIONS --rounds $ROUNDS --slice $SLICE --warmup $WARMUP --size $SIZE
+command: bench/websocket.sh --sessions $SESSIONS --rounds $ROUNDS --slice $SLICE --warmup $WARMUP --size $SIZE --load $LOAD --endpoint $ENDPOINT
+load: $LOAD; endpoint: $ENDPOINT; node: $(node --version 2>/dev/null || echo none)
 nproc: $(nproc)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 h3relay: $(tail -1 "$OUT/h3relay-version.txt") ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))

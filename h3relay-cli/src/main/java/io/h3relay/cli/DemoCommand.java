@@ -1,6 +1,8 @@
 package io.h3relay.cli;
 
+import io.h3relay.cli.demo.DemoControls;
 import io.h3relay.cli.demo.DemoEndpoint;
+import io.h3relay.cli.demo.DemoTraffic;
 import io.h3relay.config.ConfigException;
 import io.h3relay.config.ConfigLoader;
 import io.h3relay.config.RelayConfig;
@@ -22,7 +24,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code h3relay demo}: two embedded demo endpoints behind one cluster, TLS on 8443 (self-signed
  * certificate kept in the state folder), plaintext h1 + h2c on 8080, admin on 127.0.0.1:9901; the access log
- * goes to {@code demo/access.log} in the state folder.
+ * goes to {@code demo/access.log} in the state folder. The control center gets the demo's own controls
+ * ({@link DemoControls}: stop/start an endpoint, test traffic), registered only here.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run h3relay on a self-contained demo: two endpoints, TLS and plaintext listeners.")
@@ -47,6 +50,30 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        try (Running demo = start(out, err)) {
+            if (demo == null) {
+                return 1;
+            }
+            return ServerRunner.runUntilStopped(demo.server());
+        }
+    }
+
+    /**
+     * The running demo: the server, its two endpoints, the test traffic and the demo's admin routes
+     * ({@link DemoControls}); closing it stops the traffic and the endpoints (the server stops itself).
+     */
+    record Running(RelayServer server, List<DemoEndpoint> endpoints, DemoTraffic traffic, EventLoopGroup group)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            traffic.close();
+            endpoints.forEach(DemoEndpoint::close);
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts the demo and prints its banner; null (after printing why) when it cannot start. */
+    Running start(PrintWriter out, PrintWriter err) throws Exception {
         Path state = StateDir.resolve(stateDir);
         DevCertificates.Result cert;
         try {
@@ -54,33 +81,39 @@ final class DemoCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("h3relay demo: cannot write the demo certificate under " + state + ": " + e.getMessage());
             err.flush();
-            return 1;
+            return null;
         }
         // The access log goes to a file: a bench run would flood the terminal, which is for the banner and warnings.
         Path accessLog = state.resolve("demo").resolve("access.log").toAbsolutePath();
         Transport transport = Transport.detect();
         EventLoopGroup endpointGroup = transport.newGroup(1, "demo-endpoint");
-        try (DemoEndpoint one = new DemoEndpoint("demo-endpoint-1").start(endpointGroup, transport.serverChannelClass());
-             DemoEndpoint two = new DemoEndpoint("demo-endpoint-2").start(endpointGroup, transport.serverChannelClass())) {
+        DemoEndpoint one = new DemoEndpoint("demo-endpoint-1").start(endpointGroup, transport.serverChannelClass());
+        DemoEndpoint two = new DemoEndpoint("demo-endpoint-2").start(endpointGroup, transport.serverChannelClass());
+        RelayServer server = null;
+        try {
             RelayConfig config;
             try {
                 config = ConfigLoader.parse(demoYaml(cert, one.port(), two.port(), accessLog), state, Map.of());
             } catch (ConfigException e) {
                 ConfigLoading.report("demo config", e, err);
-                return 1;
+                return null;
             }
-            RelayServer server = ServerRunner.start(config, err);
+            server = ServerRunner.start(config, err);
             if (server == null) {
-                return 1;
+                return null;
             }
             int https = server.listenerAddress("public").getPort();
             int http = server.listenerAddress("plain").getPort();
+            DemoTraffic traffic = new DemoTraffic(java.net.URI.create("http://127.0.0.1:" + http + "/demo-traffic"));
+            new DemoControls(List.of(one, two), traffic).register(server);
+            int admin = server.adminAddress().getPort();
             out.printf("%nh3relay demo is running (Ctrl-C to stop)%n");
             out.printf("  https://localhost:%d/   TLS: HTTP/1.1, HTTP/2, and HTTP/3 on udp/%d%n",
                     https, server.http3Address("public").getPort());
             out.printf("  http://localhost:%d/    plaintext, HTTP/1.1 and h2c%n", http);
-            out.printf("  http://127.0.0.1:%d/readyz   admin (also /metrics, /introspect, /health, POST /drain)%n",
-                    server.adminAddress().getPort());
+            out.printf("  http://127.0.0.1:%d/ui   control center: stop/start an endpoint, send %d req/s of test traffic%n",
+                    admin, DemoTraffic.RATE);
+            out.printf("  http://127.0.0.1:%d/readyz   admin (also /metrics, /introspect, /health, POST /drain)%n", admin);
             ProxyCommand.printSelfSigned(out, cert);
             out.printf("  access log: %s%n", accessLog);
             out.printf("  endpoints: demo-endpoint-1 on 127.0.0.1:%d, demo-endpoint-2 on 127.0.0.1:%d (round robin)%n",
@@ -90,9 +123,13 @@ final class DemoCommand implements Callable<Integer> {
                     + " 2>&1 | grep -E ':status|x-endpoint'   (HTTP/3)%n", https, https);
             out.printf("  curl --http2-prior-knowledge http://localhost:%d/ping%n%n", http);
             out.flush();
-            return ServerRunner.runUntilStopped(server);
+            return new Running(server, List.of(one, two), traffic, endpointGroup);
         } finally {
-            endpointGroup.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+            if (server == null) {
+                one.close();
+                two.close();
+                endpointGroup.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+            }
         }
     }
 
@@ -117,6 +154,7 @@ final class DemoCommand implements Callable<Integer> {
                   - name: demo
                     match: { path_prefix: / }
                     cluster: demo
+                    retry: { attempts: 2, on: [connect-failure, reset] }   # a stopped endpoint: the other answers
                     response_headers: { add: { x-served-by: h3relay-demo } }
                 clusters:
                   - name: demo
@@ -124,6 +162,9 @@ final class DemoCommand implements Callable<Integer> {
                     endpoints:
                       - address: 127.0.0.1:%d
                       - address: 127.0.0.1:%d
+                    # a stopped endpoint (control center, demo panel) turns unhealthy within a second or two
+                    health_check: { path: /healthz, interval: 1s, timeout: 1s, healthy_threshold: 1,
+                                    unhealthy_threshold: 1 }
                 observability:
                   access_log: { path: "%s" }
                 shutdown:

@@ -83,6 +83,12 @@ public final class AdminServer {
     }
 
     public void bind(Transport transport, EventLoopGroup group, InetSocketAddress address) throws InterruptedException {
+        bind(transport, group, address, null);
+    }
+
+    /** {@code tls} (admin.tls): every connection starts with its TLS handshake; null: plaintext. */
+    public void bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
+                     io.h3relay.tls.ServerTls tls) throws InterruptedException {
         channel = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannelClass())
@@ -90,6 +96,9 @@ public final class AdminServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(4 * 1024 * 1024),
                                 new AdminHandler());
                     }

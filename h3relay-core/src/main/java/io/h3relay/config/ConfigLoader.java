@@ -125,8 +125,10 @@ public final class ConfigLoader {
         boolean watch = m.bool("watch_config", false);
         String grafana = m.value("grafana_url", "an http:// or https:// URL",
                 t -> t.matches("https?://[^\\s\"'<>]+") ? t : null);
+        YamlMap tlsMap = m.map("tls");
+        TlsServerConfig tls = tlsMap == null ? null : TlsParser.server(tlsMap);
         AdminConfig admin = new AdminConfig(address == null ? AdminConfig.DEFAULT_ADDRESS : address, token, watch,
-                grafana);
+                grafana, tls);
         if (token == null && !admin.loopbackOnly()) {
             m.notAllowed("address", "a loopback address (127.0.0.1, ::1), or admin.auth_token set: the admin API "
                     + "changes the running proxy");

@@ -21,7 +21,7 @@ public enum ErrorCode {
     TOO_MANY_REQUESTS(429, Side.DOWNSTREAM, false),
     REQUEST_HEADERS_TOO_LARGE(431, Side.DOWNSTREAM, false),
     INTERNAL_ERROR(500, Side.INTERNAL, false),
-    /** A WebSocket upgrade routed to a cluster that does not speak HTTP/1.1 (no extended CONNECT upstream yet). */
+    /** A WebSocket upgrade routed to an HTTP/3 cluster (RFC 9220 towards endpoints is not built). */
     UPGRADE_NOT_SUPPORTED(501, Side.INTERNAL, false),
     UPSTREAM_CONNECT_FAILED(502, Side.UPSTREAM, true),
     UPSTREAM_TLS_FAILED(502, Side.UPSTREAM, true),

@@ -8,6 +8,11 @@ import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
+import io.h3relay.websocket.CloseFrames;
+import io.h3relay.websocket.FrameBoundary;
+import io.h3relay.websocket.OpenWebSockets;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.util.concurrent.EventExecutor;
 import io.h3relay.exchange.DownstreamSession;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -35,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * Both sides read by themselves (auto-read) and stop only under backpressure: no per-request read
  * syscalls in the common case. Nothing holds a whole body (see RequestRelay for the replay copies).
  */
-final class Forwarding {
+final class Forwarding implements OpenWebSockets.Session {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Forwarding.class);
     /** Without a route timeout, the response head must arrive within this (like nginx's proxy_read_timeout). */
     static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(60);
@@ -63,6 +68,22 @@ final class Forwarding {
     private boolean tunnel;
     private boolean clientEnded;
     private boolean endpointEnded;
+    /**
+     * A WebSocket's frames each way (client to endpoint, endpoint to client), followed so that a Close of
+     * ours goes in between two frames; null unless the tunnel is a WebSocket.
+     */
+    private FrameBoundary clientFrames;
+    private FrameBoundary endpointFrames;
+    /**
+     * We ended the tunnel (a limit, a drain): Close frames and ends went both ways, and the session waits up
+     * to {@link #CLOSE_GRACE_MILLIS} for each side to end its own (its Close answer is dropped).
+     */
+    private boolean closing;
+    private boolean awaitingClientEnd;
+    private boolean awaitingEndpointEnd;
+    private ScheduledFuture<?> closeGrace;
+    /** How long a close of ours waits for both sides to end theirs before it cuts them. */
+    static final long CLOSE_GRACE_MILLIS = 1000;
     /**
      * The tunnel's idle and total-duration limits (limits.websocket_idle_timeout, max_websocket_duration), or
      * a streamed response's idle limit (limits.stream_idle_timeout); null for an ordinary exchange.
@@ -212,7 +233,18 @@ final class Forwarding {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
+            if (closing) {
+                content.release(); // the client's answer to our Close: the endpoint got its own
+                if (last) {
+                    awaitingClientEnd = false;
+                    endClosingIfDone();
+                }
+                return;
+            }
             streamClock.activity();
+            if (clientFrames != null) {
+                clientFrames.feed(content.content());
+            }
             request.onRequestContent(content, attempt);
             if (last) {
                 clientEnded = true;
@@ -311,7 +343,49 @@ final class Forwarding {
                 "websocket_idle_timeout", limits.maxWebsocketDuration().toNanos(), "max_websocket_duration",
                 this::closeTunnel);
         ex.tunnelOpened();
+        if (ex.isWebSocket()) {
+            clientFrames = new FrameBoundary();
+            endpointFrames = new FrameBoundary();
+            OpenWebSockets.opened(this);
+        }
         request.enterTunnel(a);
+    }
+
+    // ---- OpenWebSockets.Session (a drain ends the session with closeFor) ---------------------------------
+
+    @Override
+    public EventExecutor executor() {
+        return session.executor();
+    }
+
+    @Override
+    public String listenerName() {
+        return ex.listener.name();
+    }
+
+    @Override
+    public void closeFor(String why) {
+        closeTunnel(why);
+    }
+
+    /**
+     * Bytes from the endpoint go to the client in a tunnel: false while a close of ours runs (they are its
+     * Close answer, dropped); a WebSocket's frames are followed.
+     */
+    boolean relayEndpointBytes(HttpContent content) {
+        if (closing) {
+            return false;
+        }
+        if (endpointFrames != null) {
+            endpointFrames.feed(content.content());
+        }
+        return true;
+    }
+
+    /** The endpoint ended its side while a close of ours runs. */
+    void endpointEndedWhileClosing() {
+        awaitingEndpointEnd = false;
+        endClosingIfDone();
     }
 
     /** Bytes from the endpoint went downstream (a tunnel's, or a streamed response's). */
@@ -342,26 +416,68 @@ final class Forwarding {
     }
 
     /**
-     * A limit ends the tunnel ({@code why}): both sides get an orderly end of stream (h1: FIN, h2: END_STREAM,
-     * h3: FIN; towards the endpoint: FIN), not a reset, and the connections close after it.
+     * A limit (or the end of a drain) ends the tunnel ({@code why}). A WebSocket first gets a Close frame
+     * each way ({@link CloseFrames}: 1001, the reason naming the limit), where the bytes relayed so far end
+     * on a frame boundary; then both sides get an orderly end of stream (h1: FIN, h2: END_STREAM, h3: FIN;
+     * towards the endpoint: FIN / END_STREAM), not a reset. The session then waits up to
+     * {@link #CLOSE_GRACE_MILLIS} for each side to end its own (after its Close answer, which is dropped),
+     * and the connections close after it.
      */
     void closeTunnel(String why) {
-        if (finished) {
+        if (finished || closing) {
             return;
         }
         LOG.debug("closing the tunnel of exchange {}: {}", ex.requestId, why);
         ex.tunnelClosedBy(why);
+        closing = true;
+        if (streamClock != null) {
+            streamClock.cancel();
+        }
+        awaitingClientEnd = !clientEnded;
+        awaitingEndpointEnd = !endpointEnded;
+        String reason = CloseFrames.reasonFor(why);
         if (!endpointEnded) {
             endpointEnded = true;
+            if (endpointFrames != null && endpointFrames.atBoundary()) {
+                session.writeBody(new DefaultHttpContent(
+                        CloseFrames.close(session.alloc(), CloseFrames.GOING_AWAY, reason, false)));
+            }
             session.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+            session.flush();
         }
         if (!clientEnded && attempt != null && attempt.isReady()) {
             clientEnded = true;
+            if (clientFrames != null && clientFrames.atBoundary()) {
+                attempt.write(new DefaultHttpContent(
+                        CloseFrames.close(session.alloc(), CloseFrames.GOING_AWAY, reason, true)));
+            }
             attempt.write(LastHttpContent.EMPTY_LAST_CONTENT);
             attempt.flush();
+        } else {
+            awaitingEndpointEnd = false;
         }
-        end(false);
-        ex.finish();
+        // Both sides may send their Close answer and end: reads go on (backpressure does not apply to drops).
+        ex.readRequest(true);
+        if (attempt != null) {
+            attempt.readResponse(true);
+        }
+        closeGrace = session.executor().schedule(() -> {
+            closeGrace = null;
+            if (!finished) {
+                LOG.debug("exchange {}: the close handshake did not complete in {}ms", ex.requestId,
+                        CLOSE_GRACE_MILLIS);
+                end(false);
+                ex.finish();
+            }
+        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        endClosingIfDone();
+    }
+
+    private void endClosingIfDone() {
+        if (closing && !awaitingClientEnd && !awaitingEndpointEnd && !finished) {
+            end(false);
+            ex.finish();
+        }
     }
 
     /** The endpoint ended its side of the tunnel (the last part already went downstream). */
@@ -385,6 +501,13 @@ final class Forwarding {
      */
     void onAttemptFailed(UpstreamAttempt a, ProxyError error, boolean refused) {
         if (a != attempt || finished) {
+            return;
+        }
+        if (closing) {
+            // The endpoint cut its connection while a close of ours ran: the client already got its end.
+            a.failed(error);
+            end(false);
+            ex.finish();
             return;
         }
         if (deadlineNanos != 0 && error.code() == ErrorCode.UPSTREAM_RESET
@@ -492,6 +615,12 @@ final class Forwarding {
         finished = true;
         if (streamClock != null) {
             streamClock.cancel();
+        }
+        if (closeGrace != null) {
+            closeGrace.cancel(false);
+        }
+        if (clientFrames != null) {
+            OpenWebSockets.closed(this);
         }
         response.end(attempt);
         cancelPerTryTimeout();

@@ -202,6 +202,13 @@ final class ResponseRelay {
             return;
         }
         headEndPending = false;
+        if (!forwarding.relayEndpointBytes(content)) {
+            content.release(); // the endpoint's answer to a close of ours
+            if (last) {
+                forwarding.endpointEndedWhileClosing();
+            }
+            return;
+        }
         forwarding.endpointStreamActivity();
         ex.countResponseBody(content.content().readableBytes());
         if (last) {

@@ -28,7 +28,8 @@ final class ListenerRetirement {
     }
 
     /** Starts the drain; the future completes once everything of the listener is closed. */
-    static CompletableFuture<Void> start(TcpListener tcp, Http3Listener h3, Duration drainTimeout, EventLog events) {
+    static CompletableFuture<Void> start(TcpListener tcp, Http3Listener h3, Duration drainTimeout, EventLog events,
+                                         io.netty.util.concurrent.EventExecutorGroup workers) {
         ListenerContext ctx = tcp.context();
         ctx.startDraining();
         tcp.closeServerChannel();
@@ -42,8 +43,14 @@ final class ListenerRetirement {
         events.publish("listener_removed", Map.of("listener", ctx.name(), "connections", open.size()));
         CompletableFuture<Void> done = new CompletableFuture<>();
         long deadline = System.nanoTime() + drainTimeout.toNanos();
+        long closeWebSockets = deadline - RelayServer.webSocketCloseLead(drainTimeout).toNanos();
         Thread.ofPlatform().daemon().name("h3relay-retire-" + ctx.name()).start(() -> {
             try {
+                while (System.nanoTime() < closeWebSockets && open.stream().anyMatch(Channel::isOpen)) {
+                    Thread.sleep(20);
+                }
+                // the listener's WebSockets end with a Close frame each way before their connections close
+                io.h3relay.websocket.OpenWebSockets.closeAll(workers, ctx.name()::equals, "drain_timeout");
                 while (System.nanoTime() < deadline && open.stream().anyMatch(Channel::isOpen)) {
                     Thread.sleep(20);
                 }

@@ -199,7 +199,11 @@ public final class RelayServer implements AutoCloseable {
         admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
         admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));
         try {
-            admin.bind(transport, boss, startConfig.admin().address().toSocketAddress());
+            io.h3relay.tls.ServerTls adminTls = startConfig.admin().tls() == null ? null
+                    : io.h3relay.tls.ServerTlsContexts.build(startConfig.admin().tls(), List.of("http/1.1"), "admin.tls");
+            admin.bind(transport, boss, startConfig.admin().address().toSocketAddress(), adminTls);
+        } catch (TlsConfigException e) {
+            throw new StartException(e.getMessage(), e);
         } catch (Exception e) {
             throw new StartException("admin: cannot bind " + startConfig.admin().address() + ": " + describe(e), e);
         }
@@ -362,7 +366,7 @@ public final class RelayServer implements AutoCloseable {
             TcpListener old = listeners.remove(lc.name());
             Http3Listener oldH3 = http3Listeners.remove(lc.name());
             listenerTls.removed(lc.name());
-            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events));
+            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events, workers));
         }
         for (TcpListener l : bound.tcp()) {
             ListenerContext ctx = l.context();
@@ -526,6 +530,14 @@ public final class RelayServer implements AutoCloseable {
         return l.localAddress();
     }
 
+    /**
+     * Adds a route to the admin API of this server (e.g. {@code h3relay demo}'s own controls); it is served
+     * from the next request on, with the same token check as the built-in ones.
+     */
+    public void adminRoute(String method, String pattern, io.h3relay.admin.AdminRoute route) {
+        admin.route(method, pattern, route);
+    }
+
     public InetSocketAddress adminAddress() {
         return admin.localAddress();
     }
@@ -662,6 +674,16 @@ public final class RelayServer implements AutoCloseable {
                 c.connections().forEach(ch -> ch.pipeline().fireUserEventTriggered(DownstreamSession.DRAIN_EVENT));
             }
             long deadline = System.nanoTime() + drainTimeout.toNanos();
+            // WebSockets still open shortly before the deadline get a Close frame each way (1001) and end
+            // cleanly, rather than being cut with their connections at the deadline.
+            long closeWebSockets = deadline - webSocketCloseLead(drainTimeout).toNanos();
+            while (System.nanoTime() < closeWebSockets && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
+                Thread.sleep(20);
+            }
+            int closing = io.h3relay.websocket.OpenWebSockets.closeAll(workers, name -> true, "drain_timeout");
+            if (closing > 0) {
+                LOG.info("closing {} WebSocket session(s) still open at the end of the drain", closing);
+            }
             while (System.nanoTime() < deadline && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                 Thread.sleep(20);
             }
@@ -706,6 +728,15 @@ public final class RelayServer implements AutoCloseable {
             }
             stopped.countDown();
         }
+    }
+
+    /**
+     * How long before the drain's end open WebSockets are closed (Close frames, then orderly ends), so their
+     * close handshake completes before the connections are closed: 1 s, or a tenth of a shorter drain.
+     */
+    static Duration webSocketCloseLead(Duration drainTimeout) {
+        Duration tenth = drainTimeout.dividedBy(10);
+        return tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
     }
 
     /** Stop with the configured drain timeout. */

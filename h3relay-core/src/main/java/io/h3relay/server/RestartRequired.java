@@ -47,6 +47,7 @@ final class RestartRequired {
         List<String> out = new ArrayList<>();
         differs(out, "admin.address", running.admin().address(), next.admin().address());
         differs(out, "admin.watch_config", running.admin().watchConfig(), next.admin().watchConfig());
+        differs(out, "admin.tls", running.admin().tls(), next.admin().tls());
         differs(out, "shutdown.drain_delay", millis(running.shutdown().drainDelay()),
                 millis(next.shutdown().drainDelay()));
         differs(out, "shutdown.drain_timeout", millis(running.shutdown().drainTimeout()),

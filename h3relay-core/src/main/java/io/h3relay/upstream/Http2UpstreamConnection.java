@@ -52,6 +52,8 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     private long pingSentAt;
     private boolean pingOutstanding;
     private ScheduledFuture<?> timer;
+    /** The endpoint's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): extended CONNECT (WebSockets) allowed. */
+    private boolean connectProtocol;
 
     Http2UpstreamConnection(Http2Pool pool, Promise<Http2UpstreamConnection> ready, boolean pooled) {
         this.pool = pool;
@@ -146,6 +148,11 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
         pool.streamSlotFreed(this);
     }
 
+    /** The endpoint advertised SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: it accepts WebSockets (RFC 8441). */
+    boolean acceptsExtendedConnect() {
+        return connectProtocol;
+    }
+
     /** True when this connection carried streams already (asked before opening the next one). */
     boolean reused() {
         return opened > 0;
@@ -156,7 +163,11 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (msg instanceof Http2SettingsFrame) {
+            if (msg instanceof Http2SettingsFrame settings) {
+                Boolean cp = settings.settings().connectProtocolEnabled();
+                if (cp != null) {
+                    connectProtocol = cp; // RFC 8441 section 3: once 1, a later 0 is a protocol error; kept simple
+                }
                 onSettings();
             } else if (msg instanceof Http2GoAwayFrame g) {
                 onGoAway(g);

@@ -1,6 +1,13 @@
 package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
+import io.h3relay.websocket.WebSocketUpgrade;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -64,6 +71,14 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     private boolean invalid;
     private String resetBy;
     private boolean done;
+    /**
+     * The request is a WebSocket Upgrade sent as an extended CONNECT (RFC 8441); {@code wsKey} is the
+     * Sec-WebSocket-Key it carried (the 2xx answer becomes a 101 accepting it), {@code tunnel} set once it
+     * was accepted.
+     */
+    private boolean webSocket;
+    private String wsKey;
+    private boolean tunnel;
 
     Http2UpstreamStream(Http2UpstreamConnection connection) {
         this.connection = connection;
@@ -105,8 +120,40 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     @Override
     public void writeHead(HttpRequest head, boolean hasBody) {
         Http2Headers h2 = toHttp2(head, connection.pool().tls());
+        if (WebSocketUpgrade.isUpstreamUpgrade(head)) {
+            writeExtendedConnect(head, h2);
+            return;
+        }
         requestEnded = !hasBody;
         channel.write(new DefaultHttp2HeadersFrame(h2, !hasBody), channel.voidPromise());
+    }
+
+    /**
+     * A WebSocket Upgrade becomes an extended CONNECT (RFC 8441 section 4): {@code :method CONNECT},
+     * {@code :protocol websocket}, {@code :scheme}/{@code :path}/{@code :authority} as for any request, no
+     * {@code Sec-WebSocket-Key} (section 5), and the stream stays open. Only where the endpoint advertised
+     * SETTINGS_ENABLE_CONNECT_PROTOCOL; otherwise the attempt fails with a bad-gateway answer saying so.
+     */
+    private void writeExtendedConnect(HttpRequest head, Http2Headers h2) {
+        webSocket = true;
+        requestEnded = true; // until the tunnel: the h1 request's own (empty) end is not the stream's
+        if (!connection.acceptsExtendedConnect()) {
+            channel.eventLoop().execute(() -> {
+                Listener l = listener;
+                listener = null;
+                if (l != null) {
+                    l.onFailed(new UpstreamFailure(UpstreamFailure.Kind.INVALID_RESPONSE, "endpoint " + endpoint()
+                            + " speaks HTTP/2 without SETTINGS_ENABLE_CONNECT_PROTOCOL: it cannot take a WebSocket"
+                            + " (RFC 8441 extended CONNECT)", null));
+                }
+            });
+            return;
+        }
+        wsKey = head.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        h2.remove(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        h2.method(HttpMethod.CONNECT.asciiName());
+        h2.set(Http2Headers.PseudoHeaderName.PROTOCOL.value(), HttpHeaderValues.WEBSOCKET);
+        channel.write(new DefaultHttp2HeadersFrame(h2, false), channel.voidPromise());
     }
 
     /** The request head as HTTP/2 fields: pseudo-headers first, names lower-cased, connection headers out. */
@@ -148,6 +195,10 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void writeBody(HttpContent content) {
+        if (webSocket && !tunnel) {
+            content.release(); // an h1 client's Upgrade request ends before the tunnel: not the stream's end
+            return;
+        }
         if (requestEnded) {
             content.release(); // the head went out with END_STREAM (no body), or the body already ended
             return;
@@ -231,9 +282,14 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void enterTunnel() {
-        // Unreachable: the forwarding opens tunnels only on a 101 or a 2xx to CONNECT, which HTTP/2
-        // endpoints do not send without extended CONNECT (not offered).
-        throw new UnsupportedOperationException("tunnels over an HTTP/2 upstream stream");
+        if (!webSocket) {
+            // The forwarding opens tunnels only on a 101 (which only a WebSocket's extended CONNECT makes
+            // here) or a 2xx to a plain CONNECT, which is not forwarded to HTTP/2 endpoints.
+            throw new UnsupportedOperationException("a tunnel over an HTTP/2 stream that is not a WebSocket");
+        }
+        // DATA frames carry the WebSocket's bytes both ways from now on; END_STREAM ends a side.
+        tunnel = true;
+        requestEnded = false;
     }
 
     // ---- inbound ------------------------------------------------------------------------------------
@@ -245,8 +301,16 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (http instanceof HttpResponse) {
+        if (http instanceof HttpResponse res) {
             responseSeen = true;
+            if (webSocket && !tunnel && res.status().codeClass() == HttpStatusClass.SUCCESS
+                    && !(http instanceof LastHttpContent)) {
+                // RFC 8441: a 2xx accepts the WebSocket. The proxy sees the 101 an h1 endpoint would send.
+                DefaultFullHttpResponse switching = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        res.status(), Unpooled.EMPTY_BUFFER, res.headers(), EmptyHttpHeaders.INSTANCE);
+                WebSocketUpgrade.asSwitchingProtocols(switching, wsKey);
+                http = switching;
+            }
         }
         if (http instanceof LastHttpContent) {
             responseEnded = true;

@@ -122,8 +122,34 @@ public enum WebSocketUpgrade {
         }
     }
 
+    /**
+     * Whether an upstream request head (as {@link #toUpstream} leaves it) is a WebSocket Upgrade: what an
+     * HTTP/2 upstream stream turns into an extended CONNECT.
+     */
+    public static boolean isUpstreamUpgrade(HttpRequest head) {
+        HttpHeaders h = head.headers();
+        return HttpMethod.GET.equals(head.method())
+                && h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * The HTTP/1.1 {@code 101} an HTTP/2 endpoint's {@code 2xx} to an extended CONNECT stands for, so the
+     * proxy's tunnel handling is the same whatever the endpoint spoke: {@code Upgrade: websocket} and the
+     * {@code Sec-WebSocket-Accept} of {@code key} (the key the request carried before it became a CONNECT).
+     */
+    public static void asSwitchingProtocols(HttpResponse res, String key) {
+        res.setStatus(HttpResponseStatus.SWITCHING_PROTOCOLS);
+        HttpHeaders h = res.headers();
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        h.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+        if (key != null) {
+            h.set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, acceptOf(key));
+        }
+    }
+
     /** RFC 6455 section 4.2.2: base64(SHA-1(key + GUID)). */
-    static String acceptOf(String key) {
+    public static String acceptOf(String key) {
         try {
             MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
             sha1.update(key.getBytes(StandardCharsets.US_ASCII));

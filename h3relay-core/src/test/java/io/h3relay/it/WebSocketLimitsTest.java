@@ -2,6 +2,7 @@ package io.h3relay.it;
 
 import io.h3relay.testing.PythonWebSockets;
 import io.h3relay.testing.WebSocketStreamClient;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,11 +36,9 @@ class WebSocketLimitsTest {
                   - { name: no-ws, match: { path_prefix: /api, websocket: false }, cluster: c }
                   - { name: ws-only, match: { path_prefix: /live, websocket: true }, cluster: c }
                   - { name: short, match: { path_prefix: /short }, cluster: c }
-                  - { name: to-h2c, match: { path_prefix: /h2c }, cluster: h2 }
                   - { name: all, match: { path_prefix: / }, respond: { status: 200, body: "plain" } }
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }
-                  - { name: h2, protocol: h2c, endpoints: [ { address: "@EP@" } ] }
                 """).with("LIMITS", "{ websocket_idle_timeout: 1s, max_websocket_duration: 3s }")
                 .with("EP", endpoint.address()).start();
     }
@@ -76,24 +75,6 @@ class WebSocketLimitsTest {
         }
     }
 
-    @Test
-    void h1UpgradeTowardsAnH2cClusterIs501() {
-        try (HttpClient http = http()) {
-            var f = http.newWebSocketBuilder().buildAsync(URI.create("wss://localhost:" + relay.tlsPort() + "/h2c/x"),
-                    new WebSocketTest.Recorder());
-            assertThat(f).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingRootCause()
-                    .withMessageContaining("501");
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(WebSocketStreamClient.Version.class)
-    void extendedConnectTowardsAnH2cClusterIs501(WebSocketStreamClient.Version v) throws Exception {
-        try (WebSocketStreamClient c = WebSocketStreamClient.connect(v, relay.tlsPort(), RelayHarness.certs().caCert())) {
-            assertThat(c.open("/h2c/x", "websocket", Map.of())).isEqualTo(501);
-        }
-    }
-
     @ParameterizedTest
     @EnumSource(Proto.class)
     void aWebSocketOnlyRouteDoesNotTakePlainRequests(Proto proto) throws Exception {
@@ -113,7 +94,7 @@ class WebSocketLimitsTest {
             assertThat(rec.texts.poll(5, TimeUnit.SECONDS)).isEqualTo("hi");
             Object how = CompletableFuture.anyOf(rec.closed, rec.error).get(10, TimeUnit.SECONDS);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
-            assertThat(String.valueOf(how)).isNotNull();
+            assertThat(how).as("a Close frame of the proxy's, not an error").isEqualTo("1001 idle timeout");
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().stream().anyMatch(l -> l.startsWith("/live/idle-h1 ")));
     }
@@ -125,10 +106,29 @@ class WebSocketLimitsTest {
         try (WebSocketStreamClient c = WebSocketStreamClient.connect(v, relay.tlsPort(), RelayHarness.certs().caCert())) {
             assertThat(c.open(path, "websocket", Map.of())).isEqualTo(200);
             long start = System.nanoTime();
-            c.ended.get(10, TimeUnit.SECONDS); // END_STREAM / FIN, not a reset
+            CloseWebSocketFrame close = c.closeFrame(); // a Close frame of the proxy's, then END_STREAM / FIN
+            assertThat(close.statusCode()).isEqualTo(1001);
+            assertThat(close.reasonText()).isEqualTo("idle timeout");
+            close.release();
+            c.ended.get(10, TimeUnit.SECONDS);
+            assertThat(c.reset).as("an orderly end, not a reset").isNotDone();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+            c.sendClose(1001, ""); // the client's answer, as a WebSocket client sends it; the proxy drops it
+            c.endStream();
+            c.closed.get(10, TimeUnit.SECONDS);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().stream().anyMatch(l -> l.startsWith(path + " ")));
+        // The endpoint got a Close of the proxy's too (masked, as from a client): 1001, not 1006.
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains(path + " 1001"));
+    }
+
+    /** Python websockets as the client (h1): the idle timeout reaches it as a Close 1001, not a 1006. */
+    @Test
+    void pythonClientSeesTheIdleTimeoutAsACloseFrame() {
+        var r = PythonWebSockets.runClient("wss://localhost:" + relay.tlsPort() + "/live/py-idle", 3,
+                RelayHarness.certs().caCertPath(), true);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdoutString()).contains("CLOSED 1001 idle timeout");
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains("/live/py-idle 1001"));
     }
 
     @ParameterizedTest
@@ -151,6 +151,10 @@ class WebSocketLimitsTest {
                 Thread.sleep(300); // the pace of the test's traffic, not a wait for a condition
             }
             assertThat(c.ended).isDone();
+            CloseWebSocketFrame close = c.closeFrame();
+            assertThat(close.statusCode()).isEqualTo(1001);
+            assertThat(close.reasonText()).isEqualTo("max duration reached");
+            close.release();
             Duration lived = Duration.ofNanos(System.nanoTime() - start);
             assertThat(lived).isBetween(Duration.ofMillis(2500), Duration.ofSeconds(6));
             assertThat(echoes).isGreaterThanOrEqualTo(4);

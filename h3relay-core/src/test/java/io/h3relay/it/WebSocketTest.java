@@ -1,6 +1,7 @@
 package io.h3relay.it;
 
 import io.h3relay.testing.ExternalTool;
+import io.h3relay.testing.NodeWs;
 import io.h3relay.testing.PythonWebSockets;
 import io.h3relay.testing.WebSocketStreamClient;
 import io.h3relay.upstream.UpstreamPool;
@@ -127,6 +128,19 @@ class WebSocketTest {
             throw new AssertionError(e);
         }
         assertThat(upgradeOf("/echo-node")).contains("\"via\": \"1.1 h3relay\"");
+    }
+
+    /** Node's {@code ws} library (npm, bench/node) as the client: 100 echoes over h1 with TLS, and plaintext. */
+    @Test
+    void nodeWsLibraryClientEchoesAHundredMessages() {
+        ExternalTool.Result r = NodeWs.runClient("wss://localhost:" + relay.tlsPort() + "/echo-ws-lib", 100,
+                RelayHarness.certs().caCertPath());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdoutString()).contains("OK 100 1000");
+        assertThat(upgradeOf("/echo-ws-lib")).contains("\"via\": \"1.1 h3relay\"");
+        ExternalTool.Result plain = NodeWs.runClient("ws://localhost:" + relay.plainPort() + "/echo-ws-lib-plain", 20, null);
+        assertThat(plain.stdoutString()).as(plain.toString()).contains("OK 20 1000");
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains("/echo-ws-lib 1000"));
     }
 
     @Test

@@ -25,12 +25,14 @@ public final class ExternalTool {
       Map.entry("curl", "curl"),
       Map.entry("nghttp", "nghttp2-client"),
       Map.entry("h2load", "nghttp2-client"),
+      Map.entry("nghttpx", "nghttp2-proxy"),
       Map.entry("gtlsclient", "ngtcp2-client"),
       Map.entry("chromium", "chromium"),
       Map.entry("chromedriver", "chromium-driver"),
       Map.entry("promtool", "prometheus"),
       Map.entry("caddy", "caddy"),
       Map.entry("node", "nodejs"),
+      Map.entry("npm", "npm"),
       Map.entry("nginx", "nginx"),
       Map.entry("redis-server", "redis-server"));
 

@@ -75,11 +75,22 @@ public final class PythonWebSockets {
      * close. Returns its result ({@code OK <count> 1000} on stdout when all went well).
      */
     public static ExternalTool.Result runClient(String url, int count, Path caFile) {
+        return runClient(url, count, caFile, false);
+    }
+
+    /**
+     * {@code waitClose}: after the echoes the client does not close but waits for the other side to, and
+     * prints {@code CLOSED <code> <reason>} (1006: the connection ended without a Close frame).
+     */
+    public static ExternalTool.Result runClient(String url, int count, Path caFile, boolean waitClose) {
         require();
         List<String> command = new java.util.ArrayList<>(List.of(PYTHON, script("websocket_client.py").toString(), url,
                 String.valueOf(count)));
         if (caFile != null) {
             command.add(caFile.toString());
+        }
+        if (waitClose) {
+            command.add("wait-close");
         }
         return ExternalTool.run(java.time.Duration.ofSeconds(60), command);
     }

@@ -31,6 +31,13 @@ import java.util.Map;
 public final class DemoEndpoint implements AutoCloseable {
     private final String name;
     private Channel channel;
+    private EventLoopGroup group;
+    private Class<? extends io.netty.channel.ServerChannel> channelClass;
+    /** The port of the first start: a restart binds it again, so the proxy's config stays true. */
+    private int port;
+    /** Connections accepted: a stop closes them too, as a crashed process would. */
+    private final io.netty.channel.group.ChannelGroup connections =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
     public DemoEndpoint(String name) {
         this.name = name;
@@ -38,26 +45,57 @@ public final class DemoEndpoint implements AutoCloseable {
 
     public DemoEndpoint start(EventLoopGroup group, Class<? extends io.netty.channel.ServerChannel> channelClass)
             throws InterruptedException {
-        channel = new ServerBootstrap().group(group).channel(channelClass)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Handler());
-                    }
-                })
-                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        this.group = group;
+        this.channelClass = channelClass;
+        bind(0);
+        port = ((InetSocketAddress) channel.localAddress()).getPort();
         return this;
     }
 
+    private synchronized void bind(int onPort) throws InterruptedException {
+        channel = new ServerBootstrap().group(group).channel(channelClass)
+                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Handler());
+                    }
+                })
+                .bind(new InetSocketAddress("127.0.0.1", onPort)).sync().channel();
+    }
+
+    public String name() {
+        return name;
+    }
+
     public int port() {
-        return ((InetSocketAddress) channel.localAddress()).getPort();
+        return port;
+    }
+
+    /** Listening now (not stopped from the control center). */
+    public synchronized boolean running() {
+        return channel != null && channel.isOpen();
+    }
+
+    /** Stops listening and closes its connections, as if the process had died (the demo's failover button). */
+    public synchronized void stop() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+        connections.close().awaitUninterruptibly();
+    }
+
+    /** Listens again on the same port. */
+    public synchronized void restart() throws InterruptedException {
+        if (!running()) {
+            bind(port);
+        }
     }
 
     @Override
     public void close() {
-        if (channel != null) {
-            channel.close().syncUninterruptibly();
-        }
+        stop();
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {

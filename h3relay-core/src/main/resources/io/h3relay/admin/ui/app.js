@@ -212,7 +212,41 @@ function renderSummary(status) {
   }
 }
 
+// h3relay demo only: GET /demo answers (404 elsewhere), and the panel stops/starts a demo endpoint and
+// turns the 50 req/s test traffic on and off.
+function renderDemo(demo) {
+  const section = $('#demo');
+  section.hidden = false;
+  const t = demo.traffic;
+  const button = $('#demo-traffic');
+  button.textContent = t.running ? 'Stop test traffic' : 'Send ' + t.rate + ' req/s';
+  button.disabled = !canChange();
+  button.onclick = () => act('POST', '/demo/traffic?enabled=' + !t.running,
+    t.running ? 'Stop the test traffic' : 'Send ' + t.rate + ' requests per second of test traffic');
+  $('#demo-traffic-state').textContent = (t.running ? 'sending, ' : 'idle, ') + t.sent + ' sent, ' + t.ok + ' ok, '
+    + t.failed + ' failed';
+  const body = $('#demo-endpoints tbody');
+  body.replaceChildren(...demo.endpoints.map((e) => el('tr', { 'data-demo-endpoint': e.name },
+    el('td', {}, e.name), el('td', { class: 'mono' }, e.address),
+    el('td', { class: 'process' }, el('span', { class: 'pill ' + (e.running ? 'ok' : 'bad') }, e.running ? 'running' : 'stopped')),
+    el('td', {}, e.running
+      ? el('button', { type: 'button', class: 'action', 'data-demo-action': 'stop', disabled: !canChange(),
+          onclick: () => act('POST', '/demo/endpoints/' + encodeURIComponent(e.name) + '/stop', 'Stop ' + e.name) }, 'Stop')
+      : el('button', { type: 'button', class: 'action', 'data-demo-action': 'start', disabled: !canChange(),
+          onclick: () => act('POST', '/demo/endpoints/' + encodeURIComponent(e.name) + '/start', 'Start ' + e.name) }, 'Start')))));
+}
+
+async function refreshDemo() {
+  if (state.demo === false) return;
+  try {
+    const res = await fetch('/demo', { cache: 'no-store' });
+    if (res.status === 404) { state.demo = false; return; }
+    if (res.ok) { state.demo = true; renderDemo(await res.json()); }
+  } catch (e) { /* the status poll reports an unreachable admin */ }
+}
+
 async function refresh() {
+  refreshDemo();
   if (state.busy) return;
   state.busy = true;
   try {

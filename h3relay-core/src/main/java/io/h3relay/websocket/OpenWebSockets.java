@@ -1,0 +1,54 @@
+package io.h3relay.websocket;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * The WebSocket sessions open in the process, so that a drain can end them cleanly (a Close frame each way,
+ * see {@link CloseFrames}) just before its timeout closes their connections. A session belongs to the
+ * server whose event loop group runs it: {@link #closeAll} picks a server's sessions by that group.
+ */
+public final class OpenWebSockets {
+    /** One open session, as the proxy's tunnel exposes it. */
+    public interface Session {
+        /** The event loop the session lives on; {@link #closeFor} runs there. */
+        EventExecutor executor();
+
+        String listenerName();
+
+        /** Ends the session cleanly ({@code why}: for the log, and the Close frame's reason). */
+        void closeFor(String why);
+    }
+
+    private static final Set<Session> OPEN = ConcurrentHashMap.newKeySet();
+
+    private OpenWebSockets() {
+    }
+
+    public static void opened(Session s) {
+        OPEN.add(s);
+    }
+
+    public static void closed(Session s) {
+        OPEN.remove(s);
+    }
+
+    /**
+     * Ends, each on its own loop, the sessions run by {@code group} whose listener {@code listeners} accepts.
+     * Returns how many were asked to close.
+     */
+    public static int closeAll(EventExecutorGroup group, Predicate<String> listeners, String why) {
+        int n = 0;
+        for (Session s : OPEN) {
+            if (s.executor().parent() == group && listeners.test(s.listenerName())) {
+                s.executor().execute(() -> s.closeFor(why));
+                n++;
+            }
+        }
+        return n;
+    }
+}
