@@ -224,12 +224,13 @@ final class Exchange implements FilterContext, DownstreamExchange {
                 respondLocally(DirectResponses.redirect(session.alloc(), r, req, listener.tls()), false);
             }
             case RouteConfig.Forward f -> {
-                if (upgrade.isUpgrade() && route.cluster().config().protocol() == ClusterConfig.UpstreamProtocol.HTTP3) {
-                    // WebSockets reach endpoints as an HTTP/1.1 Upgrade or an HTTP/2 extended CONNECT (RFC 8441);
-                    // RFC 9220 towards HTTP/3 endpoints is not built
+                if (upgrade.isUpgrade() && route.cluster().config().protocol() == ClusterConfig.UpstreamProtocol.HTTP3
+                        && !route.cluster().config().protocolPolicy().orLower()) {
+                    // WebSockets reach endpoints as an HTTP/1.1 Upgrade or an HTTP/2 extended CONNECT (RFC 8441),
+                    // over the TCP side of http3 or_lower and auto clusters; RFC 9220 towards endpoints is not built
                     release(req);
                     respondError(new ProxyError(ErrorCode.UPGRADE_NOT_SUPPORTED, "route " + route.name()
-                            + ": WebSocket upgrades need an http1, http2, h2c or auto cluster; cluster " + route.cluster().name()
+                            + ": WebSocket upgrades need an http1, http2, h2c or auto cluster, or http3 with protocol_policy or_lower; cluster " + route.cluster().name()
                             + " speaks " + route.cluster().config().protocol().name().toLowerCase(java.util.Locale.ROOT)));
                     break;
                 }

@@ -6,6 +6,7 @@ import io.h3relay.exchange.ProxyError;
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.cluster.Cluster;
 import io.h3relay.endpoint.Endpoint;
+import io.h3relay.upstream.UpstreamPool;
 import io.h3relay.health.OutlierDetector;
 import io.h3relay.route.Route;
 import io.h3relay.websocket.CloseFrames;
@@ -175,7 +176,8 @@ final class Forwarding implements OpenWebSockets.Session {
         if (deadlineNanos != 0) {
             request.head().headers().set(Grpc.GRPC_TIMEOUT, Grpc.formatTimeout(deadlineNanos - System.nanoTime()));
         }
-        attempt = new UpstreamAttempt(this, cluster, cluster.pool(endpoint));
+        UpstreamPool pool = cluster.pool(endpoint);
+        attempt = new UpstreamAttempt(this, cluster, ex.upgrade.isUpgrade() ? pool.overTcp() : pool);
         attempt.number(attempts);
         ex.attemptStarted(attempt);
         if (!ex.filters().isEmpty()) {

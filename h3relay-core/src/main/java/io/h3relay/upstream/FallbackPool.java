@@ -60,6 +60,7 @@ public final class FallbackPool implements UpstreamPool {
     /** When the cached {@code Alt-Svc: h3} advertisement expires (nanoTime); 0: none cached. */
     private volatile long altSvcUntil;
     private final Map<String, LongAdder> fallbacks = new ConcurrentHashMap<>();
+    private final UpstreamPool tcpSide = new TcpSide();
 
     public FallbackPool(Endpoint endpoint, ClusterConfig.ProtocolPolicy policy, Http3Pool h3, Http2Pool h2,
                         Http1Pool h1, boolean auto) {
@@ -390,6 +391,61 @@ public final class FallbackPool implements UpstreamPool {
                 f.cancel(false);
             }
         });
+    }
+
+    @Override
+    public UpstreamPool overTcp() {
+        return tcpSide;
+    }
+
+    /** The TCP side alone (h2, or http/1.1 once ALPN refused h2), for requests HTTP/3 cannot carry; no fallback is counted. */
+    private final class TcpSide implements UpstreamPool {
+        @Override
+        public Endpoint endpoint() {
+            return endpoint;
+        }
+
+        @Override
+        public UpstreamProtocol protocol() {
+            return tcpProtocol();
+        }
+
+        @Override
+        public UpstreamStream tryAcquire(EventLoop loop) {
+            return watch(h2Refused ? h1.tryAcquire(loop) : h2.tryAcquire(loop));
+        }
+
+        @Override
+        public Future<UpstreamStream> acquire(EventLoop loop) {
+            Promise<UpstreamStream> result = loop.newPromise();
+            tcp(loop, result, null);
+            return result;
+        }
+
+        @Override
+        public Future<UpstreamStream> openDedicated(EventLoop loop) {
+            return h2Refused ? h1.openDedicated(loop) : h2.openDedicated(loop);
+        }
+
+        @Override
+        public int connectionCount() {
+            return h2.connectionCount() + h1.connectionCount();
+        }
+
+        @Override
+        public int idleCount() {
+            return h2.idleCount() + h1.idleCount();
+        }
+
+        @Override
+        public int pendingCount() {
+            return h2.pendingCount() + h1.pendingCount();
+        }
+
+        @Override
+        public void close() {
+            // a view: the FallbackPool closes its pools
+        }
     }
 
     @Override

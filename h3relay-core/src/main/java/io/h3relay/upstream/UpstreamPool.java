@@ -41,6 +41,14 @@ public interface UpstreamPool {
      */
     Future<UpstreamStream> openDedicated(EventLoop loop);
 
+    /**
+     * The pool for a request HTTP/3 cannot carry to the endpoint (a WebSocket upgrade: RFC 9220 towards
+     * endpoints is not built): this pool, or the TCP side of a pool that may speak QUIC.
+     */
+    default UpstreamPool overTcp() {
+        return this;
+    }
+
     /** Open connections, idle and busy. */
     int connectionCount();
 

@@ -1,6 +1,7 @@
 package io.h3relay.it;
 
 import io.h3relay.testing.Nginx;
+import io.h3relay.testing.PythonWebSockets;
 import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,10 +32,11 @@ class Http3FallbackTest {
     RelayHarness relay;
     RelayHarness h3Endpoint;
     TestEndpoint sink;
+    PythonWebSockets.Endpoint wsEndpoint;
 
     @AfterEach
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {relay, h3Endpoint, nginx, sink}) {
+        for (AutoCloseable c : new AutoCloseable[] {relay, h3Endpoint, nginx, sink, wsEndpoint}) {
             if (c != null) {
                 try {
                     c.close();
@@ -147,6 +149,53 @@ class Http3FallbackTest {
         assertThat(m.value("h3relay_upstream_requests_total", Map.of("cluster", "ep", "protocol", "h3")))
                 .isGreaterThanOrEqualTo(4);
         assertThat(introspect()).contains("\"h3_broken\":false").contains("\"known_protocols\":[\"h3\",\"h2\"]");
+    }
+
+    /**
+     * RFC 9220 towards endpoints is not built, so a WebSocket on an http3 or_lower cluster takes the TCP side
+     * (an h2 extended CONNECT) while ordinary requests to the same endpoint go over HTTP/3. The endpoint is a
+     * second h3relay (h2 and h3 on one port number) in front of a test endpoint and Python websockets; its
+     * Via entry names the protocol each request arrived over.
+     */
+    @Test
+    void aWebSocketTakesTheTcpSideWhileRequestsGoOverH3() throws Exception {
+        sink = TestEndpoint.start("sink");
+        wsEndpoint = PythonWebSockets.startEndpoint();
+        h3Endpoint = RelayHarness.yaml(RelayHarness.LISTENERS + """
+                routes:
+                  - { name: ws, match: { path_prefix: /ws }, cluster: ws }
+                  - { name: all, match: { path_prefix: / }, cluster: sink }
+                clusters:
+                  - { name: sink, endpoints: [ { address: "@SINK@" } ] }
+                  - { name: ws, endpoints: [ { address: "@WS@" } ] }
+                """).with("LIMITS", "{}").with("SINK", sink.address()).with("WS", wsEndpoint.address()).start();
+        relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
+                routes:
+                  - { name: all, match: { path_prefix: / }, cluster: ep }
+                clusters:
+                  - name: ep
+                    protocol: http3
+                    endpoints: [ { address: "localhost:@PORT@" } ]
+                    tls: { verify: true, ca: "@CA@" }
+                """).with("LIMITS", "{}").with("PORT", h3Endpoint.tlsPort())
+                .with("CA", RelayHarness.certs().caCertPath()).start();
+        // the first requests race QUIC against TCP (TCP may win on a busy machine); then QUIC's connection is there
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            HttpResponse<String> res = get(Proto.H1, "/plain");
+            assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+            assertThat(sink.lastRequest().header("via")).hasValueSatisfying(v -> assertThat(v).isEqualTo("1.1 h3relay, 3 h3relay"));
+        });
+
+        var r = PythonWebSockets.runClient("wss://localhost:" + relay.tlsPort() + "/ws-over-tcp", 20,
+                RelayHarness.certs().caCertPath());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdoutString()).contains("OK 20");
+        await().atMost(Duration.ofSeconds(10)).until(() -> wsEndpoint.upgrades().stream()
+                .anyMatch(u -> u.contains("/ws-over-tcp") && u.contains("\"via\": \"1.1 h3relay, 2 h3relay\"")));
+
+        HttpResponse<String> res = get(Proto.H2, "/plain-again");
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(sink.lastRequest().header("via")).hasValueSatisfying(v -> assertThat(v).isEqualTo("2 h3relay, 3 h3relay"));
     }
 
     @Test
