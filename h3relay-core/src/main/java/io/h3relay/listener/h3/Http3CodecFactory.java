@@ -121,6 +121,9 @@ final class Http3CodecFactory {
                 ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
                         new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
                         settings(limits, h3), h3.qpackMaxTableCapacity() == 0));
+                if (h3.zeroRtt()) {
+                    QuicSessions.deliverEarlyStreams(ch);
+                }
                 Duration keepAlive = context.config().http3().keepAliveInterval();
                 if (!keepAlive.isZero()) {
                     ch.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAlive));
