@@ -133,4 +133,53 @@ class Http3ResumptionTest {
             assertThat(Files.exists(tmp.resolve("session"))).isTrue();
         }
     }
+
+    private double resumed(RelayHarness relay) throws Exception {
+        return metric(relay, "h3relay_quic_resumed_handshakes_total", Map.of("listener", "tls"));
+    }
+
+    /** Two instances given the same http3.ticket_key_file resume each other's sessions; with their own keys, not. */
+    @Test
+    void instancesSharingATicketKeyFileResumeEachOthersSessions() throws Exception {
+        Path keys = tmp.resolve("tickets.keys");
+        byte[] k = new byte[48];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(k);
+        Files.writeString(keys, "# session ticket keys\n" + java.util.Base64.getEncoder().encodeToString(k) + "\n");
+        String shared = "{ retry: false, ticket_key_file: \"" + keys + "\" }";
+        try (TestEndpoint endpoint = TestEndpoint.start("zrtt");
+             RelayHarness a = start(endpoint, shared);
+             RelayHarness b = start(endpoint, shared);
+             RelayHarness other = start(endpoint, "{ retry: false }")) {
+            assertThat(gtls(a, "/on-a").exitCode()).isZero();
+            assertThat(resumed(a)).isZero();
+            assertThat(gtls(b, "/on-b").exitCode()).isZero();
+            assertThat(resumed(b)).as("a's ticket resumed on b").isEqualTo(1);
+            assertThat(gtls(other, "/on-other").exitCode()).isZero();
+            assertThat(resumed(other)).as("other keys: full handshake").isZero();
+        }
+    }
+
+    /** Generated keys: a rotation keeps the previous key for decryption; two rotations retire it. */
+    @Test
+    void rotatedOutKeysNoLongerResume() throws Exception {
+        try (TestEndpoint endpoint = TestEndpoint.start("zrtt");
+             RelayHarness relay = start(endpoint, "{ retry: false }");
+             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.URI rotate = java.net.URI.create("http://127.0.0.1:" + relay.server().adminAddress().getPort()
+                    + "/quic/ticket-keys/rotate");
+            java.net.http.HttpRequest post = java.net.http.HttpRequest.newBuilder(rotate)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+            assertThat(gtls(relay, "/first").exitCode()).isZero();
+            Files.copy(tmp.resolve("session"), tmp.resolve("session-first")); // the ticket of the first key
+            assertThat(http.send(post, java.net.http.HttpResponse.BodyHandlers.ofString()).body()).contains("\"tls\"");
+            assertThat(gtls(relay, "/after-one").exitCode()).isZero();
+            assertThat(resumed(relay)).as("previous key still decrypts").isEqualTo(1);
+
+            http.send(post, java.net.http.HttpResponse.BodyHandlers.ofString());
+            http.send(post, java.net.http.HttpResponse.BodyHandlers.ofString());
+            Files.copy(tmp.resolve("session-first"), tmp.resolve("session"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThat(gtls(relay, "/after-three").exitCode()).isZero();
+            assertThat(resumed(relay)).as("the first key is gone: full handshake").isEqualTo(1);
+        }
+    }
 }
