@@ -90,8 +90,8 @@ public final class StatelessResets implements QuicResetTokenGenerator {
                     RANDOM.nextBytes(out);
                     out[0] = (byte) (0x40 | (out[0] & 0x3f)); // short header form, fixed bit set
                     System.arraycopy(token(ByteBuffer.wrap(cid)), 0, out, size - 16, 16);
-                    ctx.writeAndFlush(new DatagramPacket(ctx.alloc().buffer(size).writeBytes(out), p.sender()));
                     sent.incrementAndGet();
+                    ctx.writeAndFlush(new DatagramPacket(ctx.alloc().buffer(size).writeBytes(out), p.sender()));
                 }
                 p.release();
                 return;

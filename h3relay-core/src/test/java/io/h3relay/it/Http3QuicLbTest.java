@@ -44,10 +44,14 @@ class Http3QuicLbTest {
     Path tmp;
 
     private RelayHarness start(TestEndpoint endpoint, byte[] key) throws Exception {
+        return start(endpoint, key, SERVER_ID);
+    }
+
+    private RelayHarness start(TestEndpoint endpoint, byte[] key, String serverId) throws Exception {
         Path keyFile = tmp.resolve("reset.key");
         Files.writeString(keyFile, "# stateless reset key\n" + Base64.getEncoder().encodeToString(key) + "\n");
         return RelayHarness.yaml(RelayHarness.LISTENERS.replace("protocols: [http1, http2, http3]",
-                "protocols: [http1, http2, http3]\n    http3: { server_id: \"" + SERVER_ID + "\", sockets: 2,"
+                "protocols: [http1, http2, http3]\n    http3: { server_id: \"" + serverId + "\", sockets: 2,"
                         + " stateless_reset_key_file: \"" + keyFile + "\" }") + """
                 routes:
                   - { name: all, match: { path_prefix: / }, cluster: c }
@@ -141,6 +145,39 @@ class Http3QuicLbTest {
             socket.send(new DatagramPacket(packet, packet.length, to));
             assertThatThrownBy(() -> socket.receive(new DatagramPacket(new byte[1500], 1500)))
                     .isInstanceOf(SocketTimeoutException.class);
+        }
+    }
+
+    /**
+     * Two instances (server ids 01 and 02, one reset key) behind {@link QuicLbRouter}: a client that migrates
+     * mid-download (new address, new connection id) is routed by its id back to the instance that owns the
+     * connection, although the router would send a new address elsewhere; the download completes.
+     */
+    @Test
+    void twoInstancesBehindAQuicLbRouterKeepMigratingConnections() throws Exception {
+        byte[] key = key();
+        int size = 4_000_000;
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness one = start(endpoint, key, "01");
+             RelayHarness two = start(endpoint, key, "02");
+             QuicLbRouter router = new QuicLbRouter(List.of(new InetSocketAddress("127.0.0.1", one.tlsPort()),
+                     new InetSocketAddress("127.0.0.1", two.tlsPort())), List.of(1, 2), 1)) {
+            Path exe = ExternalTool.require("gtlsclient");
+            Path dir = Files.createDirectories(tmp.resolve("dl"));
+            int port = router.port();
+            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
+                    "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=20s",
+                    "--download=" + dir, "--change-local-addr=200ms", "--sni=localhost", "127.0.0.1",
+                    String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
+            assertThat(router.routedById()).isPositive();
+            java.util.Map<String, String> tls = java.util.Map.of("listener", "tls");
+            assertThat(MetricsScrape.of(two).value("h3relay_quic_connections_total", tls)).isEqualTo(1);
+            assertThat(MetricsScrape.of(two).value("h3relay_quic_path_changes_total",
+                    java.util.Map.of("listener", "tls", "kind", "peer_migrated"))).isGreaterThanOrEqualTo(1);
+            assertThat(MetricsScrape.of(one).value("h3relay_quic_connections_total", tls)).isZero();
+            assertThat(one.server().http3Listeners().get("tls").statelessResets().sent()).isZero();
         }
     }
 }
