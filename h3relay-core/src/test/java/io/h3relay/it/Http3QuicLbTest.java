@@ -156,7 +156,7 @@ class Http3QuicLbTest {
     @Test
     void twoInstancesBehindAQuicLbRouterKeepMigratingConnections() throws Exception {
         byte[] key = key();
-        int size = 4_000_000;
+        int size = 1_000_000;
         try (TestEndpoint endpoint = TestEndpoint.start("lb");
              RelayHarness one = start(endpoint, key, "01");
              RelayHarness two = start(endpoint, key, "02");
@@ -167,7 +167,7 @@ class Http3QuicLbTest {
             int port = router.port();
             ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
                     "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=20s",
-                    "--download=" + dir, "--change-local-addr=200ms", "--sni=localhost", "127.0.0.1",
+                    "--download=" + dir, "--change-local-addr=100ms", "--sni=localhost", "127.0.0.1",
                     String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
