@@ -7,6 +7,11 @@ import java.time.Duration;
  * {@code idleTimeout} null means "limits.keep_alive_timeout"; {@code advertisedPort} null means the
  * listener's port; {@code sockets} 0 means auto (one per core); {@code keepAliveInterval} zero means off.
  * {@code activeMigration} false sets disable_active_migration in our transport parameters.
+ * {@code ticketKeyFile} null: session ticket keys are made in memory and rotated every {@code ticketKeyRotation};
+ * a file: its keys (first encrypts, all decrypt), read again when it changes. {@code qlogDir} null: no qlog
+ * (the admin API cannot turn it on). {@code serverId} (lower-case hex) null: random connection ids
+ * (no QUIC-LB encoding).
+ * {@code statelessResetKeyFile} null: a random key per process.
  */
 public record Http3Config(
         boolean altSvc,
@@ -23,12 +28,26 @@ public record Http3Config(
         boolean zeroRtt,
         int sockets,
         boolean gso,
-        boolean activeMigration) {
+        boolean activeMigration,
+        ZeroRttUnsafe zeroRttUnsafe,
+        java.nio.file.Path ticketKeyFile,
+        Duration ticketKeyRotation,
+        java.nio.file.Path qlogDir,
+        double qlogSample,
+        long qlogMaxSize,
+        String serverId,
+        java.nio.file.Path statelessResetKeyFile,
+        long qpackMaxTableCapacity,
+        int qpackBlockedStreams) {
 
     public enum CongestionControl { RENO, CUBIC, BBR }
 
+    /** What an unsafe request (not GET/HEAD/OPTIONS) that arrived in 0-RTT gets: 425 Too Early, or held. */
+    public enum ZeroRttUnsafe { REJECT, WAIT }
+
     public static Http3Config defaults() {
         return new Http3Config(true, Duration.ofHours(24), null, null, Duration.ZERO, 128, 32,
-                16L << 20, 1L << 20, CongestionControl.CUBIC, true, false, 0, true, true);
+                16L << 20, 1L << 20, CongestionControl.CUBIC, true, false, 0, true, true, ZeroRttUnsafe.REJECT,
+                null, Duration.ofHours(12), null, 1.0, 256L << 20, null, null, 0, 0);
     }
 }

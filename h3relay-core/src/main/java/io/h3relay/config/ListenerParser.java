@@ -108,20 +108,63 @@ final class ListenerParser {
         CongestionControl cc = m.oneOf("congestion_control", CONGESTION, d.congestionControl());
         boolean retry = m.bool("retry", d.retry());
         boolean zeroRtt = m.bool("zero_rtt", d.zeroRtt());
-        if (zeroRtt) {
-            // RFC 8470 needs to know which requests arrived in early data (425 for unsafe methods); Netty's
-            // QUIC server does not tell, so 0-RTT is refused rather than pretended.
-            m.notAllowed("zero_rtt", "false: 0-RTT is not supported, the QUIC stack cannot tell which requests "
-                    + "arrived in early data");
-        }
         Integer sockets = m.value("sockets", "auto or an integer 1-1024",
                 t -> t.equals("auto") ? Integer.valueOf(0) : intOrNull(Yaml.parseLong(t, 1, 1024)));
         boolean gso = m.bool("gso", d.gso());
         boolean activeMigration = m.bool("active_migration", d.activeMigration());
+        Http3Config.ZeroRttUnsafe unsafe = m.oneOf("zero_rtt_unsafe", ZERO_RTT_UNSAFE, d.zeroRttUnsafe());
+        java.nio.file.Path ticketKeys = keyFile(m, "ticket_key_file", true);
+        var rotation = m.value("ticket_key_rotation", "a duration of at least 1m such as 12h", t -> {
+            java.time.Duration v = Durations.parse(t);
+            return v.toSeconds() >= 60 ? v : null;
+        });
+        java.nio.file.Path qlogDir = m.value("qlog_dir", "a folder path (created if missing)", t -> {
+            java.nio.file.Path p = m.ctx().resolve(t);
+            return t.isBlank() || (java.nio.file.Files.exists(p) && !java.nio.file.Files.isDirectory(p)) ? null : p;
+        });
+        Double sample = m.value("qlog_sample", "a fraction of connections from 0 to 1 such as 0.01", t -> {
+            double v = Double.parseDouble(t);
+            return v >= 0 && v <= 1 ? v : null;
+        });
+        long qlogMax = m.size("qlog_max_size", 1L << 20, Long.MAX_VALUE, d.qlogMaxSize());
+        String serverId = m.value("server_id", "1 to 13 bytes in hex such as 0a1b (QUIC-LB plaintext server id)",
+                t -> t.matches("(?i)([0-9a-f]{2}){1,13}") ? t.toLowerCase(java.util.Locale.ROOT) : null);
+        java.nio.file.Path resetKey = keyFile(m, "stateless_reset_key_file", false);
+        long qpackCapacity = m.size("qpack_max_table_capacity", 0, 1L << 30, d.qpackMaxTableCapacity());
+        int qpackBlocked = m.integer("qpack_blocked_streams", 0, 65535, d.qpackBlockedStreams());
         m.finish();
         return new Http3Config(altSvc, maxAge, advertisedPort, idle, keepAlive == null ? d.keepAliveInterval()
                 : keepAlive, bidi, uni, maxData, streamData, cc, retry, zeroRtt,
-                sockets == null ? d.sockets() : sockets, gso, activeMigration);
+                sockets == null ? d.sockets() : sockets, gso, activeMigration, unsafe, ticketKeys,
+                rotation == null ? d.ticketKeyRotation() : rotation, qlogDir, sample == null ? d.qlogSample() : sample,
+                qlogMax, serverId, resetKey, qpackCapacity, qpackBlocked);
+    }
+
+    private static final Map<String, Http3Config.ZeroRttUnsafe> ZERO_RTT_UNSAFE = new LinkedHashMap<>();
+
+    static {
+        ZERO_RTT_UNSAFE.put("reject", Http3Config.ZeroRttUnsafe.REJECT);
+        ZERO_RTT_UNSAFE.put("wait", Http3Config.ZeroRttUnsafe.WAIT);
+    }
+
+    /** A key file of the http3 block, read now so a bad one fails the load with its line. */
+    private static java.nio.file.Path keyFile(YamlMap m, String key, boolean tickets) {
+        Scalar s = m.scalar(key, "a key file path");
+        if (s == null) {
+            return null;
+        }
+        java.nio.file.Path p = m.ctx().resolve(s.text());
+        try {
+            if (tickets) {
+                QuicKeyFiles.ticketKeys(p);
+            } else {
+                QuicKeyFiles.resetKey(p);
+            }
+        } catch (java.io.IOException e) {
+            m.ctx().invalid(s, "a readable key file (" + (e instanceof java.nio.file.NoSuchFileException
+                    ? "no such file" : e.getMessage()) + ")");
+        }
+        return p;
     }
 
     private static Integer intOrNull(Long v) {

@@ -19,6 +19,8 @@ public enum ErrorCode {
     URI_TOO_LONG(414, Side.DOWNSTREAM, false),
     /** A rate limit (the response carries Retry-After and the RateLimit headers). */
     TOO_MANY_REQUESTS(429, Side.DOWNSTREAM, false),
+    /** An unsafe request that arrived in TLS early data (0-RTT, RFC 8470; http3.zero_rtt_unsafe: reject). */
+    TOO_EARLY(425, Side.DOWNSTREAM, false),
     REQUEST_HEADERS_TOO_LARGE(431, Side.DOWNSTREAM, false),
     INTERNAL_ERROR(500, Side.INTERNAL, false),
     /** A WebSocket upgrade routed to an HTTP/3 cluster (RFC 9220 towards endpoints is not built). */

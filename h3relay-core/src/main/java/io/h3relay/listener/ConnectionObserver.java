@@ -37,4 +37,15 @@ public interface ConnectionObserver {
     /** A QUIC Retry packet was sent (address validation). */
     default void quicRetrySent() {
     }
+
+    /** A QUIC handshake completed by resuming a TLS session (a session ticket). */
+    default void quicSessionResumed() {
+    }
+
+    /**
+     * A request arrived in 0-RTT early data; {@code outcome}: {@code forwarded} (safe method, with
+     * {@code Early-Data: 1}), {@code rejected} (425) or {@code held} (until the handshake completed).
+     */
+    default void earlyDataRequest(String outcome) {
+    }
 }

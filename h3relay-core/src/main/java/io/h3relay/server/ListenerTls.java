@@ -85,7 +85,7 @@ final class ListenerTls {
             p.swaps.add(() -> running.swapTls(tls));
             Http3Listener quic = h3.get(lc.name());
             if (quic != null && lc.protocols().contains(Protocol.HTTP3)) {
-                QuicSslContext quicTls = Http3Listener.buildTls(lc.tls(), path);
+                io.h3relay.listener.h3.QuicServerTls quicTls = quic.newTls(lc.tls(), path);
                 p.swaps.add(() -> quic.swapTls(quicTls));
             }
             p.blocks.put(lc.name(), lc.tls());

@@ -195,6 +195,7 @@ public final class RelayServer implements AutoCloseable {
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
         new AdminApi(this, reloads, events, workers).register(admin);
+        new QuicAdminApi(this).register(admin);
         telemetry.cacheMetrics(() -> CacheAdminEndpoint.series(runtime.current().policies().caches()));
         admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
         admin.endpoint("/cache/purge", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), true));

@@ -89,4 +89,14 @@ final class ConnectionMetrics implements ConnectionObserver {
     public void quicRetrySent() {
         quic().retrySent();
     }
+
+    @Override
+    public void quicSessionResumed() {
+        quic().resumed.inc();
+    }
+
+    @Override
+    public void earlyDataRequest(String outcome) {
+        quic().earlyData(outcome);
+    }
 }

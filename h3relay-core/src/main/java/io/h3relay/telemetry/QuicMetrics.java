@@ -42,6 +42,8 @@ final class QuicMetrics {
     private final Histogram rtt;
     private final Counter retries;
     private final Counter pathChanges;
+    private final Counter resumedHandshakes;
+    private final Counter earlyData;
     private final Map<String, Supplier<long[]>> perSocket = new ConcurrentHashMap<>();
 
     QuicMetrics(PrometheusRegistry registry) {
@@ -74,6 +76,13 @@ final class QuicMetrics {
                         + " reused_connection_id, peer_migrated): a client address that changed (migration or NAT"
                         + " rebinding) shows as new, then validated and peer_migrated")
                 .labelNames("listener", "kind").withoutExemplars().register(registry);
+        resumedHandshakes = Counter.builder().name("h3relay_quic_resumed_handshakes")
+                .help("QUIC handshakes that resumed a TLS session (session ticket), 0-RTT or not")
+                .labelNames("listener").withoutExemplars().register(registry);
+        earlyData = Counter.builder().name("h3relay_quic_early_data_requests")
+                .help("Requests that arrived in 0-RTT early data, by outcome: forwarded (safe method, Early-Data: 1),"
+                        + " rejected (425 Too Early), held (until the handshake completed)")
+                .labelNames("listener", "outcome").withoutExemplars().register(registry);
         CounterWithCallback.builder().name("h3relay_quic_socket_connections")
                 .help("QUIC connections accepted per SO_REUSEPORT UDP socket (how the kernel spreads them)")
                 .labelNames("listener", "socket")
@@ -141,6 +150,8 @@ final class QuicMetrics {
         final CounterDataPoint pathClosed;
         final CounterDataPoint pathReusedConnectionId;
         final CounterDataPoint pathPeerMigrated;
+        final CounterDataPoint resumed;
+        private final String listener;
 
         ListenerSeries(String l, CounterDataPoint tlsFailures) {
             created = connections.labelValues(l);
@@ -163,6 +174,12 @@ final class QuicMetrics {
             pathClosed = pathChanges.labelValues(l, "closed");
             pathReusedConnectionId = pathChanges.labelValues(l, "reused_connection_id");
             pathPeerMigrated = pathChanges.labelValues(l, "peer_migrated");
+            resumed = resumedHandshakes.labelValues(l);
+            listener = l;
+        }
+
+        void earlyData(String outcome) {
+            earlyData.labelValues(listener, outcome).inc();
         }
 
         /** One of quiche's path events, as Netty fires it on the connection's pipeline. */

@@ -88,7 +88,8 @@ class ReferenceConfigTest {
                 null, TlsVersion.TLS_1_2, ClientAuth.NONE, null, List.of());
         Http3Config http3 = new Http3Config(true, Duration.ofHours(24), 8443, Duration.ofSeconds(60),
                 Duration.ofSeconds(20), 128, 32, 16L << 20, 1L << 20, CongestionControl.CUBIC, true, false, 0, true,
-                true);
+                true, Http3Config.ZeroRttUnsafe.REJECT, null, Duration.ofHours(12), null, 1.0, 256L << 20, null, null,
+                0, 0);
         LimitsConfig limits = new LimitsConfig(8L << 20, 16 << 10, 32 << 10, Duration.ofMinutes(2),
                 Duration.ofSeconds(15), 256, 100_000, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
         ListenerConfig pub = new ListenerConfig("public", new HostPort("0.0.0.0", 8443),

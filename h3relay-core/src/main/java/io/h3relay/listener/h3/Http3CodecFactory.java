@@ -39,9 +39,15 @@ final class Http3CodecFactory {
     /** True once HTTP/3 is being turned off at runtime: new QUIC connections are closed at once. */
     private final java.util.function.BooleanSupplier refusing;
 
+    private final io.h3relay.quic.QlogSampler qlog;
+    private final io.h3relay.quic.StatelessResets resets;
+
     Http3CodecFactory(ListenerContext context, java.util.function.Supplier<QuicSslContext> tls, long retryAfterSeconds,
-                      java.util.function.BooleanSupplier refusing) {
+                      java.util.function.BooleanSupplier refusing, io.h3relay.quic.QlogSampler qlog,
+                      io.h3relay.quic.StatelessResets resets) {
         this.refusing = refusing;
+        this.qlog = qlog;
+        this.resets = resets;
         this.context = context;
         this.tls = tls;
         this.retryAfterSeconds = retryAfterSeconds;
@@ -55,7 +61,15 @@ final class Http3CodecFactory {
         Duration idle = h3.idleTimeout() != null ? h3.idleTimeout() : limits.keepAliveTimeout();
         QuicServerCodecBuilder b = Http3.newQuicServerCodecBuilder()
                 // Per connection, not .sslContext(ctx): new handshakes see a certificate swapped in by a reload.
-                .sslEngineProvider(q -> tls.get().newEngine(q.alloc()))
+                // Also the one hook between a connection's creation and quiche's: qlog must be set before it.
+                .sslEngineProvider(q -> {
+                    io.netty.handler.codec.quic.QLogConfiguration log = qlog.next();
+                    if (log != null) {
+                        q.config().setOption(QuicChannelOption.QLOG, log);
+                    }
+                    return tls.get().newEngine(q.alloc());
+                })
+                .resetTokenGenerator(resets)
                 .maxIdleTimeout(idle.toMillis(), TimeUnit.MILLISECONDS)
                 .initialMaxData(h3.initialMaxData())
                 .initialMaxStreamDataBidirectionalLocal(h3.initialMaxStreamData())
@@ -101,9 +115,15 @@ final class Http3CodecFactory {
                 ch.closeFuture().addListener(f -> context.connectionClosed());
                 Http3ConnectionGuard guard = new Http3ConnectionGuard(context);
                 ch.pipeline().addLast("h3-guard", guard);
+                Http3Config h3 = context.config().http3();
+                // QPACK's dynamic table both ways when a capacity is set: ours for the client's requests (our
+                // SETTINGS), the client's for our responses (its SETTINGS); off, literals and the static table.
                 ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
                         new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
-                        settings(limits), true));
+                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0));
+                if (h3.zeroRtt()) {
+                    QuicSessions.deliverEarlyStreams(ch);
+                }
                 Duration keepAlive = context.config().http3().keepAliveInterval();
                 if (!keepAlive.isZero()) {
                     ch.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAlive));
@@ -116,13 +136,17 @@ final class Http3CodecFactory {
      * SETTINGS: the largest field section we take (RFC 9114 §7.2.4.1), from max_request_headers_size, and
      * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 9220).
      */
-    private static Http3SettingsFrame settings(LimitsConfig limits) {
+    private static Http3SettingsFrame settings(LimitsConfig limits, Http3Config h3) {
         DefaultHttp3SettingsFrame s = new DefaultHttp3SettingsFrame();
         // Looser than the limit, like h1/h2, so RequestChecks answers 431/414 with the JSON envelope.
         s.put(Http3SettingIdentifier.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE.id(),
                 2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize()));
         // RFC 9220: WebSockets over h3 streams (extended CONNECT with :protocol websocket).
         s.put(Http3SettingsFrame.HTTP3_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1L);
+        if (h3.qpackMaxTableCapacity() > 0) {
+            s.put(Http3SettingsFrame.HTTP3_SETTINGS_QPACK_MAX_TABLE_CAPACITY, h3.qpackMaxTableCapacity());
+            s.put(Http3SettingsFrame.HTTP3_SETTINGS_QPACK_BLOCKED_STREAMS, (long) h3.qpackBlockedStreams());
+        }
         return s;
     }
 }

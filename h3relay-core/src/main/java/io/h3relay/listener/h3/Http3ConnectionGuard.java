@@ -22,6 +22,11 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private int openStreams;
     private long nextStreamId;
     private boolean goingAway;
+    private final long createdNanos = System.nanoTime();
+    /** Streams held until the handshake completes (0-RTT, zero_rtt_unsafe: wait). */
+    private java.util.List<Runnable> handshakeWaiters;
+    private volatile boolean resumed;
+    private volatile int earlyRequests;
 
     Http3ConnectionGuard(ListenerContext context) {
         this.context = context;
@@ -58,7 +63,56 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
             goAway();
             return;
         }
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()
+                && QuicSessions.resumed(connection)) {
+            resumed = true;
+            context.connectionObserver().quicSessionResumed();
+        }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The handshake completed (a server QUIC channel becomes active then): held early requests go on. */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.fireChannelActive();
+        java.util.List<Runnable> waiting = handshakeWaiters;
+        handshakeWaiters = null;
+        if (waiting != null) {
+            waiting.forEach(Runnable::run);
+        }
+    }
+
+    /** Runs {@code r} once the handshake has completed (now, if it has). Event loop only. */
+    void whenHandshakeDone(Runnable r) {
+        if (connection.isActive()) {
+            r.run();
+            return;
+        }
+        if (handshakeWaiters == null) {
+            handshakeWaiters = new java.util.ArrayList<>(2);
+        }
+        handshakeWaiters.add(r);
+    }
+
+    void earlyRequest() {
+        earlyRequests++;
+    }
+
+    /** Request streams open now. Event loop only. */
+    int openStreams() {
+        return openStreams;
+    }
+
+    long ageNanos() {
+        return System.nanoTime() - createdNanos;
+    }
+
+    boolean resumed() {
+        return resumed;
+    }
+
+    int earlyRequests() {
+        return earlyRequests;
     }
 
     private void goAway() {

@@ -39,16 +39,23 @@ public final class Http3Listener {
 
     private final ListenerContext context;
     /** Read per new QUIC connection, so a reload's new certificate serves the next handshake. */
-    private volatile QuicSslContext tls;
+    private volatile QuicServerTls tls;
+    /** Session ticket keys of every context this listener uses (all its UDP sockets share them). */
+    private final io.h3relay.quic.TicketKeys tickets;
+    private final io.h3relay.quic.QlogSampler qlog;
+    private final io.h3relay.quic.StatelessResets resets;
     private final List<Channel> sockets = new ArrayList<>();
     /** QUIC connections accepted per UDP socket, in socket order: shows how the kernel spreads them. */
     private AtomicLongArray connectionsPerSocket = new AtomicLongArray(0);
     /** Set when HTTP/3 is turned off at runtime ({@link #stopAccepting}). */
     private volatile boolean refusing;
 
-    private Http3Listener(ListenerContext context, QuicSslContext tls) {
+    private Http3Listener(ListenerContext context, io.h3relay.quic.TicketKeys tickets, io.h3relay.quic.QlogSampler qlog,
+                          io.h3relay.quic.StatelessResets resets) {
         this.context = context;
-        this.tls = tls;
+        this.tickets = tickets;
+        this.qlog = qlog;
+        this.resets = resets;
     }
 
     /** Checks QUIC is available and builds the TLS context; nothing is bound yet. */
@@ -67,17 +74,62 @@ public final class Http3Listener {
             throw new TlsConfigException(configPath + ".protocols: http3 needs QUIC, which is unavailable on this "
                     + "platform (" + (why == null ? "unknown reason" : why.getMessage()) + ")", why);
         }
-        return new Http3Listener(context, buildTls(tls, configPath));
+        Http3Config h3 = context.config().http3();
+        io.h3relay.quic.TicketKeys tickets;
+        io.h3relay.quic.QlogSampler qlog;
+        io.h3relay.quic.StatelessResets resets;
+        try {
+            tickets = new io.h3relay.quic.TicketKeys(h3.ticketKeyFile(), h3.ticketKeyRotation());
+        } catch (java.io.IOException e) {
+            throw new TlsConfigException(configPath + ".http3.ticket_key_file: " + e.getMessage(), e);
+        }
+        try {
+            qlog = new io.h3relay.quic.QlogSampler(h3.qlogDir(), h3.qlogSample(), h3.qlogMaxSize(), context.name());
+        } catch (java.io.IOException e) {
+            throw new TlsConfigException(configPath + ".http3.qlog_dir: cannot create " + h3.qlogDir() + ": " + e, e);
+        }
+        try {
+            resets = h3.statelessResetKeyFile() == null ? io.h3relay.quic.StatelessResets.random()
+                    : new io.h3relay.quic.StatelessResets(io.h3relay.config.QuicKeyFiles.resetKey(h3.statelessResetKeyFile()));
+        } catch (java.io.IOException e) {
+            throw new TlsConfigException(configPath + ".http3.stateless_reset_key_file: " + e.getMessage(), e);
+        }
+        Http3Listener l = new Http3Listener(context, tickets, qlog, resets);
+        l.swapTls(l.newTls(tls, configPath));
+        return l;
     }
 
-    /** Reads the certificate files of {@code tls} and builds the QUIC TLS context (ALPN h3). */
-    public static QuicSslContext buildTls(TlsServerConfig tls, String configPath) throws TlsConfigException {
-        return QuicTls.build(tls, configPath + ".tls");
+    /**
+     * Reads the certificate files of {@code tls} and builds the QUIC TLS contexts (ALPN h3, early data as
+     * {@code http3.zero_rtt} says).
+     */
+    public QuicServerTls newTls(TlsServerConfig tls, String configPath) throws TlsConfigException {
+        return QuicTls.build(tls, configPath + ".tls", context.config().http3().zeroRtt());
     }
 
-    /** New QUIC handshakes use {@code next} from now on; open connections keep theirs. */
-    public void swapTls(QuicSslContext next) {
+    /**
+     * New QUIC handshakes use {@code next} from now on; open connections keep theirs. The ticket keys carry
+     * over, so sessions resume across a certificate swap.
+     */
+    public void swapTls(QuicServerTls next) {
+        tickets.use(next.all());
         tls = java.util.Objects.requireNonNull(next);
+    }
+
+    public io.h3relay.quic.TicketKeys ticketKeys() {
+        return tickets;
+    }
+
+    public io.h3relay.quic.QlogSampler qlog() {
+        return qlog;
+    }
+
+    public io.h3relay.quic.StatelessResets statelessResets() {
+        return resets;
+    }
+
+    public ListenerContext context() {
+        return context;
     }
 
     /** Binds the UDP sockets on the port the TCP listener got (so port 0 means the same port as TCP). */
@@ -96,11 +148,15 @@ public final class Http3Listener {
             LOG.info("listener {}: UDP segmentation offload (GSO) unavailable here; sending one datagram per write",
                     cfg.name());
         }
-        Http3CodecFactory codecs = new Http3CodecFactory(context, () -> tls, retryAfterSeconds, () -> refusing);
+        Http3CodecFactory codecs = new Http3CodecFactory(context, () -> tls.main(), retryAfterSeconds, () -> refusing,
+                qlog, resets);
         AtomicLongArray perSocket = new AtomicLongArray(count);
         connectionsPerSocket = perSocket;
         AtomicInteger nextIndex = new AtomicInteger();
-        ChannelHandler handler = count == 1 ? codecs.newCodec(gso, null, 0, () -> perSocket.incrementAndGet(0))
+        byte[] serverId = h3.serverId() == null ? null : io.h3relay.quic.QuicLbConnectionIds.parseServerId(h3.serverId());
+        ChannelHandler quic = count == 1
+                ? codecs.newCodec(gso, serverId == null ? null : new io.h3relay.quic.QuicLbConnectionIds(serverId, 0),
+                        serverId == null ? 0 : io.h3relay.quic.QuicLbConnectionIds.LENGTH, () -> perSocket.incrementAndGet(0))
                 : new QuicCodecDispatcher() {
                     @Override
                     protected void initChannel(Channel channel, int localConnectionIdLength,
@@ -109,7 +165,29 @@ public final class Http3Listener {
                         channel.pipeline().addLast(codecs.newCodec(gso, idGenerator, localConnectionIdLength,
                                 () -> perSocket.incrementAndGet(index)));
                     }
+
+                    // QUIC-LB: the socket index follows the server id instead of leading the id.
+                    @Override
+                    protected int decodeIndex(io.netty.buffer.ByteBuf connectionId) {
+                        return serverId == null ? super.decodeIndex(connectionId)
+                                : io.h3relay.quic.QuicLbConnectionIds.socketIndex(connectionId, serverId.length);
+                    }
+
+                    @Override
+                    protected QuicConnectionIdGenerator newIdGenerator(int idx) {
+                        return serverId == null ? super.newIdGenerator(idx)
+                                : new io.h3relay.quic.QuicLbConnectionIds(serverId, idx);
+                    }
                 };
+        // With QUIC-LB ids, a packet for another server's id is answered with a stateless reset (one handler
+        // per socket, in front of the codec).
+        ChannelHandler handler = serverId == null ? quic : new io.netty.channel.ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("quic-lb-reset", resets.handler(new io.h3relay.quic.QuicLbConnectionIds(serverId, 0)));
+                ch.pipeline().addLast("quic", quic);
+            }
+        };
         try {
             for (int i = 0; i < count; i++) {
                 Bootstrap b = new Bootstrap().group(workers)
@@ -130,6 +208,7 @@ public final class Http3Listener {
             throw e;
         }
         checkBuffers(cfg.name());
+        tickets.start(workers.next());
         LOG.info("listener {}: http3 on udp {} ({} socket{}{})", cfg.name(), sockets.get(0).localAddress(), count,
                 count == 1 ? "" : "s", gso ? ", GSO" : "");
     }
@@ -180,6 +259,7 @@ public final class Http3Listener {
     }
 
     public void close() {
+        tickets.stop();
         for (Channel ch : sockets) {
             ch.close().syncUninterruptibly();
         }

@@ -38,6 +38,11 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
+        // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
+        if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {
+            ch.pipeline().addLast("h3-early-data", new Http3EarlyData(context.config().http3().zeroRttUnsafe(), guard,
+                    context.connectionObserver()));
+        }
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
         ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds));
     }

@@ -22,25 +22,30 @@ final class QuicTls {
     private QuicTls() {
     }
 
-    static QuicSslContext build(TlsServerConfig cfg, String configPath) throws TlsConfigException {
-        QuicSslContext main = one(cfg, cfg.certificate(), cfg.privateKey(), cfg.password(), configPath);
+    /** {@code earlyData}: BoringSSL accepts 0-RTT on resumed sessions (http3.zero_rtt). */
+    static QuicServerTls build(TlsServerConfig cfg, String configPath, boolean earlyData) throws TlsConfigException {
+        QuicSslContext main = one(cfg, cfg.certificate(), cfg.privateKey(), cfg.password(), configPath, earlyData);
         if (cfg.sni().isEmpty()) {
-            return main;
+            return new QuicServerTls(main, List.of(main));
         }
+        List<QuicSslContext> all = new java.util.ArrayList<>(List.of(main));
         DomainWildcardMappingBuilder<QuicSslContext> mapping = new DomainWildcardMappingBuilder<>(main);
         for (int i = 0; i < cfg.sni().size(); i++) {
             TlsServerConfig.SniCertificate sni = cfg.sni().get(i);
             QuicSslContext ctx = one(cfg, sni.certificate(), sni.privateKey(), sni.password(),
-                    configPath + ".sni[" + i + "]");
+                    configPath + ".sni[" + i + "]", earlyData);
+            all.add(ctx);
             for (String name : sni.serverNames()) {
                 mapping.add(name, ctx);
             }
         }
-        return QuicSslContextBuilder.buildForServerWithSni(mapping.build());
+        QuicSslContext wrapper = QuicSslContextBuilder.buildForServerWithSni(mapping.build());
+        all.add(wrapper);
+        return new QuicServerTls(wrapper, List.copyOf(all));
     }
 
     private static QuicSslContext one(TlsServerConfig cfg, Path certificate, Path privateKey, String password,
-                                      String configPath) throws TlsConfigException {
+                                      String configPath, boolean earlyData) throws TlsConfigException {
         boolean p12 = certificate.getFileName().toString().toLowerCase(java.util.Locale.ROOT).matches(".*\\.(p12|pfx)");
         TlsFiles.KeyMaterial km = p12
                 ? TlsFiles.readPkcs12(certificate, password, configPath + ".certificate", configPath + ".password")
@@ -48,7 +53,7 @@ final class QuicTls {
         QuicSslContextBuilder b = QuicSslContextBuilder.forServer(km.key(), null,
                         km.chain().toArray(X509Certificate[]::new))
                 .applicationProtocols(Http3.supportedApplicationProtocols())
-                .earlyData(false);
+                .earlyData(earlyData);
         if (cfg.clientAuth() != null && cfg.clientAuth() != TlsServerConfig.ClientAuth.NONE) {
             List<X509Certificate> ca = TlsFiles.readCertificates(cfg.clientCa(), configPath + ".client_ca");
             b.trustManager(ca.toArray(X509Certificate[]::new));

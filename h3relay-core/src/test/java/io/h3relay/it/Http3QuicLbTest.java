@@ -1,0 +1,183 @@
+package io.h3relay.it;
+
+import io.h3relay.testing.BodyPattern;
+import io.h3relay.testing.ExternalTool;
+import io.h3relay.testing.TestEndpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * QUIC-LB plaintext connection ids ({@code http3.server_id}) and stateless reset tokens from a shared key
+ * ({@code http3.stateless_reset_key_file}), seen by ngtcp2's gtlsclient: every connection id h3relay issues in a
+ * run (the Initial's, and each NEW_CONNECTION_ID's) decodes to the configured server id, each token is
+ * HMAC-SHA256(key, id) cut to 16 bytes, a download that migrates to new ids completes on two SO_REUSEPORT sockets
+ * (the socket index sits after the server id), and a packet for another server's id gets a stateless reset any
+ * instance with the key could have sent.
+ */
+class Http3QuicLbTest {
+    private static final String SERVER_ID = "0a0b0c";
+    private static final Pattern CID = Pattern.compile(
+            "(?:pkt rx .*? scid=0x|frm rx .*?NEW_CONNECTION_ID.*? cid=0x)([0-9a-f]+)(?:.*?stateless_reset_token=0x([0-9a-f]+))?");
+
+    @TempDir
+    Path tmp;
+
+    private RelayHarness start(TestEndpoint endpoint, byte[] key) throws Exception {
+        return start(endpoint, key, SERVER_ID);
+    }
+
+    private RelayHarness start(TestEndpoint endpoint, byte[] key, String serverId) throws Exception {
+        Path keyFile = tmp.resolve("reset.key");
+        Files.writeString(keyFile, "# stateless reset key\n" + Base64.getEncoder().encodeToString(key) + "\n");
+        return RelayHarness.yaml(RelayHarness.LISTENERS.replace("protocols: [http1, http2, http3]",
+                "protocols: [http1, http2, http3]\n    http3: { server_id: \"" + serverId + "\", sockets: 2,"
+                        + " stateless_reset_key_file: \"" + keyFile + "\" }") + """
+                routes:
+                  - { name: all, match: { path_prefix: / }, cluster: c }
+                clusters:
+                  - { name: c, endpoints: [ { address: "@EP@" } ] }
+                """).with("LIMITS", "{}").with("EP", endpoint.address()).start();
+    }
+
+    private static byte[] token(byte[] key, byte[] cid) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        return Arrays.copyOf(mac.doFinal(cid), 16);
+    }
+
+    private static byte[] key() {
+        byte[] k = new byte[32];
+        ThreadLocalRandom.current().nextBytes(k);
+        return k;
+    }
+
+    @Test
+    void everyIssuedConnectionIdCarriesTheServerIdAndADerivedResetToken() throws Exception {
+        byte[] key = key();
+        int size = 1_000_000;
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness relay = start(endpoint, key)) {
+            Path exe = ExternalTool.require("gtlsclient");
+            Path dir = Files.createDirectories(tmp.resolve("dl"));
+            int port = relay.tlsPort();
+            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
+                    "--exit-on-all-streams-close", "--no-http-dump", "--timeout=20s", "--download=" + dir,
+                    "--change-local-addr=100ms", "--sni=localhost", "127.0.0.1", String.valueOf(port),
+                    "https://localhost:" + port + "/bytes?n=" + size));
+            String log = r.stderr() + r.stdoutString();
+            assertThat(r.exitCode()).as(log.lines().filter(l -> l.contains("CLOSE")).toList().toString()).isZero();
+            assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
+
+            List<String> ids = new ArrayList<>();
+            int tokens = 0;
+            Matcher m = CID.matcher(log);
+            while (m.find()) {
+                byte[] cid = HexFormat.of().parseHex(m.group(1));
+                ids.add(m.group(1));
+                assertThat(cid).as("id %s", m.group(1)).hasSize(20);
+                assertThat(cid[0] & 0xff).as("config id 0, self-encoded length 19").isEqualTo(0x13);
+                assertThat(HexFormat.of().formatHex(cid, 1, 4)).as("server id of %s", m.group(1)).isEqualTo(SERVER_ID);
+                if (m.group(2) != null) {
+                    assertThat(m.group(2)).as("reset token of %s", m.group(1))
+                            .isEqualTo(HexFormat.of().formatHex(token(key, cid)));
+                    tokens++;
+                }
+            }
+            assertThat(ids.stream().distinct().count()).as("ids issued: handshake + NEW_CONNECTION_ID").isGreaterThan(1);
+            assertThat(tokens).isPositive();
+        }
+    }
+
+    @Test
+    void aPacketForAnotherServersIdGetsAStatelessReset() throws Exception {
+        byte[] key = key();
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness relay = start(endpoint, key);
+             DatagramSocket socket = new DatagramSocket()) {
+            socket.setSoTimeout(3000);
+            InetSocketAddress to = new InetSocketAddress("127.0.0.1", relay.tlsPort());
+            byte[] cid = new byte[20];
+            ThreadLocalRandom.current().nextBytes(cid);
+            cid[0] = 0x13;
+            cid[1] = 0x0f; // server id 0f0f0f: not ours
+            cid[2] = 0x0f;
+            cid[3] = 0x0f;
+            byte[] packet = new byte[60];
+            ThreadLocalRandom.current().nextBytes(packet);
+            packet[0] = 0x41; // short header
+            System.arraycopy(cid, 0, packet, 1, 20);
+            socket.send(new DatagramPacket(packet, packet.length, to));
+
+            DatagramPacket reply = new DatagramPacket(new byte[1500], 1500);
+            socket.receive(reply);
+            byte[] reset = Arrays.copyOf(reply.getData(), reply.getLength());
+            assertThat(reset.length).isBetween(21, packet.length - 1);
+            assertThat(reset[0] & 0xc0).as("short header form").isEqualTo(0x40);
+            assertThat(Arrays.copyOfRange(reset, reset.length - 16, reset.length)).isEqualTo(token(key, cid));
+            assertThat(relay.server().http3Listeners().get("tls").statelessResets().sent()).isEqualTo(1);
+
+            // Our own server id with an id we never issued: dropped, as Netty does (no reset from us).
+            cid[1] = 0x0a;
+            cid[2] = 0x0b;
+            cid[3] = 0x0c;
+            System.arraycopy(cid, 0, packet, 1, 20);
+            socket.send(new DatagramPacket(packet, packet.length, to));
+            assertThatThrownBy(() -> socket.receive(new DatagramPacket(new byte[1500], 1500)))
+                    .isInstanceOf(SocketTimeoutException.class);
+        }
+    }
+
+    /**
+     * Two instances (server ids 01 and 02, one reset key) behind {@link QuicLbRouter}: a client that migrates
+     * mid-download (new address, new connection id) is routed by its id back to the instance that owns the
+     * connection, although the router would send a new address elsewhere; the download completes.
+     */
+    @Test
+    void twoInstancesBehindAQuicLbRouterKeepMigratingConnections() throws Exception {
+        byte[] key = key();
+        int size = 1_000_000;
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness one = start(endpoint, key, "01");
+             RelayHarness two = start(endpoint, key, "02");
+             QuicLbRouter router = new QuicLbRouter(List.of(new InetSocketAddress("127.0.0.1", one.tlsPort()),
+                     new InetSocketAddress("127.0.0.1", two.tlsPort())), List.of(1, 2), 1)) {
+            Path exe = ExternalTool.require("gtlsclient");
+            Path dir = Files.createDirectories(tmp.resolve("dl"));
+            int port = router.port();
+            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
+                    "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=20s",
+                    "--download=" + dir, "--change-local-addr=100ms", "--sni=localhost", "127.0.0.1",
+                    String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
+            assertThat(router.routedById()).isPositive();
+            java.util.Map<String, String> tls = java.util.Map.of("listener", "tls");
+            assertThat(MetricsScrape.of(two).value("h3relay_quic_connections_total", tls)).isEqualTo(1);
+            assertThat(MetricsScrape.of(two).value("h3relay_quic_path_changes_total",
+                    java.util.Map.of("listener", "tls", "kind", "peer_migrated"))).isGreaterThanOrEqualTo(1);
+            assertThat(MetricsScrape.of(one).value("h3relay_quic_connections_total", tls)).isZero();
+            assertThat(one.server().http3Listeners().get("tls").statelessResets().sent()).isZero();
+        }
+    }
+}
