@@ -141,8 +141,9 @@ final class ListenerParser {
         var wsIdle = m.positiveDuration("websocket_idle_timeout", d.websocketIdleTimeout());
         var wsMax = m.duration("max_websocket_duration", d.maxWebsocketDuration());
         var streamIdle = m.positiveDuration("stream_idle_timeout", d.streamIdleTimeout());
+        var sendTimeout = m.positiveDuration("send_timeout", d.sendTimeout());
         m.finish();
         return new LimitsConfig(body, (int) line, (int) headers, keepAlive, headersTimeout, streams, connections,
-                wsIdle, wsMax, streamIdle, perClient);
+                wsIdle, wsMax, streamIdle, perClient, sendTimeout);
     }
 }

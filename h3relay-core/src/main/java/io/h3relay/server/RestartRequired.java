@@ -79,7 +79,7 @@ final class RestartRequired {
     private static LimitsConfig connectionLevel(LimitsConfig l) {
         return new LimitsConfig(0, l.maxRequestLineSize(), l.maxRequestHeadersSize(), l.keepAliveTimeout(),
                 l.requestHeadersTimeout(), l.maxConcurrentStreams(), l.maxConnections(), null, null, null,
-                l.maxConnectionsPerClient());
+                l.maxConnectionsPerClient(), null);
     }
 
     /** Config names in a fixed order: {@code [http1, h2c]}. */
