@@ -113,6 +113,9 @@ final class H2Raw implements AutoCloseable {
         }
         Channel ch = boot.connect(new InetSocketAddress("127.0.0.1", port)).sync().channel();
         self[0] = new H2Raw(ch, h2);
+        if (read) {
+            self[0].settle();
+        }
         return self[0];
     }
 
@@ -132,6 +135,17 @@ final class H2Raw implements AutoCloseable {
             return null;
         }).sync();
         return ch.isActive();
+    }
+
+    /**
+     * Waits for a PING's ACK: by then this side has read the server's SETTINGS and written its ACK, so no
+     * frame of Netty's own comes between the frames a test writes (a SETTINGS ACK inside a header block is a
+     * protocol error).
+     */
+    void settle() throws Exception {
+        long acks = pingAcks.get();
+        write((w, c) -> w.writePing(c, false, 7L, c.newPromise()));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> pingAcks.get() > acks);
     }
 
     /** Writes a raw frame of any type. */

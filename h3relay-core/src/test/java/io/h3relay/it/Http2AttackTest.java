@@ -105,13 +105,17 @@ class Http2AttackTest {
         assertThat(outcome).isEqualTo(v.expected());
     }
 
-    /** A normal h2 request (Java's client over TLS) and a normal h1 request (plaintext) are served. */
     static void assertServesNormally() throws Exception {
+        assertServesNormallyOn(relay, "endpoint h2-attack");
+    }
+
+    /** A normal h2 request (Java's client over TLS) and a normal h1 request (plaintext) are served. */
+    static void assertServesNormallyOn(RelayHarness relay, String body) throws Exception {
         HttpResponse<String> res = relay.client(Proto.H2).send(
                 HttpRequest.newBuilder(relay.uri(Proto.H2, "/after")).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isEqualTo(200);
-        assertThat(res.body()).isEqualTo("endpoint h2-attack");
+        assertThat(res.body()).isEqualTo(body);
         try (RawHttp1 c = RawHttp1.plain(relay)) {
             c.send("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n");
             assertThat(c.readResponse().status()).isEqualTo(200);
@@ -158,7 +162,7 @@ class Http2AttackTest {
     }
 
     /** Literal fields without indexing ({@code x-f: aaa...}) filling {@code size} bytes. */
-    private static byte[] literals(int size) {
+    static byte[] literals(int size) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (out.size() + 104 <= size) {
             out.writeBytes(FieldBlocks.hpack(List.<String[]>of(new String[] {"x-f", "a".repeat(98)})));

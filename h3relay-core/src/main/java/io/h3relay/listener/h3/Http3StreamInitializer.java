@@ -35,6 +35,8 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
+        ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
+                context.limits().requestHeadersTimeout().toNanos()));
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
