@@ -39,6 +39,7 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
                 context.limits().requestHeadersTimeout().toNanos()));
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
+        ch.pipeline().addLast("h3-errors", new Http3StreamErrors());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
         ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds));
