@@ -117,8 +117,9 @@ STARTED+=($!)
     sleep "$RESTART_EVERY"
     echo "down $(date +%s)" >>"$OUT/restarts.txt"
     kill -TERM "$PID_B" 2>/dev/null || true
-    wait "$PID_B" 2>/dev/null || true
-    sleep 2
+    wait "$PID_B" 2>/dev/null || true  # (not this subshell's child after the first round: returns at once)
+    for _ in $(seq 100); do [[ -z "$(ss -Htln "( sport = :$EP_B )" 2>/dev/null)" ]] && break; sleep 0.1; done
+    sleep 2  # down for a moment, as a restart is
     "$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$EP_B" --name b \
       >>"$OUT/endpoint-b.log" 2>&1 &
     PID_B=$!
@@ -173,13 +174,19 @@ awk -F'\t' -v W=800 -v H=120 '
     }
     print "</svg>" }' "$OUT/samples.tsv" >"$OUT/samples.svg"
 
-# Drift: median of the last quarter over median of the first quarter (after the first minute's warm-up).
+# Drift: median of the last quarter over median of the first quarter (after a warm-up: the first minute,
+# or the first 10 s of a run shorter than 5 minutes). Plain awk and sort (mawk has no asort).
+WARM=$(( DURATION > 300 ? 60 : 10 ))
+median() { sort -g | awk '{a[NR] = $1} END {print (NR ? a[int((NR + 1) / 2)] : "nan")}'; }
 drift() {  # drift COLUMN
-  awk -F'\t' -v c="$1" 'NR > 1 && $1 >= 60 {v[++n] = $c} END {
-    if (n < 4) { print "n/a"; exit } q = int(n / 4)
-    for (i = 1; i <= q; i++) a[i] = v[i]; for (i = 1; i <= q; i++) b[i] = v[n - q + i]
-    asort(a); asort(b); m1 = a[int((q + 1) / 2)]; m2 = b[int((q + 1) / 2)]
-    printf "%s -> %s (x%.2f)", m1, m2, (m1 > 0 ? m2 / m1 : 0) }' "$OUT/samples.tsv"
+  local vals n q first last
+  mapfile -t vals < <(awk -F'\t' -v c="$1" -v w="$WARM" 'NR > 1 && $1 >= w {print $c}' "$OUT/samples.tsv")
+  n=${#vals[@]}
+  (( n >= 4 )) || { echo "n/a (fewer than 4 samples after the warm-up)"; return; }
+  q=$((n / 4))
+  first=$(printf '%s\n' "${vals[@]:0:q}" | median)
+  last=$(printf '%s\n' "${vals[@]:n-q:q}" | median)
+  awk -v a="$first" -v b="$last" 'BEGIN { printf "%s -> %s (x%.2f)", a, b, (a > 0 ? b / a : 0) }'
 }
 errors_of() {  # errors_of FILE: "kind=count ..." from the bench JSON
   grep -o '"errors":{[^}]*}' "$1" 2>/dev/null | sed 's/"errors":{//; s/}//; s/"//g; s/:/=/g; s/,/ /g' || true
