@@ -47,10 +47,9 @@ public final class Http2StreamSession extends StreamSession {
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Only while the request is still coming and no whole response went out: after a local answer (a 413,
-        // say) the stream is being stopped with NO_ERROR already (stopUnfinishedRequest), which stays.
-        if (cause instanceof Http2Exception.StreamException e && ctx.channel().isActive() && current != null
-                && lastWrite == null) {
+        // Only while no whole response went out: after a local answer (a 413, say) the stream is being stopped
+        // with NO_ERROR already (stopUnfinishedRequest), which stays.
+        if (cause instanceof Http2Exception.StreamException e && ctx.channel().isActive() && lastWrite == null) {
             closing = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error())).addListener(f -> ctx.close());
             return;
