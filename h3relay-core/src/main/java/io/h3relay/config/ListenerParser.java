@@ -180,11 +180,13 @@ final class ListenerParser {
         var headersTimeout = m.positiveDuration("request_headers_timeout", d.requestHeadersTimeout());
         int streams = m.integer("max_concurrent_streams", 1, Integer.MAX_VALUE, d.maxConcurrentStreams());
         int connections = m.integer("max_connections", 1, Integer.MAX_VALUE, d.maxConnections());
+        int perClient = m.integer("max_connections_per_client", 0, Integer.MAX_VALUE, d.maxConnectionsPerClient());
         var wsIdle = m.positiveDuration("websocket_idle_timeout", d.websocketIdleTimeout());
         var wsMax = m.duration("max_websocket_duration", d.maxWebsocketDuration());
         var streamIdle = m.positiveDuration("stream_idle_timeout", d.streamIdleTimeout());
+        var sendTimeout = m.positiveDuration("send_timeout", d.sendTimeout());
         m.finish();
         return new LimitsConfig(body, (int) line, (int) headers, keepAlive, headersTimeout, streams, connections,
-                wsIdle, wsMax, streamIdle);
+                wsIdle, wsMax, streamIdle, perClient, sendTimeout);
     }
 }

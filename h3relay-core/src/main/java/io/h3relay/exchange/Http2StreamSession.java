@@ -3,6 +3,7 @@ package io.h3relay.exchange;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 
 /** One h2 stream: the client's RST_STREAM ends the exchange; we stop uploads and cut streams with RST_STREAM. */
@@ -37,6 +38,23 @@ public final class Http2StreamSession extends StreamSession {
     void malformedRequest(ChannelHandlerContext ctx) {
         // RFC 9113 section 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR.
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR)).addListener(f -> ctx.close());
+    }
+
+    /**
+     * A stream error the codec found in the client's frames after the head (a {@code content-length} the DATA
+     * does not match, RFC 9113 section 8.1.1): reset with the codec's code (PROTOCOL_ERROR), not the
+     * CANCEL a bare close sends. Closing the stream channel ends the exchange (and its upstream request).
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Only while no whole response went out: after a local answer (a 413, say) the stream is being stopped
+        // with NO_ERROR already (stopUnfinishedRequest), which stays.
+        if (cause instanceof Http2Exception.StreamException e && ctx.channel().isActive() && lastWrite == null) {
+            closing = true;
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error())).addListener(f -> ctx.close());
+            return;
+        }
+        super.exceptionCaught(ctx, cause);
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
+import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -29,6 +30,8 @@ public final class ListenerContext implements ListenerState {
     private volatile String altSvc;
     private final ConnectionObserver connectionObserver;
     private final ExchangeStarter exchanges = new ProxyExchanges(this::runtime);
+    /** max_connections_per_client; null: no limit. */
+    private final ClientConnectionCounts perClient;
 
     /**
      * Set for a listener a reload adds, until its runtime is swapped in, and for one it removes or replaces, from
@@ -42,6 +45,7 @@ public final class ListenerContext implements ListenerState {
         this.runtime = runtime;
         runtime.listener(config.name()); // fails now rather than at the first request
         this.connectionObserver = connectionObserver;
+        this.perClient = ClientConnectionCounts.of(config.limits().maxConnectionsPerClient());
     }
 
     /** For a listener a reload adds: {@code next} is its part of the runtime about to be swapped in. */
@@ -50,6 +54,7 @@ public final class ListenerContext implements ListenerState {
         this.config = config;
         this.runtime = runtime;
         this.connectionObserver = connectionObserver;
+        this.perClient = ClientConnectionCounts.of(config.limits().maxConnectionsPerClient());
         this.pinned = java.util.Objects.requireNonNull(next);
     }
 
@@ -114,6 +119,34 @@ public final class ListenerContext implements ListenerState {
 
     public void connectionClosed() {
         connectionCount.decrementAndGet();
+    }
+
+    /**
+     * Counts a new connection from {@code client} against max_connections and max_connections_per_client;
+     * false when either is reached (nothing is counted then; the caller closes the connection). On true, the
+     * caller calls {@link #connectionClosed(InetAddress)} once with the same address when it closes.
+     */
+    public boolean tryAcceptConnection(InetAddress client) {
+        if (!tryAcceptConnection()) {
+            return false;
+        }
+        if (perClient != null && client != null && !perClient.tryAcquire(client)) {
+            connectionClosed();
+            return false;
+        }
+        return true;
+    }
+
+    public void connectionClosed(InetAddress client) {
+        if (perClient != null && client != null) {
+            perClient.release(client);
+        }
+        connectionClosed();
+    }
+
+    /** Connections open now from {@code client} (0 without a per-client limit). */
+    public int connectionCount(InetAddress client) {
+        return perClient == null ? 0 : perClient.count(client);
     }
 
     public int connectionCount() {

@@ -25,7 +25,7 @@ import java.time.Duration;
 /**
  * Sets up each accepted TCP connection of a listener. Reads top to bottom:
  * <pre>
- *   count the connection (max_connections)
+ *   count the connection (max_connections, max_connections_per_client)
  *   proxy_protocol:     PROXY v1/v2 header ─► client address
  *   TLS listener:       tls ─ alpn ─► h2 handlers | h1 handlers
  *   plaintext listener: h2c (prior knowledge or Upgrade) ─► h2 handlers | h1 handlers
@@ -68,12 +68,16 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
     }
 
     private boolean addConnectionAccounting(Channel ch) {
-        if (!listener.tryAcceptConnection()) {
+        // Per client address: the socket's peer. Behind a PROXY-protocol load balancer that is the balancer,
+        // so max_connections_per_client does not apply on such a listener (documented).
+        java.net.InetAddress client = !listener.config().proxyProtocol()
+                && ch.remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
+        if (!listener.tryAcceptConnection(client)) {
             ch.close();
             return false;
         }
         listener.connections().add(ch);
-        ch.closeFuture().addListener(f -> listener.connectionClosed());
+        ch.closeFuture().addListener(f -> listener.connectionClosed(client));
         return true;
     }
 

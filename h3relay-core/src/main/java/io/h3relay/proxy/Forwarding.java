@@ -610,6 +610,22 @@ final class Forwarding implements OpenWebSockets.Session {
         end(false);
     }
 
+    /**
+     * The client took none of the response for limits.send_timeout: cut it off (h1 close, h2/h3 reset) and
+     * close the upstream connection, whose response is unfinished. Not the endpoint's fault: no outcome is
+     * recorded against it.
+     */
+    void downstreamStalled(long limitNanos) {
+        if (finished) {
+            return;
+        }
+        LOG.debug("exchange {}: the client took nothing for send_timeout ({} ms)", ex.requestId,
+                limitNanos / 1_000_000);
+        ex.failedWith(ErrorCode.REQUEST_TIMEOUT);
+        end(false);
+        ex.abortDownstream();
+    }
+
     private void end(boolean reusable) {
         if (finished) {
             return;

@@ -1,5 +1,6 @@
 package io.h3relay.proxy;
 
+import java.util.concurrent.TimeUnit;
 import io.h3relay.grpc.Grpc;
 import io.h3relay.grpc.GrpcStatus;
 import io.netty.util.ReferenceCountUtil;
@@ -29,6 +30,9 @@ final class ResponseRelay {
     private final DownstreamSession session;
     private boolean complete;
     private boolean waitingDownstreamWritable;
+    /** When the current wait for the client began (System.nanoTime), and the send_timeout timer. */
+    private long stalledSince;
+    private io.netty.util.concurrent.ScheduledFuture<?> stallTimer;
     /** In a tunnel: the end of the 101's (or CONNECT answer's) own message is still to come and is not the end. */
     private boolean tunnel;
     private boolean headEndPending;
@@ -224,6 +228,32 @@ final class ResponseRelay {
         if (!session.canTakeMore()) {
             waitingDownstreamWritable = true;
             a.readResponse(false);
+            stalledSince = System.nanoTime();
+            if (stallTimer == null) {
+                armStallTimer(ex.listener.limits().sendTimeout().toNanos());
+            }
+        }
+    }
+
+    /**
+     * limits.send_timeout: one lazy timer per exchange (armed at the first stall, re-armed for what is left
+     * while the client keeps taking data), so a fast download pays no timer work per stall.
+     */
+    private void armStallTimer(long delayNanos) {
+        stallTimer = session.executor().schedule(this::checkStall, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkStall() {
+        stallTimer = null;
+        if (!waitingDownstreamWritable || complete) {
+            return;
+        }
+        long limit = ex.listener.limits().sendTimeout().toNanos();
+        long left = stalledSince + limit - System.nanoTime();
+        if (left > 0) {
+            armStallTimer(left);
+        } else {
+            forwarding.downstreamStalled(limit);
         }
     }
 
@@ -237,6 +267,10 @@ final class ResponseRelay {
 
     /** Forwarding ended: a connection paused for backpressure reads again (pooled connections read while idle). */
     void end(UpstreamAttempt attempt) {
+        if (stallTimer != null) {
+            stallTimer.cancel(false);
+            stallTimer = null;
+        }
         if (attempt != null && waitingDownstreamWritable) {
             waitingDownstreamWritable = false;
             attempt.readResponse(true);

@@ -192,6 +192,12 @@ final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
         }
     }
 
+    /** More interim (1xx) responses than this before the final one: a bad response (an endless 1xx storm). */
+    static final int MAX_INTERIM_RESPONSES = 100;
+    private int interimResponses;
+    /** An interim response's head was dropped; its (empty) end of message is still to come. */
+    private boolean interimEndPending;
+
     // ---- UpstreamStream.Listener ----------------------------------------------------------------
 
     @Override
@@ -202,7 +208,18 @@ final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
         }
         if (msg instanceof HttpResponse res && res.status().codeClass() == HttpStatusClass.INFORMATIONAL
                 && !res.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
-            // 1xx interim responses: we answered Expect ourselves; drop them and keep reading.
+            // 1xx interim responses: we answered Expect ourselves; drop them and keep reading. The h1 codec
+            // follows each with an empty end of message, which is the interim's, not the response's.
+            ReferenceCountUtil.release(msg);
+            interimEndPending = !(msg instanceof io.netty.handler.codec.http.LastHttpContent);
+            if (++interimResponses > MAX_INTERIM_RESPONSES) {
+                onFailed(new UpstreamFailure(UpstreamFailure.Kind.INVALID_RESPONSE,
+                        "more than " + MAX_INTERIM_RESPONSES + " interim (1xx) responses", null));
+            }
+            return;
+        }
+        if (interimEndPending && msg instanceof io.netty.handler.codec.http.HttpContent) {
+            interimEndPending = !(msg instanceof io.netty.handler.codec.http.LastHttpContent);
             ReferenceCountUtil.release(msg);
             return;
         }

@@ -79,7 +79,8 @@ final class RestartRequired {
     /** The limits with the one that only the exchange reads (from its runtime) left out. */
     private static LimitsConfig connectionLevel(LimitsConfig l) {
         return new LimitsConfig(0, l.maxRequestLineSize(), l.maxRequestHeadersSize(), l.keepAliveTimeout(),
-                l.requestHeadersTimeout(), l.maxConcurrentStreams(), l.maxConnections(), null, null, null);
+                l.requestHeadersTimeout(), l.maxConcurrentStreams(), l.maxConnections(), null, null, null,
+                l.maxConnectionsPerClient(), null);
     }
 
     /** Config names in a fixed order: {@code [http1, h2c]}. */

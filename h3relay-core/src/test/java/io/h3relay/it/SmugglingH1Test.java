@@ -127,6 +127,16 @@ class SmugglingH1Test {
                 Vector.refused("NUL in target", "GET /a\0b HTTP/1.1\r\n" + HOST + "\r\n"),
                 Vector.refused("CR in target", "GET /a\rb HTTP/1.1\r\n" + HOST + "\r\n"),
                 Vector.refused("NUL in header name", "GET /x HTTP/1.1\r\n" + HOST + "X-\0A: b\r\n\r\n"),
+                // bytes above 0x7F (sent as ISO-8859-1: one byte per char)
+                Vector.refused("byte 0xE9 in target", "GET /caf\u00e9 HTTP/1.1\r\n" + HOST + "\r\n"),
+                Vector.refused("UTF-8 in target", "GET /caf\u00c3\u00a9 HTTP/1.1\r\n" + HOST + "\r\n"),
+                Vector.refused("byte 0xFF in method", "G\u00ffT /x HTTP/1.1\r\n" + HOST + "\r\n"),
+                Vector.refused("byte 0x85 (NEL) in target", "GET /a\u0085/smuggled HTTP/1.1\r\n" + HOST + "\r\n"),
+                Vector.refused("byte 0xE9 in header name", "GET /x HTTP/1.1\r\n" + HOST + "X-\u00e9: b\r\n\r\n"),
+                Vector.refused("byte 0xA0 (NBSP) before colon", "GET /x HTTP/1.1\r\n" + HOST
+                        + "Transfer-Encoding\u00a0: chunked\r\nContent-Length: 5\r\n\r\nhello"),
+                Vector.forwarded("obs-text in header value (RFC 9110 field-vchar)", "GET /x HTTP/1.1\r\n" + HOST
+                        + "X-Obs: caf\u00e9 \u00ff\u0085\r\n\r\n", "/x", ""),
                 // chunked bodies
                 chunked("chunk size overflow", "fffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
                 chunked("chunk size 2^63", "8000000000000000\r\nhello\r\n0\r\n\r\n"),
@@ -228,6 +238,19 @@ class SmugglingH1Test {
             assertThat(arrived.get(1).requestLine()).isEqualTo("GET /next HTTP/1.1");
         }
         assertServesNormally();
+    }
+
+    /** obs-text in a field value passes byte for byte: not decoded, not re-encoded, not split at 0x85. */
+    @Test
+    void obsTextInValueReachesTheEndpointByteForByte() {
+        int before = upstream.requestCount();
+        try (RawHttp1 c = RawHttp1.plain(relay)) {
+            c.send("GET /obs HTTP/1.1\r\n" + HOST + "X-Obs: caf\u00e9 \u00ff\u0085x\r\n\r\n");
+            assertThat(c.readResponse().status()).isEqualTo(200);
+        }
+        RecordingUpstream.Request r = upstream.requests().get(before);
+        assertThat(r.requestLine()).isEqualTo("GET /obs HTTP/1.1");
+        assertThat(r.header("x-obs")).isEqualTo("caf\u00e9 \u00ff\u0085x");
     }
 
     private static String method(Vector v) {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
  * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
- *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-codec ─ h2-guard ─ h2-mux ─ h2-errors
+ *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-head-timeout ─ h2-codec ─ h2-guard ─ h2-mux ─ h2-errors
  *   stream:     h2-to-http ─ session
  * </pre>
  */
@@ -49,6 +49,7 @@ public final class Http2Initializer {
         if (idle > 0) {
             p.addLast("h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
         }
+        p.addLast("h2-head-timeout", new Http2HeaderBlockTimeout(limits.requestHeadersTimeout().toNanos(), true));
         p.addLast("h2-codec", codec);
         p.addLast("h2-guard", new Http2ConnectionGuard(codec));
         p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));

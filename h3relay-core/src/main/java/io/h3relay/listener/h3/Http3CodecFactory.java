@@ -106,13 +106,16 @@ final class Http3CodecFactory {
                     return;
                 }
                 onConnection.run();
-                if (!context.tryAcceptConnection()) {
+                // Counted by the address the connection started from (a migrated connection keeps its count).
+                java.net.InetAddress client = ch.remoteSocketAddress() instanceof java.net.InetSocketAddress a
+                        ? a.getAddress() : null;
+                if (!context.tryAcceptConnection(client)) {
                     ch.close();
                     return;
                 }
                 context.connections().add(ch);
                 context.connectionObserver().quicConnectionCreated(ch);
-                ch.closeFuture().addListener(f -> context.connectionClosed());
+                ch.closeFuture().addListener(f -> context.connectionClosed(client));
                 Http3ConnectionGuard guard = new Http3ConnectionGuard(context);
                 ch.pipeline().addLast("h3-guard", guard);
                 Http3Config h3 = context.config().http3();

@@ -35,8 +35,11 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
+        ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
+                context.limits().requestHeadersTimeout().toNanos()));
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
         ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
+        ch.pipeline().addLast("h3-errors", new Http3StreamErrors());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
         if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {

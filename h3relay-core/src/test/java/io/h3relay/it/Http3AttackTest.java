@@ -1,0 +1,331 @@
+package io.h3relay.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.h3relay.client.ClientTls;
+import io.h3relay.client.h3.QuicClients;
+import io.h3relay.testing.TestEndpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * HTTP/3 attack corpus over real QUIC connections (Netty's QUIC client; streams written byte by byte with
+ * hand-made HTTP/3 frames and QPACK field sections, {@link FieldBlocks}): field-section bombs, QPACK
+ * references the proxy never allowed, unidirectional stream abuse, and requests cut into tiny STREAM
+ * frames. Each vector has an exact outcome, and afterwards the proxy serves a normal h3 request (and the
+ * attacking connection's other streams where it stays). Excess connections per source address:
+ * {@link ClientConnectionLimitTest}.
+ */
+class Http3AttackTest {
+    private static TestEndpoint endpoint;
+    private static RelayHarness relay;
+    private static EventLoopGroup group;
+    private static Channel udp;
+
+    @BeforeAll
+    static void start() throws Exception {
+        endpoint = TestEndpoint.start("h3-attack");
+        relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 16KiB }");
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        udp = QuicClients.bind(group, NioDatagramChannel.class,
+                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+    }
+
+    @AfterAll
+    static void stop() {
+        udp.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        relay.close();
+        endpoint.close();
+    }
+
+    @FunctionalInterface
+    interface Attack {
+        String run(QuicChannel quic) throws Exception;
+    }
+
+    record Vector(String name, String expected, Attack attack) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static final List<String[]> GET = List.of(new String[] {":method", "GET"},
+            new String[] {":scheme", "https"}, new String[] {":authority", "localhost"}, new String[] {":path", "/hello"});
+
+    static Stream<Vector> vectors() {
+        return Stream.of(
+                new Vector("field section of 256 KiB (over SETTINGS_MAX_FIELD_SECTION_SIZE)",
+                        "connection closed", q -> fieldSectionBomb(q, 256 << 10)),
+                new Vector("field section of 40 KiB (over max_request_headers_size, under the SETTINGS bound)",
+                        "431, connection serves", q -> fieldSectionBomb(q, 40 << 10)),
+                new Vector("QPACK section referencing the dynamic table (capacity 0: blocked-stream bomb)",
+                        "connection closed", Http3AttackTest::dynamicTableReference),
+                new Vector("second control stream", "connection closed",
+                        q -> uniStream(q, new byte[] {0x00, 0x04, 0x00})),
+                new Vector("push stream from the client", "connection closed", q -> uniStream(q, new byte[] {0x01, 0x00})),
+                new Vector("100 unidirectional streams of an unknown type, 4 KiB each", "ignored, connection serves",
+                        Http3AttackTest::unknownUniStreams),
+                new Vector("request cut into 1-byte STREAM frames (head and a 4 KiB body)", "200, body intact",
+                        Http3AttackTest::tinyStreamFrames),
+                new Vector("10,000 empty DATA frames in one request", "200, connection serves",
+                        Http3AttackTest::emptyDataFrames),
+                new Vector("DATA frame before HEADERS", "connection closed", q -> {
+                    String r = request(q, concat(FieldBlocks.h3Frame(0, "x".getBytes()),
+                            FieldBlocks.h3Frame(1, FieldBlocks.qpack(GET))), true);
+                    return closedOr(q, r);
+                }));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("vectors")
+    void vector(Vector v) throws Exception {
+        QuicChannel quic = QuicChannel.newBootstrap(udp).handler(new Http3ClientConnectionHandler())
+                .remoteAddress(new InetSocketAddress("localhost", relay.tlsPort())).connect().get(10, TimeUnit.SECONDS);
+        String outcome;
+        long t0 = System.nanoTime();
+        try {
+            outcome = v.attack().run(quic);
+        } finally {
+            quic.close().sync();
+        }
+        System.out.printf("Http3AttackTest: %s -> %s (%d ms)%n", v.name(), outcome,
+                (System.nanoTime() - t0) / 1_000_000);
+        assertServesNormally();
+        assertThat(outcome).isEqualTo(v.expected());
+    }
+
+    static void assertServesNormally() throws Exception {
+        HttpResponse<String> res = relay.client(Proto.H3).send(HttpRequest.newBuilder(
+                URI.create("https://localhost:" + relay.tlsPort() + "/after")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.body()).isEqualTo("endpoint h3-attack");
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Writes {@code bytes} on a new request stream (with FIN when {@code fin}); the outcome: the status (and
+     * "body N" for the DATA length), "reset", or "connection closed".
+     */
+    private static String request(QuicChannel quic, byte[] bytes, boolean fin) throws Exception {
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL, reader(quic, outcome))
+                .get(5, TimeUnit.SECONDS);
+        stream.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(bytes), fin));
+        return outcome.get(15, TimeUnit.SECONDS);
+    }
+
+    private static ChannelInboundHandlerAdapter reader(QuicChannel quic, CompletableFuture<String> outcome) {
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        boolean[] fin = {false};
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                byte[] bytes = new byte[b.readableBytes()];
+                b.readBytes(bytes);
+                b.release();
+                received.writeBytes(bytes);
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof ChannelInputShutdownReadComplete) {
+                    fin[0] = true;
+                    complete();
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                complete();
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                complete();
+            }
+
+            private void complete() {
+                byte[] all = received.toByteArray();
+                if (fin[0] && all.length > 0) {
+                    String head = new String(all, StandardCharsets.ISO_8859_1);
+                    // The status is read from the body (the endpoint's text, /sink's JSON, or the envelope's
+                    // "status"), not from the QPACK-encoded head.
+                    String data = FieldBlocks.h3Data(all);
+                    String status = data.startsWith("endpoint ") || data.startsWith("{\"bytes\"") ? "200"
+                            : data.replaceAll("(?s).*\"status\":(\\d+).*", "$1");
+                    outcome.complete(status.length() == 3 ? status : "answered " + head.length());
+                } else {
+                    outcome.complete(quic.isActive() ? "reset" : "connection closed");
+                }
+            }
+        };
+    }
+
+    /** A normal GET on a new stream of {@code quic} is answered 200. */
+    private static boolean servesOn(QuicChannel quic) {
+        try {
+            return quic.isActive() && "200".equals(request(quic, FieldBlocks.h3Frame(1, FieldBlocks.qpack(GET)), true));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static String fieldSectionBomb(QuicChannel quic, int size) throws Exception {
+        List<String[]> fields = new ArrayList<>(GET);
+        for (int i = 0; i * 1000 < size; i++) {
+            fields.add(new String[] {"x-bomb-" + i, "a".repeat(990)});
+        }
+        String r = request(quic, FieldBlocks.h3Frame(1, FieldBlocks.qpack(fields)), true);
+        // Over the SETTINGS bound Netty's codec closes the connection (H3_EXCESSIVE_LOAD); under it our 431.
+        return closedOr(quic, r);
+    }
+
+    /**
+     * "connection closed" when the request was not answered and the connection closes (its stream may be seen
+     * reset a moment before the CONNECTION_CLOSE arrives), else the answer and whether the connection serves on.
+     */
+    private static String closedOr(QuicChannel quic, String r) throws InterruptedException {
+        if (("reset".equals(r) || "connection closed".equals(r)) && quic.closeFuture().await(5, TimeUnit.SECONDS)) {
+            return "connection closed";
+        }
+        return r + (servesOn(quic) ? ", connection serves" : ", connection gone");
+    }
+
+    /** Required Insert Count 1 with a dynamic-table capacity of 0: the section can never be decoded. */
+    private static String dynamicTableReference(QuicChannel quic) throws Exception {
+        byte[] section = concat(new byte[] {0x02, 0x00, (byte) 0x80}, FieldBlocks.qpack(GET));
+        String r = request(quic, FieldBlocks.h3Frame(1, section), true);
+        boolean closed = quic.closeFuture().await(5, TimeUnit.SECONDS);
+        return closed ? "connection closed" : r + ", connection open";
+    }
+
+    private static String uniStream(QuicChannel quic, byte[] bytes) throws Exception {
+        QuicStreamChannel s = quic.createStream(QuicStreamType.UNIDIRECTIONAL, new ChannelInboundHandlerAdapter())
+                .get(5, TimeUnit.SECONDS);
+        s.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+        boolean closed = quic.closeFuture().await(5, TimeUnit.SECONDS);
+        return closed ? "connection closed" : "connection open";
+    }
+
+    private static String unknownUniStreams(QuicChannel quic) throws Exception {
+        int opened = 0;
+        for (int i = 0; i < 100; i++) {
+            var f = quic.createStream(QuicStreamType.UNIDIRECTIONAL, new ChannelInboundHandlerAdapter());
+            if (!f.await(2, TimeUnit.SECONDS) || !f.isSuccess()) {
+                break; // the server's stream limit: the client may not open more
+            }
+            byte[] payload = new byte[4096 + 2];
+            payload[0] = 0x40; // varint 0x21 + 0x1f * 7 ... a reserved type: 2-byte varint 0x0021
+            payload[1] = 0x21;
+            f.getNow().writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(payload), true));
+            opened++;
+        }
+        return (opened > 0 ? "ignored" : "none opened") + (servesOn(quic) ? ", connection serves" : ", connection gone");
+    }
+
+    private static String tinyStreamFrames(QuicChannel quic) throws Exception {
+        byte[] body = new byte[4096];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) ('a' + i % 26);
+        }
+        List<String[]> fields = new ArrayList<>(List.of(new String[] {":method", "POST"},
+                new String[] {":scheme", "https"}, new String[] {":authority", "localhost"},
+                new String[] {":path", "/sink"}, new String[] {"content-length", "4096"}));
+        byte[] all = concat(FieldBlocks.h3Frame(1, FieldBlocks.qpack(fields)), FieldBlocks.h3Frame(0, body));
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                byte[] bytes = new byte[b.readableBytes()];
+                b.readBytes(bytes);
+                b.release();
+                got.writeBytes(bytes);
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof ChannelInputShutdownReadComplete) {
+                    outcome.complete(FieldBlocks.h3Data(got.toByteArray()));
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                outcome.complete("reset");
+            }
+        }).get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < all.length; i++) {
+            // one flush per byte: one STREAM frame (one packet) each
+            stream.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(all, i, 1), i == all.length - 1))
+                    .sync();
+        }
+        String sink = outcome.get(30, TimeUnit.SECONDS);
+        String expected = "\"bytes\":4096,\"sha256\":\"" + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(body)) + "\"";
+        return sink.contains(expected) ? "200, body intact" : "got " + sink;
+    }
+
+    private static String emptyDataFrames(QuicChannel quic) throws Exception {
+        List<String[]> fields = List.of(new String[] {":method", "POST"}, new String[] {":scheme", "https"},
+                new String[] {":authority", "localhost"}, new String[] {":path", "/sink"});
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(FieldBlocks.h3Frame(1, FieldBlocks.qpack(fields)));
+        byte[] empty = FieldBlocks.h3Frame(0, new byte[0]);
+        for (int i = 0; i < 10_000; i++) {
+            out.writeBytes(empty);
+        }
+        String r = request(quic, out.toByteArray(), true);
+        return r + (servesOn(quic) ? ", connection serves" : ", connection gone");
+    }
+
+    @Test
+    void corpusSize() {
+        long n = vectors().count();
+        System.out.println("Http3AttackTest: " + n + " h3 attack vectors (excess connections per source: "
+                + "ClientConnectionLimitTest)");
+        assertThat(n).isGreaterThanOrEqualTo(9);
+    }
+}
