@@ -2,6 +2,9 @@
 # The caller sets ROOT, BENCH_NAME (for messages) and INSTALL (1: apt-get install missing packages),
 # and later OUT (its results folder).
 
+# Benchmarks compare steady states: no AOT cache training (./h3relay trains one on a first `serve`) in a measured run.
+export H3RELAY_AOT="${H3RELAY_AOT:-0}"
+
 log() { printf '[%s %s] %s\n' "$BENCH_NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 

@@ -14,8 +14,11 @@ import io.h3relay.websocket.FrameBoundary;
 import io.h3relay.websocket.OpenWebSockets;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.util.concurrent.EventExecutor;
+import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.exchange.DownstreamSession;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -132,9 +135,24 @@ final class Forwarding implements OpenWebSockets.Session {
         return attempts;
     }
 
+    /**
+     * An HTTP/1 request without Content-Length and Transfer-Encoding has no body (RFC 9112 section 6.3): only
+     * the decoder's empty end follows its head, in the same read. Pausing the client's reads for it cost two
+     * epoll_ctl calls per request (read interest off, then on again) for nothing; pipelined requests are
+     * bounded by Http1Session itself. Upgrades and CONNECT keep the pause (tunnel bytes may follow).
+     */
+    private boolean bodilessHttp1(HttpRequest req) {
+        DownstreamProtocol p = session.protocol();
+        return (p == DownstreamProtocol.HTTP_1_1 || p == DownstreamProtocol.HTTP_1_0) && !ex.upgrade.isUpgrade()
+                && !HttpMethod.CONNECT.equals(req.method())
+                && !req.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !req.headers().contains(HttpHeaderNames.TRANSFER_ENCODING);
+    }
+
     void start(HttpRequest req) {
+        boolean bodiless = bodilessHttp1(req); // before prepare() rewrites the head for the endpoint
         boolean expectContinue = request.prepare(req);
-        if (!ex.requestComplete) {
+        if (!ex.requestComplete && !bodiless) {
             ex.readRequest(false); // until the upstream connection is ready
         }
         if (expectContinue && !ex.requestComplete) {

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.handler.codec.http3.Http3;
@@ -54,9 +55,20 @@ public final class QuicClients {
                 .build();
     }
 
+    /**
+     * Wanted UDP socket buffer sizes (the kernel caps them at net.core.rmem_max / wmem_max), as the server's
+     * listener asks for. With the default (~208 KiB) a burst of responses overflows the receive buffer: the
+     * windows above let a server send megabytes at once, the kernel drops the excess, and the transfer waits
+     * for QUIC's loss recovery, whose probe timeouts back off exponentially: seconds under CPU contention.
+     */
+    static final int UDP_BUFFER = 4 * 1024 * 1024;
+
     /** A UDP socket on an ephemeral port carrying {@code codec}: one per connection gives each its own 4-tuple. */
     public static ChannelFuture bind(EventLoopGroup loop, Class<? extends DatagramChannel> type, ChannelHandler codec) {
-        return new Bootstrap().group(loop).channel(type).handler(codec).bind(0);
+        return new Bootstrap().group(loop).channel(type)
+                .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
+                .handler(codec).bind(0);
     }
 
     /** Closes a client QUIC connection and the UDP socket under it (closing the first leaves the second open). */

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# bench/regress.sh: a regression guard. Builds two git revisions of h3relay (BASE, HEAD) in detached
+# worktrees under /tmp and reports HEAD's proxy CPU per request relative to BASE's, with a bootstrap 95%
+# interval, measured as many short back-to-back pairs (the paired method of telemetry-cost.sh):
+#
+#   load generator (CPU 1) ──► base (BASE's launcher and jar, CPU 0) ─┐
+#                          ──► head (HEAD's launcher and jar, CPU 0) ├► the same TestEndpoint (CPU 1)
+#
+# Each side runs as its revision ships: its own ./h3relay launcher and JVM defaults (a changed default is
+# part of what is compared; the script says when the two launchers' JVM lines differ), plus the same
+# $H3RELAY_JAVA_OPTS, no AOT cache (H3RELAY_AOT=0), the same config (run.sh's h1 and TLS listeners,
+# metrics and access log off). Both are warmed up (the JIT needs 20-30 s), then pairs of short slices, the
+# order swapped every pair. Ratio < 1: HEAD spends less CPU per request. Everything listens on 127.0.0.1;
+# every process and both worktrees are removed on exit.
+# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2"]
+#          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
+# Example: bench/regress.sh main HEAD    (about 2 x (40 s + 40 x 2 x 3 s) = 9 min per protocol by default)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+REVS=()
+while (($#)); do
+  case "$1" in
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --protocols) PROTOCOLS="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
+    --h2-streams) H2_STREAMS="$2"; shift 2 ;;
+    --no-pin) PIN=0; shift ;;
+    --install) INSTALL=1; shift ;;
+    -h|--help) usage 0 ;;
+    -*) echo "regress.sh: unknown option: $1" >&2; usage 2 ;;
+    *) REVS+=("$1"); shift ;;
+  esac
+done
+((${#REVS[@]} == 2)) || { echo "regress.sh: give two revisions, BASE and HEAD" >&2; usage 2; }
+for v in PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "regress.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
+done
+((PAIRS >= 1 && PAIRS <= 500)) || { echo "regress.sh: --pairs must be 1-500" >&2; exit 2; }
+((SLICE >= 1 && SLICE <= 60)) || { echo "regress.sh: --slice must be 1-60 seconds" >&2; exit 2; }
+((WARMUP <= 600)) || { echo "regress.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
+for p in $PROTOCOLS; do
+  [[ "$p" == h1 || "$p" == h2 ]] || { echo "--protocols takes h1 and/or h2, got '$p'" >&2; exit 2; }
+done
+BASE_REV="$(git -C "$ROOT" rev-parse --verify -q "${REVS[0]}^{commit}")" \
+  || { echo "regress.sh: '${REVS[0]}' is not a commit of this repository" >&2; exit 2; }
+HEAD_REV="$(git -C "$ROOT" rev-parse --verify -q "${REVS[1]}^{commit}")" \
+  || { echo "regress.sh: '${REVS[1]}' is not a commit of this repository" >&2; exit 2; }
+
+BENCH_NAME=regress.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+export H3RELAY_AOT=0
+check_tools wrk:wrk h2load:nghttp2-client curl:curl mvn:maven ss:iproute2 git:git taskset:util-linux
+
+prepare_run regress-   # this tree: the endpoint's classpath and the certificate (the proxies come from BASE and HEAD)
+PIN_PROXY=() PIN_LOAD=()
+if ((PIN)) && (($(nproc) >= 2)); then
+  PIN_PROXY=(taskset -c 0) PIN_LOAD=(taskset -c 1) PIN_ENDPOINT=(taskset -c 1)
+fi
+
+# ---------------------------------------------------------------- the two builds: detached worktrees under /tmp
+WORK="$(mktemp -d /tmp/h3relay-regress.XXXXXX)"
+BUILD_PID=""
+stop_build() { if [[ -n "$BUILD_PID" ]]; then stop "$BUILD_PID"; fi; }
+remove_worktrees() {
+  local side
+  for side in base head; do
+    [[ -d "$WORK/$side" ]] && { git -C "$ROOT" worktree remove --force "$WORK/$side" 2>/dev/null || true; }
+  done
+  rm -rf "$WORK"; git -C "$ROOT" worktree prune
+}
+AT_EXIT+=(stop_build remove_worktrees)
+build_side() {  # build_side base|head REV
+  local dir="$WORK/$1" rc=0
+  log "$1: worktree of ${2:0:7} in $dir; mvn -B -q -o package -DskipTests"
+  git -C "$ROOT" worktree add -q --detach "$dir" "$2" >"$OUT/$1-build.log" 2>&1 \
+    || { cat "$OUT/$1-build.log" >&2; die "git worktree add failed"; }
+  (cd "$dir" && exec mvn -B -q -o -Dstyle.color=never package -DskipTests) >>"$OUT/$1-build.log" 2>&1 &
+  BUILD_PID=$!; wait "$BUILD_PID" || rc=$?; BUILD_PID=""
+  ((rc == 0)) || { tail -30 "$OUT/$1-build.log" >&2; die "the $1 build failed; see $OUT/$1-build.log"; }
+  "$dir/h3relay" --version >"$OUT/$1-version.txt" 2>>"$OUT/$1-build.log" || die "$1: h3relay --version failed"
+}
+build_side base "$BASE_REV"
+build_side head "$HEAD_REV"
+jvm_lines() { grep -E '^(JVM_OPTS|  -|export MALLOC|exec )' "$1" || true; }
+LAUNCHERS=same
+if ! diff <(jvm_lines "$WORK/base/h3relay") <(jvm_lines "$WORK/head/h3relay") >"$OUT/launcher-jvm-options.diff"; then
+  LAUNCHERS="different (see launcher-jvm-options.diff): the JVM defaults are part of the comparison"
+  log "note: the two launchers start the JVM differently; each side runs with its own defaults"
+fi
+
+# ---------------------------------------------------------------- endpoint and the two proxies
+EP_PORT=$(free_port) B_H1=$(free_port) B_TLS=$(free_port) B_ADMIN=$(free_port)
+H_H1=$(free_port) H_TLS=$(free_port) H_ADMIN=$(free_port)
+start_endpoint "$EP_PORT"
+tcp_relay_yaml "$B_H1" "$B_TLS" "$B_ADMIN" off >"$OUT/base.yaml"
+tcp_relay_yaml "$H_H1" "$H_TLS" "$H_ADMIN" off >"$OUT/head.yaml"
+for side in base head; do
+  "$WORK/$side/h3relay" validate "$OUT/$side.yaml" >"$OUT/$side-validate.txt" 2>&1 \
+    || { cat "$OUT/$side-validate.txt" >&2; die "the $side build does not accept $OUT/$side.yaml"; }
+done
+"${PIN_PROXY[@]}" "$WORK/base/h3relay" serve -c "$OUT/base.yaml" >"$OUT/base.log" 2>&1 &
+BASE_PID=$!; STARTED+=("$BASE_PID")
+"${PIN_PROXY[@]}" "$WORK/head/h3relay" serve -c "$OUT/head.yaml" >"$OUT/head.log" 2>&1 &
+HEAD_PID=$!; STARTED+=("$HEAD_PID")
+wait_http "http://127.0.0.1:$B_H1/" base "$BASE_PID"
+wait_http "http://127.0.0.1:$H_H1/" head "$HEAD_PID"
+log "base (${BASE_REV:0:7}; pid $BASE_PID) and head (${HEAD_REV:0:7}; pid $HEAD_PID) up"
+
+url_of() {  # url_of TARGET PROTO
+  case "$1:$2" in
+    base:h1) echo "http://127.0.0.1:$B_H1/" ;;
+    base:h2) echo "https://127.0.0.1:$B_TLS/" ;;
+    head:h1) echo "http://127.0.0.1:$H_H1/" ;;
+    head:h2) echo "https://127.0.0.1:$H_TLS/" ;;
+  esac
+}
+pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "$HEAD_PID"; }
+# lib.sh's pair_load, with the load generator pinned to the other core than the proxies.
+pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE
+  if [[ "$1" == h1 ]]; then
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  else
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
+  fi
+}
+
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+pair_init
+for proto in $PROTOCOLS; do
+  pair_run "$proto" base head
+done
+
+# ---------------------------------------------------------------- report
+{
+  echo "| proto | pairs | req/s head/base: median of pairs [95% interval] | pairs with head slower | req/s base -> head (medians) | proxy CPU µs/req base -> head (medians) | **proxy CPU/req head/base**: median of pairs [95% interval] | pairs with more CPU/req in head | endpoint CPU/req head/base (control) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for proto in $PROTOCOLS; do pair_row "$proto" base head ratio; done
+} >"$OUT/summary.md"
+cat >"$OUT/run.txt" <<EOF
+date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+command: bench/regress.sh ${REVS[0]} ${REVS[1]} --pairs $PAIRS --slice $SLICE --warmup $WARMUP --protocols "$PROTOCOLS" --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PIN)) || echo " --no-pin")
+base: $BASE_REV ($(tail -1 "$OUT/base-version.txt"))
+head: $HEAD_REV ($(tail -1 "$OUT/head-version.txt"))
+launchers: $LAUNCHERS
+pinning: $( ((${#PIN_PROXY[@]})) && echo "proxies on CPU 0, load generator and endpoint on CPU 1" || echo none)
+load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
+nproc: $(nproc); cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
+java: $("$JAVA" -version 2>&1 | head -1)
+H3RELAY_JAVA_OPTS: ${H3RELAY_JAVA_OPTS:-(none)}
+load average before the warm-up: $LOAD_BEFORE; at end: $(cut -d' ' -f1-3 /proc/loadavg)
+slices: $SLICES
+EOF
+echo; cat "$OUT/run.txt"; echo; cat "$OUT/summary.md"
