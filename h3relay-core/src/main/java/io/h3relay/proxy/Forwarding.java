@@ -384,6 +384,11 @@ final class Forwarding implements OpenWebSockets.Session {
     }
 
     @Override
+    public boolean overHttp3() {
+        return ex.protocol == io.h3relay.exchange.DownstreamProtocol.H3;
+    }
+
+    @Override
     public void closeFor(String why) {
         closeTunnel(why);
     }

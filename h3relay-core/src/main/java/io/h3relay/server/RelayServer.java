@@ -439,7 +439,8 @@ public final class RelayServer implements AutoCloseable {
     /**
      * Turns HTTP/3 off or on at runtime on a listener whose config has it. Off: Alt-Svc answers {@code clear}
      * on h1/h2 responses, new QUIC connections are closed at once, open ones get GOAWAY and finish their
-     * streams (for up to {@code shutdown.drain_timeout}), then the UDP sockets close. On: the UDP sockets are
+     * streams (for up to {@code shutdown.drain_timeout}; WebSockets over HTTP/3 get a Close 1001 shortly before
+     * it, as at the end of a drain), then the UDP sockets close. On: the UDP sockets are
      * bound again on the listener's port and advertised. The state is the process's: a reload keeps it for a listener
      * that stays (one a reload replaces or adds starts as its file says).
      */
@@ -483,8 +484,21 @@ public final class RelayServer implements AutoCloseable {
         long deadline = System.nanoTime() + startConfig.shutdown().drainTimeout().toNanos();
         java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
         http3Closing.put(name, closed);
+        // WebSockets over HTTP/3 never finish by themselves: like at the end of a drain, shortly before the
+        // deadline each gets a Close frame each way (1001 "http3 turned off") and ends cleanly, rather than
+        // being cut with its QUIC connection. Those over h1/h2 on the listener go on.
+        long closeWebSockets = deadline - webSocketCloseLead(startConfig.shutdown().drainTimeout()).toNanos();
         Thread.ofPlatform().daemon().name("h3relay-h3-off-" + name).start(() -> {
             try {
+                while (System.nanoTime() < closeWebSockets && open.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
+                    Thread.sleep(20);
+                }
+                int closing = io.h3relay.websocket.OpenWebSockets.closeMatching(workers,
+                        s -> s.overHttp3() && name.equals(s.listenerName()), "http3_off");
+                if (closing > 0) {
+                    LOG.info("listener {}: closing {} WebSocket session(s) over HTTP/3 still open (http3 turned off)",
+                            name, closing);
+                }
                 while (System.nanoTime() < deadline && open.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                     Thread.sleep(20);
                 }

@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The WebSocket Close frame h3relay sends itself when it ends a session (a limit, or the end of a drain),
+ * The WebSocket Close frame h3relay sends itself when it ends a session (a limit, the end of a drain, or
+ * HTTP/3 turned off at runtime under a session over HTTP/3),
  * so that both sides see a close code instead of a connection that just ends (1006 at the client). Towards
  * the client it is a server's frame (unmasked), towards the endpoint a client's (masked, RFC 6455 section
  * 5.3). The code is always 1001 "going away": the proxy, not either peer, ends the session; the reason
@@ -30,6 +31,9 @@ public final class CloseFrames {
         }
         if (why.startsWith("drain")) {
             return "proxy shutting down";
+        }
+        if (why.startsWith("http3_off")) {
+            return "http3 turned off";
         }
         return "closed by the proxy";
     }

@@ -20,6 +20,9 @@ public final class OpenWebSockets {
 
         String listenerName();
 
+        /** Whether the client side of the session is an HTTP/3 stream (RFC 9220). */
+        boolean overHttp3();
+
         /** Ends the session cleanly ({@code why}: for the log, and the Close frame's reason). */
         void closeFor(String why);
     }
@@ -42,9 +45,17 @@ public final class OpenWebSockets {
      * Returns how many were asked to close.
      */
     public static int closeAll(EventExecutorGroup group, Predicate<String> listeners, String why) {
+        return closeMatching(group, s -> listeners.test(s.listenerName()), why);
+    }
+
+    /**
+     * Ends, each on its own loop, the sessions run by {@code group} that {@code which} accepts (HTTP/3 turned
+     * off on a listener: its sessions over HTTP/3 only). Returns how many were asked to close.
+     */
+    public static int closeMatching(EventExecutorGroup group, Predicate<Session> which, String why) {
         int n = 0;
         for (Session s : OPEN) {
-            if (s.executor().parent() == group && listeners.test(s.listenerName())) {
+            if (s.executor().parent() == group && which.test(s)) {
                 s.executor().execute(() -> s.closeFor(why));
                 n++;
             }
