@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code mvn verify} this replays the corpus (Jazzer's sanitizer hooks are off for {@code io.h3relay.config}: see
  * {@code junit-platform.properties}); {@code bench/fuzz.sh} fuzzes it ({@code JAZZER_FUZZ=1}).
  */
+@org.junit.jupiter.api.parallel.Isolated("Jazzer's hooks (e.g. its network-connection sanitizer) watch the whole JVM while it runs")
 class ConfigFuzzTest {
 
     @FuzzTest(maxDuration = "10m")

@@ -27,11 +27,16 @@ class ChaosTest {
     private static ChaosUpstream upstream;
     private static RelayHarness relay;
 
+    /**
+     * The stalling endpoints end at the route timeout: 1 s on their route (six cases wait for it), 3 s for
+     * the rest (room for a loaded machine; none of them should wait).
+     */
     @BeforeAll
     static void start() {
         upstream = ChaosUpstream.start();
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
+                  - { name: stall, match: { path_prefix: /stall }, cluster: c, timeout: 1s }
                   - { name: all, match: { path_prefix: / }, cluster: c, timeout: 3s }
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }

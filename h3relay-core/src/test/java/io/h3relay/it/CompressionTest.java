@@ -32,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * not write (Python's zlib/brotli/zstandard, curl's --compressed), q-values, what is never compressed, and a
  * 100 MiB body that streams through the encoder with bounded memory.
  */
+@org.junit.jupiter.api.parallel.Isolated("measures the JVM's direct memory")
 class CompressionTest {
     static PolicyUpstream upstream;
     static RelayHarness relay;

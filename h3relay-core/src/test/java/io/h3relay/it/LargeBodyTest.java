@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sampled during the transfer: it must stay far below the body size, i.e. the proxy never held a
  * whole body. The proxy runs in this JVM and is the only user of the pooled allocator here.
  */
+@org.junit.jupiter.api.parallel.Isolated("samples the JVM's pooled direct memory during transfers")
 class LargeBodyTest {
     static final long SIZE = 100L * 1024 * 1024;
     /** Far below 100 MiB: a few pool chunks' worth, whatever the transfer speed. */

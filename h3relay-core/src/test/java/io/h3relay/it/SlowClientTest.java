@@ -52,6 +52,7 @@ import org.junit.jupiter.api.Test;
  * connection, an h3 request stream whose HEADERS frame never completes is reset. The proxy serves normally
  * afterwards.
  */
+@org.junit.jupiter.api.parallel.Isolated("measures the JVM's direct memory while a response is stalled")
 class SlowClientTest {
     private static final long SIZE = 64L << 20;
     private static final String LIMITS = "{ send_timeout: 2s, request_headers_timeout: 2s }";

@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * quote in it once swallowed the element: found by this target, fixed in {@link ForwardingHeaders});
  * {@code X-Forwarded-For} ends with the client.
  */
+@org.junit.jupiter.api.parallel.Isolated("Jazzer's hooks (e.g. its network-connection sanitizer) watch the whole JVM while it runs")
 class HeaderPathsFuzzTest {
 
     @FuzzTest(maxDuration = "10m")

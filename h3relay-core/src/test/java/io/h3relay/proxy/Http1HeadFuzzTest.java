@@ -38,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * than requests, and a refused request (4xx) ends the connection. The first input byte picks how the rest
  * is split into reads, so heads split across TCP segments are covered.
  */
+@org.junit.jupiter.api.parallel.Isolated("Jazzer's hooks (e.g. its network-connection sanitizer) watch the whole JVM while it runs")
 class Http1HeadFuzzTest {
     /** Small limits so the fuzzer reaches 414 / 431 with short inputs. */
     static final LimitsConfig LIMITS = new LimitsConfig(1024, 256, 512, Duration.ofMinutes(2), Duration.ofSeconds(15),

@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * UTF-8 with no CR or LF; the JSON line parses back, and to the very values when they are well-formed
  * UTF-16 (a lone surrogate is replaced, never written as broken UTF-8).
  */
+@org.junit.jupiter.api.parallel.Isolated("Jazzer's hooks (e.g. its network-connection sanitizer) watch the whole JVM while it runs")
 class AccessLogFuzzTest {
     private static final Load JSON = new Load(LoadSettings.builder().build());
 

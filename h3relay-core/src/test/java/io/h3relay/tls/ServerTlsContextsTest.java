@@ -20,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A real server on port 0 built by {@link ServerTlsContexts}, checked with the JDK's TLS client. */
+@org.junit.jupiter.api.parallel.Isolated("sets the TLS provider system property every relay reads")
 class ServerTlsContextsTest {
     private static final List<String> H2_AND_H1 = List.of("h2", "http/1.1");
 

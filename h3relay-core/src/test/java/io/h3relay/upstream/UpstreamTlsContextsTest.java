@@ -38,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A Netty client using {@link UpstreamTlsContexts} against a real TLS server on port 0. */
+@org.junit.jupiter.api.parallel.Isolated("sets the TLS provider system property every relay reads")
 class UpstreamTlsContextsTest {
     @TempDir
     static Path dir;

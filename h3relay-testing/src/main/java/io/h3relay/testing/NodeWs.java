@@ -3,8 +3,13 @@ package io.h3relay.testing;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +44,19 @@ public final class NodeWs {
     if (Files.isRegularFile(dir.resolve("node_modules/ws/package.json"))) {
       return dir;
     }
-    ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(180), List.of(npm.toString(), "ci", "--prefix",
-        dir.toString(), "--no-audit", "--no-fund"));
+    ExternalTool.Result r;
+    // The tests run in several JVMs at once (surefire forkCount): one npm ci at a time, across processes
+    // (npm ci first deletes node_modules, so a second one would pull it from under the first's user).
+    try (FileChannel lockFile = FileChannel.open(dir.resolve("node_modules.lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock lock = lockFile.lock()) {
+      if (Files.isRegularFile(dir.resolve("node_modules/ws/package.json"))) {
+        return dir;
+      }
+      r = ExternalTool.run(Duration.ofSeconds(180), List.of(npm.toString(), "ci", "--prefix",
+          dir.toString(), "--no-audit", "--no-fund"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     if (r.exitCode() == 0 && Files.isRegularFile(dir.resolve("node_modules/ws/package.json"))) {
       return dir;
     }

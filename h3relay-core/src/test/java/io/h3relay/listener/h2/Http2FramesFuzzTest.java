@@ -37,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request. No exception may reach the tail of the connection's pipeline (EmbeddedChannel rethrows it) or
  * of a stream's (recorded), and what goes out parses as frames (9-byte headers whose lengths add up).
  */
+@org.junit.jupiter.api.parallel.Isolated("Jazzer's hooks (e.g. its network-connection sanitizer) watch the whole JVM while it runs")
 class Http2FramesFuzzTest {
     static final LimitsConfig LIMITS = new LimitsConfig(1024, 256, 512, Duration.ofMinutes(2), Duration.ofSeconds(15),
             8, 100, Duration.ofMinutes(5), Duration.ZERO, Duration.ofMinutes(5));
