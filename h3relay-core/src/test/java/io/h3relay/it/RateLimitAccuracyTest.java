@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * fail-open route admits everything, the fail-closed one refuses everything, each answer within the
  * timeout's reach, and the store errors are counted.
  */
+@org.junit.jupiter.api.parallel.Isolated("its accuracy needs a relay that does not stall: a stall longer than the burst lasts loses tokens")
 class RateLimitAccuracyTest {
     private static final double RATE = 50;
     private static final int BURST = 20;
@@ -180,17 +181,22 @@ class RateLimitAccuracyTest {
     void twoInstancesSharingRedisAdmitRateTimesTimePlusBurstTogether() throws Exception {
         startRedis();
         String rl = "{ requests_per_second: 50, burst: 20, key: route, name: shared-acc,"
-                + " shared: { redis: \"" + redis.uri() + "\", timeout: 250ms, on_error: deny } }";
+                + " shared: { redis: \"" + redis.uri() + "\", timeout: 1s, on_error: deny } }";
         try (RelayHarness a = RelayHarness.yaml(config(rl)).with("REDIS", redis.uri()).start();
              RelayHarness b = RelayHarness.yaml(config(rl)).with("REDIS", redis.uri()).start()) {
             warmUp(a, b);
             Run run = drive(List.of(uri(a, "/acc"), uri(b, "/acc")), RATE); // each at the rate: 2x together
             System.out.printf("rate-limit accuracy, two instances + redis: %s, expected %.1f%n", run, run.expected());
             assertThat(run.other()).isZero();
-            assertThat((double) run.admitted()).as("%s, expected %.1f", run, run.expected())
-                    .isCloseTo(run.expected(), org.assertj.core.data.Percentage.withPercentage(5));
             MetricsScrape ma = MetricsScrape.of(a);
             MetricsScrape mb = MetricsScrape.of(b);
+            // Redis answered every call in time (1 s: a loaded machine can stall it for a while; a call past
+            // the timeout would be denied by on_error and count against the accuracy below).
+            Map<String, String> storeErrors = Map.of("route", "acc", "decision", "store_error_denied");
+            assertThat(ma.value("h3relay_policy_decisions_total", storeErrors)
+                    + mb.value("h3relay_policy_decisions_total", storeErrors)).as("store errors").isZero();
+            assertThat((double) run.admitted()).as("%s, expected %.1f", run, run.expected())
+                    .isCloseTo(run.expected(), org.assertj.core.data.Percentage.withPercentage(5));
             Map<String, String> allowed = Map.of("route", "acc", "decision", "allowed");
             assertThat(ma.value("h3relay_policy_decisions_total", allowed)).isGreaterThan(RATE);
             assertThat(mb.value("h3relay_policy_decisions_total", allowed)).isGreaterThan(RATE);
