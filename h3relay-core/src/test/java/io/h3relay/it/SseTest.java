@@ -31,6 +31,7 @@ import static org.awaitility.Awaitility.await;
  * must cut a stream gone quiet, {@code X-Accel-Buffering} stays on our side, and a client leaving
  * cancels the upstream at once.
  */
+@org.junit.jupiter.api.parallel.Isolated("measures each event's delay to 50 ms: another class competing for the CPU adds to it")
 class SseTest {
     static TestEndpoint endpoint;
     static RelayHarness relay;
