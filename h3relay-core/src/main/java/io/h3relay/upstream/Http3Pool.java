@@ -29,6 +29,11 @@ public final class Http3Pool extends MultiplexedPool<Http3UpstreamConnection> {
         return connector.config().connectTimeout();
     }
 
+    /** Our side's QUIC idle timeout (see {@link QuicUpstreamConnector#quicIdleTimeoutMillis}). */
+    long quicIdleTimeoutMillis() {
+        return connector.quicIdleTimeoutMillis();
+    }
+
     @Override
     public UpstreamProtocol protocol() {
         return UpstreamProtocol.HTTP_3;

@@ -1,5 +1,6 @@
 package io.h3relay.upstream;
 
+import io.h3relay.quic.Http3KeepAlive;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
@@ -9,12 +10,14 @@ import io.netty.handler.codec.http3.Http3SettingsFrame;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.codec.quic.QuicTransportParameters;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,9 +29,12 @@ import java.util.concurrent.TimeUnit;
  * new requests) and records the first stream id the endpoint will not process: streams at or above it failed
  * as REFUSED, safe to retry. Closed after {@code pool.idle_timeout} without a stream, or once drained.
  *
- * <p>Keep-alive: QUIC's own idle timeout is set above {@code pool.idle_timeout}, so the connection outlives
- * our idle timer; Netty 4.2.18 has no API to send a QUIC PING, so a connection idle longer than the endpoint's
- * own idle timeout may be found closed (the next stream fails NEVER_SENT and goes again). Confined to the
+ * <p>Keep-alive: our QUIC idle timeout is set above {@code pool.idle_timeout}, so the connection outlives our
+ * idle timer; the endpoint's may be shorter. Netty 4.2.18 cannot send a QUIC PING, so an {@link Http3KeepAlive}
+ * sends an empty reserved HTTP/3 frame on our control stream (ack-eliciting, like a PING; peers ignore it)
+ * when nothing arrived for a quarter of the shorter of the two idle timeouts: the endpoint's idle timer
+ * restarts, and the connection lives until {@code pool.idle_timeout} closes it. An endpoint that stops
+ * answering gets no further keep-alives, so a dead one is found by QUIC's idle timeout. Confined to the
  * connection's event loop.
  */
 final class Http3UpstreamConnection extends MultiplexedConnection {
@@ -114,6 +120,7 @@ final class Http3UpstreamConnection extends MultiplexedConnection {
         }
         if (pooled) {
             armTimer();
+            channel.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAliveInterval()));
         }
         if (!ready.trySuccess(this)) {
             channel.close();
@@ -179,7 +186,17 @@ final class Http3UpstreamConnection extends MultiplexedConnection {
         ctx.close();
     }
 
-    // ---- idle close ---------------------------------------------------------------------------------
+    // ---- keep-alive and idle close --------------------------------------------------------------------
+
+    /** A quarter of the connection's QUIC idle timeout: the smaller of ours and the endpoint's (0: none). */
+    private Duration keepAliveInterval() {
+        long idle = pool().quicIdleTimeoutMillis();
+        QuicTransportParameters peer = channel.peerTransportParameters();
+        if (peer != null && peer.maxIdleTimeout() > 0) {
+            idle = Math.min(idle, peer.maxIdleTimeout());
+        }
+        return Duration.ofMillis(Math.max(10, idle / 4));
+    }
 
     private void armTimer() {
         long idle = pool().config().idleTimeout().toNanos();

@@ -3,6 +3,7 @@ package io.h3relay.it;
 import io.h3relay.testing.Http3TestEndpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,18 +21,22 @@ import static org.awaitility.Awaitility.await;
  * The pool rules of issue 13 towards an HTTP/3 endpoint that breaks them on demand (a Netty HTTP/3 server,
  * {@link Http3TestEndpoint}; h3relay's own listener never refuses a stream of a healthy connection): GOAWAY
  * drains the connection while new requests use a new one and nothing is lost; H3_REQUEST_REJECTED is sent again
- * for bodiless requests and, with a body, only under the {@code refused-stream} retry rule. The same pair for
- * HTTP/2 is in {@link Http2UpstreamTest}.
+ * for bodiless requests and, with a body, only under the {@code refused-stream} retry rule; an idle connection
+ * outlives the endpoint's own short QUIC idle timeout (keep-alive) and closes after {@code pool.idle_timeout}.
+ * The same for HTTP/2 is in {@link Http2UpstreamTest}.
  */
 class Http3UpstreamPoolRulesTest {
     static Http3TestEndpoint goaway;
     static Http3TestEndpoint refusing;
+    /** QUIC idle timeout 2 s. */
+    static Http3TestEndpoint shortIdle;
     static RelayHarness relay;
 
     @BeforeAll
     static void start() {
         goaway = Http3TestEndpoint.start(RelayHarness.certs());
         refusing = Http3TestEndpoint.start(RelayHarness.certs());
+        shortIdle = Http3TestEndpoint.start(RelayHarness.certs(), 2_000);
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
                   - { name: goaway, match: { path_prefix: /goaway/ }, cluster: goaway, rewrite: { strip_prefix: /goaway } }
@@ -41,6 +46,7 @@ class Http3UpstreamPoolRulesTest {
                     rewrite: { strip_prefix: /refused-retry }
                     retry: { attempts: 2, on: [refused-stream] }
                   - { name: refused, match: { path_prefix: /refused/ }, cluster: refusing, rewrite: { strip_prefix: /refused } }
+                  - { name: idle, match: { path_prefix: /idle/ }, cluster: idle, rewrite: { strip_prefix: /idle } }
                 clusters:
                   - name: goaway
                     protocol: http3
@@ -52,8 +58,15 @@ class Http3UpstreamPoolRulesTest {
                     protocol_policy: exact
                     endpoints: [ { address: "localhost:@REFUSING@" } ]
                     tls: { verify: true, ca: "@CA@" }
+                  - name: idle
+                    protocol: http3
+                    protocol_policy: exact
+                    endpoints: [ { address: "localhost:@IDLE@" } ]
+                    tls: { verify: true, ca: "@CA@" }
+                    pool: { idle_timeout: 5s }
                 """).with("LIMITS", "{}").with("CA", RelayHarness.certs().caCertPath())
                 .with("GOAWAY", goaway.port()).with("REFUSING", refusing.port())
+                .with("IDLE", shortIdle.port())
                 .start();
     }
 
@@ -62,7 +75,7 @@ class Http3UpstreamPoolRulesTest {
         if (relay != null) {
             relay.close();
         }
-        for (Http3TestEndpoint e : new Http3TestEndpoint[] {goaway, refusing}) {
+        for (Http3TestEndpoint e : new Http3TestEndpoint[] {goaway, refusing, shortIdle}) {
             if (e != null) {
                 e.close();
             }
@@ -135,5 +148,30 @@ class Http3UpstreamPoolRulesTest {
         assertThat(notRetried.statusCode()).isEqualTo(502);
         assertThat(notRetried.body()).contains("upstream_reset").contains("H3_REQUEST_REJECTED");
         assertThat(refusing.refusedStreams()).isEqualTo(before + 2);
+    }
+
+    /**
+     * The endpoint closes connections idle for 2 s; the pool keeps its idle connection alive with reserved
+     * frames on the control stream (Netty has no QUIC PING) for longer than that, and reuses it; then
+     * {@code pool.idle_timeout} (5 s) closes it, not before.
+     */
+    @Test
+    void idleConnectionsOutliveTheEndpointsIdleTimeoutThenCloseAfterPoolIdleTimeout() throws Exception {
+        HttpResponse<String> first = get(Proto.H2, "/idle/plain");
+        assertThat(first.statusCode()).isEqualTo(200);
+        String connection = first.headers().firstValue("x-connection").orElseThrow();
+        assertThat(shortIdle.openConnections()).isEqualTo(1);
+        await().during(Duration.ofMillis(3_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> shortIdle.openConnections() == 1);
+        assertThat(shortIdle.keepAlivesReceived()).isPositive();
+
+        HttpResponse<String> second = get(Proto.H2, "/idle/plain");
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().firstValue("x-connection")).hasValue(connection);
+        assertThat(shortIdle.connectionsAccepted()).isEqualTo(1);
+
+        long idleFrom = System.nanoTime();
+        await().atMost(Duration.ofSeconds(12)).until(() -> shortIdle.openConnections() == 0);
+        assertThat(Duration.ofNanos(System.nanoTime() - idleFrom)).isGreaterThanOrEqualTo(Duration.ofMillis(4_500));
     }
 }
