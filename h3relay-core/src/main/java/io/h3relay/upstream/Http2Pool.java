@@ -53,7 +53,8 @@ public final class Http2Pool extends MultiplexedPool<Http2UpstreamConnection> {
 
     @Override
     Future<Channel> connect(EventLoop loop, Http2UpstreamConnection conn) {
-        return connector.connect(loop, endpoint(), tls, p -> addHttp2Handlers(p, conn));
+        // h2 = true for h2c too (it used to pass tls): a failed write closes an HTTP/2 connection, TLS or not
+        return connector.connect(loop, endpoint(), true, p -> addHttp2Handlers(p, conn));
     }
 
     /** Frame codec, multiplexer (one child channel per stream) and the connection's own handler. */
