@@ -2,17 +2,13 @@ package io.h3relay.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -31,34 +27,23 @@ import java.util.concurrent.TimeUnit;
  * unanswered for a whole interval closes the connection (the endpoint or the path is gone), and so does
  * {@code pool.idle_timeout} without a stream. Confined to its event loop.
  */
-final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
+final class Http2UpstreamConnection extends MultiplexedConnection {
     private static final Logger LOG = LoggerFactory.getLogger(Http2UpstreamConnection.class);
     /** Our receive window for the whole connection (each stream has its own, see {@link Http2Pool}). */
     static final int CONNECTION_WINDOW = 16 << 20;
 
-    private final Http2Pool pool;
-    private final Promise<Http2UpstreamConnection> ready;
-    private final boolean pooled;
     private Channel channel;
     private Http2FrameCodec codec;
-    private int active;
-    private long opened;
-    private boolean goAway;
-    /** The pool closed: no new streams, close once the last one ends. */
-    private boolean closing;
     /** TCP (and TLS) are up: failures from now on are this handler's to report; before, the connector's. */
     private boolean connected;
-    private long idleSince = System.nanoTime();
     private long pingSentAt;
     private boolean pingOutstanding;
     private ScheduledFuture<?> timer;
     /** The endpoint's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): extended CONNECT (WebSockets) allowed. */
     private boolean connectProtocol;
 
-    Http2UpstreamConnection(Http2Pool pool, Promise<Http2UpstreamConnection> ready, boolean pooled) {
-        this.pool = pool;
-        this.ready = ready;
-        this.pooled = pooled;
+    Http2UpstreamConnection(Http2Pool pool, Promise<MultiplexedConnection> ready, boolean pooled) {
+        super(pool, ready, pooled);
     }
 
     @Override
@@ -67,95 +52,39 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
         codec = ctx.pipeline().get(Http2FrameCodec.class);
     }
 
+    @Override
     Channel channel() {
         return channel;
     }
 
+    @Override
     Http2Pool pool() {
-        return pool;
+        return (Http2Pool) super.pool();
     }
 
-    /** Streams open now. */
-    int activeStreams() {
-        return active;
+    /** Under the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS. */
+    @Override
+    boolean peerTakesAnotherStream(int active) {
+        return active < codec.connection().local().maxActiveStreams();
     }
 
-    /** True when a new stream may open here now: ready, no GOAWAY, under both stream limits. */
-    boolean hasCapacity() {
-        if (goAway || closing || !channel.isActive() || !ready.isSuccess()) {
-            return false;
-        }
-        long maxPerConnection = pool.config().maxRequestsPerConnection();
-        if (maxPerConnection > 0 && opened >= maxPerConnection) {
-            return false;
-        }
-        return active < maxStreams();
-    }
-
-    /** The smaller of the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS and {@code pool.max_concurrent_streams}. */
-    int maxStreams() {
-        int peer = codec.connection().local().maxActiveStreams();
-        int ours = pool.config().maxConcurrentStreams();
-        return ours > 0 ? Math.min(peer, ours) : peer;
-    }
-
-    /** Will take no new stream again (GOAWAY, stream ids or max_requests_per_connection used up). */
-    boolean isDraining() {
-        long maxPerConnection = pool.config().maxRequestsPerConnection();
-        return goAway || closing || !channel.isActive() || (maxPerConnection > 0 && opened >= maxPerConnection);
-    }
-
-    /**
-     * Opens a stream (a child channel: registration is synchronous on the loop, so the future is normally
-     * done on return). Counted at once so that the caller's next check sees the slot taken.
-     */
-    Future<Http2StreamChannel> openStream(Http2UpstreamStream stream) {
-        active++;
-        opened++;
-        return new Http2StreamChannelBootstrap(channel).handler(stream.initializer()).open();
-    }
-
-    /** The pool closed: streams in flight finish, then the connection closes. */
-    void drainAfterStreams() {
-        closing = true;
-        if (active == 0) {
-            channel.close();
-        }
+    @Override
+    MultiplexedStream newStream() {
+        return new Http2UpstreamStream(this);
     }
 
     /** The connector's part succeeded (TCP, TLS and ALPN); SETTINGS are next. */
+    @Override
     void connected() {
         connected = true;
         if (!channel.isActive()) {
-            ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint() + " closed the connection"));
+            ready.tryFailure(new java.io.IOException("endpoint " + pool().endpoint() + " closed the connection"));
         }
-    }
-
-    /** A stream of this connection closed (its child channel is gone). */
-    void streamClosed() {
-        active--;
-        if (active == 0) {
-            idleSince = System.nanoTime();
-        }
-        if (!pooled) {
-            channel.close();
-            return;
-        }
-        if (isDraining() && active == 0) {
-            channel.close(); // drained after GOAWAY (or its request quota): nothing more can use it
-            return;
-        }
-        pool.streamSlotFreed(this);
     }
 
     /** The endpoint advertised SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: it accepts WebSockets (RFC 8441). */
     boolean acceptsExtendedConnect() {
         return connectProtocol;
-    }
-
-    /** True when this connection carried streams already (asked before opening the next one). */
-    boolean reused() {
-        return opened > 0;
     }
 
     // ---- connection-level frames --------------------------------------------------------------------
@@ -181,7 +110,7 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     private void onSettings() {
         if (ready.isDone()) {
-            pool.streamSlotFreed(this); // the limit may have grown
+            pool().streamSlotFreed(this); // the limit may have grown
             return;
         }
         // Open our connection window wide at once (the stream windows are set by SETTINGS).
@@ -196,13 +125,9 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onGoAway(Http2GoAwayFrame g) {
-        LOG.debug("endpoint {} sent GOAWAY (last stream {}, error {}): draining {}", pool.endpoint(),
+        LOG.debug("endpoint {} sent GOAWAY (last stream {}, error {}): draining {}", pool().endpoint(),
                 g.lastStreamId(), g.errorCode(), channel);
-        goAway = true;
-        pool.connectionDraining(this);
-        if (active == 0) {
-            channel.close();
-        }
+        goneAway();
     }
 
     @Override
@@ -211,7 +136,7 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
             timer.cancel(false);
         }
         if (connected) {
-            ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint()
+            ready.tryFailure(new java.io.IOException("endpoint " + pool().endpoint()
                     + " closed the connection before its HTTP/2 SETTINGS"));
         }
         ctx.fireChannelInactive();
@@ -219,7 +144,7 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("HTTP/2 connection to {} failed", pool.endpoint(), cause);
+        LOG.debug("HTTP/2 connection to {} failed", pool().endpoint(), cause);
         if (connected) {
             ready.tryFailure(cause);
         }
@@ -241,7 +166,7 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
      * a request is put on it, and an idle one outlives NAT and endpoint idle timers until idle_timeout.
      */
     private long pingInterval() {
-        long idle = pool.config().idleTimeout().toNanos();
+        long idle = pool().config().idleTimeout().toNanos();
         return idle <= 0 ? TimeUnit.SECONDS.toNanos(30) : Math.min(idle / 2, TimeUnit.SECONDS.toNanos(30));
     }
 
@@ -251,19 +176,19 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         long now = System.nanoTime();
-        long idleTimeout = pool.config().idleTimeout().toNanos();
-        if (active == 0 && idleTimeout > 0 && now - idleSince >= idleTimeout) {
+        long idleTimeout = pool().config().idleTimeout().toNanos();
+        if (activeStreams() == 0 && idleTimeout > 0 && now - idleSince() >= idleTimeout) {
             LOG.debug("closing HTTP/2 connection {} after idle_timeout", channel);
-            channel.close();
+            closeIdle();
             return;
         }
         if (pingOutstanding) {
-            LOG.debug("endpoint {} did not answer a PING within {} ms: closing {}", pool.endpoint(),
+            LOG.debug("endpoint {} did not answer a PING within {} ms: closing {}", pool().endpoint(),
                     TimeUnit.NANOSECONDS.toMillis(now - pingSentAt), channel);
             channel.close();
             return;
         }
-        if (active == 0) {
+        if (activeStreams() == 0) {
             pingOutstanding = true;
             pingSentAt = now;
             channel.writeAndFlush(new DefaultHttp2PingFrame(now));

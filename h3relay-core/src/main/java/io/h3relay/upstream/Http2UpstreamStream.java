@@ -1,6 +1,5 @@
 package io.h3relay.upstream;
 
-import io.h3relay.endpoint.Endpoint;
 import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -10,7 +9,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,14 +26,14 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Iterator;
-import java.util.Map;
 
 /**
  * One stream of a shared HTTP/2 connection ({@link Http2UpstreamConnection}) as an {@link UpstreamStream}:
@@ -53,24 +51,16 @@ import java.util.Map;
  * processed nothing ({@link UpstreamFailure.Kind#REFUSED}); any other end before the response completed is
  * a {@link UpstreamFailure.Kind#RESET}. On the connection's event loop only.
  */
-final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements UpstreamStream {
+final class Http2UpstreamStream extends MultiplexedStream {
     private static final Logger LOG = LoggerFactory.getLogger(Http2UpstreamStream.class);
     private static final Http2StreamFrameToHttpObjectCodec ADAPTER = new Http2StreamFrameToHttpObjectCodec(false, true);
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
-    private final Http2UpstreamConnection connection;
-    private final boolean reused;
+    private final Http2UpstreamConnection conn;
     private Http2StreamChannel channel;
-    private Listener listener;
-    private boolean requestEnded;
-    private boolean responseSeen;
-    private boolean responseEnded;
     private boolean refused;
-    /** The endpoint's response could not be decoded (bad :status, invalid header). */
-    private boolean invalid;
     private String resetBy;
-    private boolean done;
     /**
      * The request is a WebSocket Upgrade sent as an extended CONNECT (RFC 8441); {@code wsKey} is the
      * Sec-WebSocket-Key it carried (the 2xx answer becomes a 101 accepting it), {@code tunnel} set once it
@@ -81,11 +71,17 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     private boolean tunnel;
 
     Http2UpstreamStream(Http2UpstreamConnection connection) {
-        this.connection = connection;
-        this.reused = connection.reused();
+        super(connection);
+        this.conn = connection;
     }
 
-    ChannelInitializer<Http2StreamChannel> initializer() {
+    /** A child channel of the connection's multiplexer. */
+    @Override
+    Future<Http2StreamChannel> open() {
+        return new Http2StreamChannelBootstrap(conn.channel()).handler(initializer()).open();
+    }
+
+    private ChannelInitializer<Http2StreamChannel> initializer() {
         Http2UpstreamStream self = this;
         return new ChannelInitializer<>() {
             @Override
@@ -93,33 +89,19 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
                 channel = ch;
                 ch.pipeline().addLast("h2-to-http", ADAPTER);
                 ch.pipeline().addLast("upstream", self);
-                ch.closeFuture().addListener(f -> connection.streamClosed());
+                ch.closeFuture().addListener(f -> conn.streamClosed());
             }
         };
     }
 
+    @Override
     Http2StreamChannel channel() {
         return channel;
     }
 
     @Override
-    public Endpoint endpoint() {
-        return connection.pool().endpoint();
-    }
-
-    @Override
-    public UpstreamProtocol protocol() {
-        return connection.pool().protocol();
-    }
-
-    @Override
-    public void start(Listener l) {
-        this.listener = l;
-    }
-
-    @Override
     public void writeHead(HttpRequest head, boolean hasBody) {
-        Http2Headers h2 = toHttp2(head, connection.pool().tls());
+        Http2Headers h2 = toHttp2(head, conn.pool().tls());
         if (WebSocketUpgrade.isUpstreamUpgrade(head)) {
             writeExtendedConnect(head, h2);
             return;
@@ -137,7 +119,7 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     private void writeExtendedConnect(HttpRequest head, Http2Headers h2) {
         webSocket = true;
         requestEnded = true; // until the tunnel: the h1 request's own (empty) end is not the stream's
-        if (!connection.acceptsExtendedConnect()) {
+        if (!conn.acceptsExtendedConnect()) {
             channel.eventLoop().execute(() -> {
                 Listener l = listener;
                 listener = null;
@@ -156,41 +138,9 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
         channel.write(new DefaultHttp2HeadersFrame(h2, false), channel.voidPromise());
     }
 
-    /** The request head as HTTP/2 fields: pseudo-headers first, names lower-cased, connection headers out. */
+    /** The request head as HTTP/2 fields (see {@link MultiplexedStream#requestFields}). */
     static Http2Headers toHttp2(HttpRequest head, boolean tls) {
-        HttpHeaders in = head.headers();
-        Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
-        out.method(head.method().asciiName());
-        out.scheme(tls ? HTTPS : HTTP);
-        String uri = head.uri();
-        String authority = in.get(HttpHeaderNames.HOST);
-        int scheme = uri.indexOf("://");
-        if (scheme > 0 && uri.charAt(0) != '/') {
-            // absolute-form: its authority wins over Host (RFC 9112 §3.2.2)
-            int pathStart = uri.indexOf('/', scheme + 3);
-            authority = uri.substring(scheme + 3, pathStart < 0 ? uri.length() : pathStart);
-            uri = pathStart < 0 ? "/" : uri.substring(pathStart);
-        }
-        out.path(uri);
-        if (authority != null) {
-            out.authority(authority);
-        }
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-            if (name.contentEquals(HttpHeaderNames.HOST) || name.contentEquals(HttpHeaderNames.CONNECTION)
-                    || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
-                    || name.contentEquals(HttpHeaderNames.KEEP_ALIVE) || name.contentEquals(HttpHeaderNames.UPGRADE)
-                    || name.contentEquals(HttpHeaderNames.PROXY_CONNECTION)) {
-                continue;
-            }
-            if (name.contentEquals(HttpHeaderNames.TE)
-                    && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(AsciiString.of(e.getValue()).trim())) {
-                continue; // HTTP/2 allows only "te: trailers" (RFC 9113 §8.2.2)
-            }
-            out.add(name, e.getValue());
-        }
-        return out;
+        return requestFields(head, tls ? HTTPS : HTTP, new DefaultHttp2Headers(false, head.headers().size() + 4));
     }
 
     @Override
@@ -219,11 +169,7 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
         } else {
             bytes.release();
         }
-        Http2Headers h2 = new DefaultHttp2Headers(false, trailers.size());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            h2.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
-        }
+        Http2Headers h2 = trailerFields(trailers, new DefaultHttp2Headers(false, trailers.size()));
         channel.write(new DefaultHttp2HeadersFrame(h2, true), channel.voidPromise());
     }
 
@@ -238,40 +184,13 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
     }
 
     @Override
-    public void readResponse(boolean on) {
-        if (!done) {
-            channel.config().setAutoRead(on);
-        }
-    }
-
-    @Override
-    public boolean isReused() {
-        return reused;
-    }
-
-    @Override
     public String viaVersion() {
         return "2";
     }
 
+    /** A stream that has not ended both ways is reset (RST_STREAM CANCEL). */
     @Override
-    public void finish(boolean clean) {
-        end(clean && requestEnded && responseEnded ? null : "exchange finished");
-    }
-
-    @Override
-    public void abort(String reason) {
-        LOG.debug("upstream stream {} aborted: {}", channel, reason);
-        end(reason);
-    }
-
-    /** Unbinds the listener; a stream that has not ended both ways is reset (RST_STREAM CANCEL). */
-    private void end(String resetReason) {
-        if (done) {
-            return;
-        }
-        done = true;
-        listener = null;
+    void ended(String resetReason) {
         if (!channel.config().isAutoRead()) {
             channel.config().setAutoRead(true);
         }
@@ -348,18 +267,15 @@ final class Http2UpstreamStream extends ChannelInboundHandlerAdapter implements 
         ReferenceCountUtil.release(evt);
     }
 
+    /** RST_STREAM REFUSED_STREAM, or a GOAWAY below this stream. */
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        Listener l = listener;
-        listener = null;
-        if (l != null && !responseEnded) {
-            String why = resetBy != null ? resetBy : connection.channel().isActive()
-                    ? "closed the stream" : "closed the connection";
-            UpstreamFailure.Kind kind = refused && !responseSeen ? UpstreamFailure.Kind.REFUSED
-                    : invalid ? UpstreamFailure.Kind.INVALID_RESPONSE : UpstreamFailure.Kind.RESET;
-            l.onFailed(new UpstreamFailure(kind, "endpoint " + endpoint() + " " + why
-                    + " before the response completed", null));
-        }
+    boolean refusedByEndpoint() {
+        return refused;
+    }
+
+    @Override
+    String whyClosed(boolean refused) {
+        return resetBy != null ? resetBy : conn.channel().isActive() ? "closed the stream" : "closed the connection";
     }
 
     @Override

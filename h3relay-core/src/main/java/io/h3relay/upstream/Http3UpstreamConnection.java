@@ -1,23 +1,23 @@
 package io.h3relay.upstream;
 
+import io.h3relay.quic.Http3KeepAlive;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
-import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
 import io.netty.handler.codec.http3.Http3GoAwayFrame;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.codec.quic.QuicTransportParameters;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,35 +29,29 @@ import java.util.concurrent.TimeUnit;
  * new requests) and records the first stream id the endpoint will not process: streams at or above it failed
  * as REFUSED, safe to retry. Closed after {@code pool.idle_timeout} without a stream, or once drained.
  *
- * <p>Keep-alive: QUIC's own idle timeout is set above {@code pool.idle_timeout}, so the connection outlives
- * our idle timer; Netty 4.2.18 has no API to send a QUIC PING, so a connection idle longer than the endpoint's
- * own idle timeout may be found closed (the next stream fails NEVER_SENT and goes again). Confined to the
+ * <p>Keep-alive: our QUIC idle timeout is set above {@code pool.idle_timeout}, so the connection outlives our
+ * idle timer; the endpoint's may be shorter. Netty 4.2.18 cannot send a QUIC PING, so an {@link Http3KeepAlive}
+ * sends an empty reserved HTTP/3 frame on our control stream (ack-eliciting, like a PING; peers ignore it)
+ * when nothing arrived for a quarter of the shorter of the two idle timeouts: the endpoint's idle timer
+ * restarts, and the connection lives until {@code pool.idle_timeout} closes it. An endpoint that stops
+ * answering gets no further keep-alives, so a dead one is found by QUIC's idle timeout. Confined to the
  * connection's event loop.
  */
-final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
+final class Http3UpstreamConnection extends MultiplexedConnection {
     private static final Logger LOG = LoggerFactory.getLogger(Http3UpstreamConnection.class);
     /** Response header sections up to 64 KiB, as on h1 and h2. */
     static final long MAX_FIELD_SECTION_SIZE = 64 * 1024;
 
-    private final Http3Pool pool;
-    private final Promise<Http3UpstreamConnection> ready;
-    private final boolean pooled;
     private QuicChannel channel;
-    private int active;
-    private long opened;
     private boolean settingsSeen;
     private boolean connectedOnce;
     /** The endpoint's GOAWAY id: streams with an id at or above were not processed; -1 before any GOAWAY. */
     private long goAwayId = -1;
-    private boolean closing;
     private long peerMaxFieldSection = Long.MAX_VALUE;
-    private long idleSince = System.nanoTime();
     private ScheduledFuture<?> timer;
 
-    Http3UpstreamConnection(Http3Pool pool, Promise<Http3UpstreamConnection> ready, boolean pooled) {
-        this.pool = pool;
-        this.ready = ready;
-        this.pooled = pooled;
+    Http3UpstreamConnection(Http3Pool pool, Promise<MultiplexedConnection> ready, boolean pooled) {
+        super(pool, ready, pooled);
     }
 
     /** The QUIC channel's pipeline: Netty's HTTP/3 client connection handler, then this connection. */
@@ -69,16 +63,14 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
         ch.pipeline().addLast(this);
     }
 
+    @Override
     QuicChannel channel() {
         return channel;
     }
 
+    @Override
     Http3Pool pool() {
-        return pool;
-    }
-
-    int activeStreams() {
-        return active;
+        return (Http3Pool) super.pool();
     }
 
     long peerMaxFieldSection() {
@@ -86,18 +78,19 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** The QUIC handshake completed; ready once SETTINGS arrive (already, maybe). */
+    @Override
     void connected() {
         connectedOnce = true;
         if (!channel.isActive()) {
-            ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint() + " closed the QUIC connection"));
+            ready.tryFailure(new java.io.IOException("endpoint " + pool().endpoint() + " closed the QUIC connection"));
         } else if (settingsSeen) {
             becomeReady();
         } else {
             // An endpoint that completes the handshake but never sends SETTINGS (no HTTP/3 behind the QUIC
             // port) must not hold the requests waiting for this connection until QUIC's idle timeout.
-            long timeout = pool.connectTimeout().toNanos();
+            long timeout = pool().connectTimeout().toNanos();
             channel.eventLoop().schedule(() -> {
-                if (ready.tryFailure(new QuicUpstreamConnector.QuicConnectException("endpoint " + pool.endpoint()
+                if (ready.tryFailure(new QuicUpstreamConnector.QuicConnectException("endpoint " + pool().endpoint()
                         + " sent no HTTP/3 SETTINGS within connect_timeout", null))) {
                     channel.close();
                 }
@@ -105,66 +98,20 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** True when a new stream may open here now: ready, no GOAWAY, within the endpoint's credit and ours. */
-    boolean hasCapacity() {
-        if (goAwayId >= 0 || closing || !channel.isActive() || !ready.isSuccess()) {
-            return false;
-        }
-        long maxPerConnection = pool.config().maxRequestsPerConnection();
-        if (maxPerConnection > 0 && opened >= maxPerConnection) {
-            return false;
-        }
-        int ours = pool.config().maxConcurrentStreams();
-        if (ours > 0 && active >= ours) {
-            return false;
-        }
+    /** Within the endpoint's bidirectional stream credit. */
+    @Override
+    boolean peerTakesAnotherStream(int active) {
         return channel.peerAllowedStreams(QuicStreamType.BIDIRECTIONAL) > 0;
     }
 
-    boolean isDraining() {
-        long maxPerConnection = pool.config().maxRequestsPerConnection();
-        return goAwayId >= 0 || closing || !channel.isActive() || (maxPerConnection > 0 && opened >= maxPerConnection);
-    }
-
-    /** True when this connection carried streams already. */
-    boolean reused() {
-        return opened > 0;
+    @Override
+    MultiplexedStream newStream() {
+        return new Http3UpstreamStream(this);
     }
 
     /** Whether the endpoint said (GOAWAY) it will not process the stream {@code id}. */
     boolean refusedByGoAway(long id) {
         return goAwayId >= 0 && id >= goAwayId;
-    }
-
-    /** Opens a request stream; counted at once so that the caller's next check sees the slot taken. */
-    Future<QuicStreamChannel> openStream(Http3UpstreamStream stream) {
-        active++;
-        opened++;
-        return Http3.newRequestStream(channel, stream.initializer());
-    }
-
-    /** A stream of this connection closed. */
-    void streamClosed() {
-        active--;
-        if (active == 0) {
-            idleSince = System.nanoTime();
-        }
-        if (!pooled) {
-            channel.close();
-            return;
-        }
-        if (isDraining() && active == 0) {
-            channel.close();
-            return;
-        }
-        pool.streamSlotFreed(this);
-    }
-
-    void drainAfterStreams() {
-        closing = true;
-        if (active == 0) {
-            channel.close();
-        }
     }
 
     private void becomeReady() {
@@ -173,6 +120,7 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
         }
         if (pooled) {
             armTimer();
+            channel.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAliveInterval()));
         }
         if (!ready.trySuccess(this)) {
             channel.close();
@@ -208,18 +156,15 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onGoAway(long id) {
-        LOG.debug("endpoint {} sent GOAWAY (id {}): draining {}", pool.endpoint(), id, channel);
+        LOG.debug("endpoint {} sent GOAWAY (id {}): draining {}", pool().endpoint(), id, channel);
         goAwayId = goAwayId < 0 ? id : Math.min(goAwayId, id);
-        pool.connectionDraining(this);
-        if (active == 0) {
-            channel.close();
-        }
+        goneAway();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof QuicStreamLimitChangedEvent && ready.isSuccess()) {
-            pool.streamSlotFreed(this); // MAX_STREAMS: the endpoint's credit grew
+            pool().streamSlotFreed(this); // MAX_STREAMS: the endpoint's credit grew
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -229,22 +174,32 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (timer != null) {
             timer.cancel(false);
         }
-        ready.tryFailure(new java.io.IOException("endpoint " + pool.endpoint()
+        ready.tryFailure(new java.io.IOException("endpoint " + pool().endpoint()
                 + " closed the QUIC connection before its HTTP/3 SETTINGS"));
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("HTTP/3 connection to {} failed", pool.endpoint(), cause);
+        LOG.debug("HTTP/3 connection to {} failed", pool().endpoint(), cause);
         ready.tryFailure(cause);
         ctx.close();
     }
 
-    // ---- idle close ---------------------------------------------------------------------------------
+    // ---- keep-alive and idle close --------------------------------------------------------------------
+
+    /** A quarter of the connection's QUIC idle timeout: the smaller of ours and the endpoint's (0: none). */
+    private Duration keepAliveInterval() {
+        long idle = pool().quicIdleTimeoutMillis();
+        QuicTransportParameters peer = channel.peerTransportParameters();
+        if (peer != null && peer.maxIdleTimeout() > 0) {
+            idle = Math.min(idle, peer.maxIdleTimeout());
+        }
+        return Duration.ofMillis(Math.max(10, idle / 4));
+    }
 
     private void armTimer() {
-        long idle = pool.config().idleTimeout().toNanos();
+        long idle = pool().config().idleTimeout().toNanos();
         if (idle <= 0) {
             return;
         }
@@ -257,12 +212,10 @@ final class Http3UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (!channel.isActive()) {
             return;
         }
-        long idleTimeout = pool.config().idleTimeout().toNanos();
-        if (active == 0 && System.nanoTime() - idleSince >= idleTimeout) {
+        long idleTimeout = pool().config().idleTimeout().toNanos();
+        if (activeStreams() == 0 && System.nanoTime() - idleSince() >= idleTimeout) {
             LOG.debug("closing HTTP/3 connection {} after idle_timeout", channel);
-            closing = true;
-            pool.connectionDraining(this);
-            channel.close();
+            closeIdle();
             return;
         }
         armTimer();

@@ -1,25 +1,24 @@
 package io.h3relay.upstream;
 
-import io.h3relay.endpoint.Endpoint;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3Headers;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
+import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.http3.Http3Headers;
@@ -27,11 +26,10 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,32 +53,31 @@ import java.util.concurrent.TimeUnit;
  * id, mean the endpoint processed nothing ({@link UpstreamFailure.Kind#REFUSED}); any other end before the
  * response completed is a {@link UpstreamFailure.Kind#RESET}. On the connection's event loop only.
  */
-final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements UpstreamStream {
+final class Http3UpstreamStream extends MultiplexedStream {
     private static final Logger LOG = LoggerFactory.getLogger(Http3UpstreamStream.class);
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
 
-    private final Http3UpstreamConnection connection;
-    private final boolean reused;
+    private final Http3UpstreamConnection conn;
     private QuicStreamChannel channel;
     private ChannelHandlerContext frames;
-    private Listener listener;
-    private boolean requestEnded;
-    private boolean responseSeen;
-    private boolean responseEnded;
     private HttpResponse held;
     private long resetCode = -1;
-    private boolean invalid;
     private String failure;
-    private boolean done;
     private boolean recheckScheduled;
 
     Http3UpstreamStream(Http3UpstreamConnection connection) {
-        this.connection = connection;
-        this.reused = connection.reused();
+        super(connection);
+        this.conn = connection;
     }
 
-    ChannelInitializer<QuicStreamChannel> initializer() {
+    /** A request stream of the connection. */
+    @Override
+    Future<QuicStreamChannel> open() {
+        return Http3.newRequestStream(conn.channel(), initializer());
+    }
+
+    private ChannelInitializer<QuicStreamChannel> initializer() {
         Http3UpstreamStream self = this;
         return new ChannelInitializer<>() {
             @Override
@@ -91,28 +88,14 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
                 ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(false, true));
                 ch.pipeline().addLast("upstream", self);
                 frames = ch.pipeline().context("h3-to-http");
-                ch.closeFuture().addListener(f -> connection.streamClosed());
+                ch.closeFuture().addListener(f -> conn.streamClosed());
             }
         };
     }
 
+    @Override
     QuicStreamChannel channel() {
         return channel;
-    }
-
-    @Override
-    public Endpoint endpoint() {
-        return connection.pool().endpoint();
-    }
-
-    @Override
-    public UpstreamProtocol protocol() {
-        return UpstreamProtocol.HTTP_3;
-    }
-
-    @Override
-    public void start(Listener l) {
-        this.listener = l;
     }
 
     @Override
@@ -127,40 +110,9 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
         }
     }
 
-    /** The request head as HTTP/3 fields: pseudo-headers first, names lower-cased, connection headers out. */
+    /** The request head as HTTP/3 fields (see {@link MultiplexedStream#requestFields}). */
     static Http3Headers toHttp3(HttpRequest head) {
-        HttpHeaders in = head.headers();
-        Http3Headers out = new DefaultHttp3Headers(false, in.size() + 4);
-        out.method(head.method().asciiName());
-        out.scheme(HTTPS);
-        String uri = head.uri();
-        String authority = in.get(HttpHeaderNames.HOST);
-        int scheme = uri.indexOf("://");
-        if (scheme > 0 && uri.charAt(0) != '/') {
-            int pathStart = uri.indexOf('/', scheme + 3);
-            authority = uri.substring(scheme + 3, pathStart < 0 ? uri.length() : pathStart);
-            uri = pathStart < 0 ? "/" : uri.substring(pathStart);
-        }
-        out.path(uri);
-        if (authority != null) {
-            out.authority(authority);
-        }
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-            if (name.contentEquals(HttpHeaderNames.HOST) || name.contentEquals(HttpHeaderNames.CONNECTION)
-                    || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
-                    || name.contentEquals(HttpHeaderNames.KEEP_ALIVE) || name.contentEquals(HttpHeaderNames.UPGRADE)
-                    || name.contentEquals(HttpHeaderNames.PROXY_CONNECTION)) {
-                continue;
-            }
-            if (name.contentEquals(HttpHeaderNames.TE)
-                    && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(AsciiString.of(e.getValue()).trim())) {
-                continue; // like HTTP/2, HTTP/3 allows only "te: trailers" (RFC 9114 §4.2)
-            }
-            out.add(name, e.getValue());
-        }
-        return out;
+        return requestFields(head, HTTPS, new DefaultHttp3Headers(false, head.headers().size() + 4));
     }
 
     @Override
@@ -191,11 +143,7 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
             } else {
                 bytes.release();
             }
-            Http3Headers h3 = new DefaultHttp3Headers(false, trailers.size());
-            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-                Map.Entry<CharSequence, CharSequence> e = it.next();
-                h3.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
-            }
+            Http3Headers h3 = trailerFields(trailers, new DefaultHttp3Headers(false, trailers.size()));
             lastWrite = frames.write(new DefaultHttp3HeadersFrame(h3));
         }
         lastWrite.addListener(this::shutdownOutputWhenWritten);
@@ -234,40 +182,13 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
     }
 
     @Override
-    public void readResponse(boolean on) {
-        if (!done) {
-            channel.config().setAutoRead(on);
-        }
-    }
-
-    @Override
-    public boolean isReused() {
-        return reused;
-    }
-
-    @Override
     public String viaVersion() {
         return "3";
     }
 
+    /** A stream that has not ended both ways is cancelled (H3_REQUEST_CANCELLED). */
     @Override
-    public void finish(boolean clean) {
-        end(clean && requestEnded && responseEnded ? null : "exchange finished");
-    }
-
-    @Override
-    public void abort(String reason) {
-        LOG.debug("upstream stream {} aborted: {}", channel, reason);
-        end(reason);
-    }
-
-    /** Unbinds the listener; a stream that has not ended both ways is cancelled (H3_REQUEST_CANCELLED). */
-    private void end(String resetReason) {
-        if (done) {
-            return;
-        }
-        done = true;
-        listener = null;
+    void ended(String resetReason) {
         if (held != null) {
             ReferenceCountUtil.release(held);
             held = null;
@@ -373,24 +294,25 @@ final class Http3UpstreamStream extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Listener l = listener;
-        listener = null;
         if (held != null) {
             ReferenceCountUtil.release(held);
             held = null;
         }
-        if (l != null && !responseEnded) {
-            boolean rejected = resetCode == Http3ErrorCode.H3_REQUEST_REJECTED.code()
-                    || connection.refusedByGoAway(channel.streamId());
-            String why = failure != null ? failure
-                    : rejected ? "refused the stream (H3_REQUEST_REJECTED or GOAWAY)"
-                    : resetCode >= 0 ? "reset the stream (code 0x" + Long.toHexString(resetCode) + ")"
-                    : connection.channel().isActive() ? "closed the stream" : "closed the QUIC connection";
-            UpstreamFailure.Kind kind = rejected && !responseSeen ? UpstreamFailure.Kind.REFUSED
-                    : invalid ? UpstreamFailure.Kind.INVALID_RESPONSE : UpstreamFailure.Kind.RESET;
-            l.onFailed(new UpstreamFailure(kind, "endpoint " + endpoint() + " " + why
-                    + " before the response completed", null));
-        }
+        super.channelInactive(ctx);
+    }
+
+    /** RESET_STREAM with H3_REQUEST_REJECTED, or a stream at or above the endpoint's GOAWAY id. */
+    @Override
+    boolean refusedByEndpoint() {
+        return resetCode == Http3ErrorCode.H3_REQUEST_REJECTED.code() || conn.refusedByGoAway(channel.streamId());
+    }
+
+    @Override
+    String whyClosed(boolean refused) {
+        return failure != null ? failure
+                : refused ? "refused the stream (H3_REQUEST_REJECTED or GOAWAY)"
+                : resetCode >= 0 ? "reset the stream (code 0x" + Long.toHexString(resetCode) + ")"
+                : conn.channel().isActive() ? "closed the stream" : "closed the QUIC connection";
     }
 
     @Override

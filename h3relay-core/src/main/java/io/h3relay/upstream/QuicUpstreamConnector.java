@@ -158,6 +158,15 @@ public final class QuicUpstreamConnector {
     }
 
     /**
+     * Our QUIC idle timeout: above {@code pool.idle_timeout}, so that our own idle close comes first (and at
+     * least 30 s, so that a dead endpoint is noticed in that time); the endpoint's may be shorter, which the
+     * connection's keep-alive covers.
+     */
+    long quicIdleTimeoutMillis() {
+        return Math.max(30_000, config.pool().idleTimeout().toMillis() + 5_000);
+    }
+
+    /**
      * A QUIC connection to {@code endpoint} on {@code loop}, its pipeline made by {@code handlers}; the future
      * completes when the handshake did, and fails after {@code connect_timeout} (a silent UDP port: no
      * listener there, or a firewall) with a {@link QuicConnectException}.
@@ -167,7 +176,7 @@ public final class QuicUpstreamConnector {
         String host = host(endpoint);
         String name = verifiedName(endpoint);
         int port = endpoint.address().port();
-        long idleMillis = Math.max(30_000, config.pool().idleTimeout().toMillis() + 5_000);
+        long idleMillis = quicIdleTimeoutMillis();
         QuicSslContext tls = context(name);
         ChannelHandler codec = Http3.newQuicClientCodecBuilder()
                 .sslContext(tls)

@@ -4,6 +4,7 @@ import io.h3relay.config.Http3Config;
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.config.ListenerConfig;
 import io.h3relay.listener.ListenerContext;
+import io.h3relay.quic.Http3KeepAlive;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;

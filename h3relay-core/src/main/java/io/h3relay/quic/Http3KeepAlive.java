@@ -1,4 +1,4 @@
-package io.h3relay.listener.h3;
+package io.h3relay.quic;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code http3.keep_alive_interval}: keeps the NAT bindings of an idle connection open. Netty 4.2.18's QUIC
+ * Keeps an idle HTTP/3 connection alive: on the listener, {@code http3.keep_alive_interval} (the NAT bindings of
+ * an idle client); towards an endpoint, the upstream pool's connections past the endpoint's own QUIC idle
+ * timeout (until {@code pool.idle_timeout} closes them). Netty 4.2.18's QUIC
  * codec cannot send a PING frame (quiche's {@code send_ack_eliciting} is not bound), so the keep-alive is a
  * reserved HTTP/3 frame (type 0x40, RFC 9114 §7.2.8, empty) on our control stream: a STREAM frame, which
  * is ack-eliciting like a PING, so the client answers with an ACK and its NAT sees outbound traffic. Peers
@@ -32,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * no other follows, so the connection still closes {@code idle_timeout} after the peer fell silent (plus at
  * most one interval). Runs on the connection's event loop; quiche's packet counters are read there at once.
  */
-final class Http3KeepAlive extends ChannelInboundHandlerAdapter {
+public final class Http3KeepAlive extends ChannelInboundHandlerAdapter {
     /** A reserved frame type, 0x1f * N + 0x21 with N = 1 (Netty's frame refuses N = 0). */
     static final long RESERVED_FRAME_TYPE = 0x40;
 
@@ -42,7 +44,7 @@ final class Http3KeepAlive extends ChannelInboundHandlerAdapter {
     private long lastReceived = -1;
     private boolean awaitingAnswer;
 
-    Http3KeepAlive(Duration interval) {
+    public Http3KeepAlive(Duration interval) {
         this.intervalNanos = interval.toNanos();
     }
 
