@@ -40,11 +40,13 @@ public final class ForwardingHeaders {
      * describe our downstream stream, not the request, and must not reach the endpoint.
      */
     static void removeHopByHop(HttpHeaders h) {
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String t = token.trim();
-                if (!t.isEmpty()) {
-                    h.remove(t);
+        if (h.contains(HttpHeaderNames.CONNECTION)) { // getAll makes lists even for an absent name
+            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : value.split(",")) {
+                    String t = token.trim();
+                    if (!t.isEmpty()) {
+                        h.remove(t);
+                    }
                 }
             }
         }
@@ -57,11 +59,12 @@ public final class ForwardingHeaders {
         if (te != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(te.trim())) {
             h.remove(HttpHeaderNames.TE);
         }
-        List<String> extra = null;
-        for (Map.Entry<String, String> e : h) {
-            String n = e.getKey();
-            if (n.regionMatches(true, 0, "proxy-", 0, 6) || n.regionMatches(true, 0, "x-http2-", 0, 8)
-                    || n.regionMatches(true, 0, "x-http3-", 0, 8)) {
+        List<CharSequence> extra = null;
+        // By CharSequence: the String view would turn every name into a String on every request.
+        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence n = it.next().getKey();
+            if (startsWithIgnoreCase(n, "proxy-") || startsWithIgnoreCase(n, "x-http2-")
+                    || startsWithIgnoreCase(n, "x-http3-")) {
                 if (extra == null) {
                     extra = new ArrayList<>();
                 }
@@ -72,6 +75,35 @@ public final class ForwardingHeaders {
             extra.forEach(h::remove);
         }
     }
+
+    /** {@code prefix} is lower-case ASCII. */
+    private static boolean startsWithIgnoreCase(CharSequence s, String prefix) {
+        int n = prefix.length();
+        if (s.length() < n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** "VERSION h3relay" per downstream protocol, made once (a Via value per request otherwise). */
+    private static final String[] VIA_BY_PROTOCOL = new String[DownstreamProtocol.values().length];
+
+    static {
+        for (DownstreamProtocol p : DownstreamProtocol.values()) {
+            VIA_BY_PROTOCOL[p.ordinal()] = p.viaVersion() + " " + PSEUDONYM;
+        }
+    }
+
+    private static final String VIA_1_1 = "1.1 " + PSEUDONYM;
 
     /**
      * Rewrites a downstream request's headers for the upstream request.
@@ -95,10 +127,18 @@ public final class ForwardingHeaders {
         }
         StringBuilder fwd = new StringBuilder(64);
         if (client != null) {
-            fwd.append("for=").append(client instanceof Inet6Address ? "\"[" + clientIp + "]\"" : clientIp).append(';');
+            fwd.append("for=");
+            if (client instanceof Inet6Address) {
+                fwd.append("\"[").append(clientIp).append("]\"");
+            } else {
+                fwd.append(clientIp);
+            }
+            fwd.append(';');
         }
         if (host != null) {
-            fwd.append("host=").append(quoteIfNeeded(host)).append(';');
+            fwd.append("host=");
+            appendQuotedIfNeeded(fwd, host);
+            fwd.append(';');
         }
         fwd.append("proto=").append(proto);
         String priorForwarded = h.get(FORWARDED);
@@ -108,7 +148,7 @@ public final class ForwardingHeaders {
             h.remove(FORWARDED);
         }
         appendList(h, FORWARDED, fwd.toString());
-        appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, VIA_BY_PROTOCOL[protocol.ordinal()]);
         h.set(X_REQUEST_ID, requestId);
         apply(h, ops);
     }
@@ -116,7 +156,7 @@ public final class ForwardingHeaders {
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
     static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        appendList(h, HttpHeaderNames.VIA, upstreamVersion + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, "1.1".equals(upstreamVersion) ? VIA_1_1 : upstreamVersion + " " + PSEUDONYM);
         if (!h.contains(X_REQUEST_ID)) {
             h.set(X_REQUEST_ID, requestId);
         }
@@ -154,13 +194,23 @@ public final class ForwardingHeaders {
         return !quoted;
     }
 
-    private static String quoteIfNeeded(String v) {
+    /** {@code v} as a Forwarded token, or as a quoted-string (backslash and quote escaped) when it is not one. */
+    private static void appendQuotedIfNeeded(StringBuilder sb, String v) {
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == '~')) {
-                return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+                sb.append('"');
+                for (int j = 0; j < v.length(); j++) {
+                    char d = v.charAt(j);
+                    if (d == '\\' || d == '"') {
+                        sb.append('\\');
+                    }
+                    sb.append(d);
+                }
+                sb.append('"');
+                return;
             }
         }
-        return v;
+        sb.append(v);
     }
 }
