@@ -41,13 +41,12 @@ public final class ForwardingHeaders {
      */
     static void removeHopByHop(HttpHeaders h) {
         if (h.contains(HttpHeaderNames.CONNECTION)) { // getAll makes lists even for an absent name
-            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String token : value.split(",")) {
-                    String t = token.trim();
-                    if (!t.isEmpty()) {
-                        h.remove(t);
-                    }
-                }
+            List<CharSequence> named = null;
+            for (var values = h.valueCharSequenceIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
+                named = connectionTokens(values.next(), named);
+            }
+            if (named != null) {
+                named.forEach(h::remove);
             }
         }
         for (AsciiString name : HOP_BY_HOP) {
@@ -74,6 +73,41 @@ public final class ForwardingHeaders {
         if (extra != null) {
             extra.forEach(h::remove);
         }
+    }
+
+    /**
+     * The names a Connection value lists, added to {@code into} (made when needed); a value that is one token
+     * (the usual {@code keep-alive} or {@code close}) is added as it is, without splitting it into new strings.
+     */
+    static List<CharSequence> connectionTokens(CharSequence value, List<CharSequence> into) {
+        int n = value.length();
+        int start = 0;
+        while (start <= n) {
+            int comma = start;
+            while (comma < n && value.charAt(comma) != ',') {
+                comma++;
+            }
+            int a = start;
+            int b = comma;
+            while (a < b && isOws(value.charAt(a))) {
+                a++;
+            }
+            while (b > a && isOws(value.charAt(b - 1))) {
+                b--;
+            }
+            if (b > a) {
+                if (into == null) {
+                    into = new ArrayList<>(2);
+                }
+                into.add(a == 0 && b == n ? value : value.subSequence(a, b));
+            }
+            start = comma + 1;
+        }
+        return into;
+    }
+
+    private static boolean isOws(char c) {
+        return c <= ' '; // what String.trim() took off: spaces, tabs and control characters
     }
 
     /** {@code prefix} is lower-case ASCII. */
