@@ -38,41 +38,50 @@ public final class ForwardingHeaders {
      * Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-*, and the x-http2-* /
      * x-http3-* extension headers Netty's frame-to-HttpObject adapters add (stream id, scheme): they
      * describe our downstream stream, not the request, and must not reach the endpoint.
+     *
+     * <p>One pass over the fields finds what to remove; only names that are there are removed (five removals
+     * of absent names, each a hash lookup, ran on every request and every response before).
      */
     static void removeHopByHop(HttpHeaders h) {
-        if (h.contains(HttpHeaderNames.CONNECTION)) { // getAll makes lists even for an absent name
-            List<CharSequence> named = null;
-            for (var values = h.valueCharSequenceIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
-                named = connectionTokens(values.next(), named);
-            }
-            if (named != null) {
-                named.forEach(h::remove);
+        List<CharSequence> remove = null;
+        boolean te = false;
+        // By CharSequence: the String view would turn every name into a String on every request.
+        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence n = e.getKey();
+            if (n.length() == 2 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
+                te = true;
+            } else if (isHopByHop(n)) {
+                if (remove == null) {
+                    remove = new ArrayList<>(4);
+                }
+                remove.add(n);
+                if (n.length() == 10 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION)) {
+                    remove = connectionTokens(e.getValue(), remove);
+                }
             }
         }
-        for (AsciiString name : HOP_BY_HOP) {
-            h.remove(name);
+        if (remove != null) {
+            remove.forEach(h::remove);
         }
         // TE is hop-by-hop too, but "trailers" is what h2/h3 endpoints (gRPC) need to see: the upstream
         // stream drops it when its protocol has no use for it (h1).
-        String te = h.get(HttpHeaderNames.TE);
-        if (te != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(te.trim())) {
-            h.remove(HttpHeaderNames.TE);
-        }
-        List<CharSequence> extra = null;
-        // By CharSequence: the String view would turn every name into a String on every request.
-        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
-            CharSequence n = it.next().getKey();
-            if (startsWithIgnoreCase(n, "proxy-") || startsWithIgnoreCase(n, "x-http2-")
-                    || startsWithIgnoreCase(n, "x-http3-")) {
-                if (extra == null) {
-                    extra = new ArrayList<>();
-                }
-                extra.add(n);
+        if (te) {
+            String v = h.get(HttpHeaderNames.TE);
+            if (v != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(v.trim())) {
+                h.remove(HttpHeaderNames.TE);
             }
         }
-        if (extra != null) {
-            extra.forEach(h::remove);
+    }
+
+    private static boolean isHopByHop(CharSequence n) {
+        for (AsciiString name : HOP_BY_HOP) {
+            if (n.length() == name.length() && AsciiString.contentEqualsIgnoreCase(n, name)) {
+                return true;
+            }
         }
+        return startsWithIgnoreCase(n, "proxy-") || startsWithIgnoreCase(n, "x-http2-")
+                || startsWithIgnoreCase(n, "x-http3-");
     }
 
     /**
