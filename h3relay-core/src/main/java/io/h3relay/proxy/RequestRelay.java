@@ -141,6 +141,9 @@ final class RequestRelay {
     }
 
     void onDownstreamReadComplete(UpstreamAttempt a) {
+        if (ex.requestComplete && !tunnel) {
+            return; // the end of the request was flushed with it (a second flush per request walked the pipeline)
+        }
         if (a != null && a.isReady()) {
             a.flush();
             requestMoreBody(a);
