@@ -137,17 +137,6 @@ public final class ForwardingHeaders {
         return true;
     }
 
-    /** "VERSION h3relay" per downstream protocol, made once (a Via value per request otherwise). */
-    private static final String[] VIA_BY_PROTOCOL = new String[DownstreamProtocol.values().length];
-
-    static {
-        for (DownstreamProtocol p : DownstreamProtocol.values()) {
-            VIA_BY_PROTOCOL[p.ordinal()] = p.viaVersion() + " " + PSEUDONYM;
-        }
-    }
-
-    private static final String VIA_1_1 = "1.1 " + PSEUDONYM;
-
     /**
      * Rewrites a downstream request's headers for the upstream request.
      *
@@ -191,7 +180,7 @@ public final class ForwardingHeaders {
             h.remove(FORWARDED);
         }
         appendList(h, FORWARDED, fwd.toString());
-        appendList(h, HttpHeaderNames.VIA, VIA_BY_PROTOCOL[protocol.ordinal()]);
+        appendList(h, HttpHeaderNames.VIA, via(protocol.viaVersion()));
         h.set(X_REQUEST_ID, requestId);
         apply(h, ops);
     }
@@ -199,7 +188,7 @@ public final class ForwardingHeaders {
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
     static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        appendList(h, HttpHeaderNames.VIA, "1.1".equals(upstreamVersion) ? VIA_1_1 : upstreamVersion + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, via(upstreamVersion));
         if (!h.contains(X_REQUEST_ID)) {
             h.set(X_REQUEST_ID, requestId);
         }
@@ -216,6 +205,20 @@ public final class ForwardingHeaders {
         for (Map.Entry<String, String> e : ops.add().entrySet()) {
             h.set(e.getKey(), e.getValue());
         }
+    }
+
+    private static final String VIA_1_1 = "1.1 " + PSEUDONYM;
+    private static final String VIA_2 = "2 " + PSEUDONYM;
+    private static final String VIA_3 = "3 " + PSEUDONYM;
+
+    /** Our Via element for a protocol version: the common ones made once, not per request. */
+    static String via(String version) {
+        return switch (version) {
+            case "1.1" -> VIA_1_1;
+            case "2" -> VIA_2;
+            case "3" -> VIA_3;
+            default -> version + " " + PSEUDONYM;
+        };
     }
 
     private static void appendList(HttpHeaders h, CharSequence name, String value) {
