@@ -14,12 +14,15 @@
 # every process and both worktrees are removed on exit.
 # Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2"]
 #          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
+#          [--base-opts "JVM OPTIONS"] [--head-opts "JVM OPTIONS"]   (after $H3RELAY_JAVA_OPTS, that side only)
 # Example: bench/regress.sh main HEAD    (about 2 x (40 s + 40 x 2 x 3 s) = 9 min per protocol by default)
+#          bench/regress.sh HEAD HEAD --base-opts "-Xms1g -Xmx1g"   (the launcher's heap defaults vs a large heap)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+BASE_OPTS="" HEAD_OPTS=""
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
@@ -31,6 +34,8 @@ while (($#)); do
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
     --no-pin) PIN=0; shift ;;
+    --base-opts) BASE_OPTS="$2"; shift 2 ;;
+    --head-opts) HEAD_OPTS="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "regress.sh: unknown option: $1" >&2; usage 2 ;;
@@ -105,9 +110,11 @@ for side in base head; do
   "$WORK/$side/h3relay" validate "$OUT/$side.yaml" >"$OUT/$side-validate.txt" 2>&1 \
     || { cat "$OUT/$side-validate.txt" >&2; die "the $side build does not accept $OUT/$side.yaml"; }
 done
-"${PIN_PROXY[@]}" "$WORK/base/h3relay" serve -c "$OUT/base.yaml" >"$OUT/base.log" 2>&1 &
+H3RELAY_JAVA_OPTS="${H3RELAY_JAVA_OPTS:-} $BASE_OPTS" "${PIN_PROXY[@]}" "$WORK/base/h3relay" serve -c "$OUT/base.yaml" \
+  >"$OUT/base.log" 2>&1 &
 BASE_PID=$!; STARTED+=("$BASE_PID")
-"${PIN_PROXY[@]}" "$WORK/head/h3relay" serve -c "$OUT/head.yaml" >"$OUT/head.log" 2>&1 &
+H3RELAY_JAVA_OPTS="${H3RELAY_JAVA_OPTS:-} $HEAD_OPTS" "${PIN_PROXY[@]}" "$WORK/head/h3relay" serve -c "$OUT/head.yaml" \
+  >"$OUT/head.log" 2>&1 &
 HEAD_PID=$!; STARTED+=("$HEAD_PID")
 wait_http "http://127.0.0.1:$B_H1/" base "$BASE_PID"
 wait_http "http://127.0.0.1:$H_H1/" head "$HEAD_PID"
@@ -153,7 +160,7 @@ pinning: $( ((${#PIN_PROXY[@]})) && echo "proxies on CPU 0, load generator and e
 load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
 nproc: $(nproc); cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
 java: $("$JAVA" -version 2>&1 | head -1)
-H3RELAY_JAVA_OPTS: ${H3RELAY_JAVA_OPTS:-(none)}
+H3RELAY_JAVA_OPTS: ${H3RELAY_JAVA_OPTS:-(none)}; base adds: ${BASE_OPTS:-(nothing)}; head adds: ${HEAD_OPTS:-(nothing)}
 load average before the warm-up: $LOAD_BEFORE; at end: $(cut -d' ' -f1-3 /proc/loadavg)
 slices: $SLICES
 EOF

@@ -234,7 +234,9 @@ public final class Http1Session extends SessionHandler {
     @Override
     public void writeLast(LastHttpContent last) {
         if (!tunnel) {
-            super.writeLast(last);
+            // No future to keep: h1 never waits for the last write (h2/h3 stop an unfinished request after
+            // it). A failed write reaches exceptionCaught, like every other response write.
+            ctx.writeAndFlush(last, ctx.voidPromise());
             return;
         }
         ByteBuf bytes = last.content();

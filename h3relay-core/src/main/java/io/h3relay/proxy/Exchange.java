@@ -20,7 +20,6 @@ import io.h3relay.filter.FilterResult;
 import io.h3relay.grpc.GrpcWeb;
 import io.h3relay.grpcweb.GrpcWebFilter;
 import java.util.ArrayDeque;
-import java.util.List;
 import io.h3relay.route.Route;
 import io.h3relay.route.RouteMatch;
 import io.h3relay.websocket.WebSocketUpgrade;
@@ -124,8 +123,8 @@ final class Exchange implements FilterContext, DownstreamExchange {
             filters = GrpcWebFilter.around(filters);
         }
         // Parsed once here, for the checks, routing, the upstream request and the logs.
-        List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
-        this.authority = hosts.isEmpty() ? null : hosts.get(0);
+        int hosts = hostCount(req.headers());
+        this.authority = hosts == 0 ? null : req.headers().get(HttpHeaderNames.HOST);
         upgrade = WebSocketUpgrade.of(req);
         if (upgrade == WebSocketUpgrade.EXTENDED_CONNECT) {
             // RFC 8441 / 9220: the WebSocket's target is :path (Netty's adapter put :authority in the URI).
@@ -139,7 +138,7 @@ final class Exchange implements FilterContext, DownstreamExchange {
             error = new ProxyError(ErrorCode.DRAINING, "the proxy is shutting down; retry shortly");
         }
         if (error == null) {
-            error = RequestChecks.check(req, protocol, listener.limits(), hosts.size(), upgrade);
+            error = RequestChecks.check(req, protocol, listener.limits(), hosts, upgrade);
         }
         if (error == null) {
             try {
@@ -791,11 +790,30 @@ final class Exchange implements FilterContext, DownstreamExchange {
         return newRequestId();
     }
 
-    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
+    /** 0, 1, or 2 for two or more: without {@code getAll}'s list and its String view per request. */
+    private static int hostCount(HttpHeaders h) {
+        if (!h.contains(HttpHeaderNames.HOST)) {
+            return 0;
+        }
+        var values = h.valueCharSequenceIterator(HttpHeaderNames.HOST);
+        values.next();
+        return values.hasNext() ? 2 : 1;
+    }
 
-    /** 128 random bits as 32 hex digits (String.format costs more than the rest of the exchange's headers). */
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** 128 random bits as 32 hex digits, in one string (String.format costs more than the rest of the exchange's headers). */
     static String newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        return HEX.toHexDigits(r.nextLong()) + HEX.toHexDigits(r.nextLong());
+        byte[] b = new byte[32];
+        long hi = r.nextLong();
+        long lo = r.nextLong();
+        for (int i = 15; i >= 0; i--) {
+            b[i] = HEX_DIGITS[(int) (hi & 0xf)];
+            b[16 + i] = HEX_DIGITS[(int) (lo & 0xf)];
+            hi >>>= 4;
+            lo >>>= 4;
+        }
+        return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 }

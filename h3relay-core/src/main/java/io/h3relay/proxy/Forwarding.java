@@ -53,7 +53,8 @@ final class Forwarding implements OpenWebSockets.Session {
     final Route route;
     final Cluster cluster;
     final DownstreamSession session;
-    private final Set<Endpoint> tried = new HashSet<>(4);
+    /** Endpoints tried so far: an immutable set of one for the usual single attempt, a HashSet after. */
+    private Set<Endpoint> tried = Set.of();
     private final Retries retries;
     private final RequestRelay request;
     private final ResponseRelay response;
@@ -62,6 +63,13 @@ final class Forwarding implements OpenWebSockets.Session {
     private ScheduledFuture<?> perTryTimeout;
     private ScheduledFuture<?> backoff;
     private boolean timeoutCoversWholeExchange;
+    /** The default response-head timeout, when it is kept by the loop's list rather than {@link #timeout}. */
+    private ResponseHeadTimeouts headTimeouts;
+    // ResponseHeadTimeouts' links (loop-confined, no allocation per exchange).
+    Forwarding headOlder;
+    Forwarding headNewer;
+    long headDeadline;
+    boolean headLinked;
     /** A gRPC request ({@code application/grpc*}). */
     boolean grpc;
     /** The client's gRPC deadline (System.nanoTime) when it is the exchange's timeout, else 0. */
@@ -186,7 +194,14 @@ final class Forwarding implements OpenWebSockets.Session {
             fail(new ProxyError(ErrorCode.NO_ENDPOINT_AVAILABLE, "cluster " + cluster.name() + " has no endpoint available"));
             return;
         }
-        tried.add(endpoint);
+        if (tried.isEmpty()) {
+            tried = Set.of(endpoint);
+        } else {
+            if (!(tried instanceof HashSet)) {
+                tried = new HashSet<>(tried);
+            }
+            tried.add(endpoint);
+        }
         attempts++;
         if (stale) {
             retries.staleResend();
@@ -220,9 +235,33 @@ final class Forwarding implements OpenWebSockets.Session {
      * request: an upload may take as long as it takes, the wait for the answer may not.
      */
     private void armResponseHeadTimeout() {
-        if (timeout == null && !timeoutCoversWholeExchange && !ex.responseStarted) {
-            timeout = session.executor().schedule(this::onTimeout, DEFAULT_RESPONSE_HEAD_TIMEOUT.toMillis(),
-                    TimeUnit.MILLISECONDS);
+        if (timeout == null && headTimeouts == null && !timeoutCoversWholeExchange && !ex.responseStarted) {
+            ResponseHeadTimeouts list = ResponseHeadTimeouts.of(session.executor());
+            if (list != null) {
+                headTimeouts = list;
+                list.add(this);
+            } else {
+                timeout = session.executor().schedule(this::onTimeout, DEFAULT_RESPONSE_HEAD_TIMEOUT.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** {@link ResponseHeadTimeouts} found this exchange's wait over (it is unlinked already). */
+    void responseHeadTimedOut() {
+        headTimeouts = null;
+        onTimeout();
+    }
+
+    /** Stops the exchange's timeout, whichever kind it is. */
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+        if (headTimeouts != null) {
+            headTimeouts.remove(this);
+            headTimeouts = null;
         }
     }
 
@@ -300,7 +339,9 @@ final class Forwarding implements OpenWebSockets.Session {
         if (msg instanceof HttpResponse res && !ex.responseStarted) {
             cancelPerTryTimeout();
             int status = res.status().code();
-            outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
+            if (cluster.outliers() != null) { // the reason text only where outlier detection reads it
+                outcome(a, status >= 500 ? ErrorCode.UPSTREAM_BAD_RESPONSE : null, "status " + status);
+            }
             if (retries.mayRetryStatus(status, request.replayable()) || (grpc && msg instanceof LastHttpContent
                     && retries.mayRetryGrpc(GrpcStatus.parse(res.headers().get(Grpc.GRPC_STATUS)), request.replayable()))) {
                 ReferenceCountUtil.release(msg);
@@ -308,9 +349,8 @@ final class Forwarding implements OpenWebSockets.Session {
                 retry();
                 return;
             }
-            if (!timeoutCoversWholeExchange && timeout != null) {
-                timeout.cancel(false);
-                timeout = null;
+            if (!timeoutCoversWholeExchange) {
+                cancelTimeout();
             }
         }
         response.onResponse(a, msg);
@@ -349,10 +389,7 @@ final class Forwarding implements OpenWebSockets.Session {
     void enterTunnel(UpstreamAttempt a) {
         tunnel = true;
         cancelPerTryTimeout();
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
-        }
+        cancelTimeout();
         a.stream().enterTunnel();
         session.enterTunnel();
         var limits = ex.listener.limits();
@@ -426,10 +463,7 @@ final class Forwarding implements OpenWebSockets.Session {
      * and {@code limits.stream_idle_timeout} watches the gaps between its parts instead.
      */
     void responseIsStream() {
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
-        }
+        cancelTimeout();
         timeoutCoversWholeExchange = false;
         streamClock = new IdleClock(session.executor(), ex.listener.limits().streamIdleTimeout().toNanos(),
                 "stream_idle_timeout", 0, null, why -> {
@@ -547,6 +581,9 @@ final class Forwarding implements OpenWebSockets.Session {
         cancelPerTryTimeout();
         if (refused && !ex.responseStarted && request.bodilessAndComplete() && retries.mayResendRefused()) {
             // E.g. a keep-alive connection closed by the endpoint as we reused it: nothing was processed, go again.
+            if (!(tried instanceof HashSet)) {
+                tried = new HashSet<>(tried);
+            }
             tried.remove(a.endpoint());
             prepareResend();
             newAttempt(true);
@@ -665,10 +702,7 @@ final class Forwarding implements OpenWebSockets.Session {
         }
         response.end(attempt);
         cancelPerTryTimeout();
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
-        }
+        cancelTimeout();
         if (backoff != null) {
             backoff.cancel(false);
         }

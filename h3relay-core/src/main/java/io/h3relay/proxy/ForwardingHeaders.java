@@ -38,39 +38,103 @@ public final class ForwardingHeaders {
      * Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-*, and the x-http2-* /
      * x-http3-* extension headers Netty's frame-to-HttpObject adapters add (stream id, scheme): they
      * describe our downstream stream, not the request, and must not reach the endpoint.
+     *
+     * <p>One pass over the fields finds what to remove; only names that are there are removed (five removals
+     * of absent names, each a hash lookup, ran on every request and every response before).
      */
     static void removeHopByHop(HttpHeaders h) {
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String t = token.trim();
-                if (!t.isEmpty()) {
-                    h.remove(t);
+        List<CharSequence> remove = null;
+        boolean te = false;
+        // By CharSequence: the String view would turn every name into a String on every request.
+        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence n = e.getKey();
+            if (n.length() == 2 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
+                te = true;
+            } else if (isHopByHop(n)) {
+                if (remove == null) {
+                    remove = new ArrayList<>(4);
+                }
+                remove.add(n);
+                if (n.length() == 10 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION)) {
+                    remove = connectionTokens(e.getValue(), remove);
                 }
             }
         }
-        for (AsciiString name : HOP_BY_HOP) {
-            h.remove(name);
+        if (remove != null) {
+            remove.forEach(h::remove);
         }
         // TE is hop-by-hop too, but "trailers" is what h2/h3 endpoints (gRPC) need to see: the upstream
         // stream drops it when its protocol has no use for it (h1).
-        String te = h.get(HttpHeaderNames.TE);
-        if (te != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(te.trim())) {
-            h.remove(HttpHeaderNames.TE);
-        }
-        List<String> extra = null;
-        for (Map.Entry<String, String> e : h) {
-            String n = e.getKey();
-            if (n.regionMatches(true, 0, "proxy-", 0, 6) || n.regionMatches(true, 0, "x-http2-", 0, 8)
-                    || n.regionMatches(true, 0, "x-http3-", 0, 8)) {
-                if (extra == null) {
-                    extra = new ArrayList<>();
-                }
-                extra.add(n);
+        if (te) {
+            String v = h.get(HttpHeaderNames.TE);
+            if (v != null && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(v.trim())) {
+                h.remove(HttpHeaderNames.TE);
             }
         }
-        if (extra != null) {
-            extra.forEach(h::remove);
+    }
+
+    private static boolean isHopByHop(CharSequence n) {
+        for (AsciiString name : HOP_BY_HOP) {
+            if (n.length() == name.length() && AsciiString.contentEqualsIgnoreCase(n, name)) {
+                return true;
+            }
         }
+        return startsWithIgnoreCase(n, "proxy-") || startsWithIgnoreCase(n, "x-http2-")
+                || startsWithIgnoreCase(n, "x-http3-");
+    }
+
+    /**
+     * The names a Connection value lists, added to {@code into} (made when needed); a value that is one token
+     * (the usual {@code keep-alive} or {@code close}) is added as it is, without splitting it into new strings.
+     */
+    static List<CharSequence> connectionTokens(CharSequence value, List<CharSequence> into) {
+        int n = value.length();
+        int start = 0;
+        while (start <= n) {
+            int comma = start;
+            while (comma < n && value.charAt(comma) != ',') {
+                comma++;
+            }
+            int a = start;
+            int b = comma;
+            while (a < b && isOws(value.charAt(a))) {
+                a++;
+            }
+            while (b > a && isOws(value.charAt(b - 1))) {
+                b--;
+            }
+            if (b > a) {
+                if (into == null) {
+                    into = new ArrayList<>(2);
+                }
+                into.add(a == 0 && b == n ? value : value.subSequence(a, b));
+            }
+            start = comma + 1;
+        }
+        return into;
+    }
+
+    private static boolean isOws(char c) {
+        return c <= ' '; // what String.trim() took off: spaces, tabs and control characters
+    }
+
+    /** {@code prefix} is lower-case ASCII. */
+    private static boolean startsWithIgnoreCase(CharSequence s, String prefix) {
+        int n = prefix.length();
+        if (s.length() < n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -95,10 +159,18 @@ public final class ForwardingHeaders {
         }
         StringBuilder fwd = new StringBuilder(64);
         if (client != null) {
-            fwd.append("for=").append(client instanceof Inet6Address ? "\"[" + clientIp + "]\"" : clientIp).append(';');
+            fwd.append("for=");
+            if (client instanceof Inet6Address) {
+                fwd.append("\"[").append(clientIp).append("]\"");
+            } else {
+                fwd.append(clientIp);
+            }
+            fwd.append(';');
         }
         if (host != null) {
-            fwd.append("host=").append(quoteIfNeeded(host)).append(';');
+            fwd.append("host=");
+            appendQuotedIfNeeded(fwd, host);
+            fwd.append(';');
         }
         fwd.append("proto=").append(proto);
         String priorForwarded = h.get(FORWARDED);
@@ -108,7 +180,7 @@ public final class ForwardingHeaders {
             h.remove(FORWARDED);
         }
         appendList(h, FORWARDED, fwd.toString());
-        appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, via(protocol.viaVersion()));
         h.set(X_REQUEST_ID, requestId);
         apply(h, ops);
     }
@@ -116,7 +188,7 @@ public final class ForwardingHeaders {
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
     static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        appendList(h, HttpHeaderNames.VIA, upstreamVersion + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, via(upstreamVersion));
         if (!h.contains(X_REQUEST_ID)) {
             h.set(X_REQUEST_ID, requestId);
         }
@@ -133,6 +205,20 @@ public final class ForwardingHeaders {
         for (Map.Entry<String, String> e : ops.add().entrySet()) {
             h.set(e.getKey(), e.getValue());
         }
+    }
+
+    private static final String VIA_1_1 = "1.1 " + PSEUDONYM;
+    private static final String VIA_2 = "2 " + PSEUDONYM;
+    private static final String VIA_3 = "3 " + PSEUDONYM;
+
+    /** Our Via element for a protocol version: the common ones made once, not per request. */
+    static String via(String version) {
+        return switch (version) {
+            case "1.1" -> VIA_1_1;
+            case "2" -> VIA_2;
+            case "3" -> VIA_3;
+            default -> version + " " + PSEUDONYM;
+        };
     }
 
     private static void appendList(HttpHeaders h, CharSequence name, String value) {
@@ -154,13 +240,23 @@ public final class ForwardingHeaders {
         return !quoted;
     }
 
-    private static String quoteIfNeeded(String v) {
+    /** {@code v} as a Forwarded token, or as a quoted-string (backslash and quote escaped) when it is not one. */
+    private static void appendQuotedIfNeeded(StringBuilder sb, String v) {
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == '~')) {
-                return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+                sb.append('"');
+                for (int j = 0; j < v.length(); j++) {
+                    char d = v.charAt(j);
+                    if (d == '\\' || d == '"') {
+                        sb.append('\\');
+                    }
+                    sb.append(d);
+                }
+                sb.append('"');
+                return;
             }
         }
-        return v;
+        sb.append(v);
     }
 }

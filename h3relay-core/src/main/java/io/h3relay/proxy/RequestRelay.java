@@ -24,7 +24,8 @@ import java.util.ArrayDeque;
 final class RequestRelay {
     private final Forwarding forwarding;
     private final Exchange ex;
-    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(4);
+    /** Made when a part has to wait (usually never: an idle pooled connection is ready at once). */
+    private ArrayDeque<HttpContent> pending;
     private final RequestReplay replay;
     private HttpRequest head;
     private boolean hasBody;
@@ -80,14 +81,21 @@ final class RequestRelay {
         if (req instanceof FullHttpMessage full) {
             if (hasBody) {
                 ex.countRequestBody(full.content().readableBytes());
-                pending.add(filtered(new DefaultLastHttpContent(full.content(), full.trailingHeaders())));
+                pending().add(filtered(new DefaultLastHttpContent(full.content(), full.trailingHeaders())));
             } else {
                 // The h1 encoder needs an end-of-message even for an empty body.
                 full.release();
-                pending.add(filtered(LastHttpContent.EMPTY_LAST_CONTENT));
+                pending().add(filtered(LastHttpContent.EMPTY_LAST_CONTENT));
             }
         }
         return expectContinue;
+    }
+
+    private ArrayDeque<HttpContent> pending() {
+        if (pending == null) {
+            pending = new ArrayDeque<>(4);
+        }
+        return pending;
     }
 
     /** The attempt's connection is ready: head and queued body go out, then reads resume. */
@@ -95,7 +103,7 @@ final class RequestRelay {
         headSent = true;
         a.writeHead(head, hasBody);
         HttpContent c;
-        while ((c = pending.poll()) != null) {
+        while (pending != null && (c = pending.poll()) != null) {
             send(a, c);
         }
         a.flush();
@@ -128,11 +136,14 @@ final class RequestRelay {
                 a.flush();
             }
         } else {
-            pending.add(content);
+            pending().add(content);
         }
     }
 
     void onDownstreamReadComplete(UpstreamAttempt a) {
+        if (ex.requestComplete && !tunnel) {
+            return; // the end of the request was flushed with it (a second flush per request walked the pipeline)
+        }
         if (a != null && a.isReady()) {
             a.flush();
             requestMoreBody(a);
@@ -192,7 +203,7 @@ final class RequestRelay {
     /** For the next attempt: what went upstream goes again, ahead of what was not sent yet. */
     void prepareResend() {
         if (headSent) {
-            replay.replayInto(pending);
+            replay.replayInto(pending());
             headSent = false;
         }
         waitingUpstreamWritable = false;
@@ -200,7 +211,7 @@ final class RequestRelay {
 
     void release() {
         HttpContent c;
-        while ((c = pending.poll()) != null) {
+        while (pending != null && (c = pending.poll()) != null) {
             c.release();
         }
         replay.release();

@@ -1,6 +1,7 @@
 package io.h3relay.proxy;
 
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,9 +15,12 @@ import java.util.List;
  */
 final class RequestReplay {
     private final long limit;
-    private final List<HttpContent> sent = new ArrayList<>(2);
+    /** Made at the first part kept (a bodiless request's empty end keeps nothing). */
+    private List<HttpContent> sent;
     private long bytes;
     private boolean overflowed;
+    /** The request ended with the shared empty last part, which was sent (after every kept part). */
+    private boolean emptyEnd;
 
     RequestReplay(long limit) {
         this.limit = limit;
@@ -33,6 +37,14 @@ final class RequestReplay {
             release();
             return;
         }
+        if (c == LastHttpContent.EMPTY_LAST_CONTENT) {
+            // A constant, nothing to hold: a replay sends it again as the last part (see replayInto).
+            emptyEnd = true;
+            return;
+        }
+        if (sent == null) {
+            sent = new ArrayList<>(2);
+        }
         sent.add(c.retainedDuplicate());
     }
 
@@ -48,17 +60,26 @@ final class RequestReplay {
 
     /** Moves the copies to the front of {@code pending}, in order, for the next attempt. */
     void replayInto(ArrayDeque<HttpContent> pending) {
-        for (int i = sent.size() - 1; i >= 0; i--) {
-            pending.addFirst(sent.get(i));
+        if (emptyEnd) {
+            pending.addFirst(LastHttpContent.EMPTY_LAST_CONTENT);
+            emptyEnd = false;
         }
-        sent.clear();
+        if (sent != null) {
+            for (int i = sent.size() - 1; i >= 0; i--) {
+                pending.addFirst(sent.get(i));
+            }
+            sent.clear();
+        }
         bytes = 0;
     }
 
     void release() {
-        for (HttpContent c : sent) {
-            c.release();
+        if (sent != null) {
+            for (HttpContent c : sent) {
+                c.release();
+            }
+            sent.clear();
         }
-        sent.clear();
+        emptyEnd = false;
     }
 }

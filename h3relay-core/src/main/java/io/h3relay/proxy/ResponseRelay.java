@@ -150,7 +150,10 @@ final class ResponseRelay {
         HttpHeaders h = res.headers();
         ForwardingHeaders.toDownstream(h, a.stream().viaVersion(), ex.requestId,
                 forwarding.route.responseHeaders());
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
+        // The endpoint's head goes on as it is when it already says HTTP/1.1 and carries no body part; a 101
+        // gets its own, since the downstream side rewrites it (h2/h3: 200) and the caller still reads the 101.
+        HttpResponse head = res.protocolVersion() == HttpVersion.HTTP_1_1 && !(res instanceof HttpContent)
+                && res.status().code() != 101 ? res : new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), h);
         if (head.status().code() == 101) {
             ex.upgrade.toDownstream(head); // h1: 101 + Upgrade; h2/h3: 200 (RFC 8441 section 5)
         } else if (isStream(h)) {

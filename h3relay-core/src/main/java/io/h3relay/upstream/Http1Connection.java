@@ -126,7 +126,11 @@ final class Http1Connection implements UpstreamStream {
 
     @Override
     public String viaVersion() {
-        return responseVersion.majorVersion() + "." + responseVersion.minorVersion();
+        if (responseVersion == HttpVersion.HTTP_1_1) {
+            return "1.1"; // the common case, without a new string per response
+        }
+        return responseVersion == HttpVersion.HTTP_1_0 ? "1.0"
+                : responseVersion.majorVersion() + "." + responseVersion.minorVersion();
     }
 
     /** The connection handler saw a response head go by (before the listener gets it). */

@@ -50,4 +50,25 @@ class ForwardingHeadersTest {
         assertThat(h.get("x-forwarded-for")).isEqualTo("10.9.8.7, 203.0.113.7");
         assertThat(h.get("forwarded")).isEqualTo("for=203.0.113.7;proto=http");
     }
+    @Test
+    void connectionTokensAreTrimmedAndASingleTokenIsTheValueItself() {
+        String keepAlive = "keep-alive";
+        assertThat(ForwardingHeaders.connectionTokens(keepAlive, null)).singleElement().isSameAs(keepAlive);
+        assertThat(ForwardingHeaders.connectionTokens(" a ,b,,\tc , ", null)).map(CharSequence::toString)
+                .containsExactly("a", "b", "c");
+        assertThat(ForwardingHeaders.connectionTokens(" , ", null)).isNull();
+        assertThat(ForwardingHeaders.connectionTokens("", null)).isNull();
+    }
+
+    @Test
+    void hopByHopRemovalTakesWhatConnectionNamesAndTheFixedSetButKeepsTeTrailers() {
+        HttpHeaders h = new DefaultHttpHeaders()
+                .add("connection", "keep-alive, X-Private")
+                .add("Connection", "upgrade")
+                .add("x-private", "1").add("keep-alive", "timeout=5").add("upgrade", "h2c")
+                .add("proxy-authorization", "secret").add("x-http2-stream-id", "3")
+                .add("te", "trailers").add("transfer-encoding", "chunked").add("x-kept", "yes");
+        ForwardingHeaders.removeHopByHop(h);
+        assertThat(h.names()).containsExactlyInAnyOrder("te", "x-kept");
+    }
 }

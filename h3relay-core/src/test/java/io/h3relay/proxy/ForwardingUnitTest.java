@@ -120,4 +120,37 @@ class ForwardingUnitTest {
         assertThat(b.session.status()).isEqualTo(502);
         assertThat(b.session.localBody).contains("\"code\":\"upstream_connect_failed\"", "connection refused");
     }
+    @Test
+    void withoutARouteTimeoutTheResponseHeadIsAwaited60sFromTheRequestsEnd() throws Exception {
+        ExchangeBench b = new ExchangeBench(ExchangeBench.oneEndpoint(""));
+        b.get("/never");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        ResponseHeadTimeouts list = ResponseHeadTimeouts.of(b.session.executor());
+        assertThat(list).as("the loop's list keeps the wait, not a task of its own").isNotNull();
+        assertThat(list.size()).isEqualTo(1);
+        b.advance(59_900);
+        assertThat(b.session.status()).isZero();
+        b.advance(200);
+        assertThat(b.session.status()).isEqualTo(504);
+        assertThat(b.session.localBody).contains("\"code\":\"upstream_timeout\"", "within 60s");
+        assertThat(s.abortReason).isNotNull();
+        assertThat(list.size()).isZero();
+    }
+
+    @Test
+    void aResponseHeadEndsTheWaitForIt() throws Exception {
+        ExchangeBench b = new ExchangeBench(ExchangeBench.oneEndpoint(""));
+        b.get("/slow-body");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        ResponseHeadTimeouts list = ResponseHeadTimeouts.of(b.session.executor());
+        assertThat(list.size()).isEqualTo(1);
+        b.advance(30_000);
+        s.respondHead(200);
+        assertThat(list.size()).as("answered: out of the list").isZero();
+        b.advance(60_000);
+        assertThat(b.session.status()).isEqualTo(200);
+        s.respondLast("late but fine");
+        assertThat(b.session.body).hasToString("late but fine");
+        assertThat(s.finishedClean).isTrue();
+    }
 }

@@ -62,6 +62,9 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
     private final StringBuilder name = new StringBuilder(MAX_NAME + 1);
     private final StringBuilder value = new StringBuilder();
     private boolean inValue;
+    /** The field being scanned is Content-Length or Transfer-Encoding (its value is kept), or Upgrade. */
+    private boolean framingField;
+    private boolean upgradeField;
     // What the head said about framing.
     private int contentLengths;
     private String contentLength;
@@ -106,6 +109,14 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
                     }
                 }
                 continue;
+            }
+            if (state == State.FIELD_LINE && inValue && !framingField || state == State.TRAILER_LINE) {
+                // Nothing in this line's value matters but its end: jump to it (Netty's indexOf scans by words).
+                int lf = buf.indexOf(i, end, (byte) '\n');
+                if (lf < 0) {
+                    break;
+                }
+                i = lf;
             }
             Fold fold = step(buf.getByte(i), i);
             if (fold != Fold.NONE) {
@@ -181,6 +192,8 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
                     name.setLength(0);
                     value.setLength(0);
                     inValue = false;
+                    framingField = false;
+                    upgradeField = false;
                     state = State.FIELD_LINE;
                     return step(b, i);
                 }
@@ -226,10 +239,12 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         } else if (!inValue) {
             if (b == ':') {
                 inValue = true;
+                framingField = isFraming(name);
+                upgradeField = "upgrade".contentEquals(name);
             } else if (name.length() <= MAX_NAME) {
                 name.append(Character.toLowerCase((char) (b & 0xff)));
             }
-        } else if (isFraming(name)) {
+        } else if (framingField) {
             if (value.length() < MAX_VALUE) {
                 value.append((char) (b & 0xff));
             } else {
@@ -242,17 +257,20 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         return "content-length".contentEquals(n) || "transfer-encoding".contentEquals(n);
     }
 
+    /** Strings only for the fields that frame the message: a head's other fields cost no allocation. */
     private void endField() {
-        String n = name.toString();
-        String v = value.toString().strip();
-        switch (n) {
-            case "content-length" -> {
-                contentLengths++;
-                contentLength = v;
-            }
-            case "transfer-encoding" -> transferEncoding = transferEncoding == null ? v : transferEncoding + "," + v;
-            case "upgrade" -> upgrade = true;
-            default -> { }
+        if (upgradeField) {
+            upgrade = true;
+        }
+        if (!framingField) {
+            return;
+        }
+        if ("content-length".contentEquals(name)) {
+            contentLengths++;
+            contentLength = value.toString().strip();
+        } else {
+            String v = value.toString().strip();
+            transferEncoding = transferEncoding == null ? v : transferEncoding + "," + v;
         }
     }
 
