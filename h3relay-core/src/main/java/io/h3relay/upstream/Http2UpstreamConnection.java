@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -65,6 +66,14 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         codec = ctx.pipeline().get(Http2FrameCodec.class);
+        // Requests are written while the downstream connection is being read (another channel): a flush per
+        // stream and frame was a writev per HEADERS and per DATA (2 per gRPC call). Flushes now wait for the
+        // end of this event-loop turn (or of this connection's read batch), so the frames of all the streams
+        // written meanwhile leave in one writev.
+        if (codec != null && ctx.pipeline().get(FlushConsolidationHandler.class) == null) {
+            ctx.pipeline().addBefore(ctx.pipeline().context(codec).name(), "h2-flush", new FlushConsolidationHandler(
+                    FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+        }
     }
 
     Channel channel() {
