@@ -55,6 +55,8 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
     /** The endpoint's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): extended CONNECT (WebSockets) allowed. */
     private boolean connectProtocol;
+    /** Opens this connection's streams (on its event loop only). */
+    private Http2StreamChannelBootstrap streams;
 
     Http2UpstreamConnection(Http2Pool pool, Promise<Http2UpstreamConnection> ready, boolean pooled) {
         this.pool = pool;
@@ -121,7 +123,15 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     Future<Http2StreamChannel> openStream(Http2UpstreamStream stream) {
         active++;
         opened++;
-        return new Http2StreamChannelBootstrap(channel).handler(stream.initializer()).open();
+        if (!channel.eventLoop().inEventLoop()) {
+            return new Http2StreamChannelBootstrap(channel).handler(stream.initializer()).open();
+        }
+        // On the loop the bootstrap adds the handler before open() returns, so one bootstrap (and its
+        // option maps, and the multiplexer's context it looks up once) serves every stream of the connection.
+        if (streams == null) {
+            streams = new Http2StreamChannelBootstrap(channel);
+        }
+        return streams.handler(stream.initializer()).open();
     }
 
     /** The pool closed: streams in flight finish, then the connection closes. */

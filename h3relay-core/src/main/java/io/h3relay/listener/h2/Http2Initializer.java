@@ -92,10 +92,12 @@ public final class Http2Initializer {
 
     public static ChannelInitializer<Http2StreamChannel> streamInitializer(ListenerContext listener,
                                                                            long retryAfterSeconds) {
+        // Sharable (its only per-connection state is an attribute of the parent channel): one for all streams.
+        Http2StreamFrameToHttpObjectCodec toHttp = new Http2StreamFrameToHttpObjectCodec(true, true);
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
+                ch.pipeline().addLast("h2-to-http", toHttp);
                 ch.pipeline().addLast("session", new Http2StreamSession(listener, listener.exchanges(),
                         retryAfterSeconds));
             }
