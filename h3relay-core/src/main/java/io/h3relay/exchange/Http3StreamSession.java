@@ -1,6 +1,7 @@
 package io.h3relay.exchange;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -44,6 +45,19 @@ public final class Http3StreamSession extends StreamSession {
     public void writeLast(LastHttpContent last) {
         if (coalescer == null || !last.trailingHeaders().isEmpty()) {
             super.writeLast(last);
+            return;
+        }
+        if (!last.content().isReadable()) {
+            // No DATA frame for an empty end (a HEAD answer, a chunked body's last chunk): the FIN rides with
+            // what is pending (the head, the last body part), if anything is.
+            ChannelFuture end = coalescer.endStreamWithPending();
+            if (end == null) {
+                super.writeLast(last);
+                return;
+            }
+            last.release();
+            ctx.flush();
+            lastWrite = end;
             return;
         }
         ChannelPromise p = ctx.newPromise();

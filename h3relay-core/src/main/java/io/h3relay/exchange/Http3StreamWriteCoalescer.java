@@ -3,6 +3,7 @@ package io.h3relay.exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -39,6 +40,12 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
     /** The non-void promises of the pending writes. */
     private final List<ChannelPromise> promises = new ArrayList<>(2);
     private ChannelPromise finPromise;
+    private ChannelHandlerContext ctx;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -91,6 +98,21 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
      */
     void endStreamWith(ChannelPromise last) {
         finPromise = last;
+    }
+
+    /**
+     * The response ended with what is pending here (an empty last part: no DATA frame for it): the next flush
+     * sends the FIN with those bytes. Returns null when nothing is pending (nothing written yet, or Netty's
+     * codec holds the writes back): the caller then ends the stream as usual.
+     */
+    ChannelFuture endStreamWithPending() {
+        if (pending == null || ctx == null) {
+            return null;
+        }
+        ChannelPromise p = ctx.newPromise();
+        promises.add(p);
+        finPromise = p;
+        return p;
     }
 
     @Override
@@ -146,6 +168,7 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        this.ctx = null;
         discard(new java.nio.channels.ClosedChannelException());
     }
 

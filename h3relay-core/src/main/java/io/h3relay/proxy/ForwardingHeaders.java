@@ -108,7 +108,7 @@ public final class ForwardingHeaders {
             h.remove(FORWARDED);
         }
         appendList(h, FORWARDED, fwd.toString());
-        appendList(h, HttpHeaderNames.VIA, protocol.viaVersion() + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, via(protocol.viaVersion()));
         h.set(X_REQUEST_ID, requestId);
         apply(h, ops);
     }
@@ -116,7 +116,7 @@ public final class ForwardingHeaders {
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
     static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
         removeHopByHop(h);
-        appendList(h, HttpHeaderNames.VIA, upstreamVersion + " " + PSEUDONYM);
+        appendList(h, HttpHeaderNames.VIA, via(upstreamVersion));
         if (!h.contains(X_REQUEST_ID)) {
             h.set(X_REQUEST_ID, requestId);
         }
@@ -133,6 +133,20 @@ public final class ForwardingHeaders {
         for (Map.Entry<String, String> e : ops.add().entrySet()) {
             h.set(e.getKey(), e.getValue());
         }
+    }
+
+    private static final String VIA_1_1 = "1.1 " + PSEUDONYM;
+    private static final String VIA_2 = "2 " + PSEUDONYM;
+    private static final String VIA_3 = "3 " + PSEUDONYM;
+
+    /** Our Via element for a protocol version: the common ones made once, not per request. */
+    static String via(String version) {
+        return switch (version) {
+            case "1.1" -> VIA_1_1;
+            case "2" -> VIA_2;
+            case "3" -> VIA_3;
+            default -> version + " " + PSEUDONYM;
+        };
     }
 
     private static void appendList(HttpHeaders h, CharSequence name, String value) {
