@@ -1,7 +1,10 @@
 package io.h3relay.exchange;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -20,10 +23,48 @@ public final class Http3StreamSession extends StreamSession {
     private static final long FIRST_RECHECK_MICROS = 1_000;
     private static final long LAST_RECHECK_MICROS = 64_000;
     private boolean recheckScheduled;
+    private Http3StreamWriteCoalescer coalescer;
     private long recheckDelayMicros = FIRST_RECHECK_MICROS;
 
     public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        coalescer = ctx.pipeline().get(Http3StreamWriteCoalescer.class);
+        super.handlerAdded(ctx);
+    }
+
+    /**
+     * The last part of a response without trailers goes out as a DATA frame whose FIN the coalescer sends
+     * with it (one datagram for a small response), instead of Netty's codec ending the stream with a
+     * separate {@code shutdownOutput()} after the write. With trailers, or without the coalescer, as before.
+     */
+    @Override
+    public void writeLast(LastHttpContent last) {
+        if (coalescer == null || !last.trailingHeaders().isEmpty()) {
+            super.writeLast(last);
+            return;
+        }
+        if (!last.content().isReadable()) {
+            // No DATA frame for an empty end (a HEAD answer, a chunked body's last chunk): the FIN rides with
+            // what is pending (the head, the last body part), if anything is.
+            ChannelFuture end = coalescer.endStreamWithPending();
+            if (end == null) {
+                super.writeLast(last);
+                return;
+            }
+            last.release();
+            ctx.flush();
+            lastWrite = end;
+            return;
+        }
+        ChannelPromise p = ctx.newPromise();
+        ctx.write(new DefaultHttpContent(last.content()), p);
+        coalescer.endStreamWith(p);
+        ctx.flush();
+        lastWrite = p;
     }
 
     @Override

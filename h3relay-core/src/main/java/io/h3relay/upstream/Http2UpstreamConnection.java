@@ -1,6 +1,7 @@
 package io.h3relay.upstream;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -8,7 +9,11 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -41,6 +46,8 @@ final class Http2UpstreamConnection extends MultiplexedConnection {
     private ScheduledFuture<?> timer;
     /** The endpoint's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): extended CONNECT (WebSockets) allowed. */
     private boolean connectProtocol;
+    /** Opens this connection's streams (on its event loop only). */
+    private Http2StreamChannelBootstrap streams;
 
     Http2UpstreamConnection(Http2Pool pool, Promise<MultiplexedConnection> ready, boolean pooled) {
         super(pool, ready, pooled);
@@ -50,6 +57,27 @@ final class Http2UpstreamConnection extends MultiplexedConnection {
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         codec = ctx.pipeline().get(Http2FrameCodec.class);
+        // Requests are written while the downstream connection is being read (another channel): a flush per
+        // stream and frame was a writev per HEADERS and per DATA (2 per gRPC call). Flushes now wait for the
+        // end of this event-loop turn (or of this connection's read batch), so the frames of all the streams
+        // written meanwhile leave in one writev.
+        if (codec != null && ctx.pipeline().get(FlushConsolidationHandler.class) == null) {
+            ctx.pipeline().addBefore(ctx.pipeline().context(codec).name(), "h2-flush", new FlushConsolidationHandler(
+                    FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+        }
+    }
+
+    /** A new child channel of the multiplexer with {@code handler} as its initializer. */
+    Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+        if (!channel.eventLoop().inEventLoop()) {
+            return new Http2StreamChannelBootstrap(channel).handler(handler).open();
+        }
+        // On the loop the bootstrap adds the handler before open() returns, so one bootstrap (and its
+        // option maps, and the multiplexer's context it looks up once) serves every stream of the connection.
+        if (streams == null) {
+            streams = new Http2StreamChannelBootstrap(channel);
+        }
+        return streams.handler(handler).open();
     }
 
     @Override

@@ -26,7 +26,6 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -78,7 +77,7 @@ final class Http2UpstreamStream extends MultiplexedStream {
     /** A child channel of the connection's multiplexer. */
     @Override
     Future<Http2StreamChannel> open() {
-        return new Http2StreamChannelBootstrap(conn.channel()).handler(initializer()).open();
+        return conn.openStream(initializer());
     }
 
     private ChannelInitializer<Http2StreamChannel> initializer() {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -84,18 +85,33 @@ public final class Http2Initializer {
                         2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize())));
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
+                .headerSensitivityDetector(Http2Initializer::uniquePerResponse)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(MAX_RST_PER_WINDOW, RST_WINDOW_SECONDS)
                 .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
                 .build();
     }
 
+    private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
+
+    /**
+     * Fields whose value differs in every response (the request id, a trace context) go out as HPACK literals
+     * that are not indexed: added to the dynamic table, each would only evict entries that are reused
+     * (content-type, server, via...), and the table's insert-and-evict showed in profiles of small responses.
+     */
+    static boolean uniquePerResponse(CharSequence name, CharSequence value) {
+        return X_REQUEST_ID.contentEqualsIgnoreCase(name) || TRACEPARENT.contentEqualsIgnoreCase(name);
+    }
+
     public static ChannelInitializer<Http2StreamChannel> streamInitializer(ListenerContext listener,
                                                                            long retryAfterSeconds) {
+        // Sharable (its only per-connection state is an attribute of the parent channel): one for all streams.
+        Http2StreamFrameToHttpObjectCodec toHttp = new Http2StreamFrameToHttpObjectCodec(true, true);
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
+                ch.pipeline().addLast("h2-to-http", toHttp);
                 ch.pipeline().addLast("session", new Http2StreamSession(listener, listener.exchanges(),
                         retryAfterSeconds));
             }

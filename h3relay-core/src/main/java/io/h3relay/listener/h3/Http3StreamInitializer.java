@@ -3,6 +3,7 @@ package io.h3relay.listener.h3;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http3StreamSession;
+import io.h3relay.exchange.Http3StreamWriteCoalescer;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http3.Http3ErrorCode;
@@ -35,6 +36,8 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
+        // Next to the stream: one buffer (and one datagram) per flush, the FIN riding with the last data.
+        ch.pipeline().addFirst("h3-write-coalesce", new Http3StreamWriteCoalescer());
         ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
                 context.limits().requestHeadersTimeout().toNanos()));
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());

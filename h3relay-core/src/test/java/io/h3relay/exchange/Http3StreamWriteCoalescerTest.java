@@ -1,0 +1,113 @@
+package io.h3relay.exchange;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.quic.QuicStreamFrame;
+import io.netty.util.CharsetUtil;
+import org.junit.jupiter.api.Test;
+
+import java.nio.channels.ClosedChannelException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What an h3 request stream receives from {@link Http3StreamWriteCoalescer}: the buffers written between two
+ * flushes as one message, and the FIN with the last of them, so that quiche makes one datagram of a small
+ * response instead of one per frame plus one for the FIN.
+ */
+class Http3StreamWriteCoalescerTest {
+
+    private static ByteBuf bytes(String s) {
+        return Unpooled.copiedBuffer(s, CharsetUtil.US_ASCII);
+    }
+
+    @Test
+    void buffersBetweenFlushesLeaveAsOne() {
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        ch.write(bytes("head"));
+        ch.write(bytes("-body"));
+        assertThat((Object) ch.readOutbound()).as("nothing before the flush").isNull();
+        ch.flush();
+        ByteBuf out = ch.readOutbound();
+        assertThat(out.toString(CharsetUtil.US_ASCII)).isEqualTo("head-body");
+        out.release();
+        assertThat((Object) ch.readOutbound()).isNull();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void theFinRidesWithTheLastWrite() {
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer();
+        EmbeddedChannel ch = new EmbeddedChannel(coalescer);
+        ch.write(bytes("head"));
+        ChannelPromise last = ch.newPromise();
+        ch.write(bytes("-last"), last);
+        coalescer.endStreamWith(last);
+        ch.flush();
+        QuicStreamFrame frame = ch.readOutbound();
+        assertThat(frame.hasFin()).isTrue();
+        assertThat(frame.content().toString(CharsetUtil.US_ASCII)).isEqualTo("head-last");
+        frame.release();
+        assertThat(last.isSuccess()).as("the last write's promise completes with the frame").isTrue();
+        assertThat((Object) ch.readOutbound()).isNull();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void anEmptyEndPutsTheFinOnWhatIsPending() {
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer();
+        EmbeddedChannel ch = new EmbeddedChannel(coalescer);
+        assertThat(coalescer.endStreamWithPending()).as("nothing pending: the caller ends the stream").isNull();
+        ch.write(bytes("head-only"));
+        ChannelFuture end = coalescer.endStreamWithPending();
+        assertThat(end).isNotNull();
+        ch.flush();
+        QuicStreamFrame frame = ch.readOutbound();
+        assertThat(frame.hasFin()).isTrue();
+        assertThat(frame.content().toString(CharsetUtil.US_ASCII)).isEqualTo("head-only");
+        frame.release();
+        assertThat(end.isSuccess()).isTrue();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void largeBuffersAreKeptWholeAndInOrder() {
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        String big = "x".repeat(5000);
+        ch.write(bytes("a"));
+        ch.write(bytes(big));
+        ch.write(bytes("z"));
+        ch.flush();
+        ByteBuf out = ch.readOutbound();
+        assertThat(out.toString(CharsetUtil.US_ASCII)).isEqualTo("a" + big + "z");
+        out.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void otherMessagesFlushWhatCameBeforeThem() {
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        ch.write(bytes("first"));
+        ch.writeAndFlush("not a buffer");
+        ByteBuf first = ch.readOutbound();
+        assertThat(first.toString(CharsetUtil.US_ASCII)).isEqualTo("first");
+        first.release();
+        assertThat((Object) ch.readOutbound()).isEqualTo("not a buffer");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void closeFailsAndReleasesUnflushedWrites() {
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        ByteBuf pending = bytes("x".repeat(5000)); // kept as is (not copied), so its release is visible
+        ChannelPromise p = ch.newPromise();
+        ch.write(pending, p);
+        ch.close();
+        assertThat(p.cause()).isInstanceOf(ClosedChannelException.class);
+        assertThat(pending.refCnt()).isZero();
+        ch.finishAndReleaseAll();
+    }
+}
