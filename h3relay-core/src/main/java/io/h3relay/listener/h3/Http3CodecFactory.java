@@ -42,6 +42,7 @@ final class Http3CodecFactory {
     private final io.h3relay.quic.QlogSampler qlog;
     private final io.h3relay.quic.StatelessResets resets;
     private boolean warnedTokenBudget;
+    private boolean warnedQpack;
 
     Http3CodecFactory(ListenerContext context, java.util.function.Supplier<QuicSslContext> tls, long retryAfterSeconds,
                       java.util.function.BooleanSupplier refusing, io.h3relay.quic.QlogSampler qlog,
@@ -66,6 +67,13 @@ final class Http3CodecFactory {
                 HandshakeResetTokens.transportParametersSize(idle.toMillis(), h3.initialMaxData(), h3.initialMaxStreamData(),
                         maxBidi, h3.maxUnidirectionalStreams(), !h3.activeMigration(), h3.retry(),
                         ids != null && connectionIdLength > 0 ? connectionIdLength : 20));
+        if (h3.qpackMaxTableCapacity() > 0 && !warnedQpack) {
+            warnedQpack = true;
+            org.slf4j.LoggerFactory.getLogger(Http3CodecFactory.class).warn("listener {}: qpack_max_table_capacity lets "
+                    + "clients index request fields, and Netty 4.2.18's QPACK decoder resolves relative name references "
+                    + "in their encoder instructions wrongly: clients that use them (Chromium) get connections closed "
+                    + "with QPACK_ENCODER_STREAM_ERROR, or a field under another field's name (docs/protocols.md)", cfg.name());
+        }
         if (!handshakeTokens.enabled() && h3.statelessResetKeyFile() != null && !warnedTokenBudget) {
             warnedTokenBudget = true;
             org.slf4j.LoggerFactory.getLogger(Http3CodecFactory.class).warn("listener {}: handshake connection ids get no "
