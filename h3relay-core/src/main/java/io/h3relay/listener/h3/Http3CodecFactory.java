@@ -42,7 +42,6 @@ final class Http3CodecFactory {
     private final io.h3relay.quic.QlogSampler qlog;
     private final io.h3relay.quic.StatelessResets resets;
     private boolean warnedTokenBudget;
-    private boolean warnedQpack;
 
     Http3CodecFactory(ListenerContext context, java.util.function.Supplier<QuicSslContext> tls, long retryAfterSeconds,
                       java.util.function.BooleanSupplier refusing, io.h3relay.quic.QlogSampler qlog,
@@ -67,13 +66,6 @@ final class Http3CodecFactory {
                 HandshakeResetTokens.transportParametersSize(idle.toMillis(), h3.initialMaxData(), h3.initialMaxStreamData(),
                         maxBidi, h3.maxUnidirectionalStreams(), !h3.activeMigration(), h3.retry(),
                         ids != null && connectionIdLength > 0 ? connectionIdLength : 20));
-        if (h3.qpackMaxTableCapacity() > 0 && !warnedQpack) {
-            warnedQpack = true;
-            org.slf4j.LoggerFactory.getLogger(Http3CodecFactory.class).warn("listener {}: qpack_max_table_capacity lets "
-                    + "clients index request fields, and Netty 4.2.18's QPACK decoder resolves relative name references "
-                    + "in their encoder instructions wrongly: clients that use them (Chromium) get connections closed "
-                    + "with QPACK_ENCODER_STREAM_ERROR, or a field under another field's name (docs/protocols.md)", cfg.name());
-        }
         if (!handshakeTokens.enabled() && h3.statelessResetKeyFile() != null && !warnedTokenBudget) {
             warnedTokenBudget = true;
             org.slf4j.LoggerFactory.getLogger(Http3CodecFactory.class).warn("listener {}: handshake connection ids get no "
@@ -149,9 +141,14 @@ final class Http3CodecFactory {
                 Http3Config h3 = context.config().http3();
                 // QPACK's dynamic table both ways when a capacity is set: ours for the client's requests (our
                 // SETTINGS), the client's for our responses (its SETTINGS); off, literals and the static table.
-                ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
+                Http3ServerConnectionHandler h3Handler = new Http3ServerConnectionHandler(
                         new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
-                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0));
+                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0);
+                if (h3.qpackMaxTableCapacity() > 0) {
+                    // Netty 4.2.18 misreads relative indexes in the client's QPACK encoder instructions.
+                    ch.pipeline().addLast("h3-qpack-fix", QpackEncoderStreamFix.installer(h3Handler));
+                }
+                ch.pipeline().addLast("h3", h3Handler);
                 if (h3.zeroRtt()) {
                     QuicSessions.deliverEarlyStreams(ch);
                 }
