@@ -56,13 +56,15 @@ final class HandshakeResetTokens {
 
     /** quiche's buffer for the encoded transport parameters of a connection. */
     static final int QUICHE_BUDGET = 128;
+    private static final int MARGIN = 6;
 
     private final boolean enabled;
 
     /** {@code transportParametersSize}: from {@link #transportParametersSize}; tokens only when it fits. */
     HandshakeResetTokens(StatelessResets resets, QuicConnectionIdGenerator ids, int transportParametersSize) {
         this.resets = resets;
-        this.enabled = transportParametersSize <= QUICHE_BUDGET;
+        // A few bytes of margin for parameters a later quiche may add (active_connection_id_limit, GREASE).
+        this.enabled = transportParametersSize <= QUICHE_BUDGET - MARGIN;
         this.generator = new Recording(ids != null ? ids : QuicConnectionIdGenerator.signGenerator());
     }
 
