@@ -151,19 +151,20 @@ pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE
       [[ "$how" == big ]] && hdr=("${BIG_HEADERS[@]}")
       timeout $((secs + 60)) "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" \
         --json -d "${secs}s" "${hdr[@]}" "$url" >"$raw" 2>"$raw.err" || [[ -s "$raw" ]]
+      cp "$raw" "$OUT/last-$proto.json"   # the last slice's full output, for a look at what bench said
       ;;
     hs)
       local target end n=0 errors=0 port host
       target="$(basename "$raw")"; target="${target%%-hs-p*}"
       host="${url#https://}"; host="${host%%/*}"; port="${host#*:}"
-      end=$((SECONDS + secs))
       local extra=()
       if [[ "$how" == resume ]]; then
         extra=(--session-file="$OUT/session-$port" --tp-file="$OUT/tp-$port")
         # Prime the session once (a full handshake), outside any measured slice's count.
         [[ -s "$OUT/session-$port" ]] || "${GT[@]}" "${extra[@]}" 127.0.0.1 "$port" "$url" >/dev/null 2>&1 || true
       fi
-      while ((SECONDS < end && n < 2000)); do
+      end=$((SECONDS + secs))
+      while (((n == 0 || SECONDS < end) && n < 2000)); do
         if timeout 20 "${GT[@]}" "${extra[@]}" 127.0.0.1 "$port" "$url" >"$raw.one" 2>&1 \
             && grep -q '\[:status: 200\]' "$raw.one"; then
           echo "$(hs_times "$raw.one")" >>"$OUT/hs-$target.tsv"
