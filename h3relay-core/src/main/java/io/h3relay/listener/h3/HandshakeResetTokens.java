@@ -52,7 +52,6 @@ final class HandshakeResetTokens {
     private Method nativeAddress;
     private Method setToken;
     private Field sourceIds;
-    private long set;
 
     /** quiche's buffer for the encoded transport parameters of a connection. */
     static final int QUICHE_BUDGET = 128;
@@ -152,16 +151,10 @@ final class HandshakeResetTokens {
                 RANDOM.nextBytes(token);
             }
             setToken.invoke(null, (long) nativeAddress.invoke(config), token);
-            set++;
         } catch (ReflectiveOperationException | RuntimeException e) {
             warnOnce(e);
             config = null;
         }
-    }
-
-    /** Tokens written so far (for tests). */
-    long tokensSet() {
-        return set;
     }
 
     private byte[] connectionId(Collection<?> ids) {

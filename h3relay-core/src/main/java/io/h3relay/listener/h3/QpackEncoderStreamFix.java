@@ -23,12 +23,18 @@ import java.lang.reflect.Field;
  * dynamic relative index into the index Netty's formula maps onto the entry the client meant, reading the
  * table's ring (head, tail, length) from Netty's decoder just before Netty applies the instruction (Netty
  * applies it synchronously in the same read). Found by reflection; if Netty's internals differ (a later
- * Netty), it passes everything through unchanged, which is Netty's own behaviour.
+ * Netty) or the defect is gone ({@link #NEEDED}, checked once at start), it passes everything through
+ * unchanged, which is Netty's own behaviour.
  */
 final class QpackEncoderStreamFix extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(QpackEncoderStreamFix.class);
     private static final long QPACK_ENCODER_STREAM = 0x02;
     private static volatile boolean warned;
+    /**
+     * Whether this Netty's decoder table has the defect: relative index 0 of an encoder instruction read as the
+     * oldest of two entries. A Netty that fixed it (or whose internals differ) gets everything unchanged.
+     */
+    static final boolean NEEDED = probe();
 
     private final Object table; // Netty's QpackDecoderDynamicTable of this connection, or null
     private ByteBuf buffered;
@@ -46,7 +52,7 @@ final class QpackEncoderStreamFix extends ChannelInboundHandlerAdapter {
      * each unidirectional stream the client opens.
      */
     static ChannelHandler installer(Object http3ConnectionHandler) {
-        Object table = decoderTable(http3ConnectionHandler);
+        Object table = NEEDED ? decoderTable(http3ConnectionHandler) : null;
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -61,6 +67,33 @@ final class QpackEncoderStreamFix extends ChannelInboundHandlerAdapter {
                 return false;
             }
         };
+    }
+
+    private static boolean probe() {
+        try {
+            String pkg = "io.netty.handler.codec.http3.";
+            Class<?> tc = Class.forName(pkg + "QpackDecoderDynamicTable");
+            java.lang.reflect.Constructor<?> c = tc.getDeclaredConstructor();
+            c.setAccessible(true);
+            Object t = c.newInstance();
+            java.lang.reflect.Method capacity = tc.getDeclaredMethod("setCapacity", long.class);
+            capacity.setAccessible(true);
+            capacity.invoke(t, 4096L);
+            Class<?> fc = Class.forName(pkg + "QpackHeaderField");
+            java.lang.reflect.Constructor<?> f = fc.getDeclaredConstructor(CharSequence.class, CharSequence.class);
+            f.setAccessible(true);
+            java.lang.reflect.Method add = tc.getDeclaredMethod("add", fc);
+            add.setAccessible(true);
+            add.invoke(t, f.newInstance("a", "older"));
+            add.invoke(t, f.newInstance("b", "newer"));
+            java.lang.reflect.Method get = tc.getDeclaredMethod("getEntryRelativeEncoderInstructions", int.class);
+            get.setAccessible(true);
+            Object entry = get.invoke(t, 0);
+            return "a".contentEquals((CharSequence) field(fc, "name").get(entry));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            LOG.debug("QPACK encoder stream fix not used: {}", e.toString());
+            return false;
+        }
     }
 
     private static Object decoderTable(Object handler) {

@@ -48,6 +48,7 @@ class QpackEncoderStreamFixTest {
         add(t, "a", "1");
         add(t, "b", "2");
         assertThat(nettyReads(t, 0)).as("the defect the fix exists for").isEqualTo("a: 1");
+        assertThat(QpackEncoderStreamFix.NEEDED).as("the fix detects it").isTrue();
     }
 
     @Test
