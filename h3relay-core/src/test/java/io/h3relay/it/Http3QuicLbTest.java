@@ -48,10 +48,14 @@ class Http3QuicLbTest {
     }
 
     private RelayHarness start(TestEndpoint endpoint, byte[] key, String serverId) throws Exception {
+        return start(endpoint, key, serverId, "");
+    }
+
+    private RelayHarness start(TestEndpoint endpoint, byte[] key, String serverId, String more) throws Exception {
         Path keyFile = tmp.resolve("reset.key");
         Files.writeString(keyFile, "# stateless reset key\n" + Base64.getEncoder().encodeToString(key) + "\n");
         return RelayHarness.yaml(RelayHarness.LISTENERS.replace("protocols: [http1, http2, http3]",
-                "protocols: [http1, http2, http3]\n    http3: { server_id: \"" + serverId + "\", sockets: 2,"
+                "protocols: [http1, http2, http3]\n    http3: { " + more + "server_id: \"" + serverId + "\", sockets: 2,"
                         + " stateless_reset_key_file: \"" + keyFile + "\" }") + """
                 routes:
                   - { name: all, match: { path_prefix: / }, cluster: c }
@@ -179,5 +183,81 @@ class Http3QuicLbTest {
             assertThat(MetricsScrape.of(one).value("h3relay_quic_connections_total", tls)).isZero();
             assertThat(one.server().http3Listeners().get("tls").statelessResets().sent()).isZero();
         }
+    }
+
+    /**
+     * The handshake's connection id carries a token derived from the shared key too (RFC 9000 §10.3.2), so a
+     * client that never moved to a NEW_CONNECTION_ID id can be reset by any instance: gtlsclient downloads from
+     * instance 02 through {@link QuicLbRouter}; the router then sends that server id's packets to instance 01
+     * (as a balancer that wrongly believes 02 gone would), which does not know the connection and answers with a
+     * stateless reset. gtlsclient accepts it (the token of the id it uses, from 02's transport parameters) and
+     * gives up at once, not after its 30 s idle timeout. {@code retry: false}: with a Retry the token does not fit
+     * quiche's transport parameter buffer (docs/protocols.md).
+     */
+    @Test
+    void aSecondInstanceWithTheSameKeyResetsAConnectionItDoesNotOwn() throws Exception {
+        byte[] key = key();
+        int size = 256 * 1024 * 1024; // still downloading when the router turns
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness one = start(endpoint, key, "01", "retry: false, ");
+             RelayHarness two = start(endpoint, key, "02", "retry: false, ");
+             QuicLbRouter router = new QuicLbRouter(List.of(new InetSocketAddress("127.0.0.1", one.tlsPort()),
+                     new InetSocketAddress("127.0.0.1", two.tlsPort())), List.of(1, 2), 1)) {
+            Path exe = ExternalTool.require("gtlsclient");
+            Path dir = Files.createDirectories(tmp.resolve("dl"));
+            int port = router.port();
+            java.util.concurrent.CompletableFuture<ExternalTool.Result> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> ExternalTool.run(Duration.ofSeconds(90), List.of(exe.toString(),
+                            "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=30s",
+                            "--download=" + dir, "--sni=localhost", "127.0.0.1", String.valueOf(port),
+                            "https://localhost:" + port + "/bytes?n=" + size)));
+            Path file = dir.resolve("bytes?n=" + size);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> run.isDone() || (Files.exists(file) && Files.size(file) > 1_000_000));
+            assertThat(run.isDone()).as("still downloading").isFalse();
+            long turned = System.nanoTime();
+            router.reroute(2, 0);
+
+            ExternalTool.Result r = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            Duration after = Duration.ofNanos(System.nanoTime() - turned);
+            String log = r.stderr() + r.stdoutString();
+            assertThat(Files.size(file)).as("the download stopped").isLessThan(size);
+            assertThat(one.server().http3Listeners().get("tls").statelessResets().sent()).as("resets by 01").isPositive();
+            // ngtcp2 logs a stateless reset it accepted as "SR token=..." and then drains the connection.
+            Matcher sr = Pattern.compile("pkt rx \\d+ SR token=0x([0-9a-f]+)").matcher(log);
+            assertThat(sr.find()).as(tail(log)).isTrue();
+            assertThat(log).contains("ERR_DRAINING");
+            assertThat(after).as("ended by the reset, not the idle timeout").isLessThan(Duration.ofSeconds(15));
+
+            // The token gtlsclient used: 02's transport parameter for the handshake id, HMAC(key, id).
+            Matcher id = Pattern.compile("pkt rx .*? scid=0x([0-9a-f]+)").matcher(log);
+            assertThat(id.find()).isTrue();
+            Matcher tp = Pattern.compile("remote transport_parameters stateless_reset_token=0x([0-9a-f]+)").matcher(log);
+            assertThat(tp.find()).as("a token for the handshake id").isTrue();
+            assertThat(tp.group(1)).isEqualTo(HexFormat.of().formatHex(token(key, HexFormat.of().parseHex(id.group(1)))))
+                    .as("the reset carried that token").isEqualTo(sr.group(1));
+        }
+    }
+
+    /** The Retry path, where the token does not fit: the handshake id has none, and handshakes still work. */
+    @Test
+    void withARetryTheHandshakeIdHasNoTokenAndHandshakesWork() throws Exception {
+        byte[] key = key();
+        try (TestEndpoint endpoint = TestEndpoint.start("lb");
+             RelayHarness relay = start(endpoint, key)) {
+            Path exe = ExternalTool.require("gtlsclient");
+            int port = relay.tlsPort();
+            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
+                    "--exit-on-all-streams-close", "--no-http-dump", "--timeout=20s", "--sni=localhost", "127.0.0.1",
+                    String.valueOf(port), "https://localhost:" + port + "/"));
+            String log = r.stderr() + r.stdoutString();
+            assertThat(log).as(tail(log)).contains("[:status: 200]").contains("type=Retry")
+                    .doesNotContain("remote transport_parameters stateless_reset_token");
+        }
+    }
+
+    private static String tail(String log) {
+        List<String> lines = log.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 }

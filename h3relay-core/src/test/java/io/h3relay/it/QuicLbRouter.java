@@ -59,6 +59,15 @@ final class QuicLbRouter implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on, short-header packets for {@code serverId} go to {@code backends.get(backend)}: what a balancer
+     * does when it believes an instance gone (its table changed, a health check failed), while the instance and
+     * its connections still live.
+     */
+    void reroute(int serverId, int backend) {
+        byServerId.put(serverId, backend);
+    }
+
     /** Short-header packets routed by their connection id's server id. */
     int routedById() {
         return byId.get();

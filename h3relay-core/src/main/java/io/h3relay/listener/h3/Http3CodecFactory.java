@@ -42,6 +42,7 @@ final class Http3CodecFactory {
 
     private final io.h3relay.quic.QlogSampler qlog;
     private final io.h3relay.quic.StatelessResets resets;
+    private boolean warnedTokenBudget;
 
     Http3CodecFactory(ListenerContext context, java.util.function.Supplier<QuicSslContext> tls, long retryAfterSeconds,
                       java.util.function.BooleanSupplier refusing, io.h3relay.quic.QlogSampler qlog,
@@ -60,6 +61,18 @@ final class Http3CodecFactory {
         Http3Config h3 = cfg.http3();
         LimitsConfig limits = cfg.limits();
         Duration idle = h3.idleTimeout() != null ? h3.idleTimeout() : limits.keepAliveTimeout();
+        // The handshake's connection id gets a token derived from the reset key too (Netty has no hook for it).
+        long maxBidi = Math.min(h3.maxBidirectionalStreams(), limits.maxConcurrentStreams());
+        HandshakeResetTokens handshakeTokens = new HandshakeResetTokens(resets, ids,
+                HandshakeResetTokens.transportParametersSize(idle.toMillis(), h3.initialMaxData(), h3.initialMaxStreamData(),
+                        maxBidi, h3.maxUnidirectionalStreams(), !h3.activeMigration(), h3.retry(),
+                        ids != null && connectionIdLength > 0 ? connectionIdLength : 20));
+        if (!handshakeTokens.enabled() && h3.statelessResetKeyFile() != null && !warnedTokenBudget) {
+            warnedTokenBudget = true;
+            org.slf4j.LoggerFactory.getLogger(Http3CodecFactory.class).warn("listener {}: handshake connection ids get no "
+                    + "stateless reset token (later ids do): with these settings quiche's 128-byte transport parameter "
+                    + "buffer cannot hold it (retry: false makes room; see docs/protocols.md)", cfg.name());
+        }
         QuicServerCodecBuilder b = Http3.newQuicServerCodecBuilder()
                 // Per connection, not .sslContext(ctx): new handshakes see a certificate swapped in by a reload.
                 // Also the one hook between a connection's creation and quiche's: qlog must be set before it.
@@ -68,6 +81,7 @@ final class Http3CodecFactory {
                     if (log != null) {
                         q.config().setOption(QuicChannelOption.QLOG, log);
                     }
+                    handshakeTokens.beforeConnection(q);
                     return tls.get().newEngine(q.alloc());
                 })
                 .resetTokenGenerator(resets)
@@ -76,7 +90,7 @@ final class Http3CodecFactory {
                 .initialMaxStreamDataBidirectionalLocal(h3.initialMaxStreamData())
                 .initialMaxStreamDataBidirectionalRemote(h3.initialMaxStreamData())
                 .initialMaxStreamDataUnidirectional(h3.initialMaxStreamData())
-                .initialMaxStreamsBidirectional(Math.min(h3.maxBidirectionalStreams(), limits.maxConcurrentStreams()))
+                .initialMaxStreamsBidirectional(maxBidi)
                 .initialMaxStreamsUnidirectional(h3.maxUnidirectionalStreams())
                 .congestionControlAlgorithm(switch (h3.congestionControl()) {
                     case RENO -> QuicCongestionControlAlgorithm.RENO;
@@ -92,10 +106,16 @@ final class Http3CodecFactory {
             // Up to 10 packets per sendmsg: the kernel splits them (UDP GSO), one syscall instead of ten.
             b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, EpollQuicUtils.newSegmentedAllocator(10));
         }
-        if (ids != null) {
-            b.connectionIdAddressGenerator(ids).localConnectionIdLength(connectionIdLength);
+        QuicConnectionIdGenerator generator = handshakeTokens.generatorOr(ids);
+        if (generator != null) {
+            b.connectionIdAddressGenerator(generator);
         }
-        return b.build();
+        if (ids != null) {
+            b.localConnectionIdLength(connectionIdLength);
+        }
+        ChannelHandler codec = b.build();
+        handshakeTokens.bind(codec);
+        return codec;
     }
 
     private ChannelInitializer<QuicChannel> connectionInitializer(LimitsConfig limits, Runnable onConnection) {
@@ -122,9 +142,14 @@ final class Http3CodecFactory {
                 Http3Config h3 = context.config().http3();
                 // QPACK's dynamic table both ways when a capacity is set: ours for the client's requests (our
                 // SETTINGS), the client's for our responses (its SETTINGS); off, literals and the static table.
-                ch.pipeline().addLast("h3", new Http3ServerConnectionHandler(
+                Http3ServerConnectionHandler h3Handler = new Http3ServerConnectionHandler(
                         new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
-                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0));
+                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0);
+                if (h3.qpackMaxTableCapacity() > 0) {
+                    // Netty 4.2.18 misreads relative indexes in the client's QPACK encoder instructions.
+                    ch.pipeline().addLast("h3-qpack-fix", QpackEncoderStreamFix.installer(h3Handler));
+                }
+                ch.pipeline().addLast("h3", h3Handler);
                 if (h3.zeroRtt()) {
                     QuicSessions.deliverEarlyStreams(ch);
                 }
