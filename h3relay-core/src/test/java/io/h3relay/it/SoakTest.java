@@ -68,6 +68,8 @@ class SoakTest {
                       - name: c
                         endpoints: [ { address: "@A@" }, { address: "@B@" } ]
                         health_check: { path: /, interval: 1s, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }
+                    observability:
+                      access_log: { path: "off" }
                     """).with("LIMITS", "{}").with("A", a.address()).with("B", b.address()).start();
             List<Thread> threads = new ArrayList<>();
             try {
