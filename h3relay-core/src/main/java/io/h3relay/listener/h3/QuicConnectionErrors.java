@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
  * the connection's pipeline, where nothing handled it: every such packet logged "exceptionCaught() reached the
  * tail of the pipeline" at WARN with a stack trace. With {@code http3.retry} off, anyone can send such
  * Initials from spoofed addresses, so that was a log flood (found by {@code it/QuicInitialFloodTest}: 1,000
- * packets, 3 MB of log). Peer-caused QUIC, TLS and HTTP/3 connection errors end here at DEBUG (quiche closes
- * the connection itself); anything else is logged and the connection closed.
+ * packets, 3 MB of log). Peer-caused QUIC, TLS and HTTP/3 connection errors end here at DEBUG; anything else
+ * at WARN. Neither closes the connection: as before, quiche decides (an Initial that does not decrypt leaves a
+ * connection that never completes its handshake and ends at its timeout; a bad packet on a live connection,
+ * for example from a path being migrated, is dropped and the connection goes on).
  */
 @ChannelHandler.Sharable
 final class QuicConnectionErrors extends ChannelInboundHandlerAdapter {
@@ -31,10 +33,8 @@ final class QuicConnectionErrors extends ChannelInboundHandlerAdapter {
         if (cause instanceof QuicException || cause instanceof SSLException || cause instanceof Http3Exception
                 || cause.getCause() instanceof QuicException) {
             LOG.debug("QUIC connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
-            ctx.close();
             return;
         }
         LOG.warn("QUIC connection from {} failed", ctx.channel().remoteAddress(), cause);
-        ctx.close();
     }
 }
