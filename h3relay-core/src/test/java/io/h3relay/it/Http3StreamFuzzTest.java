@@ -130,8 +130,8 @@ class Http3StreamFuzzTest {
             }
         }
         if (result.equals("empty")) {
-            // FIN without a byte: the stream end a connection close gives every stream (found while fuzzing:
-            // crash-2804b5ee...), or a request the server ended without any response, which must not happen.
+            // FIN without a byte: the stream end a connection close gives every stream, or a request the server
+            // ended without any response, which must not happen (an open finding: Http3StreamFuzzTestOpenFindings/).
             assertThat(q.closeFuture().await(2, TimeUnit.SECONDS))
                     .as("a request stream ended (FIN) without a response on an open connection").isTrue();
             result = "connection closed";
