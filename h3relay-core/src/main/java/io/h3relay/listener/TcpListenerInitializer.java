@@ -101,6 +101,20 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
                 listener.connectionObserver().tlsHandshakeFailed();
                 super.handshakeFailure(ctx, cause);
             }
+
+            // A client that resets its connection before ALPN is done is not a server failure: Netty's handler
+            // logged it at WARN with a stack trace and passed it on to the pipeline's tail, a second WARN
+            // (seen in bench/soak.sh's 30-minute run, from downloads abandoned by curl --max-time).
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+                if (cause instanceof java.io.IOException) {
+                    org.slf4j.LoggerFactory.getLogger(TcpListenerInitializer.class)
+                            .debug("connection from {} failed before ALPN: {}", ctx.channel().remoteAddress(), cause.toString());
+                    ctx.close();
+                    return;
+                }
+                super.exceptionCaught(ctx, cause);
+            }
         });
     }
 

@@ -56,6 +56,13 @@ final class Http3CodecFactory {
         this.tokens = new HmacTokenHandler(context.connectionObserver()::quicRetrySent);
     }
 
+    private io.h3relay.quic.AmplificationGuard amplification;
+
+    /** The listener's anti-amplification guard (without Retry), told when a connection's handshake completed. */
+    void amplificationGuard(io.h3relay.quic.AmplificationGuard guard) {
+        this.amplification = guard;
+    }
+
     ChannelHandler newCodec(boolean gso, QuicConnectionIdGenerator ids, int connectionIdLength, Runnable onConnection) {
         ListenerConfig cfg = context.config();
         Http3Config h3 = cfg.http3();
@@ -122,6 +129,8 @@ final class Http3CodecFactory {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(QuicChannel ch) {
+                // Last in the pipeline (the handlers below are added before it): peer-caused connection errors.
+                ch.pipeline().addLast("quic-errors", QuicConnectionErrors.INSTANCE);
                 if (refusing.getAsBoolean()) {
                     ch.close(); // HTTP/3 is off on this listener; the sockets close once its last connection ends
                     return;
@@ -135,10 +144,25 @@ final class Http3CodecFactory {
                     return;
                 }
                 context.connections().add(ch);
+                io.h3relay.quic.AmplificationGuard amp = amplification;
+                if (amp != null) {
+                    // Active = handshake completed: the client's address is validated (RFC 9000 section 8.1).
+                    ch.pipeline().addBefore("quic-errors", "quic-validated", new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                            amp.validated(ch.remoteSocketAddress());
+                            ctx.pipeline().remove(this);
+                            ctx.fireChannelActive();
+                        }
+                    });
+                    if (ch.isActive()) {
+                        amp.validated(ch.remoteSocketAddress());
+                    }
+                }
                 context.connectionObserver().quicConnectionCreated(ch);
                 ch.closeFuture().addListener(f -> context.connectionClosed(client));
                 Http3ConnectionGuard guard = new Http3ConnectionGuard(context);
-                ch.pipeline().addLast("h3-guard", guard);
+                ch.pipeline().addBefore("quic-errors", "h3-guard", guard);
                 Http3Config h3 = context.config().http3();
                 // QPACK's dynamic table both ways when a capacity is set: ours for the client's requests (our
                 // SETTINGS), the client's for our responses (its SETTINGS); off, literals and the static table.
@@ -147,15 +171,15 @@ final class Http3CodecFactory {
                         settings(limits, h3), h3.qpackMaxTableCapacity() == 0);
                 if (h3.qpackMaxTableCapacity() > 0) {
                     // Netty 4.2.18 misreads relative indexes in the client's QPACK encoder instructions.
-                    ch.pipeline().addLast("h3-qpack-fix", QpackEncoderStreamFix.installer(h3Handler));
+                    ch.pipeline().addBefore("quic-errors", "h3-qpack-fix", QpackEncoderStreamFix.installer(h3Handler));
                 }
-                ch.pipeline().addLast("h3", h3Handler);
+                ch.pipeline().addBefore("quic-errors", "h3", h3Handler);
                 if (h3.zeroRtt()) {
                     QuicSessions.deliverEarlyStreams(ch);
                 }
                 Duration keepAlive = context.config().http3().keepAliveInterval();
                 if (!keepAlive.isZero()) {
-                    ch.pipeline().addLast("h3-keep-alive", new Http3KeepAlive(keepAlive));
+                    ch.pipeline().addBefore("quic-errors", "h3-keep-alive", new Http3KeepAlive(keepAlive));
                 }
             }
         };

@@ -41,10 +41,25 @@ final class Http3HeadTimeout extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
+    /**
+     * The client ended its side (FIN) before a whole HEADERS frame: the request can never complete, so it is
+     * reset now, not when the timer fires (Netty's frame codec drops a frame cut off by FIN without an error;
+     * found by {@code it/Http3StreamFuzzTest}: the stream stayed for request_headers_timeout).
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent
+                || evt instanceof io.netty.channel.socket.ChannelInputShutdownReadComplete) {
+            cancel();
+            expired(ctx);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
     private void expired(ChannelHandlerContext ctx) {
         timer = null;
         if (ctx.channel() instanceof QuicStreamChannel stream && stream.isActive()) {
-            LOG.debug("h3 stream {}: no whole HEADERS within request_headers_timeout, resetting", stream);
+            LOG.debug("h3 stream {}: no whole HEADERS within request_headers_timeout or before FIN, resetting", stream);
             stream.shutdown(Http3ErrorCode.H3_REQUEST_INCOMPLETE.code());
             stream.close();
         }

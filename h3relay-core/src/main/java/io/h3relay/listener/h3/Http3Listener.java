@@ -179,12 +179,25 @@ public final class Http3Listener {
                                 : new io.h3relay.quic.QuicLbConnectionIds(serverId, idx);
                     }
                 };
-        // With QUIC-LB ids, a packet for another server's id is answered with a stateless reset (one handler
-        // per socket, in front of the codec).
-        ChannelHandler handler = serverId == null ? quic : new io.netty.channel.ChannelInitializer<Channel>() {
+        // First, datagrams under 1200 bytes that could start a connection are dropped (RFC 9000 section 14.1;
+        // Netty would answer them with a Retry or Version Negotiation larger than 3x their size). With QUIC-LB
+        // ids, a packet for another server's id is answered with a stateless reset (one handler per socket, in
+        // front of the codec).
+        io.h3relay.quic.SmallInitialFilter smallInitials = new io.h3relay.quic.SmallInitialFilter();
+        // Without Retry, unvalidated addresses get at most 3x what they sent (quiche's probes go beyond).
+        io.h3relay.quic.AmplificationGuard amplification = h3.retry() ? null : new io.h3relay.quic.AmplificationGuard();
+        codecs.amplificationGuard(amplification);
+        ChannelHandler handler = new io.netty.channel.ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("quic-lb-reset", resets.handler(new io.h3relay.quic.QuicLbConnectionIds(serverId, 0)));
+                ch.pipeline().addLast("quic-small-initials", smallInitials);
+                if (amplification != null) {
+                    ch.pipeline().addLast("quic-amplification", amplification);
+                }
+                if (serverId != null) {
+                    ch.pipeline().addLast("quic-lb-reset",
+                            resets.handler(new io.h3relay.quic.QuicLbConnectionIds(serverId, 0)));
+                }
                 ch.pipeline().addLast("quic", quic);
             }
         };

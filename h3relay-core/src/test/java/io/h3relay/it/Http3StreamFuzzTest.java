@@ -1,0 +1,222 @@
+package io.h3relay.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.h3relay.client.ClientTls;
+import io.h3relay.client.h3.QuicClients;
+import io.h3relay.testing.TestEndpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Fuzz target (issue 18): any bytes as an HTTP/3 request stream (frames, QPACK field sections, DATA in any
+ * order, cut anywhere), through h3relay's whole request-stream pipeline: Netty's HTTP/3 frame codec and
+ * QPACK decoder, {@code Http3HeadTimeout}, {@code Http3MalformedRequestGuard}, {@code Http3StreamErrors},
+ * the frame-to-HttpObject adapter, {@code Http3RequestCoalescer}, {@code Http3StreamSession}, the
+ * {@code RequestChecks} and forwarding to an endpoint.
+ *
+ * <p>Over a real QUIC connection, not an embedded channel: Netty's request-stream codec and QPACK decoder are
+ * package-private and need a {@code QuicChannel} parent holding the connection's QPACK state, and Netty's
+ * embedded QUIC channels are in its unpublished test sources. So h3relay runs in this JVM (Jazzer sees its
+ * coverage from the event-loop threads too) and each input is written on a new bidirectional stream of one
+ * connection, with FIN, by a Netty QUIC client.
+ *
+ * <p>Every input ends with FIN, so h3relay has all of it at once: no timer is needed to end any stream, and the
+ * head timeout is set far beyond the 10 s bound (a truncated HEADERS frame with FIN waited for that timeout).
+ * For any input: the stream ends within 10 s (a response with FIN, a reset, or the connection closed by an
+ * HTTP/3 connection error), what comes back is whole HTTP/3 frames starting with HEADERS, h3relay logs
+ * nothing at WARN or ERROR (an exception that reached a pipeline's tail, an internal error), and after a
+ * connection error a new connection is served.
+ */
+class Http3StreamFuzzTest {
+    private static TestEndpoint endpoint;
+    private static RelayHarness relay;
+    private static EventLoopGroup group;
+    private static Channel udp;
+    private static QuicChannel quic;
+    private static ProxyLog log;
+
+    private static synchronized void setUp() throws Exception {
+        if (relay != null) {
+            return;
+        }
+        endpoint = TestEndpoint.startUnrecorded("h3-fuzz", 0);
+        relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }");
+        group = new MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("h3-fuzz-client"),
+                NioIoHandler.newFactory());
+        udp = QuicClients.bind(group, NioDatagramChannel.class,
+                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        log = ProxyLog.install();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            udp.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            relay.close();
+            endpoint.close();
+        }));
+    }
+
+    private static QuicChannel connection() throws Exception {
+        if (quic == null || !quic.isActive()) {
+            // A new connection after a connection error: h3relay must still take it.
+            quic = QuicChannel.newBootstrap(udp).handler(new Http3ClientConnectionHandler())
+                    .remoteAddress(new InetSocketAddress("localhost", relay.tlsPort()))
+                    .connect().get(10, TimeUnit.SECONDS);
+        }
+        return quic;
+    }
+
+    /**
+     * Byte 0: into how many writes the rest is cut (1 + its low 2 bits), each flushed on its own, the last
+     * with FIN. The rest: the request stream's bytes.
+     */
+    @FuzzTest(maxDuration = "10m")
+    void anyRequestStreamIsAnsweredOrReset(byte[] input) throws Exception {
+        setUp();
+        log.clear();
+        byte[] stream = input.length == 0 ? input : java.util.Arrays.copyOfRange(input, 1, input.length);
+        int writes = input.length == 0 ? 1 : 1 + (input[0] & 3);
+        QuicChannel q = connection();
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        QuicStreamChannel s;
+        try {
+            s = q.createStream(QuicStreamType.BIDIRECTIONAL, reader(q, received, outcome)).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // The connection closed under us (a previous input's connection error arriving late): retry once.
+            quic = null;
+            q = connection();
+            s = q.createStream(QuicStreamType.BIDIRECTIONAL, reader(q, received, outcome)).get(10, TimeUnit.SECONDS);
+        }
+        int step = Math.max(1, (stream.length + writes - 1) / writes);
+        for (int at = 0; at < stream.length || at == 0; at += step) {
+            int end = Math.min(stream.length, at + step);
+            ByteBuf part = Unpooled.wrappedBuffer(stream, at, end - at);
+            s.writeAndFlush(new DefaultQuicStreamFrame(part, end == stream.length));
+            if (end == stream.length) {
+                break;
+            }
+        }
+        String result;
+        try {
+            result = outcome.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            s.close();
+            // A connection closed by an earlier input's connection error may still have looked open when this
+            // stream was created on it; then nothing ever arrives on the stream. A hang is a stream of an open
+            // connection that did not end.
+            if (q.closeFuture().await(2, TimeUnit.SECONDS)) {
+                result = "connection closed";
+            } else {
+                throw new AssertionError("the request stream did not end within 10 s (a hang)");
+            }
+        }
+        if (result.equals("empty")) {
+            // FIN without a byte: the stream end a connection close gives every stream, or a request the server
+            // ended without any response, which must not happen (an open finding: Http3StreamFuzzTestOpenFindings/).
+            assertThat(q.closeFuture().await(2, TimeUnit.SECONDS))
+                    .as("a request stream ended (FIN) without a response on an open connection").isTrue();
+            result = "connection closed";
+        }
+        if (System.getenv("JAZZER_FUZZ") == null) {
+            System.out.printf("Http3StreamFuzzTest: %d bytes in %d writes -> %s%n", stream.length, writes, result);
+        }
+        if (result.equals("response")) {
+            assertWholeFramesStartingWithHeaders(received.toByteArray());
+        }
+        if (!q.isActive()) {
+            quic = null;
+            connection(); // served again
+        }
+        assertThat(log.lines(5)).as("h3relay's WARN/ERROR log lines for this input (%s)", result).isEmpty();
+    }
+
+    private static void assertWholeFramesStartingWithHeaders(byte[] b) {
+        int[] at = {0};
+        boolean first = true;
+        while (at[0] < b.length) {
+            long type = varint(b, at);
+            long length = varint(b, at);
+            assertThat(length).as("frame length").isLessThanOrEqualTo(b.length - at[0]);
+            if (first) {
+                assertThat(type).as("first frame type (HEADERS)").isEqualTo(1);
+                first = false;
+            }
+            at[0] += (int) length;
+        }
+        assertThat(first).as("no frame in a response").isFalse();
+    }
+
+    private static long varint(byte[] b, int[] at) {
+        assertThat(at[0]).as("varint inside the stream").isLessThan(b.length);
+        int first = b[at[0]] & 0xFF;
+        int n = 1 << (first >> 6);
+        assertThat(at[0] + n).as("varint inside the stream").isLessThanOrEqualTo(b.length);
+        long v = first & 0x3F;
+        for (int i = 1; i < n; i++) {
+            v = (v << 8) | (b[at[0] + i] & 0xFF);
+        }
+        at[0] += n;
+        return v;
+    }
+
+    private static ChannelInboundHandlerAdapter reader(QuicChannel q, ByteArrayOutputStream received,
+                                                       CompletableFuture<String> outcome) {
+        return new ChannelInboundHandlerAdapter() {
+            private boolean fin;
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                byte[] bytes = new byte[b.readableBytes()];
+                b.readBytes(bytes);
+                b.release();
+                synchronized (received) {
+                    received.writeBytes(bytes);
+                }
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof ChannelInputShutdownReadComplete) {
+                    fin = true;
+                    boolean empty;
+                    synchronized (received) {
+                        empty = received.size() == 0;
+                    }
+                    outcome.complete(empty ? "empty" : "response");
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                if (!fin) {
+                    outcome.complete(q.isActive() ? "reset" : "connection closed");
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                outcome.complete(q.isActive() ? "reset" : "connection closed");
+            }
+        };
+    }
+}
