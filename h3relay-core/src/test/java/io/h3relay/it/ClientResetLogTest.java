@@ -1,5 +1,6 @@
 package io.h3relay.it;
 
+import org.junit.jupiter.api.parallel.Isolated;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * WARN with a stack trace from {@code Http2ConnectionErrors}, and a reset during the TLS handshake two (Netty's
  * ALPN handler, then the pipeline's tail); seen in {@code bench/soak.sh}'s 30-minute run.
  */
+@Isolated
 class ClientResetLogTest {
     private static TestEndpoint endpoint;
     private static RelayHarness relay;

@@ -1,5 +1,6 @@
 package io.h3relay.it;
 
+import org.junit.jupiter.api.parallel.Isolated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -47,6 +48,7 @@ import java.util.concurrent.TimeoutException;
  * nothing at WARN or ERROR (an exception that reached a pipeline's tail, an internal error), and after a
  * connection error a new connection is served.
  */
+@Isolated
 class Http3StreamFuzzTest {
     private static TestEndpoint endpoint;
     private static RelayHarness relay;

@@ -1,5 +1,6 @@
 package io.h3relay.it;
 
+import org.junit.jupiter.api.parallel.Isolated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.h3relay.client.ClientTls;
@@ -51,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * which forwards its datagrams from one socket per client and drops everything h3relay answers, so the server
  * sends its handshake flight and retransmissions to an address that never answers.
  */
+@Isolated
 class QuicInitialFloodTest {
     private static final Random RANDOM = new Random(18);
     private static final AtomicInteger CASE = new AtomicInteger();

@@ -1,5 +1,6 @@
 package io.h3relay.it;
 
+import org.junit.jupiter.api.parallel.Isolated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.h3relay.testing.TestEndpoint;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.Test;
  * third's plus a bound (heap +50% + 16 MiB, direct memory +32 MiB, fds +32, threads +16). The samples are
  * printed and written to {@code target/soak-samples.tsv}.
  */
+@Isolated
 class SoakTest {
     private static final long MIB = 1 << 20;
 
