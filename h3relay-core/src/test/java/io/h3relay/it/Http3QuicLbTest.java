@@ -1,5 +1,6 @@
 package io.h3relay.it;
 
+import org.junit.jupiter.api.parallel.Isolated;
 import io.h3relay.testing.BodyPattern;
 import io.h3relay.testing.ExternalTool;
 import io.h3relay.testing.TestEndpoint;
@@ -35,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * (the socket index sits after the server id), and a packet for another server's id gets a stateless reset any
  * instance with the key could have sent.
  */
+@Isolated
 class Http3QuicLbTest {
     private static final String SERVER_ID = "0a0b0c";
     private static final Pattern CID = Pattern.compile(
@@ -171,9 +173,12 @@ class Http3QuicLbTest {
             int port = router.port();
             ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
                     "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=20s",
-                    "--download=" + dir, "--change-local-addr=100ms", "--sni=localhost", "127.0.0.1",
+                    "--download=" + dir, "--change-local-addr=200ms", "--sni=localhost", "127.0.0.1",
                     String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
+            // gtlsclient exits 0 after its idle timeout with what it has: a short file is a stalled connection
+            // (docs/protocols.md: quiche does not declare data in flight on an old path lost), not corruption.
+            assertThat(Files.size(dir.resolve("bytes?n=" + size))).as("bytes downloaded").isEqualTo(size);
             assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
             assertThat(router.routedById()).isPositive();
             java.util.Map<String, String> tls = java.util.Map.of("listener", "tls");
