@@ -60,11 +60,11 @@ class EarlyResponseTest {
                 readHead(s.getInputStream());
                 Thread.sleep(300); // the proxy's send buffer fills: its next write is pending when we close
                 OutputStream out = s.getOutputStream();
+                answered.incrementAndGet(); // before the write: the client may see the answer before the next line
                 out.write(("HTTP/1.1 501 Unsupported method ('POST')\r\nContent-Type: text/html\r\n"
                         + "Content-Length: " + BODY.length() + "\r\nConnection: close\r\n\r\n" + BODY)
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                answered.incrementAndGet();
                 s.shutdownOutput(); // then close with the body unread: RST, like python's socketserver
             } catch (IOException | InterruptedException ignored) {
                 // closed at the end of the test
