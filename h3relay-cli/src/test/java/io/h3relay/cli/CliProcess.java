@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,7 +18,12 @@ import java.util.regex.Pattern;
  */
 final class CliProcess implements AutoCloseable {
     private final Process process;
-    private final List<String> lines = new CopyOnWriteArrayList<>();
+    /**
+     * Every line the process printed. Not a CopyOnWriteArrayList: under load an access log prints thousands of
+     * lines a second, and copying the whole list per line left the reader (and so {@link #awaitLine}) far
+     * behind the process (ReloadUnderLoadTest missed its reload line for 5 s).
+     */
+    private final List<String> lines = new ArrayList<>();
 
     private CliProcess(Process process) {
         this.process = process;
@@ -28,7 +32,9 @@ final class CliProcess implements AutoCloseable {
                     StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    lines.add(line);
+                    synchronized (lines) {
+                        lines.add(line);
+                    }
                 }
             } catch (IOException ignored) {
                 // process ended
@@ -54,8 +60,14 @@ final class CliProcess implements AutoCloseable {
     String awaitLine(String regex, Duration timeout) throws InterruptedException {
         Pattern p = Pattern.compile(regex);
         long deadline = System.nanoTime() + timeout.toNanos();
+        int from = 0;
         while (System.nanoTime() < deadline) {
-            for (String line : lines) {
+            List<String> batch;
+            synchronized (lines) {
+                batch = new ArrayList<>(lines.subList(from, lines.size()));
+            }
+            from += batch.size();
+            for (String line : batch) {
                 Matcher m = p.matcher(line);
                 if (m.find()) {
                     return m.groupCount() > 0 ? m.group(1) : line;
@@ -67,11 +79,13 @@ final class CliProcess implements AutoCloseable {
             Thread.sleep(20);
         }
         throw new AssertionError("no line matching " + regex + " (process " + (process.isAlive() ? "running"
-                : "exited " + process.exitValue()) + ") in:\n" + String.join("\n", lines));
+                : "exited " + process.exitValue()) + ") in:\n" + output());
     }
 
     String output() {
-        return String.join("\n", lines);
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
     }
 
     /** SIGTERM, through the process handle: {@link Process#destroy()} also closes our end of its output. */
