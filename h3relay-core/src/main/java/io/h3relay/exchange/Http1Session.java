@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -117,7 +116,7 @@ public final class Http1Session extends SessionHandler {
             release(msg);
         } else if (tunnel) {
             if (current != null && msg instanceof ByteBuf bytes) {
-                current.onRequestContent(new DefaultHttpContent(bytes));
+                current.onTunnelBytes(bytes);
             } else {
                 release(msg);
             }
@@ -228,6 +227,15 @@ public final class Http1Session extends SessionHandler {
             write(content.content());
         } else {
             super.writeBody(content);
+        }
+    }
+
+    @Override
+    public void writeTunnelBytes(ByteBuf bytes) {
+        if (tunnel) {
+            write(bytes);
+        } else {
+            super.writeTunnelBytes(bytes);
         }
     }
 

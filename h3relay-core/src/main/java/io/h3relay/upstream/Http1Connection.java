@@ -102,6 +102,15 @@ final class Http1Connection implements UpstreamStream {
     }
 
     @Override
+    public void writeTunnelBytes(ByteBuf bytes) {
+        if (tunnel) {
+            channel.write(bytes, channel.voidPromise());
+        } else {
+            UpstreamStream.super.writeTunnelBytes(bytes);
+        }
+    }
+
+    @Override
     public void flush() {
         channel.flush();
     }
@@ -113,7 +122,7 @@ final class Http1Connection implements UpstreamStream {
 
     @Override
     public void readResponse(boolean on) {
-        if (handler.isBound()) {
+        if (handler.isBound() && channel.config().isAutoRead() != on) {
             channel.config().setAutoRead(on);
         }
     }
