@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.h3relay.transport.DirectSend;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -67,6 +68,8 @@ public final class Http1Session extends SessionHandler {
     private boolean connectRequest;
     private boolean requestEnded;
     private boolean tunnel;
+    /** In a tunnel on a plaintext epoll socket: its bytes are sent at once (see DirectSend); else null. */
+    private io.netty.channel.unix.Socket directSocket;
 
     public Http1Session(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
@@ -233,10 +236,18 @@ public final class Http1Session extends SessionHandler {
     @Override
     public void writeTunnelBytes(ByteBuf bytes) {
         if (tunnel) {
-            write(bytes);
+            DirectSend.write(ctx.channel(), ctx, directSocket, bytes);
         } else {
             super.writeTunnelBytes(bytes);
         }
+    }
+
+    @Override
+    public void flush() {
+        if (tunnel && DirectSend.nothingWaits(ctx.channel())) {
+            return; // the tunnel's bytes went out as they came: no walk down the pipeline per message
+        }
+        ctx.flush();
     }
 
     @Override
@@ -273,6 +284,7 @@ public final class Http1Session extends SessionHandler {
         if (ctx.channel() instanceof SocketChannel socket) {
             socket.config().setAllowHalfClosure(true);
         }
+        directSocket = DirectSend.socketFor(ctx.channel(), ctx);
     }
 
     @Override
