@@ -1,5 +1,7 @@
 package io.h3relay.exchange;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 
@@ -13,6 +15,14 @@ public interface DownstreamExchange {
 
     /** A request body part; a {@code LastHttpContent} ends the request. */
     void onRequestContent(HttpContent content);
+
+    /**
+     * Bytes from the client after the request became a tunnel (h1: the raw TCP stream after a 101): the
+     * same as a body part, without wrapping each read in one. The default wraps them.
+     */
+    default void onTunnelBytes(ByteBuf bytes) {
+        onRequestContent(new DefaultHttpContent(bytes));
+    }
 
     /** A read burst ended. */
     void onReadComplete();

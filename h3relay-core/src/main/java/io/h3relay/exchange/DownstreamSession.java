@@ -1,7 +1,9 @@
 package io.h3relay.exchange;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
@@ -70,6 +72,14 @@ public interface DownstreamSession {
 
     /** Writes (not flushes) a response body part. */
     void writeBody(HttpContent content);
+
+    /**
+     * Tunnel bytes for the client (a WebSocket's, after the 101 or the 2xx to an extended CONNECT), without
+     * an end: h1 writes them as they are; the default wraps them as a body part (h2/h3: a DATA frame).
+     */
+    default void writeTunnelBytes(ByteBuf bytes) {
+        writeBody(new DefaultHttpContent(bytes));
+    }
 
     /** Writes and flushes the response's end (with trailers): the response is complete. */
     void writeLast(LastHttpContent last);

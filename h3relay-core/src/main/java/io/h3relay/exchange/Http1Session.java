@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.h3relay.transport.DirectSend;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -68,6 +68,8 @@ public final class Http1Session extends SessionHandler {
     private boolean connectRequest;
     private boolean requestEnded;
     private boolean tunnel;
+    /** In a tunnel on a plaintext epoll socket: its bytes are sent at once (see DirectSend); else null. */
+    private io.netty.channel.unix.Socket directSocket;
 
     public Http1Session(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
@@ -117,7 +119,7 @@ public final class Http1Session extends SessionHandler {
             release(msg);
         } else if (tunnel) {
             if (current != null && msg instanceof ByteBuf bytes) {
-                current.onRequestContent(new DefaultHttpContent(bytes));
+                current.onTunnelBytes(bytes);
             } else {
                 release(msg);
             }
@@ -232,6 +234,23 @@ public final class Http1Session extends SessionHandler {
     }
 
     @Override
+    public void writeTunnelBytes(ByteBuf bytes) {
+        if (tunnel) {
+            DirectSend.write(ctx.channel(), ctx, directSocket, bytes);
+        } else {
+            super.writeTunnelBytes(bytes);
+        }
+    }
+
+    @Override
+    public void flush() {
+        if (tunnel && DirectSend.nothingWaits(ctx.channel())) {
+            return; // the tunnel's bytes went out as they came: no walk down the pipeline per message
+        }
+        ctx.flush();
+    }
+
+    @Override
     public void writeLast(LastHttpContent last) {
         if (!tunnel) {
             // No future to keep: h1 never waits for the last write (h2/h3 stop an unfinished request after
@@ -265,6 +284,7 @@ public final class Http1Session extends SessionHandler {
         if (ctx.channel() instanceof SocketChannel socket) {
             socket.config().setAllowHalfClosure(true);
         }
+        directSocket = DirectSend.socketFor(ctx.channel(), ctx);
     }
 
     @Override

@@ -172,7 +172,10 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
 
     @Override
     public void readRequest(boolean on) {
-        ctx.channel().config().setAutoRead(on); // turning it on issues a read() itself
+        var config = ctx.channel().config();
+        if (config.isAutoRead() != on) { // a plain read: the tunnel asks for reads after every read burst
+            config.setAutoRead(on); // turning it on issues a read() itself
+        }
     }
 
     // ---- channel events ----------------------------------------------------------------------------

@@ -400,6 +400,20 @@ final class Exchange implements FilterContext, DownstreamExchange {
         }
     }
 
+    /**
+     * Tunnel bytes from the client (h1, after the 101): straight to the forwarding when nothing holds them
+     * (no paused filter phase), without a body part around each read; otherwise as one.
+     */
+    @Override
+    public void onTunnelBytes(ByteBuf bytes) {
+        if (paused == null && forwarding != null && forwarding.inTunnel()) {
+            requestBodyBytes += bytes.readableBytes();
+            forwarding.onClientTunnelBytes(bytes);
+            return;
+        }
+        onRequestContent(new io.netty.handler.codec.http.DefaultHttpContent(bytes));
+    }
+
     /** The request cannot continue (bad chunk, body too large): answer if we still can, else cut. */
     private void onRequestBroken(ProxyError error) {
         session.closeAfterResponse();

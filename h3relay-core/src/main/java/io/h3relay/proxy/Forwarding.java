@@ -319,6 +319,22 @@ final class Forwarding implements OpenWebSockets.Session {
         request.onRequestContent(content, attempt);
     }
 
+    /**
+     * Tunnel bytes from the client, not its end (see {@link Exchange#onTunnelBytes}): what
+     * {@link #onRequestContent} does with a tunnel's body part, without the part.
+     */
+    void onClientTunnelBytes(io.netty.buffer.ByteBuf bytes) {
+        if (finished || closing) {
+            bytes.release(); // closing: the client's answer to our Close (the endpoint got its own)
+            return;
+        }
+        streamClock.activity();
+        if (clientFrames != null) {
+            clientFrames.feed(bytes);
+        }
+        request.onTunnelBytes(bytes, attempt);
+    }
+
     void onDownstreamReadComplete() {
         request.onDownstreamReadComplete(attempt);
     }
@@ -354,6 +370,15 @@ final class Forwarding implements OpenWebSockets.Session {
             }
         }
         response.onResponse(a, msg);
+    }
+
+    /** Tunnel bytes from the endpoint, not its end (see {@link UpstreamAttempt#onTunnelBytes}). */
+    void onEndpointTunnelBytes(UpstreamAttempt a, io.netty.buffer.ByteBuf bytes) {
+        if (a != attempt || finished) {
+            bytes.release();
+            return;
+        }
+        response.onTunnelBytes(bytes);
     }
 
     void onResponseReadComplete(UpstreamAttempt a) {
@@ -434,12 +459,12 @@ final class Forwarding implements OpenWebSockets.Session {
      * Bytes from the endpoint go to the client in a tunnel: false while a close of ours runs (they are its
      * Close answer, dropped); a WebSocket's frames are followed.
      */
-    boolean relayEndpointBytes(HttpContent content) {
+    boolean relayEndpointBytes(io.netty.buffer.ByteBuf bytes) {
         if (closing) {
             return false;
         }
         if (endpointFrames != null) {
-            endpointFrames.feed(content.content());
+            endpointFrames.feed(bytes);
         }
         return true;
     }

@@ -1,6 +1,8 @@
 package io.h3relay.proxy;
 
 import io.h3relay.websocket.WebSocketUpgrade;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -137,6 +139,15 @@ final class RequestRelay {
             }
         } else {
             pending().add(content);
+        }
+    }
+
+    /** Tunnel bytes from the client: as they are to the attempt, unless filters or a wait need a body part. */
+    void onTunnelBytes(ByteBuf bytes, UpstreamAttempt a) {
+        if (a != null && a.isReady() && ex.filters().isEmpty()) {
+            a.writeTunnelBytes(bytes);
+        } else {
+            onRequestContent(new DefaultHttpContent(bytes), a);
         }
     }
 

@@ -209,7 +209,7 @@ final class ResponseRelay {
             return;
         }
         headEndPending = false;
-        if (!forwarding.relayEndpointBytes(content)) {
+        if (!forwarding.relayEndpointBytes(content.content())) {
             content.release(); // the endpoint's answer to a close of ours
             if (last) {
                 forwarding.endpointEndedWhileClosing();
@@ -224,6 +224,22 @@ final class ResponseRelay {
         } else {
             session.writeBody(content);
         }
+    }
+
+    /** Tunnel bytes from the endpoint, not its end: {@link #onTunnelBytes(HttpContent)} without the part. */
+    void onTunnelBytes(io.netty.buffer.ByteBuf bytes) {
+        if (!tunnel) {
+            onResponse(forwarding.attempt, new io.netty.handler.codec.http.DefaultHttpContent(bytes));
+            return;
+        }
+        headEndPending = false;
+        if (!forwarding.relayEndpointBytes(bytes)) {
+            bytes.release(); // the endpoint's answer to a close of ours
+            return;
+        }
+        forwarding.endpointStreamActivity();
+        ex.countResponseBody(bytes.readableBytes());
+        session.writeTunnelBytes(bytes);
     }
 
     void onReadComplete(UpstreamAttempt a) {

@@ -177,6 +177,10 @@ final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
         stream.writeBody(content);
     }
 
+    void writeTunnelBytes(io.netty.buffer.ByteBuf bytes) {
+        stream.writeTunnelBytes(bytes);
+    }
+
     void flush() {
         stream.flush();
     }
@@ -228,6 +232,15 @@ final class UpstreamAttempt implements UpstreamStream.Listener, AttemptView {
             forwarding.ex.observer.upstreamResponse(forwarding.ex, this);
         }
         forwarding.onResponse(this, msg);
+    }
+
+    @Override
+    public void onTunnelBytes(io.netty.buffer.ByteBuf bytes) {
+        if (finished) {
+            bytes.release();
+            return;
+        }
+        forwarding.onEndpointTunnelBytes(this, bytes);
     }
 
     @Override

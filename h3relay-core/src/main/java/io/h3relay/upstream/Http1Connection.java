@@ -1,6 +1,7 @@
 package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
+import io.h3relay.transport.DirectSend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
@@ -41,6 +42,8 @@ final class Http1Connection implements UpstreamStream {
     private boolean keepAlive;
     private HttpVersion responseVersion = HttpVersion.HTTP_1_1;
     private boolean tunnel;
+    /** In a tunnel on a plaintext epoll socket: its bytes are sent at once (see DirectSend); else null. */
+    private io.netty.channel.unix.Socket directSocket;
 
     Http1Connection(Channel channel, Http1Pool pool, Http1ConnectionHandler handler, boolean pooled) {
         this.channel = channel;
@@ -91,7 +94,7 @@ final class Http1Connection implements UpstreamStream {
         ByteBuf bytes = content.content();
         boolean last = content instanceof LastHttpContent;
         if (bytes.isReadable()) {
-            channel.write(bytes, channel.voidPromise());
+            DirectSend.write(channel, channel, directSocket, bytes);
         } else {
             bytes.release();
         }
@@ -102,7 +105,19 @@ final class Http1Connection implements UpstreamStream {
     }
 
     @Override
+    public void writeTunnelBytes(ByteBuf bytes) {
+        if (tunnel) {
+            DirectSend.write(channel, channel, directSocket, bytes);
+        } else {
+            UpstreamStream.super.writeTunnelBytes(bytes);
+        }
+    }
+
+    @Override
     public void flush() {
+        if (tunnel && DirectSend.nothingWaits(channel)) {
+            return; // the tunnel's bytes went out as they came: no walk down the pipeline per message
+        }
         channel.flush();
     }
 
@@ -113,7 +128,7 @@ final class Http1Connection implements UpstreamStream {
 
     @Override
     public void readResponse(boolean on) {
-        if (handler.isBound()) {
+        if (handler.isBound() && channel.config().isAutoRead() != on) {
             channel.config().setAutoRead(on);
         }
     }
@@ -169,6 +184,7 @@ final class Http1Connection implements UpstreamStream {
         if (channel.pipeline().get(UpstreamConnector.CODEC) != null) {
             channel.pipeline().remove(UpstreamConnector.CODEC);
         }
+        directSocket = DirectSend.socketFor(channel, null);
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -53,7 +52,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof ByteBuf bytes && connection.inTunnel()) {
-            l.onResponse(new DefaultHttpContent(bytes));
+            l.onTunnelBytes(bytes);
             return;
         }
         if (!(msg instanceof HttpObject http)) {

@@ -1,6 +1,8 @@
 package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -37,6 +39,14 @@ public interface UpstreamStream {
     /** Writes a body part (not flushed); a {@link io.netty.handler.codec.http.LastHttpContent} ends the request. */
     void writeBody(HttpContent content);
 
+    /**
+     * Tunnel bytes for the endpoint (after the 101 / the 2xx to an extended CONNECT), without an end: h1
+     * writes them as they are; the default wraps them as a body part (h2: a DATA frame).
+     */
+    default void writeTunnelBytes(ByteBuf bytes) {
+        writeBody(new DefaultHttpContent(bytes));
+    }
+
     void flush();
 
     /** False while the stream's send buffer is above its high water mark: stop reading the request body. */
@@ -71,6 +81,14 @@ public interface UpstreamStream {
     interface Listener {
         /** A response head, a body part, or the last part (with trailers); the listener owns {@code msg}. */
         void onResponse(HttpObject msg);
+
+        /**
+         * Tunnel bytes from the endpoint (h1: the raw TCP stream after the 101), not the end of it; the
+         * listener owns {@code bytes}. The default wraps them as a body part.
+         */
+        default void onTunnelBytes(ByteBuf bytes) {
+            onResponse(new DefaultHttpContent(bytes));
+        }
 
         /** A read burst ended: flush downstream, and keep reading only if downstream can take more. */
         void onReadComplete();

@@ -17,7 +17,11 @@ public final class FrameBoundary {
     /** Payload bytes of the current frame still to come. */
     private long payloadLeft;
 
-    /** The next bytes of the direction, as relayed. */
+    /**
+     * The next bytes of the direction, as relayed. A frame whose header lies whole in {@code bytes} (the usual
+     * case) costs one or two reads of the buffer and a jump over its payload; only a header cut between two
+     * reads is gathered byte by byte.
+     */
     public void feed(ByteBuf bytes) {
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
@@ -27,6 +31,17 @@ public final class FrameBoundary {
                 payloadLeft -= n;
                 i += n;
                 continue;
+            }
+            if (headLength == 0 && end - i >= 2) {
+                int b1 = bytes.getByte(i + 1);
+                int len7 = b1 & 0x7f;
+                int size = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) != 0 ? 4 : 0);
+                if (end - i >= size) { // the header is whole here: its lengths are read in place
+                    long n = len7 < 126 ? len7 : len7 == 126 ? bytes.getUnsignedShort(i + 2) : bytes.getLong(i + 2);
+                    payloadLeft = n < 0 ? Long.MAX_VALUE : n; // as payloadSize()
+                    i += size;
+                    continue;
+                }
             }
             head[headLength++] = bytes.getByte(i++);
             if (headLength >= 2 && headLength == headerSize()) {

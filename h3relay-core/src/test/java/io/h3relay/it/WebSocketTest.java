@@ -164,6 +164,39 @@ class WebSocketTest {
                 .anyMatch(l -> l.startsWith("/echo-java ")));
     }
 
+    /**
+     * Plaintext h1 both ways, where the relay sends each read at once when nothing waits (DirectSend): large
+     * messages fill the sockets' buffers (partial sends, the rest queued), small ones follow back to back;
+     * every echo comes back whole and in order.
+     */
+    @Test
+    void plaintextH1RelaysLargeAndBackToBackMessagesInOrder() throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            Recorder rec = new Recorder();
+            WebSocket ws = http.newWebSocketBuilder().buildAsync(
+                    URI.create("ws://localhost:" + relay.plainPort() + "/bulk-plain"), rec).get(10, TimeUnit.SECONDS);
+            List<String> sent = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                sent.add(i + ":" + String.valueOf((char) ('a' + i)).repeat(1 << 20)); // 1 MiB each
+            }
+            for (int i = 0; i < 300; i++) {
+                sent.add("m" + i);
+            }
+            for (String m : sent) {
+                ws.sendText(m, true).get(10, TimeUnit.SECONDS); // the next send waits for this one, not its echo
+            }
+            for (String m : sent) {
+                String echo = rec.texts.poll(20, TimeUnit.SECONDS);
+                assertThat(echo).as("an echo, in order").isNotNull();
+                assertThat(echo.length()).isEqualTo(m.length());
+                assertThat(echo).isEqualTo(m);
+            }
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
+            assertThat(rec.closed.get(10, TimeUnit.SECONDS)).startsWith("1000");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.closed().contains("/bulk-plain 1000"));
+    }
+
     @Test
     void h1EndpointAbortReachesTheClient() throws Exception {
         try (HttpClient http = HttpClient.newBuilder().sslContext(RelayHarness.certs().trustingSslContext()).build()) {

@@ -54,6 +54,34 @@ class TunnelUnitTest {
         assertThat(b.exchange.responseBodyBytes()).isEqualTo(14);
     }
 
+    /** The h1 sessions hand tunnel reads over as bytes (no body part per read): the same relaying and counts. */
+    @Test
+    void tunnelBytesWithoutPartsAreRelayedAndCountedAlike() throws Exception {
+        ExchangeBench b = new ExchangeBench(CONFIG);
+        b.upgrade("/ws");
+        FakeStream s = b.pool("127.0.0.1:9001").last();
+        s.respondSwitchingProtocols("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        s.listener.onResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+
+        b.exchange.onTunnelBytes(Unpooled.copiedBuffer("ping", CharsetUtil.UTF_8));
+        b.exchange.onReadComplete();
+        assertThat(s.body).hasToString("ping");
+        s.listener.onTunnelBytes(Unpooled.copiedBuffer("pong", CharsetUtil.UTF_8));
+        s.listener.onReadComplete();
+        assertThat(b.session.body).hasToString("pong");
+
+        b.exchange.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        s.listener.onResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat(b.session.finishedWithRequestComplete).isNotNull();
+        assertThat(b.exchange.requestBodyBytes()).isEqualTo(4);
+        assertThat(b.exchange.responseBodyBytes()).isEqualTo(4);
+        // After the end, late bytes are dropped (and released), not relayed.
+        var late = Unpooled.copiedBuffer("late", CharsetUtil.UTF_8);
+        s.listener.onTunnelBytes(late);
+        assertThat(late.refCnt()).isZero();
+        assertThat(b.session.body).hasToString("pong");
+    }
+
     @Test
     void aTunnelIsNotSubjectToTheRequestBodyLimit() throws Exception {
         ExchangeBench b = new ExchangeBench(CONFIG);
