@@ -52,12 +52,14 @@ public final class DirectSend {
     }
 
     /**
-     * Writes {@code bytes} (owned from here on): sent now when {@code socket} is not null, the channel is
-     * open and nothing waits in its outbound buffer; otherwise, and for what the socket did not take, written
+     * Writes {@code bytes} (owned from here on): sent now when {@code socket} is not null, the caller is on
+     * the channel's event loop (the only thread that writes to its socket), the channel is open and nothing
+     * waits in its outbound buffer; otherwise, and for what the socket did not take, written
      * through {@code via} for the next flush. Returns true when all of it went out now.
      */
     public static boolean write(Channel channel, ChannelOutboundInvoker via, Socket socket, ByteBuf bytes) {
-        if (socket != null && bytes.hasMemoryAddress() && nothingWaits(channel) && channel.isActive()) {
+        if (socket != null && bytes.hasMemoryAddress() && channel.eventLoop().inEventLoop() && nothingWaits(channel)
+                && channel.isActive()) {
             try {
                 int n = socket.sendAddress(bytes.memoryAddress(), bytes.readerIndex(), bytes.writerIndex());
                 if (n == bytes.readableBytes()) {
