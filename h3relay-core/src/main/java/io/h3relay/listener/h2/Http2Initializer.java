@@ -4,13 +4,14 @@ import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http2StreamSession;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -104,18 +105,36 @@ public final class Http2Initializer {
         return X_REQUEST_ID.contentEqualsIgnoreCase(name) || TRACEPARENT.contentEqualsIgnoreCase(name);
     }
 
-    public static ChannelInitializer<Http2StreamChannel> streamInitializer(ListenerContext listener,
-                                                                           long retryAfterSeconds) {
+    /**
+     * What the multiplexer adds to every new stream's pipeline: one {@code @Sharable} handler per listener that,
+     * once added, puts the frame-to-HttpObject codec (itself shared) and the stream's session in its place. A
+     * {@code ChannelInitializer} does the same with a concurrent set of the contexts it is initialising (an
+     * insert and a removal per stream) and a pipeline removal of its own.
+     */
+    public static ChannelHandler streamInitializer(ListenerContext listener, long retryAfterSeconds) {
         // Sharable (its only per-connection state is an attribute of the parent channel): one for all streams.
         Http2StreamFrameToHttpObjectCodec toHttp = new Http2StreamFrameToHttpObjectCodec(true, true);
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("h2-to-http", toHttp);
-                ch.pipeline().addLast("session", new Http2StreamSession(listener, listener.exchanges(),
-                        retryAfterSeconds));
-            }
-        };
+        return new StreamInstaller(toHttp, listener, retryAfterSeconds);
+    }
+
+    @ChannelHandler.Sharable
+    private static final class StreamInstaller extends ChannelHandlerAdapter {
+        private final Http2StreamFrameToHttpObjectCodec toHttp;
+        private final ListenerContext listener;
+        private final long retryAfterSeconds;
+
+        StreamInstaller(Http2StreamFrameToHttpObjectCodec toHttp, ListenerContext listener, long retryAfterSeconds) {
+            this.toHttp = toHttp;
+            this.listener = listener;
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ChannelPipeline p = ctx.pipeline();
+            p.addAfter(ctx.name(), "h2-to-http", toHttp);
+            p.replace(ctx.name(), "session", new Http2StreamSession(listener, listener.exchanges(), retryAfterSeconds));
+        }
     }
 
 }
