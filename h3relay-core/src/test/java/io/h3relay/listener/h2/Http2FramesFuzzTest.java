@@ -117,7 +117,7 @@ class Http2FramesFuzzTest {
         EmbeddedChannel ch = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false);
         Http2FrameCodec codec = Http2Initializer.newCodec(LIMITS, Duration.ofSeconds(1));
         ch.pipeline().addLast("h2-codec", codec);
-        ch.pipeline().addLast("h2-guard", new Http2ConnectionGuard(codec));
+        ch.pipeline().addLast("h2-guard", new Http2ConnectionGuard(codec, 0));
         ch.pipeline().addLast("h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
