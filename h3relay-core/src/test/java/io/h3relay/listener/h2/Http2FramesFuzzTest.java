@@ -22,7 +22,6 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 
 import java.time.Duration;
@@ -121,7 +120,6 @@ class Http2FramesFuzzTest {
         ch.pipeline().addLast("h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
-                s.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
                 s.pipeline().addLast("session", new Http2StreamSession(PLAIN, AnsweringExchange::new, 1));
                 s.pipeline().addLast("tail", new ChannelInboundHandlerAdapter() {
                     @Override
