@@ -177,8 +177,9 @@ pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE
 
 if [[ -n "$GRPC_PID" ]]; then
   # h2load counts HTTP statuses only: each side must first answer one call with grpc-status 0, message intact
+  # (generous time: the first call opens the h2c connection on a cold JVM, and a busy machine is slow)
   for side in base head; do
-    "$ROOT/h3relay" request --grpc --http2 -k --max-time 10 --data "@$OUT/message.bin" -o "$OUT/check-$side.bin" \
+    "$ROOT/h3relay" request --grpc --http2 -k --max-time 60 --data "@$OUT/message.bin" -o "$OUT/check-$side.bin" \
       "$(url_of "$side" grpc)" >"$OUT/check-$side.txt" 2>&1 \
       || die "$side did not answer a gRPC call with grpc-status 0; see $OUT/check-$side.txt"
     cmp -s "$OUT/check-$side.bin" "$OUT/message.bin" || die "$side answered another message; see $OUT/check-$side.bin"
