@@ -12,7 +12,9 @@
 # metrics and access log off). Both are warmed up (the JIT needs 20-30 s), then pairs of short slices, the
 # order swapped every pair. Ratio < 1: HEAD spends less CPU per request. Everything listens on 127.0.0.1;
 # every process and both worktrees are removed on exit.
-# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2"]
+# --protocols grpc adds gRPC unary calls (h2load over h2/TLS with a framed 64-byte message, as bench/grpc.sh)
+# through both proxies to one grpc-java server (bench/GrpcBenchServer.java, h2c cluster, CPU 1).
+# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 grpc"]
 #          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
 #          [--base-opts "JVM OPTIONS"] [--head-opts "JVM OPTIONS"]   (after $H3RELAY_JAVA_OPTS, that side only)
 # Example: bench/regress.sh main HEAD    (about 2 x (40 s + 40 x 2 x 3 s) = 9 min per protocol by default)
@@ -22,7 +24,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
 BASE_OPTS="" HEAD_OPTS=""
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
@@ -50,7 +52,7 @@ done
 ((SLICE >= 1 && SLICE <= 60)) || { echo "regress.sh: --slice must be 1-60 seconds" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "regress.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 for p in $PROTOCOLS; do
-  [[ "$p" == h1 || "$p" == h2 ]] || { echo "--protocols takes h1 and/or h2, got '$p'" >&2; exit 2; }
+  [[ "$p" == h1 || "$p" == h2 || "$p" == grpc ]] || { echo "--protocols takes h1, h2 and/or grpc, got '$p'" >&2; exit 2; }
 done
 BASE_REV="$(git -C "$ROOT" rev-parse --verify -q "${REVS[0]}^{commit}")" \
   || { echo "regress.sh: '${REVS[0]}' is not a commit of this repository" >&2; exit 2; }
@@ -104,8 +106,38 @@ fi
 EP_PORT=$(free_port) B_H1=$(free_port) B_TLS=$(free_port) B_ADMIN=$(free_port)
 H_H1=$(free_port) H_TLS=$(free_port) H_ADMIN=$(free_port)
 start_endpoint "$EP_PORT"
-tcp_relay_yaml "$B_H1" "$B_TLS" "$B_ADMIN" off >"$OUT/base.yaml"
-tcp_relay_yaml "$H_H1" "$H_TLS" "$H_ADMIN" off >"$OUT/head.yaml"
+GRPC_PID=""
+if [[ " $PROTOCOLS " == *" grpc "* ]]; then
+  # grpc-java's class path: h3relay-core's test scope (with -am the last module's file, h3relay-core's, wins)
+  (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -o compile dependency:build-classpath -pl h3relay-core -am \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/grpc-classpath.txt") >>"$OUT/build.log" 2>&1 \
+    || { cat "$OUT/build.log" >&2; die "cannot resolve grpc-java's class path"; }
+  printf '<configuration><appender name="o" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%%d %%level %%logger %%msg%%n</pattern></encoder></appender><root level="WARN"><appender-ref ref="o"/></root></configuration>\n' \
+    >"$OUT/grpc-logback.xml"
+  GRPC_PORT=$(free_port)
+  UNSAFE=(); (( $(java_major "$JAVA") >= 23 )) && UNSAFE=(--sun-misc-unsafe-memory-access=allow)
+  "${PIN_ENDPOINT[@]}" "$JAVA" -Dlogback.configurationFile="$OUT/grpc-logback.xml" "${UNSAFE[@]}" \
+    -cp "$(cat "$OUT/grpc-classpath.txt")" "$ROOT/bench/GrpcBenchServer.java" "$GRPC_PORT" >"$OUT/grpc-server.log" 2>&1 &
+  GRPC_PID=$!; STARTED+=("$GRPC_PID")
+  for _ in $(seq 600); do
+    kill -0 "$GRPC_PID" 2>/dev/null || die "the gRPC server exited while starting; see $OUT/grpc-server.log"
+    grep -q "gRPC bench server on" "$OUT/grpc-server.log" && break
+    sleep 0.1
+  done
+  grep -q "gRPC bench server on" "$OUT/grpc-server.log" || die "the gRPC server did not start; see $OUT/grpc-server.log"
+  head -c 64 /dev/zero | tr '\0' 'x' >"$OUT/message.bin"
+  { printf '\x00\x00\x00\x00\x40'; cat "$OUT/message.bin"; } >"$OUT/request.bin"   # framed: flag 0, length 64
+  log "gRPC server on 127.0.0.1:$GRPC_PORT (pid $GRPC_PID)"
+fi
+relay_yaml() {  # relay_yaml H1 TLS ADMIN: run.sh's config, plus (with grpc) a route of /bench.Echo/ to the gRPC server
+  if [[ -z "$GRPC_PID" ]]; then tcp_relay_yaml "$1" "$2" "$3" off; return; fi
+  tcp_relay_yaml "$1" "$2" "$3" off | awk -v g="$GRPC_PORT" '
+    {print}
+    /^routes:$/ {print "  - name: grpc"; print "    match: { path_prefix: /bench.Echo/ }"; print "    cluster: grpc"}
+    /^clusters:$/ {print "  - name: grpc"; print "    protocol: h2c"; print "    endpoints:"; print "      - address: 127.0.0.1:" g}'
+}
+relay_yaml "$B_H1" "$B_TLS" "$B_ADMIN" >"$OUT/base.yaml"
+relay_yaml "$H_H1" "$H_TLS" "$H_ADMIN" >"$OUT/head.yaml"
 for side in base head; do
   "$WORK/$side/h3relay" validate "$OUT/$side.yaml" >"$OUT/$side-validate.txt" 2>&1 \
     || { cat "$OUT/$side-validate.txt" >&2; die "the $side build does not accept $OUT/$side.yaml"; }
@@ -126,6 +158,8 @@ url_of() {  # url_of TARGET PROTO
     base:h2) echo "https://127.0.0.1:$B_TLS/" ;;
     head:h1) echo "http://127.0.0.1:$H_H1/" ;;
     head:h2) echo "https://127.0.0.1:$H_TLS/" ;;
+    base:grpc) echo "https://127.0.0.1:$B_TLS/bench.Echo/Unary" ;;
+    head:grpc) echo "https://127.0.0.1:$H_TLS/bench.Echo/Unary" ;;
   esac
 }
 pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "$HEAD_PID"; }
@@ -133,14 +167,30 @@ pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "$HEAD_PID"; }
 pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE
   if [[ "$1" == h1 ]]; then
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  elif [[ "$1" == grpc ]]; then
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" -d "$OUT/request.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' "$2" >"$4" 2>&1
   else
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
   fi
 }
 
+if [[ -n "$GRPC_PID" ]]; then
+  # h2load counts HTTP statuses only: each side must first answer one call with grpc-status 0, message intact
+  # (generous time: the first call opens the h2c connection on a cold JVM, and a busy machine is slow)
+  for side in base head; do
+    "$ROOT/h3relay" request --grpc --http2 -k --max-time 60 --data "@$OUT/message.bin" -o "$OUT/check-$side.bin" \
+      "$(url_of "$side" grpc)" >"$OUT/check-$side.txt" 2>&1 \
+      || die "$side did not answer a gRPC call with grpc-status 0; see $OUT/check-$side.txt"
+    cmp -s "$OUT/check-$side.bin" "$OUT/message.bin" || die "$side answered another message; see $OUT/check-$side.bin"
+  done
+fi
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 pair_init
+ENDPOINT_PID="$EP_PID"
 for proto in $PROTOCOLS; do
+  # the control column: the CPU per request of the endpoint serving this protocol's load
+  if [[ "$proto" == grpc ]]; then EP_PID="$GRPC_PID"; else EP_PID="$ENDPOINT_PID"; fi
   pair_run "$proto" base head
 done
 
@@ -157,7 +207,7 @@ base: $BASE_REV ($(tail -1 "$OUT/base-version.txt"))
 head: $HEAD_REV ($(tail -1 "$OUT/head-version.txt"))
 launchers: $LAUNCHERS
 pinning: $( ((${#PIN_PROXY[@]})) && echo "proxies on CPU 0, load generator and endpoint on CPU 1" || echo none)
-load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
+load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS); grpc the same with a framed 64-byte message to grpc-java over h2c
 nproc: $(nproc); cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
 java: $("$JAVA" -version 2>&1 | head -1)
 H3RELAY_JAVA_OPTS: ${H3RELAY_JAVA_OPTS:-(none)}; base adds: ${BASE_OPTS:-(nothing)}; head adds: ${HEAD_OPTS:-(nothing)}

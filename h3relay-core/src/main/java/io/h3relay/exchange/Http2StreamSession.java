@@ -1,12 +1,49 @@
 package io.h3relay.exchange;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.EncoderException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
 
-/** One h2 stream: the client's RST_STREAM ends the exchange; we stop uploads and cut streams with RST_STREAM. */
+/**
+ * One h2 stream: the client's RST_STREAM ends the exchange; we stop uploads and cut streams with RST_STREAM.
+ *
+ * <p>The stream's frames and the exchange's {@code HttpObject}s are converted here, as Netty's
+ * {@code Http2StreamFrameToHttpObjectCodec} (server side, headers validated) does, so that a stream's pipeline is
+ * this one handler: no codec handler that every message and frame passes through (its type checks, output lists
+ * and promise handling per message). With that codec in front (as a test may put it), frames come and go through
+ * it unchanged: a request arrives as {@code HttpObject}s and is taken as it is.
+ */
 public final class Http2StreamSession extends StreamSession {
 
     public Http2StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
@@ -21,6 +58,155 @@ public final class Http2StreamSession extends StreamSession {
     @Override
     void frameHead(io.netty.handler.codec.http.HttpResponse head, boolean whole) {
         advertiseHttp3(head);
+    }
+
+    // ---- frames in ------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame) {
+            HttpObject http;
+            try {
+                http = toHttpObject(ctx, msg);
+            } catch (Exception e) {
+                // as the codec did: the frame released, the failure reported as a decoder's (a malformed request)
+                ReferenceCountUtil.release(msg);
+                exceptionCaught(ctx, new DecoderException(e));
+                return;
+            }
+            msg = http;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /**
+     * A request frame as an {@code HttpObject}: a head with END_STREAM as a full request, one without as a head
+     * (chunked when it has no content-length), trailers as the last content, DATA as content (its buffer handed
+     * on, not copied).
+     */
+    private static HttpObject toHttpObject(ChannelHandlerContext ctx, Object frame) throws Http2Exception {
+        if (frame instanceof Http2HeadersFrame headersFrame) {
+            Http2Headers headers = headersFrame.headers();
+            Http2FrameStream stream = headersFrame.stream();
+            int id = stream == null ? 0 : stream.id();
+            CharSequence status = headers.status();
+            if (status != null && HttpResponseStatus.CONTINUE.codeAsText().contentEquals(status)) {
+                return HttpConversionUtil.toFullHttpRequest(id, headers, ctx.alloc(), true);
+            }
+            if (headersFrame.isEndStream()) {
+                if (headers.method() == null && status == null) {
+                    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
+                    HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, last.trailingHeaders(),
+                            HttpVersion.HTTP_1_1, true, true);
+                    return last;
+                }
+                return HttpConversionUtil.toFullHttpRequest(id, headers, ctx.alloc(), true);
+            }
+            HttpRequest req = HttpConversionUtil.toHttpRequest(id, headers, true);
+            if (!HttpUtil.isContentLengthSet(req)) {
+                req.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            return req;
+        }
+        Http2DataFrame data = (Http2DataFrame) frame;
+        return data.isEndStream() ? new DefaultLastHttpContent(data.content(), true)
+                : new DefaultHttpContent(data.content());
+    }
+
+    // ---- frames out -----------------------------------------------------------------------------------
+
+    @Override
+    public void writeInterim(HttpResponse interim) {
+        writeFrames(interim, ctx.voidPromise());
+        ctx.flush();
+    }
+
+    @Override
+    public void writeLast(LastHttpContent last) {
+        lastWrite = writeFrames(last, ctx.newPromise());
+        ctx.flush();
+    }
+
+    @Override
+    public void writeResponse(FullHttpResponse response) {
+        frameHead(response, true);
+        lastWrite = writeFrames(response, ctx.newPromise());
+        ctx.flush();
+    }
+
+    @Override
+    void write(Object msg) {
+        writeFrames(msg, ctx.voidPromise());
+    }
+
+    /**
+     * A response part as h2 frames (a head as HEADERS, with END_STREAM when a full response has neither body nor
+     * trailers; body as DATA; trailers as a closing HEADERS; an empty last part as an empty DATA with
+     * END_STREAM), written with {@code promise} (several frames: it completes when all are written).
+     */
+    private ChannelFuture writeFrames(Object msg, ChannelPromise promise) {
+        if (!(msg instanceof HttpObject obj)) {
+            return ctx.write(msg, promise);
+        }
+        Object[] frames = new Object[3];
+        int n = 0;
+        boolean contentHandedOn = false;
+        try {
+            if (obj instanceof HttpResponse res && res.status().equals(HttpResponseStatus.CONTINUE)) {
+                if (!(res instanceof FullHttpResponse)) {
+                    throw new EncoderException(HttpResponseStatus.CONTINUE + " must be a FullHttpResponse");
+                }
+                frames[n++] = new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(res, true), false);
+            } else {
+                if (obj instanceof HttpMessage m) {
+                    boolean endStream = m instanceof FullHttpMessage full && !full.content().isReadable()
+                            && full.trailingHeaders().isEmpty();
+                    frames[n++] = new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(m, true), endStream);
+                }
+                if (obj instanceof LastHttpContent last) {
+                    boolean noTrailers = last.trailingHeaders().isEmpty();
+                    boolean needFiller = !(last instanceof FullHttpMessage) && noTrailers;
+                    Object trailers = noTrailers ? null : new DefaultHttp2HeadersFrame(
+                            HttpConversionUtil.toHttp2Headers(last.trailingHeaders(), true), true);
+                    if (last.content().isReadable() || needFiller) {
+                        frames[n++] = new DefaultHttp2DataFrame(last.content(), noTrailers);
+                        contentHandedOn = true;
+                    }
+                    if (trailers != null) {
+                        frames[n++] = trailers;
+                    }
+                } else if (obj instanceof HttpContent c) {
+                    frames[n++] = new DefaultHttp2DataFrame(c.content(), false);
+                    contentHandedOn = true;
+                }
+            }
+        } catch (Throwable t) {
+            ReferenceCountUtil.release(msg); // no frame was written: the message still holds its buffer
+            promise.setFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            return promise;
+        }
+        if (!contentHandedOn) {
+            ReferenceCountUtil.release(msg); // a head, or a full response without body: its (empty) buffer
+        }
+        if (n == 0) {
+            promise.setFailure(new EncoderException("nothing to write for " + msg.getClass().getSimpleName()));
+            return promise;
+        }
+        if (n == 1) {
+            return ctx.write(frames[0], promise);
+        }
+        if (promise.isVoid()) {
+            for (int i = 0; i < n; i++) {
+                ctx.write(frames[i], promise);
+            }
+            return promise;
+        }
+        PromiseCombiner all = new PromiseCombiner(ctx.executor());
+        for (int i = 0; i < n; i++) {
+            all.add(ctx.write(frames[i]));
+        }
+        all.finish(promise);
+        return promise;
     }
 
     @Override

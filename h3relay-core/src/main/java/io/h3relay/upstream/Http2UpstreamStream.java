@@ -9,7 +9,18 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -26,7 +37,6 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -36,8 +46,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One stream of a shared HTTP/2 connection ({@link Http2UpstreamConnection}) as an {@link UpstreamStream}:
- * a child channel of Netty's multiplexer whose pipeline is the frame-to-HttpObject adapter (responses
- * arrive as the same {@code HttpObject}s an h1 connection produces) and this handler. Requests are written
+ * a child channel of Netty's multiplexer whose pipeline is this handler alone (response frames are turned
+ * into the same {@code HttpObject}s an h1 connection produces here, see {@link #toHttpObject}). Requests are written
  * as frames directly: the head becomes one HEADERS frame built here ({@code :authority} from Host, hop-by-hop
  * headers left out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame.
  *
@@ -50,9 +60,8 @@ import org.slf4j.LoggerFactory;
  * processed nothing ({@link UpstreamFailure.Kind#REFUSED}); any other end before the response completed is
  * a {@link UpstreamFailure.Kind#RESET}. On the connection's event loop only.
  */
-final class Http2UpstreamStream extends MultiplexedStream {
+final class Http2UpstreamStream extends MultiplexedStream implements GenericFutureListener<Future<? super Void>> {
     private static final Logger LOG = LoggerFactory.getLogger(Http2UpstreamStream.class);
-    private static final Http2StreamFrameToHttpObjectCodec ADAPTER = new Http2StreamFrameToHttpObjectCodec(false, true);
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
@@ -74,23 +83,26 @@ final class Http2UpstreamStream extends MultiplexedStream {
         this.conn = connection;
     }
 
-    /** A child channel of the connection's multiplexer. */
+    /**
+     * A child channel of the connection's multiplexer, this stream its only handler: no initializer per stream
+     * (a {@code ChannelInitializer} is an object with its own {@code ConcurrentHashMap}, added to the pipeline
+     * and removed again) and no frame-to-HttpObject codec (the frames are converted in {@link #channelRead}).
+     */
     @Override
     Future<Http2StreamChannel> open() {
-        return conn.openStream(initializer());
+        return conn.openStream(this);
     }
 
-    private ChannelInitializer<Http2StreamChannel> initializer() {
-        Http2UpstreamStream self = this;
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                channel = ch;
-                ch.pipeline().addLast("h2-to-http", ADAPTER);
-                ch.pipeline().addLast("upstream", self);
-                ch.closeFuture().addListener(f -> conn.streamClosed());
-            }
-        };
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = (Http2StreamChannel) ctx.channel();
+        channel.closeFuture().addListener(this);
+    }
+
+    /** The stream's channel closed: its slot on the connection is free. */
+    @Override
+    public void operationComplete(Future<? super Void> future) {
+        conn.streamClosed();
     }
 
     @Override
@@ -214,6 +226,21 @@ final class Http2UpstreamStream extends MultiplexedStream {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2StreamFrame frame) {
+            HttpObject http;
+            try {
+                http = toHttpObject(frame);
+            } catch (Exception e) {
+                ReferenceCountUtil.release(msg);
+                exceptionCaught(ctx, new DecoderException(e));
+                return;
+            }
+            if (http == null) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            msg = http;
+        }
         Listener l = listener;
         if (l == null || !(msg instanceof HttpObject http)) {
             ReferenceCountUtil.release(msg);
@@ -234,6 +261,45 @@ final class Http2UpstreamStream extends MultiplexedStream {
             responseEnded = true;
         }
         l.onResponse(http);
+    }
+
+    /**
+     * A response frame as the {@code HttpObject} an h1 connection would produce, the conversion of Netty's
+     * {@code Http2StreamFrameToHttpObjectCodec} (client side, headers validated) without a handler of its own
+     * in the stream's pipeline: a 100 as a full response, a head with END_STREAM as a full response, trailers
+     * as the last content, a head without a length as chunked; DATA as content (its buffer handed on, not
+     * copied). Null for other frames (released by the caller).
+     */
+    private HttpObject toHttpObject(Http2StreamFrame frame) throws Http2Exception {
+        if (frame instanceof Http2HeadersFrame headersFrame) {
+            Http2Headers headers = headersFrame.headers();
+            Http2FrameStream stream = headersFrame.stream();
+            int id = stream == null ? 0 : stream.id();
+            CharSequence status = headers.status();
+            if (status != null && HttpResponseStatus.CONTINUE.codeAsText().contentEquals(status)) {
+                return HttpConversionUtil.toFullHttpResponse(id, headers, channel.alloc(), true);
+            }
+            if (headersFrame.isEndStream()) {
+                if (headers.method() == null && status == null) {
+                    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
+                    HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, last.trailingHeaders(),
+                            HttpVersion.HTTP_1_1, true, true);
+                    return last;
+                }
+                return HttpConversionUtil.toFullHttpResponse(id, headers, channel.alloc(), true);
+            }
+            HttpResponse res = HttpConversionUtil.toHttpResponse(id, headers, true);
+            if (!HttpUtil.isContentLengthSet(res)) {
+                res.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            return res;
+        }
+        if (frame instanceof Http2DataFrame data) {
+            // The frame's buffer becomes the content's (the codec retained it and released the frame: the same).
+            return data.isEndStream() ? new DefaultLastHttpContent(data.content(), true)
+                    : new DefaultHttpContent(data.content());
+        }
+        return null;
     }
 
     @Override

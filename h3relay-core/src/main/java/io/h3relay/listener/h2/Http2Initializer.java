@@ -4,16 +4,15 @@ import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http2StreamSession;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 
 import java.time.Duration;
@@ -23,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
  * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
- *   connection: [tls] ─ h2-flush ─ h2-idle ─ h2-head-timeout ─ h2-codec ─ h2-guard ─ h2-mux ─ h2-errors
- *   stream:     h2-to-http ─ session
+ *   connection: [tls] ─ h2-flush ─ h2-head-timeout ─ h2-codec ─ h2-guard (idle, drain) ─ h2-mux ─ h2-errors
+ *   stream:     session (frames to and from HttpObjects in the session itself)
  * </pre>
  */
 public final class Http2Initializer {
@@ -47,12 +46,9 @@ public final class Http2Initializer {
         // in one write instead of one per stream.
         p.addLast("h2-flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES,
                 true));
-        if (idle > 0) {
-            p.addLast("h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
-        }
         p.addLast("h2-head-timeout", new Http2HeaderBlockTimeout(limits.requestHeadersTimeout().toNanos(), true));
         p.addLast("h2-codec", codec);
-        p.addLast("h2-guard", new Http2ConnectionGuard(codec));
+        p.addLast("h2-guard", new Http2ConnectionGuard(codec, TimeUnit.MILLISECONDS.toNanos(idle)));
         p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));
         p.addLast("h2-errors", new Http2ConnectionErrors());
     }
@@ -64,12 +60,8 @@ public final class Http2Initializer {
             return;
         }
         String codecName = p.context(codec).name();
-        p.addAfter(codecName, "h2-guard", new Http2ConnectionGuard(codec));
+        p.addAfter(codecName, "h2-guard", new Http2ConnectionGuard(codec, limits.keepAliveTimeout().toNanos()));
         p.addLast("h2-errors", new Http2ConnectionErrors());
-        long idle = limits.keepAliveTimeout().toMillis();
-        if (idle > 0) {
-            p.addBefore(codecName, "h2-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
-        }
     }
 
     public static Http2FrameCodec newCodec(LimitsConfig limits, Duration drainTimeout) {
@@ -104,18 +96,31 @@ public final class Http2Initializer {
         return X_REQUEST_ID.contentEqualsIgnoreCase(name) || TRACEPARENT.contentEqualsIgnoreCase(name);
     }
 
-    public static ChannelInitializer<Http2StreamChannel> streamInitializer(ListenerContext listener,
-                                                                           long retryAfterSeconds) {
-        // Sharable (its only per-connection state is an attribute of the parent channel): one for all streams.
-        Http2StreamFrameToHttpObjectCodec toHttp = new Http2StreamFrameToHttpObjectCodec(true, true);
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("h2-to-http", toHttp);
-                ch.pipeline().addLast("session", new Http2StreamSession(listener, listener.exchanges(),
-                        retryAfterSeconds));
-            }
-        };
+    /**
+     * What the multiplexer adds to every new stream's pipeline: one {@code @Sharable} handler per listener that,
+     * once added, puts the stream's session in its place. The session converts between frames and
+     * {@code HttpObject}s itself, so it is the stream pipeline's only handler. (A {@code ChannelInitializer} would
+     * do the same with a concurrent set of the contexts it is initialising, an insert and a removal per stream.)
+     */
+    public static ChannelHandler streamInitializer(ListenerContext listener, long retryAfterSeconds) {
+        return new StreamInstaller(listener, retryAfterSeconds);
+    }
+
+    @ChannelHandler.Sharable
+    private static final class StreamInstaller extends ChannelHandlerAdapter {
+        private final ListenerContext listener;
+        private final long retryAfterSeconds;
+
+        StreamInstaller(ListenerContext listener, long retryAfterSeconds) {
+            this.listener = listener;
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ChannelPipeline p = ctx.pipeline();
+            p.replace(ctx.name(), "session", new Http2StreamSession(listener, listener.exchanges(), retryAfterSeconds));
+        }
     }
 
 }

@@ -22,7 +22,6 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 
 import java.time.Duration;
@@ -117,11 +116,10 @@ class Http2FramesFuzzTest {
         EmbeddedChannel ch = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false);
         Http2FrameCodec codec = Http2Initializer.newCodec(LIMITS, Duration.ofSeconds(1));
         ch.pipeline().addLast("h2-codec", codec);
-        ch.pipeline().addLast("h2-guard", new Http2ConnectionGuard(codec));
+        ch.pipeline().addLast("h2-guard", new Http2ConnectionGuard(codec, 0));
         ch.pipeline().addLast("h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
-                s.pipeline().addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
                 s.pipeline().addLast("session", new Http2StreamSession(PLAIN, AnsweringExchange::new, 1));
                 s.pipeline().addLast("tail", new ChannelInboundHandlerAdapter() {
                     @Override
