@@ -151,7 +151,7 @@ final class LineBuffer {
      * A JSON string (UTF-8, escaped as RFC 8259 requires, lone surrogates as {@code \}u), or {@code null}. Also
      * escaped, though JSON allows them raw: the C1 controls (U+0080-U+009F) and U+2028/U+2029, so no reader that
      * splits lines the Unicode way (NEL, LS, PS: Python's {@code splitlines}, Java's {@code \R}, YAML readers)
-     * sees a client's value end the line: a byte 0x85 in a header value read as ISO-8859-1 is U+0085, NEL (found
+     * sees a client's value end the line: a byte 0x85 in an h2/h3 :path read as ISO-8859-1 is U+0085, NEL (found
      * by {@code AccessLogFuzzTest}).
      */
     LineBuffer jsonString(String s) {
