@@ -39,7 +39,7 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         }
         // Next to the stream: one buffer (and one datagram) per flush, the FIN riding with the last data.
         ch.pipeline().addFirst("h3-write-coalesce", new Http3StreamWriteCoalescer());
-        // First behind Netty's codec: a codec failure on client bytes closes the connection (QPACK_DECOMPRESSION_FAILED).
+        // First behind Netty's codec: a codec failure on client bytes closes the connection.
         ch.pipeline().addLast("h3-decode-failures", new Http3FrameDecodeFailures());
         ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
                 context.limits().requestHeadersTimeout().toNanos()));
