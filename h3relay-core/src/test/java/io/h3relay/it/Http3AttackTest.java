@@ -261,12 +261,7 @@ class Http3AttackTest {
      */
     static Stream<Arguments> connectionErrors() throws Exception {
         byte[] dataFrame = FieldBlocks.h3Frame(0, "hello".getBytes(StandardCharsets.US_ASCII));
-        byte[] found;
-        try (var in = Http3AttackTest.class.getResourceAsStream(
-                "Http3StreamFuzzTestInputs/anyRequestStreamIsAnsweredOrReset/headers-one-byte-field-section-found-1")) {
-            byte[] input = in.readAllBytes();
-            found = java.util.Arrays.copyOfRange(input, 1, input.length); // byte 0: the fuzz target's write count
-        }
+        byte[] found = fuzzInput("headers-one-byte-field-section-found-1");
         return Stream.of(
                 Arguments.of("DATA frame before HEADERS", concat(FieldBlocks.h3Frame(0, "x".getBytes()),
                         FieldBlocks.h3Frame(1, FieldBlocks.qpack(GET))), Http3ErrorCode.H3_FRAME_UNEXPECTED),
@@ -275,7 +270,19 @@ class Http3AttackTest {
                 Arguments.of("HEADERS whose field section is one byte, then DATA (the fuzz finding, as found)",
                         found, Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
                 Arguments.of("HEADERS of length 0, then DATA", concat(FieldBlocks.h3Frame(1, new byte[0]), dataFrame),
+                        Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
+                Arguments.of("a literal name's length running past the field section (fuzz finding)",
+                        fuzzInput("crash-b70c1187df3ca009eb1c284e8ac37a8e6e48fe22"),
                         Http3ErrorCode.QPACK_DECOMPRESSION_FAILED));
+    }
+
+    /** An {@code Http3StreamFuzzTest} corpus input's stream bytes (its byte 0 is the fuzz target's write count). */
+    private static byte[] fuzzInput(String name) throws java.io.IOException {
+        try (var in = Http3AttackTest.class.getResourceAsStream(
+                "Http3StreamFuzzTestInputs/anyRequestStreamIsAnsweredOrReset/" + name)) {
+            byte[] input = in.readAllBytes();
+            return java.util.Arrays.copyOfRange(input, 1, input.length);
+        }
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
