@@ -147,7 +147,13 @@ final class LineBuffer {
         return ascii(NetUtil.toAddressString(a)); // RFC 5952 (::1), no %scope, as the forwarding headers say
     }
 
-    /** A JSON string (UTF-8, escaped as RFC 8259 requires, lone surrogates as {@code \}u), or {@code null}. */
+    /**
+     * A JSON string (UTF-8, escaped as RFC 8259 requires, lone surrogates as {@code \}u), or {@code null}. Also
+     * escaped, though JSON allows them raw: the C1 controls (U+0080-U+009F) and U+2028/U+2029, so no reader that
+     * splits lines the Unicode way (NEL, LS, PS: Python's {@code splitlines}, Java's {@code \R}, YAML readers)
+     * sees a client's value end the line: a byte 0x85 in an h2/h3 :path read as ISO-8859-1 is U+0085, NEL (found
+     * by {@code AccessLogFuzzTest}).
+     */
     LineBuffer jsonString(String s) {
         if (s == null) {
             return raw(NULL);
@@ -173,7 +179,7 @@ final class LineBuffer {
                 case '\r' -> raw('\\', 'r');
                 case '\t' -> raw('\\', 't');
                 default -> {
-                    if (c < 0x20 || c == 0x7f) {
+                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
                         unicodeEscape(c);
                     } else if (c < 0x7f) {
                         ascii(c);
@@ -194,7 +200,8 @@ final class LineBuffer {
 
     /**
      * A value for the text format, escaped as nginx escapes its access log: control characters, {@code "},
-     * {@code \} and the bytes 0x7f-0xff (header values are bytes read as ISO-8859-1) as {@code \xHH};
+     * {@code \} and the bytes 0x7f-0xff (header values are bytes read as ISO-8859-1) as {@code \xHH}, and
+     * U+2028/U+2029 (Unicode line and paragraph separators) as their UTF-8 bytes, {@code \xe2\x80\xa8};
      * {@code -} for null.
      */
     LineBuffer text(String s) {
@@ -208,11 +215,11 @@ final class LineBuffer {
                 ensure(1);
                 bytes[length++] = (byte) c;
             } else if (c <= 0xff) {
-                ensure(4);
-                bytes[length++] = '\\';
-                bytes[length++] = 'x';
-                bytes[length++] = HEX[c >> 4];
-                bytes[length++] = HEX[c & 0xf];
+                hexEscape(c);
+            } else if (c == '\u2028' || c == '\u2029') {
+                hexEscape(0xe2);
+                hexEscape(0x80);
+                hexEscape(c == '\u2028' ? 0xa8 : 0xa9);
             } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
                 utf8(Character.toCodePoint(c, s.charAt(++i)));
             } else {
@@ -233,6 +240,14 @@ final class LineBuffer {
         ensure(2);
         bytes[length++] = (byte) a;
         bytes[length++] = (byte) b;
+    }
+
+    private void hexEscape(int b) {
+        ensure(4);
+        bytes[length++] = '\\';
+        bytes[length++] = 'x';
+        bytes[length++] = HEX[b >> 4];
+        bytes[length++] = HEX[b & 0xf];
     }
 
     private void unicodeEscape(char c) {

@@ -4,20 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.h3relay.client.ClientTls;
 import io.h3relay.client.h3.QuicClients;
+import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
 import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import java.io.ByteArrayOutputStream;
@@ -29,13 +28,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -111,8 +110,7 @@ class Http3AttackTest {
     @ParameterizedTest(name = "[{index}] {0}")
     @MethodSource("vectors")
     void vector(Vector v) throws Exception {
-        QuicChannel quic = QuicChannel.newBootstrap(udp).handler(new Http3ClientConnectionHandler())
-                .remoteAddress(new InetSocketAddress("localhost", relay.tlsPort())).connect().get(10, TimeUnit.SECONDS);
+        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
         String outcome;
         long t0 = System.nanoTime();
         try {
@@ -147,59 +145,16 @@ class Http3AttackTest {
      * "body N" for the DATA length), "reset", or "connection closed".
      */
     private static String request(QuicChannel quic, byte[] bytes, boolean fin) throws Exception {
-        CompletableFuture<String> outcome = new CompletableFuture<>();
-        QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL, reader(quic, outcome))
-                .get(5, TimeUnit.SECONDS);
-        stream.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(bytes), fin));
-        return outcome.get(15, TimeUnit.SECONDS);
-    }
-
-    private static ChannelInboundHandlerAdapter reader(QuicChannel quic, CompletableFuture<String> outcome) {
-        ByteArrayOutputStream received = new ByteArrayOutputStream();
-        boolean[] fin = {false};
-        return new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf b = (ByteBuf) msg;
-                byte[] bytes = new byte[b.readableBytes()];
-                b.readBytes(bytes);
-                b.release();
-                received.writeBytes(bytes);
-            }
-
-            @Override
-            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                if (evt instanceof ChannelInputShutdownReadComplete) {
-                    fin[0] = true;
-                    complete();
-                }
-            }
-
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                complete();
-            }
-
-            @Override
-            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                complete();
-            }
-
-            private void complete() {
-                byte[] all = received.toByteArray();
-                if (fin[0] && all.length > 0) {
-                    String head = new String(all, StandardCharsets.ISO_8859_1);
-                    // The status is read from the body (the endpoint's text, /sink's JSON, or the envelope's
-                    // "status"), not from the QPACK-encoded head.
-                    String data = FieldBlocks.h3Data(all);
-                    String status = data.startsWith("endpoint ") || data.startsWith("{\"bytes\"") ? "200"
-                            : data.replaceAll("(?s).*\"status\":(\\d+).*", "$1");
-                    outcome.complete(status.length() == 3 ? status : "answered " + head.length());
-                } else {
-                    outcome.complete(quic.isActive() ? "reset" : "connection closed");
-                }
-            }
-        };
+        RawHttp3Stream.Outcome o = RawHttp3Stream.exchange(quic, bytes, fin, Duration.ofSeconds(15));
+        if (!o.answered()) {
+            return o.connectionOpen() ? "reset" : "connection closed";
+        }
+        // The status is read from the body (the endpoint's text, /sink's JSON, or the envelope's "status"), not
+        // from the QPACK-encoded head.
+        String data = FieldBlocks.h3Data(o.received());
+        String status = data.startsWith("endpoint ") || data.startsWith("{\"bytes\"") ? "200"
+                : data.replaceAll("(?s).*\"status\":(\\d+).*", "$1");
+        return status.length() == 3 ? status : "answered " + o.received().length;
     }
 
     /** A normal GET on a new stream of {@code quic} is answered 200. */
@@ -273,36 +228,13 @@ class Http3AttackTest {
                 new String[] {":scheme", "https"}, new String[] {":authority", "localhost"},
                 new String[] {":path", "/sink"}, new String[] {"content-length", "4096"}));
         byte[] all = concat(FieldBlocks.h3Frame(1, FieldBlocks.qpack(fields)), FieldBlocks.h3Frame(0, body));
-        CompletableFuture<String> outcome = new CompletableFuture<>();
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf b = (ByteBuf) msg;
-                byte[] bytes = new byte[b.readableBytes()];
-                b.readBytes(bytes);
-                b.release();
-                got.writeBytes(bytes);
-            }
-
-            @Override
-            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                if (evt instanceof ChannelInputShutdownReadComplete) {
-                    outcome.complete(FieldBlocks.h3Data(got.toByteArray()));
-                }
-            }
-
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                outcome.complete("reset");
-            }
-        }).get(5, TimeUnit.SECONDS);
+        RawHttp3Stream stream = RawHttp3Stream.open(quic);
         for (int i = 0; i < all.length; i++) {
             // one flush per byte: one STREAM frame (one packet) each
-            stream.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(all, i, 1), i == all.length - 1))
-                    .sync();
+            stream.write(all, i, 1, i == all.length - 1).sync();
         }
-        String sink = outcome.get(30, TimeUnit.SECONDS);
+        RawHttp3Stream.Outcome o = stream.outcome().get(30, TimeUnit.SECONDS);
+        String sink = o.fin() ? FieldBlocks.h3Data(o.received()) : "reset";
         String expected = "\"bytes\":4096,\"sha256\":\"" + java.util.HexFormat.of().formatHex(
                 java.security.MessageDigest.getInstance("SHA-256").digest(body)) + "\"";
         return sink.contains(expected) ? "200, body intact" : "got " + sink;
@@ -321,11 +253,64 @@ class Http3AttackTest {
         return r + (servesOn(quic) ? ", connection serves" : ", connection gone");
     }
 
+    /**
+     * Client bytes on a request stream that are an HTTP/3 connection error, with the code the server's
+     * CONNECTION_CLOSE must carry. The one-byte field section is what {@code Http3StreamFuzzTest} found
+     * ({@code headers-one-byte-field-section-found-1}): Netty's QPACK decoder threw an
+     * IndexOutOfBoundsException on it, the stream got a bare FIN and the connection stayed open.
+     */
+    static Stream<Arguments> connectionErrors() throws Exception {
+        byte[] dataFrame = FieldBlocks.h3Frame(0, "hello".getBytes(StandardCharsets.US_ASCII));
+        byte[] found = fuzzInput("headers-one-byte-field-section-found-1");
+        return Stream.of(
+                Arguments.of("DATA frame before HEADERS", concat(FieldBlocks.h3Frame(0, "x".getBytes()),
+                        FieldBlocks.h3Frame(1, FieldBlocks.qpack(GET))), Http3ErrorCode.H3_FRAME_UNEXPECTED),
+                Arguments.of("HEADERS whose field section is one byte (no Delta Base)",
+                        FieldBlocks.h3Frame(1, new byte[] {0x00}), Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
+                Arguments.of("HEADERS whose field section is one byte, then DATA (the fuzz finding, as found)",
+                        found, Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
+                Arguments.of("HEADERS of length 0, then DATA", concat(FieldBlocks.h3Frame(1, new byte[0]), dataFrame),
+                        Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
+                Arguments.of("a literal name's length running past the field section (fuzz finding)",
+                        fuzzInput("crash-b70c1187df3ca009eb1c284e8ac37a8e6e48fe22"),
+                        Http3ErrorCode.QPACK_DECOMPRESSION_FAILED));
+    }
+
+    /** An {@code Http3StreamFuzzTest} corpus input's stream bytes (its byte 0 is the fuzz target's write count). */
+    private static byte[] fuzzInput(String name) throws java.io.IOException {
+        try (var in = Http3AttackTest.class.getResourceAsStream(
+                "Http3StreamFuzzTestInputs/anyRequestStreamIsAnsweredOrReset/" + name)) {
+            byte[] input = in.readAllBytes();
+            return java.util.Arrays.copyOfRange(input, 1, input.length);
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("connectionErrors")
+    void connectionError(String name, byte[] stream, Http3ErrorCode expected) throws Exception {
+        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
+        long t0 = System.nanoTime();
+        QuicConnectionCloseEvent close;
+        RawHttp3Stream.Outcome o;
+        try {
+            o = RawHttp3Stream.exchange(quic, stream, true, Duration.ofSeconds(15));
+            close = RawHttp3Stream.peerClose(quic).get(10, TimeUnit.SECONDS);
+        } finally {
+            quic.close().sync();
+        }
+        System.out.printf("Http3AttackTest: %s -> connection closed, 0x%x (%d ms)%n", name, close.error(),
+                (System.nanoTime() - t0) / 1_000_000);
+        assertThat(o.answered()).as("the stream was answered").isFalse();
+        assertThat(close.isApplicationClose()).isTrue();
+        assertThat(close.error()).as("CONNECTION_CLOSE error code").isEqualTo(expected.code());
+        assertServesNormally();
+    }
+
     @Test
-    void corpusSize() {
+    void corpusSize() throws Exception {
         long n = vectors().count();
-        System.out.println("Http3AttackTest: " + n + " h3 attack vectors (excess connections per source: "
-                + "ClientConnectionLimitTest)");
+        System.out.println("Http3AttackTest: " + n + " h3 attack vectors and " + connectionErrors().count()
+                + " connection errors with their codes (excess connections per source: ClientConnectionLimitTest)");
         assertThat(n).isGreaterThanOrEqualTo(9);
     }
 }

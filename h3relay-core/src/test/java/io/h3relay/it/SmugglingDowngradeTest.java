@@ -5,16 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import io.h3relay.client.ClientTls;
 import io.h3relay.client.h3.QuicClients;
+import io.h3relay.testing.RawHttp3Stream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
@@ -24,19 +23,13 @@ import io.netty.handler.codec.http2.Http2Flags;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2FrameTypes;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
-import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -162,6 +155,8 @@ class SmugglingDowngradeTest {
                 header("CRLF in value", "reset PROTOCOL_ERROR", "reset", "x-a", "a\r\nx-injected: 1"),
                 header("CRLF CRLF and a request in value", "reset PROTOCOL_ERROR", "reset", "x-a", "a\r\n\r\n" + HIDDEN.strip()),
                 header("NUL in value", "reset PROTOCOL_ERROR", "reset", "x-a", "a\0b"),
+                header("SOH (0x01) in value", "reset PROTOCOL_ERROR", "reset", "x-a", "a\u0001b"),
+                header("DEL in value", "reset PROTOCOL_ERROR", "reset", "x-a", "a\u007fb"),
                 header("leading space in value", "reset PROTOCOL_ERROR", "reset", "x-a", " a"),
                 header("colon in name", "reset PROTOCOL_ERROR", "reset", "x-a:x-injected", "1"),
                 header("space in name", "reset PROTOCOL_ERROR", "reset", "x-a x-injected", "1"),
@@ -187,6 +182,8 @@ class SmugglingDowngradeTest {
                 refused(":method with a space", fields("GET /smuggled HTTP/1.1\r\n\r\nGET", "/x"), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused(":authority with userinfo", withAuthority("user@localhost"), List.of(), "400 bad_request", "400 bad_request"),
                 refused(":authority with CRLF", withAuthority("localhost\r\nx-injected: 1"), List.of(), "reset PROTOCOL_ERROR", "reset"),
+                // found by Http3StreamFuzzTest: the h3 stream hung (Netty's adapter threw and only logged at ERROR)
+                refused(":authority with control characters", withAuthority("lo\u0001\u001dcalhost"), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused("pseudo-header after a regular one", pseudoLast(), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused("unknown pseudo-header", fields("GET", "/x", ":evil", "1"), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused("duplicate :path", fields("GET", "/x", ":path", "/smuggled"), List.of(), "reset PROTOCOL_ERROR", "reset"),
@@ -348,62 +345,24 @@ class SmugglingDowngradeTest {
         }
     }
 
-    /** One request on a new QUIC connection, on a bidirectional stream written byte by byte. */
+    /** One request on a new QUIC connection, on a bidirectional stream written in one write with FIN. */
     private static String h3(Vector v) throws Exception {
-        QuicChannel quic = QuicChannel.newBootstrap(udp).handler(new Http3ClientConnectionHandler())
-                .remoteAddress(new InetSocketAddress("localhost", relay.tlsPort())).connect().get(10, TimeUnit.SECONDS);
+        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
         try {
-            CompletableFuture<String> outcome = new CompletableFuture<>();
-            ByteArrayOutputStream received = new ByteArrayOutputStream();
-            boolean[] fin = {false};
-            ChannelInboundHandlerAdapter reader = new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    ByteBuf b = (ByteBuf) msg;
-                    byte[] bytes = new byte[b.readableBytes()];
-                    b.readBytes(bytes);
-                    b.release();
-                    received.writeBytes(bytes);
-                }
-
-                @Override
-                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                    if (evt instanceof ChannelInputShutdownReadComplete) {
-                        fin[0] = true;
-                        complete();
-                    }
-                }
-
-                @Override
-                public void channelInactive(ChannelHandlerContext ctx) {
-                    complete();
-                }
-
-                @Override
-                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                    complete();
-                }
-
-                private void complete() {
-                    String data = FieldBlocks.h3Data(received.toByteArray());
-                    if (!data.isEmpty() && fin[0]) {
-                        String status = data.startsWith("upstream ") ? "200" : data.replaceAll(
-                                "(?s).*\"status\":(\\d+).*", "$1");
-                        outcome.complete(describe(Integer.parseInt(status), data));
-                    } else {
-                        outcome.complete(quic.isActive() ? "reset" : "connection closed");
-                    }
-                }
-            };
-            QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL, reader).get(5, TimeUnit.SECONDS);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             out.writeBytes(FieldBlocks.h3Frame(1, FieldBlocks.qpack(withScheme(v.fields(), "https"))));
             for (String d : v.data()) {
                 out.writeBytes(FieldBlocks.h3Frame(0, d.getBytes(StandardCharsets.ISO_8859_1)));
             }
             // Data and FIN in one write: the proxy may reset the stream before a separate FIN would go out.
-            stream.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.wrappedBuffer(out.toByteArray()), true));
-            return outcome.get(10, TimeUnit.SECONDS);
+            RawHttp3Stream.Outcome o = RawHttp3Stream.exchange(quic, out.toByteArray(), true, Duration.ofSeconds(10));
+            String data = FieldBlocks.h3Data(o.received());
+            if (!data.isEmpty() && o.fin()) {
+                String status = data.startsWith("upstream ") ? "200" : data.replaceAll(
+                        "(?s).*\"status\":(\\d+).*", "$1");
+                return describe(Integer.parseInt(status), data);
+            }
+            return o.connectionOpen() ? "reset" : "connection closed";
         } finally {
             quic.close().sync();
         }

@@ -76,6 +76,29 @@ class AccessLogFormatTest {
         assertThat(decode(b)).isEqualTo("null \"\"");
     }
 
+    /**
+     * NEL (U+0085, a byte 0x85 read as ISO-8859-1), the other C1 controls and U+2028/U+2029 end a line for readers
+     * that split the Unicode way (Python's {@code splitlines}, Java's {@code \R}, YAML): escaped in both formats,
+     * and the JSON still reads back to the value (found by {@code AccessLogFuzzTest}:
+     * {@code AccessLogFuzzTestInputs/linesStayOneLineOfUtf8/crash-d15e37444e841ad60bb8872ae069d502e600e2b5}).
+     */
+    @Test
+    void unicodeLineBreaksAreEscapedInBothFormats() throws Exception {
+        String path = "/a\u0085b\u0080c\u009fd\u2028e\u2029f\u00a0g";
+        LineBuffer b = new LineBuffer(8);
+        entry(0, path, InetAddress.getByName("::1")).writeJson(b);
+        String line = decode(b);
+        assertThat(line).contains("\"path\":\"/a\\u0085b\\u0080c\\u009fd\\u2028e\\u2029f\u00a0g\"");
+        assertThat(line.split("\\R", -1)).hasSize(1);
+        assertThat(json(entry(0, path, InetAddress.getByName("::1"))).get("path")).isEqualTo(path);
+
+        b.clear();
+        entry(0, path, InetAddress.getByName("::1")).writeText(b);
+        line = decode(b);
+        assertThat(line).contains("\"GET /a\\x85b\\x80c\\x9fd\\xe2\\x80\\xa8e\\xe2\\x80\\xa9f\\xa0g\"");
+        assertThat(line.split("\\R", -1)).hasSize(1);
+    }
+
     /** RFC 5952 text, as the forwarding headers give it: no long form, no %scope (a QUIC peer's carries %0). */
     @Test
     void ipv6ClientsAreCanonicalOnEveryFormat() throws Exception {

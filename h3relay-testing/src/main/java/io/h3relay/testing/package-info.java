@@ -8,6 +8,8 @@
  *   <li>{@link io.h3relay.testing.BodyPattern}: the deterministic body content, so any body size is
  *       checked by length and sha-256 without holding it in memory.
  *   <li>{@link io.h3relay.testing.TestCertificates}: a throwaway CA, server and client certificate as PEM.
+ *   <li>{@link io.h3relay.testing.RawHttp3Stream}: an HTTP/3 request stream written with raw bytes on a Netty
+ *       QUIC connection, and how it ended (bytes, FIN, reset, the server's CONNECTION_CLOSE code).
  *   <li>{@link io.h3relay.testing.ExternalTool} and {@link io.h3relay.testing.Curl}: running clients we
  *       did not write; a missing tool skips the test locally and fails it in CI.
  * </ul>

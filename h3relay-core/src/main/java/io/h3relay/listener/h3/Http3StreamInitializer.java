@@ -15,7 +15,8 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
  * Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED):
  * Netty does not do that by itself. A stream the client stopped is closed ({@link Http3StreamStopDetector}):
  * Netty does not report that either. A malformed request is reset before it becomes a request
- * ({@link Http3MalformedRequestGuard}).
+ * ({@link Http3MalformedRequestGuard}); bytes Netty's frame codec fails on without an HTTP/3 error close the
+ * connection ({@link Http3FrameDecodeFailures}).
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
@@ -38,6 +39,8 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         }
         // Next to the stream: one buffer (and one datagram) per flush, the FIN riding with the last data.
         ch.pipeline().addFirst("h3-write-coalesce", new Http3StreamWriteCoalescer());
+        // First behind Netty's codec: a codec failure on client bytes closes the connection.
+        ch.pipeline().addLast("h3-decode-failures", new Http3FrameDecodeFailures());
         ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
                 context.limits().requestHeadersTimeout().toNanos()));
         ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
