@@ -2,11 +2,15 @@ package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -41,6 +45,13 @@ final class Http1Connection implements UpstreamStream {
     private boolean keepAlive;
     private HttpVersion responseVersion = HttpVersion.HTTP_1_1;
     private boolean tunnel;
+    /**
+     * The request went out whole with its head (no body): the empty end of message that follows it is not
+     * written again (one write and encode less per bodiless request).
+     */
+    private boolean headEnded;
+    /** A write since the last flush (a flush with nothing to send still walks the pipeline). */
+    private boolean unflushed;
 
     Http1Connection(Channel channel, Http1Pool pool, Http1ConnectionHandler handler, boolean pooled) {
         this.channel = channel;
@@ -69,6 +80,7 @@ final class Http1Connection implements UpstreamStream {
         responseSeen = false;
         keepAlive = false;
         responseVersion = HttpVersion.HTTP_1_1;
+        headEnded = false;
         handler.bind(listener);
         requests++;
     }
@@ -79,18 +91,35 @@ final class Http1Connection implements UpstreamStream {
         if (hasBody && !head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
+        unflushed = true;
+        if (!hasBody && !(head instanceof HttpContent) && !HttpMethod.CONNECT.equals(head.method())
+                && !head.headers().contains(HttpHeaderNames.UPGRADE)) {
+            // Nothing but an empty end of message follows: head and end in one message, one encode. Not for an
+            // upgrade or CONNECT, whose tunnel bytes may follow the head.
+            headEnded = true;
+            channel.write(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                    Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE), channel.voidPromise());
+            return;
+        }
         channel.write(head, channel.voidPromise());
     }
 
     @Override
     public void writeBody(HttpContent content) {
         if (!tunnel) {
+            if (headEnded && content instanceof LastHttpContent last && !last.content().isReadable()
+                    && last.trailingHeaders().isEmpty()) {
+                last.release(); // its end went with the head
+                return;
+            }
+            unflushed = true;
             channel.write(content, channel.voidPromise());
             return;
         }
         ByteBuf bytes = content.content();
         boolean last = content instanceof LastHttpContent;
         if (bytes.isReadable()) {
+            unflushed = true;
             channel.write(bytes, channel.voidPromise());
         } else {
             bytes.release();
@@ -103,7 +132,10 @@ final class Http1Connection implements UpstreamStream {
 
     @Override
     public void flush() {
-        channel.flush();
+        if (unflushed) {
+            unflushed = false;
+            channel.flush();
+        }
     }
 
     @Override
