@@ -50,8 +50,6 @@ final class Http1Connection implements UpstreamStream {
      * written again (one write and encode less per bodiless request).
      */
     private boolean headEnded;
-    /** A write since the last flush (a flush with nothing to send still walks the pipeline). */
-    private boolean unflushed;
 
     Http1Connection(Channel channel, Http1Pool pool, Http1ConnectionHandler handler, boolean pooled) {
         this.channel = channel;
@@ -91,7 +89,6 @@ final class Http1Connection implements UpstreamStream {
         if (hasBody && !head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        unflushed = true;
         if (!hasBody && !(head instanceof HttpContent) && !HttpMethod.CONNECT.equals(head.method())
                 && !head.headers().contains(HttpHeaderNames.UPGRADE)) {
             // Nothing but an empty end of message follows: head and end in one message, one encode. Not for an
@@ -112,14 +109,12 @@ final class Http1Connection implements UpstreamStream {
                 last.release(); // its end went with the head
                 return;
             }
-            unflushed = true;
             channel.write(content, channel.voidPromise());
             return;
         }
         ByteBuf bytes = content.content();
         boolean last = content instanceof LastHttpContent;
         if (bytes.isReadable()) {
-            unflushed = true;
             channel.write(bytes, channel.voidPromise());
         } else {
             bytes.release();
@@ -132,10 +127,10 @@ final class Http1Connection implements UpstreamStream {
 
     @Override
     public void flush() {
-        if (unflushed) {
-            unflushed = false;
-            channel.flush();
-        }
+        // Always, even with nothing new written: a flush retries what a full socket holds back, and so finds
+        // a write that fails (the endpoint closed), which lets the connection read the endpoint's answer
+        // before the close (Http1ConnectionHandler; EarlyResponseTest failed on h1 without it).
+        channel.flush();
     }
 
     @Override
