@@ -7,18 +7,21 @@
 #
 # After --warmup seconds of wrk, three counted loads of --requests each (50 connections, one request at a time
 # on each): one under perf stat (instructions, task-clock), one under strace -c -f -p (all threads), one inside
-# a JFR recording (settings=profile). Everything listens on 127.0.0.1; every process is stopped on exit.
-# Usage: bench/h1-cost.sh [--requests N] [--warmup S] [--no-pin] [--install]
+# a JFR recording (settings=profile). With --profile, a fourth inside a JFR recording of CPU samples (JDK 25's
+# jdk.ExecutionSample every 1 ms, and on JDK 25 jdk.CPUTimeSample every 10 ms of CPU), summarized by
+# bench/JfrCpu.java into cpu.txt and cpu-time.txt. Everything listens on 127.0.0.1; every process is stopped on exit.
+# Usage: bench/h1-cost.sh [--requests N] [--warmup S] [--profile] [--no-pin] [--install]
 #        (extra JVM options for h3relay through H3RELAY_JAVA_OPTS, e.g. -XX:NativeMemoryTracking=summary)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REQUESTS=50000 WARMUP=30 PIN=1 INSTALL=0
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+REQUESTS=50000 WARMUP=30 PIN=1 INSTALL=0 PROFILE=0
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --requests) REQUESTS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
+    --profile) PROFILE=1; shift ;;
     --no-pin) PIN=0; shift ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
@@ -120,6 +123,21 @@ load h2load-jfr
 "$JBIN/jcmd" "$RELAY" JFR.stop name=h1cost >/dev/null
 "$JAVA" "$ROOT/bench/JfrAllocation.java" "$OUT/alloc.jfr" "$REQUESTS" 10 >"$OUT/allocation.txt"
 ALLOC=$(awk '/^all threads/ {print $(NF-1)}' "$OUT/allocation.txt")
+CPU_PROFILE=""
+if ((PROFILE)); then
+  log "counted load 4: JFR CPU samples"
+  # Java code every 1 ms of a running thread (jdk.ExecutionSample); on JDK 25 also by CPU time, native code and
+  # syscalls included (jdk.CPUTimeSample, every 10 ms of CPU: cpu-time.txt).
+  SAMPLING=()
+  "$JBIN/jfr" metadata 2>/dev/null | grep -q 'jdk.CPUTimeSample' && SAMPLING=(jdk.CPUTimeSample#enabled=true)
+  "$JBIN/jcmd" "$RELAY" JFR.start name=h1cpu settings=profile method-profiling=max "${SAMPLING[@]}" \
+    filename="$OUT/cpu.jfr" >/dev/null
+  load h2load-cpu
+  "$JBIN/jcmd" "$RELAY" JFR.stop name=h1cpu >/dev/null
+  "$JAVA" "$ROOT/bench/JfrCpu.java" "$OUT/cpu.jfr" 40 - jdk.ExecutionSample >"$OUT/cpu.txt"
+  ((${#SAMPLING[@]})) && "$JAVA" "$ROOT/bench/JfrCpu.java" "$OUT/cpu.jfr" 40 - jdk.CPUTimeSample >"$OUT/cpu-time.txt"
+  CPU_PROFILE="$(head -1 "$OUT/cpu.txt") (cpu.txt)"
+fi
 RSS=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$RELAY/status")
 HWM=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$RELAY/status")
 
@@ -129,6 +147,7 @@ HWM=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$RELAY/status")
   echo "syscalls/request: $SYSCALLS (strace.txt)"
   echo "instructions/request: ${INSTR:-not available (no PMU counters here; perf.txt)}"
   echo "proxy CPU us/request: $CPU_US (depends on the machine's load)"
+  [[ -n "$CPU_PROFILE" ]] && echo "CPU profile: $CPU_PROFILE"
   echo "RSS: $RSS MiB now, high-water $HWM MiB"
   awk -v n="$REQUESTS" '$NF != "total" && $4 ~ /^[0-9]+$/ && $4 / n >= 0.01 {printf "  %s %.2f/request\n", $NF, $4 / n}' "$OUT/strace.txt"
 } | tee "$OUT/summary.txt"

@@ -78,7 +78,7 @@ stop_build() { if [[ -n "$BUILD_PID" ]]; then stop "$BUILD_PID"; fi; }
 remove_worktrees() {
   local side
   for side in base head; do
-    [[ -d "$WORK/$side" ]] && { git -C "$ROOT" worktree remove --force "$WORK/$side" 2>/dev/null || true; }
+    [[ -d "$WORK/$side" && ! -L "$WORK/$side" ]] && { git -C "$ROOT" worktree remove --force "$WORK/$side" 2>/dev/null || true; }
   done
   rm -rf "$WORK"; git -C "$ROOT" worktree prune
 }
@@ -94,7 +94,13 @@ build_side() {  # build_side base|head REV
   "$dir/h3relay" --version >"$OUT/$1-version.txt" 2>>"$OUT/$1-build.log" || die "$1: h3relay --version failed"
 }
 build_side base "$BASE_REV"
-build_side head "$HEAD_REV"
+if [[ "$HEAD_REV" == "$BASE_REV" ]]; then
+  # The same revision on both sides (a comparison of JVM options): one build, two processes of its jar.
+  ln -s "$WORK/base" "$WORK/head"
+  cp "$OUT/base-version.txt" "$OUT/head-version.txt"
+else
+  build_side head "$HEAD_REV"
+fi
 jvm_lines() { grep -E '^(JVM_OPTS|  -|export MALLOC|exec )' "$1" || true; }
 LAUNCHERS=same
 if ! diff <(jvm_lines "$WORK/base/h3relay") <(jvm_lines "$WORK/head/h3relay") >"$OUT/launcher-jvm-options.diff"; then

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -68,6 +70,18 @@ public final class Http1Session extends SessionHandler {
     private boolean connectRequest;
     private boolean requestEnded;
     private boolean tunnel;
+    /**
+     * A write since the last flush. A flush with nothing to send still walks the pipeline (codec, head): the
+     * read-complete flush after a response whose last part went out with writeAndFlush is skipped.
+     */
+    private boolean unflushed;
+    /**
+     * A streamed response's head, held until what follows it in the same read of the endpoint: when that is
+     * the whole body (a small response), head and body go out as one message, one encode and one buffer
+     * (a write instead of a writev). Anything else (a body part, a flush at the end of the read) writes it
+     * first. Never held for a head that opens a tunnel (the codec leaves right after it).
+     */
+    private HttpResponse heldHead;
     /** In a tunnel on a plaintext epoll socket: its bytes are sent at once (see DirectSend); else null. */
     private io.netty.channel.unix.Socket directSocket;
 
@@ -234,20 +248,51 @@ public final class Http1Session extends SessionHandler {
     }
 
     @Override
-    public void writeTunnelBytes(ByteBuf bytes) {
-        if (tunnel) {
-            DirectSend.write(ctx.channel(), ctx, directSocket, bytes);
+    public void writeHead(HttpResponse head) {
+        frameHead(head, false);
+        if (tunnel || heldHead != null || head.status().code() == 101 || connectRequest) {
+            write(head);
         } else {
+            heldHead = head;
+        }
+    }
+
+    @Override
+    void write(Object msg) {
+        writeHeldHead();
+        unflushed = true;
+        super.write(msg);
+    }
+
+    private void writeHeldHead() {
+        HttpResponse head = heldHead;
+        if (head != null) {
+            heldHead = null;
+            unflushed = true;
+            super.write(head);
+        }
+    }
+
+    @Override
+    public void writeTunnelBytes(ByteBuf bytes) {
+        if (!tunnel) {
             super.writeTunnelBytes(bytes);
+        } else if (!DirectSend.write(ctx.channel(), ctx, directSocket, bytes)) {
+            unflushed = true; // (some of) it waits in the outbound buffer for the flush
         }
     }
 
     @Override
     public void flush() {
-        if (tunnel && DirectSend.nothingWaits(ctx.channel())) {
+        writeHeldHead();
+        if (tunnel && directSocket != null && DirectSend.nothingWaits(ctx.channel())) {
+            unflushed = false;
             return; // the tunnel's bytes went out as they came: no walk down the pipeline per message
         }
-        ctx.flush();
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
     }
 
     @Override
@@ -255,6 +300,17 @@ public final class Http1Session extends SessionHandler {
         if (!tunnel) {
             // No future to keep: h1 never waits for the last write (h2/h3 stop an unfinished request after
             // it). A failed write reaches exceptionCaught, like every other response write.
+            HttpResponse head = heldHead;
+            heldHead = null;
+            unflushed = false;
+            if (head != null && last.trailingHeaders().isEmpty()) {
+                ctx.writeAndFlush(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
+                        head.headers(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+                return;
+            }
+            if (head != null) {
+                super.write(head);
+            }
             ctx.writeAndFlush(last, ctx.voidPromise());
             return;
         }
@@ -271,6 +327,7 @@ public final class Http1Session extends SessionHandler {
 
     @Override
     public void enterTunnel() {
+        writeHeldHead(); // (never held for a tunnel's head; before the codec leaves in any case)
         tunnel = true;
         closeAfterResponse = true; // when the tunnel ends, so does the connection
         // From here on bytes, not HTTP: the codec, the head scanner and the head timers leave.
@@ -347,6 +404,7 @@ public final class Http1Session extends SessionHandler {
 
     @Override
     public void abort() {
+        heldHead = null; // as an unflushed write, dropped by the close
         closing = true;
         ctx.close();
     }

@@ -27,7 +27,7 @@ import java.net.SocketAddress;
  */
 abstract class SessionHandler extends ChannelDuplexHandler implements DownstreamSession {
     private static final Logger LOG = LoggerFactory.getLogger(SessionHandler.class);
-    static final AsciiString ALT_SVC = AsciiString.cached("alt-svc");
+    static final AsciiString ALT_SVC = io.h3relay.headers.TrustedNames.ALT_SVC;
 
     final ListenerState listener;
     final ExchangeStarter starter;

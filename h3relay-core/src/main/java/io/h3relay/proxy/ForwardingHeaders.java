@@ -2,6 +2,7 @@ package io.h3relay.proxy;
 
 import io.h3relay.config.RouteConfig;
 import io.h3relay.exchange.DownstreamProtocol;
+import io.h3relay.headers.TrustedNames;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -21,11 +22,12 @@ import java.util.Map;
  */
 public final class ForwardingHeaders {
     static final String PSEUDONYM = "h3relay";
-    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
-    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-    static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+    // The shared instances the h1 codecs' headers trust without re-validating them on every set (TrustedNames).
+    public static final AsciiString X_REQUEST_ID = TrustedNames.X_REQUEST_ID;
+    static final AsciiString X_FORWARDED_FOR = TrustedNames.X_FORWARDED_FOR;
+    static final AsciiString X_FORWARDED_PROTO = TrustedNames.X_FORWARDED_PROTO;
+    static final AsciiString X_FORWARDED_HOST = TrustedNames.X_FORWARDED_HOST;
+    static final AsciiString FORWARDED = TrustedNames.FORWARDED;
 
     private static final AsciiString[] HOP_BY_HOP = {
             HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_CONNECTION,

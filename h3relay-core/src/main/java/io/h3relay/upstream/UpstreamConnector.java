@@ -13,6 +13,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.h3relay.headers.TrustedNames;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -48,7 +49,8 @@ public final class UpstreamConnector {
             p.addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
                     .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
                     .setMaxInitialLineLength(8192)
-                    .setMaxChunkSize(64 * 1024), false, false));
+                    .setMaxChunkSize(64 * 1024)
+                    .setHeadersFactory(TrustedNames.factory()), false, false));
             p.addLast("upstream", handler);
         });
     }

@@ -59,7 +59,9 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
     private int prefaceMatched;
     private byte previous; // the request line's byte before this one
     // The field line being scanned: its name (lowercase, up to MAX_NAME) and, for framing fields, its value.
-    private final StringBuilder name = new StringBuilder(MAX_NAME + 1);
+    // (Bytes, not a StringBuilder: a name's every byte passes here, and appending a char cost more than the rest.)
+    private final byte[] name = new byte[MAX_NAME + 1];
+    private int nameLength;
     private final StringBuilder value = new StringBuilder();
     private boolean inValue;
     /** The field being scanned is Content-Length or Transfer-Encoding (its value is kept), or Upgrade. */
@@ -189,7 +191,7 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
                 if (b == '\n') {
                     endHead(i);
                 } else if (b != '\r') {
-                    name.setLength(0);
+                    nameLength = 0;
                     value.setLength(0);
                     inValue = false;
                     framingField = false;
@@ -239,10 +241,11 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         } else if (!inValue) {
             if (b == ':') {
                 inValue = true;
-                framingField = isFraming(name);
-                upgradeField = "upgrade".contentEquals(name);
-            } else if (name.length() <= MAX_NAME) {
-                name.append(Character.toLowerCase((char) (b & 0xff)));
+                framingField = nameIs(CONTENT_LENGTH) || nameIs(TRANSFER_ENCODING);
+                upgradeField = nameIs(UPGRADE);
+            } else if (nameLength <= MAX_NAME) {
+                // ASCII lower case is enough: the names compared are ASCII, and no byte above 0x7f lowers to one.
+                name[nameLength++] = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
             }
         } else if (framingField) {
             if (value.length() < MAX_VALUE) {
@@ -253,8 +256,13 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         }
     }
 
-    private static boolean isFraming(CharSequence n) {
-        return "content-length".contentEquals(n) || "transfer-encoding".contentEquals(n);
+    private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] UPGRADE = "upgrade".getBytes(StandardCharsets.US_ASCII);
+
+    /** The field name scanned so far is {@code lower} (lower-case ASCII). */
+    private boolean nameIs(byte[] lower) {
+        return nameLength == lower.length && java.util.Arrays.equals(name, 0, nameLength, lower, 0, lower.length);
     }
 
     /** Strings only for the fields that frame the message: a head's other fields cost no allocation. */
@@ -265,7 +273,7 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
         if (!framingField) {
             return;
         }
-        if ("content-length".contentEquals(name)) {
+        if (nameIs(CONTENT_LENGTH)) {
             contentLengths++;
             contentLength = value.toString().strip();
         } else {

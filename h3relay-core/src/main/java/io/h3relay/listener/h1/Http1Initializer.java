@@ -1,6 +1,7 @@
 package io.h3relay.listener.h1;
 
 import io.h3relay.config.LimitsConfig;
+import io.h3relay.headers.TrustedNames;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http1Session;
 import io.netty.channel.ChannelPipeline;
@@ -45,7 +46,9 @@ public final class Http1Initializer {
                 .setMaxChunkSize(64 * 1024)
                 .setValidateHeaders(true)
                 .setStrictLineParsing(true)
-                .setUseRfc9112TransferEncoding(true);
+                .setUseRfc9112TransferEncoding(true)
+                .setHeadersFactory(TrustedNames.factory()); // after setValidateHeaders, which would replace it
+
         return new HttpServerCodec(cfg);
     }
 }
