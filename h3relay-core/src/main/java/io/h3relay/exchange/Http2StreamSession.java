@@ -1,25 +1,17 @@
 package io.h3relay.exchange;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.EncoderException;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -27,9 +19,8 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameStream;
-import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
@@ -67,7 +58,7 @@ public final class Http2StreamSession extends StreamSession {
         if (msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame) {
             HttpObject http;
             try {
-                http = toHttpObject(ctx, msg);
+                http = io.h3relay.transport.Http2Frames.toHttpObject((Http2StreamFrame) msg, ctx.alloc(), true);
             } catch (Exception e) {
                 // as the codec did: the frame released, the failure reported as a decoder's (a malformed request)
                 ReferenceCountUtil.release(msg);
@@ -77,40 +68,6 @@ public final class Http2StreamSession extends StreamSession {
             msg = http;
         }
         super.channelRead(ctx, msg);
-    }
-
-    /**
-     * A request frame as an {@code HttpObject}: a head with END_STREAM as a full request, one without as a head
-     * (chunked when it has no content-length), trailers as the last content, DATA as content (its buffer handed
-     * on, not copied).
-     */
-    private static HttpObject toHttpObject(ChannelHandlerContext ctx, Object frame) throws Http2Exception {
-        if (frame instanceof Http2HeadersFrame headersFrame) {
-            Http2Headers headers = headersFrame.headers();
-            Http2FrameStream stream = headersFrame.stream();
-            int id = stream == null ? 0 : stream.id();
-            CharSequence status = headers.status();
-            if (status != null && HttpResponseStatus.CONTINUE.codeAsText().contentEquals(status)) {
-                return HttpConversionUtil.toFullHttpRequest(id, headers, ctx.alloc(), true);
-            }
-            if (headersFrame.isEndStream()) {
-                if (headers.method() == null && status == null) {
-                    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
-                    HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, last.trailingHeaders(),
-                            HttpVersion.HTTP_1_1, true, true);
-                    return last;
-                }
-                return HttpConversionUtil.toFullHttpRequest(id, headers, ctx.alloc(), true);
-            }
-            HttpRequest req = HttpConversionUtil.toHttpRequest(id, headers, true);
-            if (!HttpUtil.isContentLengthSet(req)) {
-                req.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-            return req;
-        }
-        Http2DataFrame data = (Http2DataFrame) frame;
-        return data.isEndStream() ? new DefaultLastHttpContent(data.content(), true)
-                : new DefaultHttpContent(data.content());
     }
 
     // ---- frames out -----------------------------------------------------------------------------------

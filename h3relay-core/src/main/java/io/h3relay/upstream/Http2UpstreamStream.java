@@ -10,16 +10,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http2.Http2DataFrame;
-import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameStream;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -47,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One stream of a shared HTTP/2 connection ({@link Http2UpstreamConnection}) as an {@link UpstreamStream}:
  * a child channel of Netty's multiplexer whose pipeline is this handler alone (response frames are turned
- * into the same {@code HttpObject}s an h1 connection produces here, see {@link #toHttpObject}). Requests are written
+ * into the same {@code HttpObject}s an h1 connection produces here, see {@link io.h3relay.transport.Http2Frames#toHttpObject}). Requests are written
  * as frames directly: the head becomes one HEADERS frame built here ({@code :authority} from Host, hop-by-hop
  * headers left out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame.
  *
@@ -229,7 +220,7 @@ final class Http2UpstreamStream extends MultiplexedStream implements GenericFutu
         if (msg instanceof Http2StreamFrame frame) {
             HttpObject http;
             try {
-                http = toHttpObject(frame);
+                http = io.h3relay.transport.Http2Frames.toHttpObject(frame, channel.alloc(), false);
             } catch (Exception e) {
                 ReferenceCountUtil.release(msg);
                 exceptionCaught(ctx, new DecoderException(e));
@@ -261,45 +252,6 @@ final class Http2UpstreamStream extends MultiplexedStream implements GenericFutu
             responseEnded = true;
         }
         l.onResponse(http);
-    }
-
-    /**
-     * A response frame as the {@code HttpObject} an h1 connection would produce, the conversion of Netty's
-     * {@code Http2StreamFrameToHttpObjectCodec} (client side, headers validated) without a handler of its own
-     * in the stream's pipeline: a 100 as a full response, a head with END_STREAM as a full response, trailers
-     * as the last content, a head without a length as chunked; DATA as content (its buffer handed on, not
-     * copied). Null for other frames (released by the caller).
-     */
-    private HttpObject toHttpObject(Http2StreamFrame frame) throws Http2Exception {
-        if (frame instanceof Http2HeadersFrame headersFrame) {
-            Http2Headers headers = headersFrame.headers();
-            Http2FrameStream stream = headersFrame.stream();
-            int id = stream == null ? 0 : stream.id();
-            CharSequence status = headers.status();
-            if (status != null && HttpResponseStatus.CONTINUE.codeAsText().contentEquals(status)) {
-                return HttpConversionUtil.toFullHttpResponse(id, headers, channel.alloc(), true);
-            }
-            if (headersFrame.isEndStream()) {
-                if (headers.method() == null && status == null) {
-                    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
-                    HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, last.trailingHeaders(),
-                            HttpVersion.HTTP_1_1, true, true);
-                    return last;
-                }
-                return HttpConversionUtil.toFullHttpResponse(id, headers, channel.alloc(), true);
-            }
-            HttpResponse res = HttpConversionUtil.toHttpResponse(id, headers, true);
-            if (!HttpUtil.isContentLengthSet(res)) {
-                res.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-            return res;
-        }
-        if (frame instanceof Http2DataFrame data) {
-            // The frame's buffer becomes the content's (the codec retained it and released the frame: the same).
-            return data.isEndStream() ? new DefaultLastHttpContent(data.content(), true)
-                    : new DefaultHttpContent(data.content());
-        }
-        return null;
     }
 
     @Override
