@@ -5,7 +5,6 @@ import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -84,22 +83,13 @@ public final class QuicLbConnectionIds implements QuicConnectionIdGenerator {
         return id.getUnsignedShort(at);
     }
 
-    /**
-     * The server id a connection id carries under this format (config id 0), or null when its first octet
-     * says it is not one (another config id, or the length does not match).
-     */
-    public static byte[] decodeServerId(byte[] id, int serverIdLength) {
-        if (id.length < 1 + serverIdLength || (id[0] & 0xe0) != 0 || (id[0] & 0x1f) != id.length - 1) {
-            return null;
+    /** Whether the bytes of {@code buf} at {@code index} are this server's id (nothing copied). */
+    public boolean isOurs(io.netty.buffer.ByteBuf buf, int index) {
+        for (int i = 0; i < serverId.length; i++) {
+            if (buf.getByte(index + i) != serverId[i]) {
+                return false;
+            }
         }
-        return Arrays.copyOfRange(id, 1, 1 + serverIdLength);
-    }
-
-    public boolean isOurs(byte[] decodedServerId) {
-        return Arrays.equals(serverId, decodedServerId);
-    }
-
-    public int serverIdLength() {
-        return serverId.length;
+        return true;
     }
 }

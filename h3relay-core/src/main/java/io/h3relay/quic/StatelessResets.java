@@ -109,10 +109,13 @@ public final class StatelessResets implements QuicResetTokenGenerator {
             if ((first & 0x80) != 0 || (first & 0x40) == 0) {
                 return false; // long header (handshakes), or not QUIC
             }
-            byte[] cid = new byte[QuicLbConnectionIds.LENGTH];
-            in.getBytes(in.readerIndex() + 1, cid);
-            byte[] sid = QuicLbConnectionIds.decodeServerId(cid, ids.serverIdLength());
-            return sid != null && !ids.isOurs(sid);
+            // Read in place (this runs for every short-header datagram): the id's first byte is its QUIC-LB
+            // config (config id 0, self-encoded length), the server id follows.
+            int config = in.getByte(in.readerIndex() + 1);
+            if ((config & 0xe0) != 0 || (config & 0x1f) != QuicLbConnectionIds.LENGTH - 1) {
+                return false;
+            }
+            return !ids.isOurs(in, in.readerIndex() + 2);
         }
 
         private boolean allow() {
