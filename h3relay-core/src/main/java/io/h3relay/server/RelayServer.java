@@ -186,9 +186,9 @@ public final class RelayServer implements AutoCloseable {
                         + l.context().config().address() + ": " + describe(e), e);
             }
             listeners.put(l.context().name(), l);
+            bindHttp3(l, retryAfter, drain);
             LOG.info("listener {} on {} ({}{})", l.context().name(), l.localAddress(),
                     l.context().isTls() ? "tls, " : "", l.context().config().protocols());
-            bindHttp3(l, retryAfter);
         }
         telemetry.addAdminEndpoints(admin, () -> listeners.values().stream()
                 .map(l -> l.context().connections()).toList());
@@ -336,20 +336,8 @@ public final class RelayServer implements AutoCloseable {
                             + describe(e), e);
                 }
                 if (lc.protocols().contains(Protocol.HTTP3)) {
-                    int port = l.localAddress().getPort();
-                    Http3Listener h3;
-                    try {
-                        h3 = Http3Listener.create(l.context(), lc.tls(), path);
-                    } catch (TlsConfigException e) {
-                        throw new StartException(e.getMessage(), e);
-                    }
-                    try {
-                        h3.bind(transport, workers, port, retryAfter);
-                    } catch (Exception e) {
-                        throw new StartException("listener " + lc.name() + ": cannot bind udp " + port + ": "
-                                + describe(e), e);
-                    }
-                    bound.h3().put(lc.name(), h3);
+                    bound.h3().put(lc.name(), bindUdpBeside(l, () -> Http3Listener.create(l.context(), lc.tls(), path),
+                            retryAfter, drain));
                 }
             }
         } catch (StartException | RuntimeException e) {
@@ -407,25 +395,23 @@ public final class RelayServer implements AutoCloseable {
         return new Applied(after.generation(), added, replaced, removed, change.kept(), routesChanged);
     }
 
-    /** HTTP/3 on the UDP port with the TCP listener's number; then h1/h2 responses advertise it. */
-    private void bindHttp3(TcpListener tcp, long retryAfter) throws StartException {
+    /**
+     * HTTP/3 on the UDP port with the TCP listener's number; then h1/h2 responses advertise it. With {@code
+     * drain} (the TCP listener is bound but not accepting yet) a port-0 listener may be bound again on a new
+     * number ({@link #bindUdpBeside}); without it (HTTP/3 turned on at runtime) the number stays.
+     */
+    private void bindHttp3(TcpListener tcp, long retryAfter, Duration drain) throws StartException {
         ListenerContext ctx = tcp.context();
         ListenerConfig lc = ctx.config();
         if (!lc.protocols().contains(Protocol.HTTP3)) {
             return;
         }
         String path = "listeners[" + startConfig.listeners().indexOf(lc) + "]";
+        Http3Listener h3 = bindUdpBeside(tcp,
+                () -> Http3Listener.create(ctx, listenerTls.current(ctx.name(), lc.tls()), path), retryAfter, drain);
+        http3Listeners.put(ctx.name(), h3);
+        telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
         int port = tcp.localAddress().getPort();
-        try {
-            Http3Listener h3 = Http3Listener.create(ctx, listenerTls.current(ctx.name(), lc.tls()), path);
-            h3.bind(transport, workers, port, retryAfter);
-            http3Listeners.put(ctx.name(), h3);
-            telemetry.http3Sockets(ctx.name(), h3::connectionsPerSocket);
-        } catch (TlsConfigException e) {
-            throw new StartException(e.getMessage(), e);
-        } catch (Exception e) {
-            throw new StartException("listener " + ctx.name() + ": cannot bind udp " + port + ": " + describe(e), e);
-        }
         Http3Config h3c = lc.http3();
         if (h3c.altSvc()) {
             int advertised = h3c.advertisedPort() != null ? h3c.advertisedPort() : port;
@@ -467,7 +453,7 @@ public final class RelayServer implements AutoCloseable {
                         + "finishing, up to shutdown.drain_timeout); try again when its UDP sockets are closed", null);
             }
             tcp.context().altSvc(null);
-            bindHttp3(tcp, startConfig.shutdown().retryAfter().toSeconds());
+            bindHttp3(tcp, startConfig.shutdown().retryAfter().toSeconds(), null);
             http3Listeners.get(name).startReading();
             LOG.info("listener {}: http3 turned on (admin)", name);
             events.publish("http3", java.util.Map.of("listener", name, "enabled", true));
@@ -530,6 +516,63 @@ public final class RelayServer implements AutoCloseable {
 
     public Map<String, Http3Listener> http3Listeners() {
         return http3Listeners;
+    }
+
+    /** How many TCP+UDP number pairs a port-0 listener with HTTP/3 tries before it gives up. */
+    private static final int EPHEMERAL_PAIR_ATTEMPTS = 16;
+
+    /** Creates an HTTP/3 listener, checking its TLS settings. */
+    private interface Http3Factory {
+        Http3Listener create() throws TlsConfigException;
+    }
+
+    /**
+     * Binds HTTP/3's UDP sockets on the number of the bound TCP listener {@code tcp}. A listener configured with
+     * port 0 got its number from the kernel for TCP alone: another process (or another h3relay) may hold the
+     * same UDP number. Then, when {@code drain} is given (the TCP socket is not accepting yet), the TCP socket is
+     * bound again on a new number and the pair tried again, up to {@link #EPHEMERAL_PAIR_ATTEMPTS} times. A fixed
+     * port, or any other failure, is a start error at once.
+     */
+    private Http3Listener bindUdpBeside(TcpListener tcp, Http3Factory factory, long retryAfter, Duration drain)
+            throws StartException {
+        String name = tcp.context().name();
+        boolean ephemeral = drain != null && tcp.context().config().address().toSocketAddress().getPort() == 0;
+        for (int attempt = 1; ; attempt++) {
+            int port = tcp.localAddress().getPort();
+            Http3Listener h3;
+            try {
+                h3 = factory.create();
+            } catch (TlsConfigException e) {
+                throw new StartException(e.getMessage(), e);
+            }
+            try {
+                h3.bind(transport, workers, port, retryAfter);
+                return h3;
+            } catch (Exception e) {
+                if (!ephemeral || attempt == EPHEMERAL_PAIR_ATTEMPTS || !addressInUse(e)) {
+                    throw new StartException("listener " + name + ": cannot bind udp " + port + ": " + describe(e), e);
+                }
+                LOG.debug("listener {}: udp {} is taken, binding tcp and udp again on a new number", name, port);
+            }
+            tcp.closeServerChannel();
+            try {
+                tcp.bind(transport, boss, workers, drain, retryAfter);
+            } catch (Exception e) {
+                throw new StartException("listener " + name + ": cannot bind " + tcp.context().config().address()
+                        + ": " + describe(e), e);
+            }
+        }
+    }
+
+    /** EADDRINUSE, from NIO (BindException) or Netty's native transports (its message). */
+    private static boolean addressInUse(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException
+                    || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable e) {

@@ -215,7 +215,7 @@ public final class Http3Listener {
                 }
                 sockets.add(b.bind(address).sync().channel());
             }
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Exception e) { // a native bind failure arrives as a checked IOException, thrown by sync()
             close(); // the sockets bound before the one that failed
             sockets.clear();
             throw e;
