@@ -7,7 +7,7 @@
 #   uploads (POST 256 KiB)  ─┤                     │
 #   resets (curl --max-time on a 64 MiB download) ─┘
 #
-# Every --interval seconds it samples the proxy: heap used (jstat), Netty direct memory
+# Every --interval seconds it samples the proxy: heap used after a full GC (jcmd GC.run, jstat), Netty direct memory
 # (h3relay_netty_direct_memory_used_bytes from /metrics), open file descriptors and threads (/proc), into
 # samples.tsv, and draws samples.svg (one panel per series). At the end: the load generators' error counts
 # by kind, split into those inside a restart window of endpoint B (explained: 502/503/resets while it is
@@ -42,7 +42,8 @@ check_tools curl:curl mvn:maven ss:iproute2
 
 prepare_run soak-
 JSTAT="$(dirname "$JAVA")/jstat"
-[[ -x "$JSTAT" ]] || die "no jstat next to $JAVA (a JDK, not a JRE, is needed)"
+JCMD="$(dirname "$JAVA")/jcmd"
+[[ -x "$JSTAT" && -x "$JCMD" ]] || die "no jstat or jcmd next to $JAVA (a JDK, not a JRE, is needed)"
 
 EP_A=$(free_port) EP_B=$(free_port) TLS=$(free_port) ADMIN=$(free_port)
 start_ep() {  # start_ep PORT NAME: an endpoint (sets EP_PID)
@@ -135,6 +136,8 @@ printf 't_s\theap_used_kib\tdirect_bytes\tfds\tthreads\n' >"$OUT/samples.tsv"
 sample() {
   local t heap direct fds threads
   t=$(( $(date +%s) - T0 ))
+  # the live heap: after a full collection (SerialGC leaves promoted garbage in the old generation until one)
+  "$JCMD" "$JVM_PID" GC.run >/dev/null 2>&1 || true
   heap=$("$JSTAT" -gc "$JVM_PID" 2>/dev/null | awk 'NR==2 {
     for (i = 1; i <= NF; i++) h[i] = $i } NR==1 { for (i = 1; i <= NF; i++) n[$i] = i }
     END { print int(h[n["S0U"]] + h[n["S1U"]] + h[n["EU"]] + h[n["OU"]]) }' || echo nan)
@@ -204,7 +207,7 @@ errors_of() {  # errors_of FILE: "kind=count ..." from the bench JSON
   done
   echo
   echo "restarts of endpoint B: $(grep -c '^down' "$OUT/restarts.txt" 2>/dev/null || echo 0)"
-  echo "heap used KiB (first -> last quarter, medians): $(drift 2)"
+  echo "heap used after a full GC, KiB (first -> last quarter, medians): $(drift 2)"
   echo "direct memory bytes: $(drift 3)"
   echo "file descriptors: $(drift 4)"
   echo "threads: $(drift 5)"
