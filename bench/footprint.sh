@@ -14,6 +14,7 @@
 # Everything listens on 127.0.0.1; every process is stopped on exit.
 # Usage: bench/footprint.sh [--variant "NAME=JVM OPTIONS"]... [--rounds N] [--duration S] [--sample S]
 #          [--settle S] [--connections N] [--nmt] [--aot] [--no-pin] [--install]
+#        (--aot: the launcher's AOT cache; each variant's first round trains it, later rounds use it)
 #        (no --variant: one, "defaults", with no options; NAME=... with env VAR=VALUE words before the options
 #         sets them for the launcher, e.g. --variant "arena8=MALLOC_ARENA_MAX=8 -Xmx256m")
 # Rounds alternate the variants (round 2 runs them in reverse order), so a drift of the machine falls on all.
@@ -143,6 +144,10 @@ run_variant() {  # run_variant ROUND NAME=OPTIONS
   peak=$(status_kb "$relay" VmHWM); anon=$(rollup_kb "$relay" Anonymous); file=$(( $(rollup_kb "$relay" Rss) - anon ))
   sleep "$SETTLE"
   local after; after=$(status_kb "$relay" VmRSS)
+  if ((AOT)); then  # a training run writes its AOT cache at exit: give it time (lib.sh's stop kills after 5 s)
+    kill -TERM "$relay" 2>/dev/null || true
+    for _ in $(seq 900); do kill -0 "$relay" 2>/dev/null || break; sleep 0.1; done
+  fi
   stop "$relay"
   read -r rps total _ < <(load_result h1 "$OUT/wrk-$tag.txt")
   # steady: the median of the samples in the last third of the load
