@@ -156,7 +156,7 @@ run_variant() {  # run_variant ROUND NAME=OPTIONS
   local list; list=$(for i in "${samples[@]}"; do mib "$i"; printf ' '; done)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$(mib "$idle")" "$(mib "$steady")" "$(mib "$peak")" \
     "$(mib "$after")" "$(mib "$anon")" "$(mib "$file")" "$rps" \
-    "$(awk -v a="$t0" -v b="$t1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / t * 1e6 / n : 0 }')" \
+    "$(awk -v a="$t0" -v b="$t1" -v t="$TICK" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / t * 1e6 / n : 0) }')" \
     "${list% }" >>"$RESULTS"
   log "$tag: steady $(mib "$steady"), peak $(mib "$peak"), after $(mib "$after") MiB; $rps req/s"
 }
