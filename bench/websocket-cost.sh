@@ -55,6 +55,7 @@ if [[ -n "$COMPARE" ]]; then
   COMPARE="$(cd "$COMPARE" 2>/dev/null && pwd)" && [[ -x "$COMPARE/h3relay" && -f "$COMPARE/h3relay-cli/target/h3relay.jar" ]] \
     || { echo "websocket-cost.sh: --compare takes a folder with an h3relay launcher and h3relay-cli/target/h3relay.jar" >&2; exit 2; }
   TARGETS=h3relay
+  export H3RELAY_AOT=0   # as bench/regress.sh: no AOT cache on either side (one would train on its first start)
 fi
 for t in $TARGETS; do
   [[ "$t" =~ ^(h3relay|nginx|haproxy)$ ]] || { echo "websocket-cost.sh: unknown target $t (h3relay, nginx, haproxy)" >&2; exit 2; }
