@@ -13,13 +13,14 @@ import io.netty.util.concurrent.FastThreadLocal;
  * release were about a quarter of the relay's Java time per WebSocket message; docs/benchmarks.md).
  *
  * <p>Installed as the allocator of a tunnel's channel; the channel's reads ask it for their buffer
- * ({@link #ioBuffer(int)}). The loop's buffer keeps one reference of its own, so a reader's release leaves it
- * at one; it is handed out again (cleared, retained) only when that is so: nobody else holds it. A read
- * whose bytes are still held (they wait in the other side's outbound buffer or a TLS handler, a codec keeps
- * them) therefore gets an ordinary pooled buffer, and so does every other allocation (and any call from
- * another thread), so sharing is decided by reference counts alone, as for any Netty buffer. One buffer per
- * loop rather than per tunnel: reads on a loop happen one at a time, and ten thousand idle WebSockets hold
- * no memory for it.
+ * ({@link #directBuffer(int)} on epoll, {@link #ioBuffer(int)} on NIO). The loop's buffer keeps one
+ * reference of its own, so a reader's release leaves it at one; it is handed out again (cleared, retained)
+ * only when that is so: nobody else holds it. A read whose bytes are still held (they wait in the other
+ * side's outbound buffer or a TLS handler, a codec keeps them) therefore gets an ordinary pooled buffer, and
+ * so do a larger request, an allocation with a maximum capacity, a heap buffer, and any call from another
+ * thread: sharing is decided by reference counts alone, as for any Netty buffer. One buffer per loop rather
+ * than per tunnel: reads on a loop happen one at a time, and ten thousand idle WebSockets hold no memory
+ * for it.
  */
 public final class TunnelReadBuffer implements ByteBufAllocator {
     /** Netty's largest read guess (AdaptiveRecvByteBufAllocator): any read of a tunnel fits. */
@@ -61,6 +62,19 @@ public final class TunnelReadBuffer implements ByteBufAllocator {
     /** A read's buffer: the loop's own when nobody holds it, else the delegate's. */
     @Override
     public ByteBuf ioBuffer(int initialCapacity) {
+        return readBuffer(initialCapacity, false);
+    }
+
+    /**
+     * Also a read's buffer: the epoll transport wraps the channel's allocator (PreferredDirectByteBufAllocator)
+     * and asks it for {@code directBuffer(guess)}, not {@code ioBuffer}.
+     */
+    @Override
+    public ByteBuf directBuffer(int initialCapacity) {
+        return readBuffer(initialCapacity, true);
+    }
+
+    private ByteBuf readBuffer(int initialCapacity, boolean direct) {
         if (initialCapacity <= CAPACITY && Thread.currentThread() == owner) {
             ByteBuf b = buffer;
             if (b == null || b.refCnt() == 0) { // (0: someone released it once too often; start afresh)
@@ -70,7 +84,7 @@ public final class TunnelReadBuffer implements ByteBufAllocator {
                 return b.clear().retain();
             }
         }
-        return delegate.ioBuffer(initialCapacity);
+        return direct ? delegate.directBuffer(initialCapacity) : delegate.ioBuffer(initialCapacity);
     }
 
     private void free() {
@@ -126,11 +140,6 @@ public final class TunnelReadBuffer implements ByteBufAllocator {
     @Override
     public ByteBuf directBuffer() {
         return delegate.directBuffer();
-    }
-
-    @Override
-    public ByteBuf directBuffer(int initialCapacity) {
-        return delegate.directBuffer(initialCapacity);
     }
 
     @Override

@@ -36,6 +36,20 @@ class TunnelReadBufferTest {
         second.release();
     }
 
+    /** What the epoll transport's reads call (through its PreferredDirectByteBufAllocator). */
+    @Test
+    void epollReadsDirectBufferRequestsAreServedTheSameWay() {
+        ByteBufAllocator alloc = installed();
+        ByteBuf first = alloc.directBuffer(2048);
+        first.release();
+        ByteBuf second = alloc.directBuffer(512);
+        assertThat(second).isSameAs(first);
+        ByteBuf held = alloc.directBuffer(512); // the first still held: another buffer
+        assertThat(held).isNotSameAs(second);
+        held.release();
+        second.release();
+    }
+
     @Test
     void aBufferStillHeldIsNotHandedOutAgain() {
         ByteBufAllocator alloc = installed();
@@ -59,9 +73,12 @@ class TunnelReadBufferTest {
         ByteBuf big = alloc.ioBuffer(TunnelReadBuffer.CAPACITY + 1);
         assertThat(big).isNotSameAs(own);
         big.release();
-        ByteBuf direct = alloc.directBuffer(64); // not a read: never the loop's buffer
-        assertThat(direct).isNotSameAs(own);
-        direct.release();
+        ByteBuf bounded = alloc.directBuffer(64, 128); // not a read's request: never the loop's buffer
+        assertThat(bounded).isNotSameAs(own);
+        bounded.release();
+        ByteBuf heap = alloc.heapBuffer(64);
+        assertThat(heap).isNotSameAs(own);
+        heap.release();
         CompletableFuture<ByteBuf> elsewhere = CompletableFuture.supplyAsync(() -> alloc.ioBuffer(64));
         ByteBuf fromOther = elsewhere.get(10, TimeUnit.SECONDS);
         assertThat(fromOther).isNotSameAs(own);
