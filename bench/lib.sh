@@ -187,10 +187,13 @@ $(relay_routes_yaml "$4")
 EOF
 }
 
-# load_result h1|h2 FILE: "req/s requests errors" from wrk's (h1) or h2load's (h2) output; "nan 0 0" when
+# load_result h1|h2|ws FILE: "req/s requests errors" from wrk's (h1), h2load's (h2) or ws_bench.js's (ws) output; "nan 0 0" when
 # the run printed no result.
 load_result() {
-  if [[ "$1" == h1 ]]; then
+  if [[ "$1" == ws ]]; then   # bench/node/ws_bench.js's JSON line: messages/s, messages, errors
+    sed -n 's/.*"messages":\([0-9]*\).*"msgs_per_s":\([0-9.]*\).*"errors":\([0-9]*\).*/\2 \1 \3/p' "$2" | tail -1 | grep . \
+      || echo "nan 0 0"
+  elif [[ "$1" == h1 ]]; then
     awk '/^Requests\/sec:/ {r = $2} /requests in/ {t = $1}
       /Non-2xx/ {e += $NF} /Socket errors/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
       END {print (r == "" ? "nan" : r), t + 0, e + 0}' "$2"

@@ -14,15 +14,21 @@
 # each way). Connection set-up of the slice's sessions is in the counts (100 upgrades against tens of
 # thousands of messages: below 0.1 syscall per message). Epoll batching depends on load (more ready sockets
 # per epoll_wait when busier), so compare targets measured in the same run.
+# --compare DIR: instead, this tree's h3relay against another build of it (DIR holds its h3relay launcher and
+# h3relay-cli/target/h3relay.jar, e.g. a copy of main's), both in front of the same endpoint, in --pairs pairs
+# of alternating --slice-second slices after --warmup seconds on each (the paired method of
+# bench/telemetry-cost.sh): this tree's CPU per message over DIR's, the median of the pairs' own ratios with a
+# bootstrap 95% interval, and messages/s and p99 the same way (pairs.md).
 # Usage: bench/websocket-cost.sh [--sessions N] [--seconds S] [--warmup S] [--size BYTES]
 #          [--targets "h3relay nginx haproxy"] [--no-pin] [--install]
+#          [--compare DIR [--pairs N] [--slice S]]
 #        (extra JVM options for h3relay through H3RELAY_JAVA_OPTS)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SESSIONS=100 SECONDS_=5 WARMUP=20 SIZE=32 PIN=1 INSTALL=0
+SESSIONS=100 SECONDS_=5 WARMUP=20 SIZE=32 PIN=1 INSTALL=0 COMPARE="" PAIRS=10 SLICE=3
 TARGETS="h3relay nginx haproxy"
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --sessions) SESSIONS="$2"; shift 2 ;;
@@ -31,16 +37,26 @@ while (($#)); do
     --size) SIZE="$2"; shift 2 ;;
     --targets) TARGETS="$2"; shift 2 ;;
     --no-pin) PIN=0; shift ;;
+    --compare) COMPARE="$2"; shift 2 ;;
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "websocket-cost.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
-for v in SESSIONS SECONDS_ WARMUP SIZE; do
+for v in SESSIONS SECONDS_ WARMUP SIZE PAIRS SLICE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "websocket-cost.sh: ${v%_} must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((SESSIONS >= 1 && SESSIONS <= 2000 && SECONDS_ >= 1 && SECONDS_ <= 120 && WARMUP <= 600 && SIZE >= 1 \
   && SIZE <= 1048576)) || { echo "websocket-cost.sh: --sessions 1-2000, --seconds 1-120, --warmup 0-600, --size 1-1MiB" >&2; exit 2; }
+((PAIRS >= 1 && PAIRS <= 500 && SLICE >= 1 && SLICE <= 60)) || { echo "websocket-cost.sh: --pairs 1-500, --slice 1-60" >&2; exit 2; }
+if [[ -n "$COMPARE" ]]; then
+  COMPARE="$(cd "$COMPARE" 2>/dev/null && pwd)" && [[ -x "$COMPARE/h3relay" && -f "$COMPARE/h3relay-cli/target/h3relay.jar" ]] \
+    || { echo "websocket-cost.sh: --compare takes a folder with an h3relay launcher and h3relay-cli/target/h3relay.jar" >&2; exit 2; }
+  TARGETS=h3relay
+  export H3RELAY_AOT=0   # as bench/regress.sh: no AOT cache on either side (one would train on its first start)
+fi
 for t in $TARGETS; do
   [[ "$t" =~ ^(h3relay|nginx|haproxy)$ ]] || { echo "websocket-cost.sh: unknown target $t (h3relay, nginx, haproxy)" >&2; exit 2; }
 done
@@ -96,6 +112,48 @@ YAML
 PID_OF[h3relay]=$!; STARTED+=("$!")
 URL_OF[h3relay]="ws://127.0.0.1:$RELAY/echo"
 wait_port "$RELAY" h3relay "${PID_OF[h3relay]}"
+
+if [[ -n "$COMPARE" ]]; then
+  # ---------------------------------------------------------------- --compare: this tree against DIR's build
+  BASE_PORT=$(free_port) BASE_ADMIN=$(free_port)
+  sed -e "s/127.0.0.1:$RELAY_ADMIN\$/127.0.0.1:$BASE_ADMIN/" -e "s/127.0.0.1:$RELAY\$/127.0.0.1:$BASE_PORT/" \
+    "$OUT/h3relay.yaml" >"$OUT/base.yaml"
+  "$COMPARE/h3relay" --version >"$OUT/base-version.txt" 2>&1 || die "$COMPARE/h3relay --version failed"
+  "${PIN_TARGET[@]}" "$COMPARE/h3relay" serve -c "$OUT/base.yaml" >"$OUT/base.log" 2>&1 &
+  BASE_PID=$!; STARTED+=("$BASE_PID")
+  wait_port "$BASE_PORT" base "$BASE_PID"
+  log "base ($COMPARE, pid $BASE_PID) and h3relay (this tree, pid ${PID_OF[h3relay]}) up; endpoint $EP_PID"
+  url_of() { [[ "$1" == base ]] && echo "ws://127.0.0.1:$BASE_PORT/echo" || echo "ws://127.0.0.1:$RELAY/echo"; }
+  pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "${PID_OF[h3relay]}"; }
+  pair_load() {  # pair_load ws URL SECONDS RAW_FILE; each slice's JSON line also kept in ws-slices.tsv
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$2" "$SESSIONS" "$3" "$SIZE" >"$4" 2>&1
+    printf '%s\t%s\n' "$2" "$(tail -1 "$4")" >>"$OUT/ws-slices.tsv"
+  }
+  LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+  pair_init
+  pair_run ws base h3relay
+  {
+    echo "# websocket-cost --compare $STAMP: this tree ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), \
+$(tail -1 "$OUT/h3relay-version.txt")) against $COMPARE ($(tail -1 "$OUT/base-version.txt"))"
+    echo "# $SESSIONS sessions, $SIZE-byte messages, $PAIRS pairs of ${SLICE}s slices after ${WARMUP}s warm-up each;" \
+      "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| load | pairs | messages/s this/base [95%] | pairs with this slower | messages/s base -> this | CPU µs/message base -> this | **CPU per message this/base** [95%] | pairs with more CPU in this | endpoint CPU/message this/base |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    pair_row ws base h3relay ratio
+    echo
+    awk -F'\t' -v b="ws://127.0.0.1:$BASE_PORT/echo" '
+      function sort(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
+      function med(a, n,   s, i) { for (i = 1; i <= n; i++) s[i] = a[i]; sort(s, n); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
+      { match($2, /"p99_ms":[0-9.]+/); v = substr($2, RSTART + 9, RLENGTH - 9) + 0
+        match($2, /"p50_ms":[0-9.]+/); w = substr($2, RSTART + 9, RLENGTH - 9) + 0
+        if ($1 == b) { nb++; pb[nb] = v; qb[nb] = w } else { nh++; ph[nh] = v; qh[nh] = w } }
+      END { printf "p50 ms base -> this (median of slices): %.2f -> %.2f; p99 ms: %.2f -> %.2f\n", med(qb, nb), med(qh, nh), med(pb, nb), med(ph, nh) }' \
+      "$OUT/ws-slices.tsv"
+  } >"$OUT/pairs.md"
+  cat "$OUT/pairs.md"
+  exit 0
+fi
 
 if [[ " $TARGETS " == *" nginx "* ]]; then
   N="$OUT/nginx"

@@ -14,7 +14,10 @@
 # median p50/p99 round trip, and h3relay's messages/s over the best peer's.
 # Load generator and endpoint: Node's `ws` library (bench/node: ws_bench.js, ws_echo_server.js; installed
 # there with `npm ci` on first use) by default, or Python `websockets` (ws_load.py, websocket_endpoint.py)
-# with --load python / --endpoint python. Either can be the bottleneck: the `direct` row shows the ceiling.
+# with --load python / --endpoint python. Either can be the bottleneck: the `direct` row shows the ceiling,
+# and the CPU table (cpu.tsv: each slice's CPU time of the proxy, the endpoint and the load generator, per
+# message) shows which process a target's rate is bound by (one near a whole core per message rate, or the
+# proxy and the endpoint sharing CPU 0 between them).
 # Usage: bench/websocket.sh [--sessions N] [--rounds R] [--slice S] [--warmup S] [--size BYTES]
 #          [--load node|python] [--endpoint node|python] [--install]
 set -euo pipefail
@@ -218,22 +221,54 @@ if ((WARMUP > 0)); then
   slice h3relay "$WARMUP" >"$OUT/warmup.json"
 fi
 TARGETS=(direct h3relay nginx haproxy caddy)
+proxy_pids() {  # proxy_pids TARGET: the processes that relay (nginx: its master and workers); none for direct
+  case "$1" in
+    h3relay) echo "$RELAY_PID" ;;
+    nginx) echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
+    haproxy) echo "$HAPROXY_PID" ;;
+    caddy) echo "$CADDY_PID" ;;
+  esac
+}
+TICK=$(getconf CLK_TCK)
 : >"$OUT/slices.tsv"
+printf 'round\ttarget\tproxy_ticks\tendpoint_ticks\tload_cpu_s\n' >"$OUT/cpu.tsv"
 for ((r = 0; r < ROUNDS; r++)); do
   for ((i = 0; i < ${#TARGETS[@]}; i++)); do
     t="${TARGETS[$(((i + r) % ${#TARGETS[@]}))]}"
-    printf '%s\t%s\t%s\n' "$r" "$t" "$(slice "$t" "$SLICE")" >>"$OUT/slices.tsv"
+    pids="$(proxy_pids "$t")"
+    # shellcheck disable=SC2086 # several pids on purpose
+    p0=$(cpu_ticks $pids); e0=$(cpu_ticks "$EP_PID")
+    # the load generator's CPU: bash's `time` of the slice (user + system of the children it waited for)
+    { TIMEFORMAT='%U %S'; time slice "$t" "$SLICE" >"$OUT/slice.json" 2>>"$OUT/load.log"; } 2>"$OUT/slice.time"
+    # shellcheck disable=SC2086
+    p1=$(cpu_ticks $pids); e1=$(cpu_ticks "$EP_PID")
+    printf '%s\t%s\t%s\n' "$r" "$t" "$(tail -1 "$OUT/slice.json")" >>"$OUT/slices.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$((p1 - p0))" "$((e1 - e0))" \
+      "$(awk '{print $1 + $2; exit}' "$OUT/slice.time")" >>"$OUT/cpu.tsv"
   done
   log "round $((r + 1))/$ROUNDS done"
 done
 
 # ---------------------------------------------------------------- report
-"$PY" - "$OUT/slices.tsv" >"$OUT/summary.md" <<'PY'
+"$PY" - "$OUT/slices.tsv" "$OUT/cpu.tsv" "$TICK" >"$OUT/summary.md" <<'PY'
 import json, statistics, sys
 rows = {}
+cpu = {}
 for line in open(sys.argv[1]):
-    _, target, js = line.rstrip("\n").split("\t", 2)
+    r, target, js = line.rstrip("\n").split("\t", 2)
     rows.setdefault(target, []).append(json.loads(js))
+    cpu[(r, target)] = rows[target][-1]
+tick = float(sys.argv[3])
+per_msg = {}  # target -> lists of µs per message: proxy, endpoint, load; and each process's share of a core
+for line in list(open(sys.argv[2]))[1:]:
+    r, target, pt, et, ls = line.rstrip("\n").split("\t")
+    row = cpu.get((r, target))
+    m, secs = (row["messages"], row["seconds"] or 1) if row else (0, 1)
+    if m:
+        d = per_msg.setdefault(target, ([], [], [], [], [], []))
+        for k, v in enumerate((int(pt) / tick, int(et) / tick, float(ls))):
+            d[k].append(v * 1e6 / m)
+            d[k + 3].append(v / secs)
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 summary = {}
 for t, rs in rows.items():
@@ -247,6 +282,17 @@ for t in ("direct", "h3relay", "nginx", "haproxy", "caddy"):
     if t in summary:
         m, p50, p99, e, n = summary[t]
         print(f"| {t} | {n} | {m:.0f} | {p50:.2f} | {p99:.2f} | {e} |")
+print()
+print("CPU per message (µs; median of the slices) and each process's busy share of a core during its slices:")
+print()
+print("| target | proxy µs/msg | endpoint µs/msg | load µs/msg | proxy + endpoint µs/msg | proxy core | endpoint core | load core |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for t in ("direct", "h3relay", "nginx", "haproxy", "caddy"):
+    if t in per_msg:
+        d = per_msg[t]
+        both = [a + b for a, b in zip(d[0], d[1])]
+        print(f"| {t} | {med(d[0]):.1f} | {med(d[1]):.1f} | {med(d[2]):.1f} | {med(both):.1f} | "
+              f"{med(d[3]):.2f} | {med(d[4]):.2f} | {med(d[5]):.2f} |")
 if best and "h3relay" in summary:
     print()
     print(f"h3relay / best peer ({best}): messages/s {summary['h3relay'][0] / summary[best][0]:.2f}, "

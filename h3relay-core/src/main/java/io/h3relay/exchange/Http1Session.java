@@ -1,6 +1,7 @@
 package io.h3relay.exchange;
 
 import io.h3relay.transport.DirectSend;
+import io.h3relay.transport.TunnelReadBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -342,6 +343,9 @@ public final class Http1Session extends SessionHandler {
             socket.config().setAllowHalfClosure(true);
         }
         directSocket = DirectSend.socketFor(ctx.channel(), ctx);
+        if (directSocket != null) {
+            TunnelReadBuffer.install(ctx.channel()); // reads into the loop's reused buffer
+        }
     }
 
     @Override

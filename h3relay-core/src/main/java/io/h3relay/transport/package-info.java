@@ -1,6 +1,6 @@
 /**
  * What the listeners, the sessions and the upstream share below the protocol logic: the socket transport
- * (epoll or NIO, one event-loop group for both directions), a tunnel's direct send on a plaintext socket, and
- * the conversion of an h2 stream's frames into Netty's {@code HttpObject} view used on both sides.
+ * (epoll or NIO, one event-loop group for both directions), a tunnel's direct send on a plaintext socket and
+ * its reused receive buffer, and the conversion of an h2 stream's frames into Netty's {@code HttpObject} view used on both sides.
  */
 package io.h3relay.transport;

@@ -2,6 +2,7 @@ package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.transport.DirectSend;
+import io.h3relay.transport.TunnelReadBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -213,6 +214,9 @@ final class Http1Connection implements UpstreamStream {
             channel.pipeline().remove(UpstreamConnector.CODEC);
         }
         directSocket = DirectSend.socketFor(channel, null);
+        if (directSocket != null) {
+            TunnelReadBuffer.install(channel); // reads into the loop's reused buffer
+        }
     }
 
     @Override
