@@ -2,7 +2,6 @@ package io.h3relay.listener;
 
 import io.h3relay.config.Protocol;
 import io.h3relay.exchange.DownstreamProtocol;
-import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
 import io.h3relay.listener.h2.Http2Initializer;
 import io.h3relay.tls.ServerTls;
@@ -144,15 +143,14 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
             }
         };
         // The timers and the scanner go first: they need raw bytes (a partial head decodes to nothing).
-        p.addLast("h1-timeouts", Http1Initializer.newTimeouts(listener.limits()));
-        p.addLast("h1-scanner", new Http1HeadScanner(true));
+        p.addLast("h1-scanner", Http1Initializer.newScanner(listener.limits(), true));
         p.addLast("h2c", new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
         p.addLast("session", Http1Initializer.newSession(listener, retryAfterSeconds));
         p.addLast("h2c-upgraded", new UpgradeWatcher());
     }
 
     private static void removeHttp1Handlers(ChannelPipeline p) {
-        for (String name : new String[] {"h1-timeouts", "h1-scanner", "session", "h2c-upgraded"}) {
+        for (String name : new String[] {"h1-scanner", "session", "h2c-upgraded"}) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

@@ -36,6 +36,14 @@ public final class ForwardingHeaders {
     private ForwardingHeaders() {
     }
 
+    // What the one pass over the fields found, besides what it removed (see scan).
+    private static final int HAS_XFF = 1;
+    private static final int HAS_XFP = 2;
+    private static final int HAS_XFH = 4;
+    private static final int HAS_FORWARDED = 8;
+    private static final int HAS_VIA = 16;
+    private static final int HAS_REQUEST_ID = 32;
+
     /**
      * Removes Connection and the headers it names, the fixed hop-by-hop set, Proxy-*, and the x-http2-* /
      * x-http3-* extension headers Netty's frame-to-HttpObject adapters add (stream id, scheme): they
@@ -45,13 +53,28 @@ public final class ForwardingHeaders {
      * of absent names, each a hash lookup, ran on every request and every response before).
      */
     static void removeHopByHop(HttpHeaders h) {
+        scan(h);
+    }
+
+    /**
+     * {@link #removeHopByHop}, and in the same pass over the fields, which of the headers this class adds
+     * were there already ({@code HAS_*} bits): an absent one is added without the lookup of a prior value
+     * and without {@code set}'s removal, a hash lookup each (eight per request and two per response before).
+     * A bit may stay set for a field the Connection header named and the pass removed: the caller then takes
+     * the general path (get, then set), which is right either way.
+     */
+    private static int scan(HttpHeaders h) {
         List<CharSequence> remove = null;
         boolean te = false;
+        int present = 0;
         // By CharSequence: the String view would turn every name into a String on every request.
         for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
             CharSequence n = e.getKey();
-            if (n.length() == 2 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
+            int known = known(n);
+            if (known != 0) {
+                present |= known;
+            } else if (n.length() == 2 && AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)) {
                 te = true;
             } else if (isHopByHop(n)) {
                 if (remove == null) {
@@ -74,6 +97,20 @@ public final class ForwardingHeaders {
                 h.remove(HttpHeaderNames.TE);
             }
         }
+        return present;
+    }
+
+    /** The {@code HAS_*} bit of a name this class adds, or 0 (by length first: most names cost one compare). */
+    private static int known(CharSequence n) {
+        return switch (n.length()) {
+            case 3 -> AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.VIA) ? HAS_VIA : 0;
+            case 9 -> AsciiString.contentEqualsIgnoreCase(n, FORWARDED) ? HAS_FORWARDED : 0;
+            case 12 -> AsciiString.contentEqualsIgnoreCase(n, X_REQUEST_ID) ? HAS_REQUEST_ID : 0;
+            case 15 -> AsciiString.contentEqualsIgnoreCase(n, X_FORWARDED_FOR) ? HAS_XFF : 0;
+            case 16 -> AsciiString.contentEqualsIgnoreCase(n, X_FORWARDED_HOST) ? HAS_XFH : 0;
+            case 17 -> AsciiString.contentEqualsIgnoreCase(n, X_FORWARDED_PROTO) ? HAS_XFP : 0;
+            default -> 0;
+        };
     }
 
     private static boolean isHopByHop(CharSequence n) {
@@ -147,17 +184,21 @@ public final class ForwardingHeaders {
      */
     static void toUpstream(HttpHeaders h, DownstreamProtocol protocol, boolean tls, InetAddress client,
                            String host, String requestId, RouteConfig.HeaderOps ops) {
-        removeHopByHop(h);
+        int present = scan(h);
         // RFC 5952 text (::1), never getHostAddress()'s long form with a %scope (QUIC's peer addresses carry %0).
         String clientIp = client == null ? null : NetUtil.toAddressString(client);
         String proto = tls ? "https" : "http";
         if (clientIp != null) {
-            String prior = h.get(X_FORWARDED_FOR);
-            h.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
+            if ((present & HAS_XFF) == 0) {
+                h.add(X_FORWARDED_FOR, clientIp);
+            } else {
+                String prior = h.get(X_FORWARDED_FOR);
+                h.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
+            }
         }
-        h.set(X_FORWARDED_PROTO, proto);
+        setOrAdd(h, X_FORWARDED_PROTO, proto, present, HAS_XFP);
         if (host != null) {
-            h.set(X_FORWARDED_HOST, host);
+            setOrAdd(h, X_FORWARDED_HOST, host, present, HAS_XFH);
         }
         StringBuilder fwd = new StringBuilder(64);
         if (client != null) {
@@ -175,24 +216,28 @@ public final class ForwardingHeaders {
             fwd.append(';');
         }
         fwd.append("proto=").append(proto);
-        String priorForwarded = h.get(FORWARDED);
-        if (priorForwarded != null && !quotesClosed(priorForwarded)) {
-            // An unterminated quoted-string would swallow the element we append (our for= would be read as
-            // part of the client's value): a malformed Forwarded from the client is dropped, not extended.
-            h.remove(FORWARDED);
+        if ((present & HAS_FORWARDED) == 0) {
+            h.add(FORWARDED, fwd.toString());
+        } else {
+            String priorForwarded = h.get(FORWARDED);
+            if (priorForwarded != null && !quotesClosed(priorForwarded)) {
+                // An unterminated quoted-string would swallow the element we append (our for= would be read as
+                // part of the client's value): a malformed Forwarded from the client is dropped, not extended.
+                h.remove(FORWARDED);
+            }
+            appendList(h, FORWARDED, fwd.toString());
         }
-        appendList(h, FORWARDED, fwd.toString());
-        appendList(h, HttpHeaderNames.VIA, via(protocol.viaVersion()));
-        h.set(X_REQUEST_ID, requestId);
+        appendVia(h, via(protocol.viaVersion()), present);
+        setOrAdd(h, X_REQUEST_ID, requestId, present, HAS_REQUEST_ID);
         apply(h, ops);
     }
 
     /** Rewrites an upstream response's headers for the downstream response (framing is set by the caller). */
     static void toDownstream(HttpHeaders h, String upstreamVersion, String requestId, RouteConfig.HeaderOps ops) {
-        removeHopByHop(h);
-        appendList(h, HttpHeaderNames.VIA, via(upstreamVersion));
-        if (!h.contains(X_REQUEST_ID)) {
-            h.set(X_REQUEST_ID, requestId);
+        int present = scan(h);
+        appendVia(h, via(upstreamVersion), present);
+        if ((present & HAS_REQUEST_ID) == 0 || !h.contains(X_REQUEST_ID)) {
+            h.add(X_REQUEST_ID, requestId);
         }
         apply(h, ops);
     }
@@ -221,6 +266,24 @@ public final class ForwardingHeaders {
             case "3" -> VIA_3;
             default -> version + " " + PSEUDONYM;
         };
+    }
+
+    /** Via: added when the scan found none, else appended to what is there. */
+    private static void appendVia(HttpHeaders h, String value, int present) {
+        if ((present & HAS_VIA) == 0) {
+            h.add(HttpHeaderNames.VIA, value);
+        } else {
+            appendList(h, HttpHeaderNames.VIA, value);
+        }
+    }
+
+    /** {@code set}, or {@code add} when the scan found no such field (no removal to look for). */
+    private static void setOrAdd(HttpHeaders h, AsciiString name, String value, int present, int bit) {
+        if ((present & bit) == 0) {
+            h.add(name, value);
+        } else {
+            h.set(name, value);
+        }
     }
 
     private static void appendList(HttpHeaders h, CharSequence name, String value) {

@@ -71,4 +71,48 @@ class ForwardingHeadersTest {
         ForwardingHeaders.removeHopByHop(h);
         assertThat(h.names()).containsExactlyInAnyOrder("te", "x-kept");
     }
+
+    @Test
+    void headersAddedOnceWhetherOrNotTheClientSentThemAndPriorsInAnyCaseAreExtended() throws Exception {
+        InetAddress client = InetAddress.getByName("203.0.113.7");
+        HttpHeaders none = new DefaultHttpHeaders().add("host", "example.com");
+        ForwardingHeaders.toUpstream(none, DownstreamProtocol.HTTP_1_1, false, client, "example.com", "id-1", null);
+        assertThat(none.getAll("x-forwarded-for")).containsExactly("203.0.113.7");
+        assertThat(none.getAll("x-forwarded-proto")).containsExactly("http");
+        assertThat(none.getAll("x-forwarded-host")).containsExactly("example.com");
+        assertThat(none.getAll("forwarded")).containsExactly("for=203.0.113.7;host=example.com;proto=http");
+        assertThat(none.getAll("via")).containsExactly("1.1 h3relay");
+        assertThat(none.getAll("x-request-id")).containsExactly("id-1");
+
+        HttpHeaders priors = new DefaultHttpHeaders().add("host", "example.com")
+                .add("X-Forwarded-For", "10.0.0.1").add("X-FORWARDED-PROTO", "https").add("x-forwarded-host", "a")
+                .add("Forwarded", "for=10.0.0.1").add("VIA", "1.0 edge").add("X-Request-Id", "old")
+                .add("connection", "x-forwarded-host"); // named by Connection: removed, then ours is added
+        ForwardingHeaders.toUpstream(priors, DownstreamProtocol.HTTP_1_1, false, client, "example.com", "id-2", null);
+        assertThat(priors.getAll("x-forwarded-for")).containsExactly("10.0.0.1, 203.0.113.7");
+        assertThat(priors.getAll("x-forwarded-proto")).containsExactly("http");
+        assertThat(priors.getAll("x-forwarded-host")).containsExactly("example.com");
+        assertThat(priors.getAll("forwarded"))
+                .containsExactly("for=10.0.0.1, for=203.0.113.7;host=example.com;proto=http");
+        assertThat(priors.getAll("via")).containsExactly("1.0 edge, 1.1 h3relay");
+        assertThat(priors.getAll("x-request-id")).containsExactly("id-2");
+        assertThat(priors.contains("connection")).isFalse();
+    }
+
+    @Test
+    void responseGetsViaAndTheRequestIdOnlyWhenTheEndpointSentNone() {
+        HttpHeaders res = new DefaultHttpHeaders().add("content-type", "text/plain");
+        ForwardingHeaders.toDownstream(res, "1.1", "id-1", null);
+        assertThat(res.getAll("via")).containsExactly("1.1 h3relay");
+        assertThat(res.getAll("x-request-id")).containsExactly("id-1");
+
+        HttpHeaders own = new DefaultHttpHeaders().add("Via", "1.1 cdn").add("X-Request-ID", "theirs");
+        ForwardingHeaders.toDownstream(own, "1.0", "id-2", null);
+        assertThat(own.getAll("via")).containsExactly("1.1 cdn, 1.0 h3relay");
+        assertThat(own.getAll("x-request-id")).containsExactly("theirs");
+
+        HttpHeaders named = new DefaultHttpHeaders().add("x-request-id", "hop").add("connection", "X-Request-Id");
+        ForwardingHeaders.toDownstream(named, "1.1", "id-3", null);
+        assertThat(named.getAll("x-request-id")).containsExactly("id-3");
+    }
 }

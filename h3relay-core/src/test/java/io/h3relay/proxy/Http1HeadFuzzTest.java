@@ -8,7 +8,6 @@ import io.h3relay.exchange.Http1Session;
 import io.h3relay.exchange.ListenerState;
 import io.h3relay.exchange.LocalResponses;
 import io.h3relay.exchange.ProxyError;
-import io.h3relay.listener.h1.Http1HeadScanner;
 import io.h3relay.listener.h1.Http1Initializer;
 import io.h3relay.websocket.WebSocketUpgrade;
 import io.netty.buffer.ByteBuf;
@@ -143,8 +142,7 @@ class Http1HeadFuzzTest {
         int split = 1 + (data[0] & 0xff);
         int[] starts = new int[1];
         EmbeddedChannel ch = new EmbeddedChannel();
-        ch.pipeline().addLast("h1-timeouts", Http1Initializer.newTimeouts(LIMITS));
-        ch.pipeline().addLast("h1-scanner", new Http1HeadScanner(false));
+        ch.pipeline().addLast("h1-scanner", Http1Initializer.newScanner(LIMITS, false));
         ch.pipeline().addLast("h1-codec", Http1Initializer.newCodec(LIMITS));
         ch.pipeline().addLast("session", new Http1Session(PLAIN, s -> new CheckingExchange(s, starts), 1));
         ch.pipeline().fireChannelActive();

@@ -18,7 +18,8 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Refuses obsolete line folding (RFC 9112 section 5.2) and whitespace before the first field (section 2.2)
+ * Runs the connection's head timers ({@link Http1RequestTimeouts}: they need the raw bytes too, and one
+ * handler for both is one {@code channelRead} hop less per read), and refuses obsolete line folding (RFC 9112 section 5.2) and whitespace before the first field (section 2.2)
  * in request heads and chunked trailers. Netty's decoder silently joins a folded line onto the previous
  * value, so a proxy behind us that splits it differently would see other headers than we routed on.
  *
@@ -38,7 +39,7 @@ import java.util.regex.Pattern;
  * no tab, no control character (NUL, a lone CR), nothing before the method or after the version. Netty's
  * decoder splits on runs of whitespace and passes a NUL on in the target.
  */
-public final class Http1HeadScanner extends ChannelInboundHandlerAdapter implements Http1Session.Framing {
+public final class Http1HeadScanner extends ChannelInboundHandlerAdapter implements Http1Session.HeadTimer {
     private static final byte[] PREFACE_LINE = "PRI * HTTP/2.0".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_NAME = 17; // "transfer-encoding", the longest name we look for
     private static final int MAX_VALUE = 256;
@@ -54,6 +55,8 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
     private enum Fold { NONE, IN_HEAD, IN_TRAILERS, REQUEST_LINE }
 
     private final boolean cleartext;
+    /** The connection's keep-alive and request-head timers, run from here (one pipeline hop less per read). */
+    private final Http1RequestTimeouts timeouts;
     private State state = State.HEAD_START;
     private boolean prefaceAllowed;
     private int prefaceMatched;
@@ -78,14 +81,50 @@ public final class Http1HeadScanner extends ChannelInboundHandlerAdapter impleme
     // Where the current message starts in the buffer being scanned.
     private int messageStart;
 
-    /** @param cleartext an h2c listener: the h2 preface may come first, or after an Upgrade request */
+    /** Without timers (tests of the scanner alone). */
     public Http1HeadScanner(boolean cleartext) {
+        this(cleartext, new Http1RequestTimeouts(java.time.Duration.ZERO, java.time.Duration.ZERO));
+    }
+
+    /**
+     * @param cleartext an h2c listener: the h2 preface may come first, or after an Upgrade request
+     * @param timeouts  the connection's head timers (keep-alive, request head), run on the bytes this scanner sees
+     */
+    public Http1HeadScanner(boolean cleartext, Http1RequestTimeouts timeouts) {
         this.cleartext = cleartext;
         this.prefaceAllowed = cleartext;
+        this.timeouts = timeouts;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        timeouts.attach(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        timeouts.cancel(); // upgraded to h2c (the h2 codec takes over idle handling), or a tunnel
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        timeouts.cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void awaitingHead() {
+        timeouts.awaitingHead();
+    }
+
+    @Override
+    public void headReceived() {
+        timeouts.headReceived();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        timeouts.onRead(msg);
         if (state == State.PASS || !(msg instanceof ByteBuf buf)) {
             ctx.fireChannelRead(msg);
             return;

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
  * The HTTP/1.1 pipeline of a connection: timers and the obs-fold scanner on raw bytes, the codec with our
  * limits, then the proxy.
  * <pre>
- *   [tls] ─ h1-timeouts ─ h1-scanner ─ h1-codec ─ session
+ *   [tls] ─ h1-scanner (with the head timers) ─ h1-codec ─ session
  * </pre>
  */
 public final class Http1Initializer {
@@ -20,8 +20,7 @@ public final class Http1Initializer {
     }
 
     public static void addHttp1Handlers(ChannelPipeline p, ListenerContext listener, long retryAfterSeconds) {
-        p.addLast("h1-timeouts", newTimeouts(listener.limits()));
-        p.addLast("h1-scanner", new Http1HeadScanner(false));
+        p.addLast("h1-scanner", newScanner(listener.limits(), false));
         p.addLast("h1-codec", newCodec(listener.limits()));
         p.addLast("session", newSession(listener, retryAfterSeconds));
     }
@@ -30,8 +29,10 @@ public final class Http1Initializer {
         return new Http1Session(listener, listener.exchanges(), retryAfterSeconds);
     }
 
-    public static Http1RequestTimeouts newTimeouts(LimitsConfig limits) {
-        return new Http1RequestTimeouts(limits.keepAliveTimeout(), limits.requestHeadersTimeout());
+    /** The head scanner with the connection's keep-alive and request-head timers. */
+    public static Http1HeadScanner newScanner(LimitsConfig limits, boolean cleartext) {
+        return new Http1HeadScanner(cleartext,
+                new Http1RequestTimeouts(limits.keepAliveTimeout(), limits.requestHeadersTimeout()));
     }
 
     /**

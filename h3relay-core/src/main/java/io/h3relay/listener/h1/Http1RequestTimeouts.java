@@ -1,13 +1,10 @@
 package io.h3relay.listener.h1;
 
-import io.h3relay.exchange.Http1Session;
-
 import io.h3relay.exchange.ErrorCode;
 import io.h3relay.exchange.LocalResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -17,7 +14,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * HTTP/1.x connection timers, in front of the codec so it sees raw bytes:
+ * HTTP/1.x connection timers, run by the head scanner ({@link Http1HeadScanner}) on the raw bytes in front of
+ * the codec (one handler for both: a pipeline hop less per read):
  * <ul>
  *   <li>keep-alive: no byte of a next request within {@code keep_alive_timeout} → close quietly;</li>
  *   <li>request head: a request started but its head not complete within {@code request_headers_timeout}
@@ -27,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * a request costs no timer scheduling or cancelling (that showed in profiles at tens of thousands of
  * requests per second).
  */
-public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter implements Http1Session.HeadTimer {
+public final class Http1RequestTimeouts {
     private static final long NONE = Long.MAX_VALUE;
 
     private final long keepAliveNanos;
@@ -44,14 +42,13 @@ public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter imp
         this.headNanos = requestHead.toNanos();
     }
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
+    /** The scanner's context: where the timers run and the 408 is written from. */
+    void attach(ChannelHandlerContext ctx) {
         this.ctx = ctx;
     }
 
     /** Called when the connection waits for the next request head. */
-    @Override
-    public void awaitingHead() {
+    void awaitingHead() {
         awaitingHead = true;
         headDeadline = NONE;
         idleDeadline = keepAliveNanos > 0 ? System.nanoTime() + keepAliveNanos : NONE;
@@ -59,21 +56,19 @@ public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter imp
     }
 
     /** Called when a request head was decoded. */
-    @Override
-    public void headReceived() {
+    void headReceived() {
         awaitingHead = false;
         idleDeadline = NONE;
         headDeadline = NONE;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    /** A read of the connection, before the scanner looks at it: the first byte of a head starts its deadline. */
+    void onRead(Object msg) {
         if (awaitingHead && headDeadline == NONE && headNanos > 0 && msg instanceof ByteBuf buf && buf.isReadable()) {
             idleDeadline = NONE;
             headDeadline = System.nanoTime() + headNanos;
             arm(headDeadline);
         }
-        ctx.fireChannelRead(msg);
     }
 
     /** Makes sure a timer fires no later than {@code deadline}; an earlier pending timer is kept. */
@@ -114,18 +109,8 @@ public final class Http1RequestTimeouts extends ChannelInboundHandlerAdapter imp
         ctx.channel().writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel(); // upgraded to h2c: the h2 codec takes over idle handling
-    }
-
-    private void cancel() {
+    /** The connection closed, or the scanner left (h2c upgrade, tunnel): no more timers. */
+    void cancel() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
