@@ -3,6 +3,8 @@ package io.h3relay.exchange;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 
+import java.util.concurrent.RejectedExecutionException;
+
 /**
  * One flush of an h2 connection for what all its streams wrote in an event-loop turn. A stream channel's
  * flush outside the connection's own read goes down the connection's pipeline at once: the frame codec,
@@ -40,7 +42,11 @@ final class Http2ConnectionFlush implements Runnable {
     void request() {
         if (!scheduled) {
             scheduled = true;
-            connection.eventLoop().execute(this);
+            try {
+                connection.eventLoop().execute(this);
+            } catch (RejectedExecutionException e) {
+                run(); // the event loop is shutting down: flush now, as a stream did before
+            }
         }
     }
 
