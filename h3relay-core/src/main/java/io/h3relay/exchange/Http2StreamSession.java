@@ -144,9 +144,7 @@ public final class Http2StreamSession extends StreamSession {
                 if (obj instanceof HttpMessage m) {
                     boolean endStream = m instanceof FullHttpMessage full && !full.content().isReadable()
                             && full.trailingHeaders().isEmpty();
-                    frames[n++] = new DefaultHttp2HeadersFrame(m instanceof HttpResponse r
-                            ? io.h3relay.transport.Http2Frames.toHttp2Headers(r)
-                            : HttpConversionUtil.toHttp2Headers(m, true), endStream);
+                    frames[n++] = new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(m, true), endStream);
                 }
                 if (obj instanceof LastHttpContent last) {
                     boolean noTrailers = last.trailingHeaders().isEmpty();

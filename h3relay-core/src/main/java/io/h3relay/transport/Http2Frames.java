@@ -8,17 +8,14 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -26,11 +23,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
-import io.netty.util.AsciiString;
 import io.netty.util.internal.ObjectUtil;
-
-import java.util.Iterator;
-import java.util.Map;
 
 /**
  * An h2 stream's frames as the {@code HttpObject}s an h1 connection produces, the conversion of Netty's
@@ -42,7 +35,6 @@ import java.util.Map;
 public final class Http2Frames {
     // Measurement switches (issue 19): each change of branch h2cost2 off in one JVM, for paired runs of one build.
     private static final boolean NETTY_FULL_MESSAGES = Boolean.getBoolean("h3relay.h2.nettyFullMessages");
-    private static final boolean NETTY_RESPONSE_HEADERS = Boolean.getBoolean("h3relay.h2.nettyResponseHeaders");
 
     private Http2Frames() {
     }
@@ -108,55 +100,5 @@ public final class Http2Frames {
         }
         HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, msg, false);
         return msg;
-    }
-
-    /**
-     * HttpConversionUtil's list of HTTP/1 fields an h2 message must not carry (RFC 9113 section 8.2.2), with the
-     * extension fields its h2-to-HttpObject conversion adds.
-     */
-    private static final AsciiString[] CONNECTION_SPECIFIC = {
-            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
-            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.HOST, HttpHeaderNames.UPGRADE,
-            HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(), HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
-            HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
-    };
-
-    /**
-     * A response head's fields as h2 HEADERS, what {@code HttpConversionUtil.toHttp2Headers(head, true)} makes, by
-     * a shorter way for the usual head: Netty's builds a map of the names {@code Connection} lists on every call
-     * (a response relayed here has no {@code Connection} left: the hop-by-hop removal took it) and looks every
-     * name up in two hashed sets; here a name is compared with the nine connection-specific ones by length
-     * first. A head with {@code Connection}, {@code TE} or {@code Cookie} (rules of their own: the names listed,
-     * only "trailers", cookie crumbs) goes Netty's way.
-     */
-    public static Http2Headers toHttp2Headers(HttpResponse head) {
-        HttpHeaders in = head.headers();
-        if (NETTY_RESPONSE_HEADERS || in.contains(HttpHeaderNames.CONNECTION)) {
-            return HttpConversionUtil.toHttp2Headers(head, true);
-        }
-        Http2Headers out = new DefaultHttp2Headers(true, in.size() + 1);
-        out.status(head.status().codeAsText());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-            if (isConnectionSpecific(name)) {
-                continue;
-            }
-            if (name.contentEquals(HttpHeaderNames.TE) || name.contentEquals(HttpHeaderNames.COOKIE)) {
-                return HttpConversionUtil.toHttp2Headers(head, true);
-            }
-            out.add(name, e.getValue());
-        }
-        return out;
-    }
-
-    private static boolean isConnectionSpecific(AsciiString lowerCaseName) {
-        int n = lowerCaseName.length();
-        for (AsciiString c : CONNECTION_SPECIFIC) {
-            if (c.length() == n && c.contentEquals(lowerCaseName)) {
-                return true;
-            }
-        }
-        return false;
     }
 }
