@@ -2,15 +2,11 @@ package io.h3relay.transport;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -23,7 +19,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
-import io.netty.util.internal.ObjectUtil;
 
 /**
  * An h2 stream's frames as the {@code HttpObject}s an h1 connection produces, the conversion of Netty's
@@ -33,9 +28,6 @@ import io.netty.util.internal.ObjectUtil;
  * becomes content (its buffer handed on, not copied).
  */
 public final class Http2Frames {
-    // Measurement switches (issue 19): each change of branch h2cost2 off in one JVM, for paired runs of one build.
-    private static final boolean NETTY_FULL_MESSAGES = Boolean.getBoolean("h3relay.h2.nettyFullMessages");
-
     private Http2Frames() {
     }
 
@@ -76,29 +68,9 @@ public final class Http2Frames {
         return null;
     }
 
-    /**
-     * A head with END_STREAM (or a 100) as a full message, as {@code HttpConversionUtil.toFullHttpRequest} /
-     * {@code toFullHttpResponse} make it (same checks, same headers, validated), but with the shared empty buffer
-     * as its body: Netty's takes a buffer from the pool for the body that is not there, and gives it back when
-     * the message is released, on every bodiless request (a GET).
-     */
     private static HttpObject full(int id, Http2Headers headers, ByteBufAllocator alloc, boolean requests)
             throws Http2Exception {
-        if (NETTY_FULL_MESSAGES) {
-            return requests ? HttpConversionUtil.toFullHttpRequest(id, headers, alloc, true)
-                    : HttpConversionUtil.toFullHttpResponse(id, headers, alloc, true);
-        }
-        FullHttpMessage msg;
-        if (requests) {
-            CharSequence method = ObjectUtil.checkNotNull(headers.method(), "method header");
-            CharSequence path = ObjectUtil.checkNotNull(headers.path(), "path header");
-            msg = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method.toString()),
-                    path.toString(), Unpooled.EMPTY_BUFFER, true);
-        } else {
-            msg = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpConversionUtil.parseStatus(headers.status()),
-                    Unpooled.EMPTY_BUFFER, true);
-        }
-        HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, msg, false);
-        return msg;
+        return requests ? HttpConversionUtil.toFullHttpRequest(id, headers, alloc, true)
+                : HttpConversionUtil.toFullHttpResponse(id, headers, alloc, true);
     }
 }
