@@ -17,14 +17,17 @@
 # Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 grpc"]
 #          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
 #          [--base-opts "JVM OPTIONS"] [--head-opts "JVM OPTIONS"]   (after $H3RELAY_JAVA_OPTS, that side only)
+#          [--this-tree]   (BASE = HEAD only: both sides run this checkout's launcher and jar, built here if
+#                           stale, instead of a fresh build in /tmp: a comparison of JVM options in minutes)
 # Example: bench/regress.sh main HEAD    (about 2 x (40 s + 40 x 2 x 3 s) = 9 min per protocol by default)
 #          bench/regress.sh HEAD HEAD --base-opts "-Xms1g -Xmx1g"   (the launcher's heap defaults vs a large heap)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
+THIS_TREE=0
 BASE_OPTS="" HEAD_OPTS=""
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
@@ -39,6 +42,7 @@ while (($#)); do
     --base-opts) BASE_OPTS="$2"; shift 2 ;;
     --head-opts) HEAD_OPTS="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
+    --this-tree) THIS_TREE=1; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "regress.sh: unknown option: $1" >&2; usage 2 ;;
     *) REVS+=("$1"); shift ;;
@@ -93,8 +97,19 @@ build_side() {  # build_side base|head REV
   ((rc == 0)) || { tail -30 "$OUT/$1-build.log" >&2; die "the $1 build failed; see $OUT/$1-build.log"; }
   "$dir/h3relay" --version >"$OUT/$1-version.txt" 2>>"$OUT/$1-build.log" || die "$1: h3relay --version failed"
 }
+if ((THIS_TREE)); then
+  [[ "$HEAD_REV" == "$BASE_REV" ]] || die "--this-tree compares JVM options of one revision: give the same BASE and HEAD"
+  mkdir -p "$WORK"
+  ln -s "$ROOT" "$WORK/base"; ln -s "$ROOT" "$WORK/head"
+  "$ROOT/h3relay" --version >"$OUT/base-version.txt" 2>"$OUT/base-build.log" || die "this tree's h3relay --version failed"
+  cp "$OUT/base-version.txt" "$OUT/head-version.txt"
+  log "--this-tree: both sides run $ROOT's launcher and jar"
+else
 build_side base "$BASE_REV"
-if [[ "$HEAD_REV" == "$BASE_REV" ]]; then
+fi
+if ((THIS_TREE)); then
+  :
+elif [[ "$HEAD_REV" == "$BASE_REV" ]]; then
   # The same revision on both sides (a comparison of JVM options): one build, two processes of its jar.
   ln -s "$WORK/base" "$WORK/head"
   cp "$OUT/base-version.txt" "$OUT/head-version.txt"

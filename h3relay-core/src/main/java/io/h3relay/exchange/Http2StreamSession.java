@@ -37,8 +37,20 @@ import io.netty.util.concurrent.PromiseCombiner;
  */
 public final class Http2StreamSession extends StreamSession {
 
+    // Measurement switch (issue 19): the connection flush off in one JVM, for paired runs of one build.
+    private static final boolean STREAM_FLUSH = Boolean.getBoolean("h3relay.h2.streamFlush");
+    /** The stream's connection's one flush per event-loop turn; null without a parent (a test's channel). */
+    private Http2ConnectionFlush connectionFlush;
+
     public Http2StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        var parent = ctx.channel().parent();
+        connectionFlush = parent == null || STREAM_FLUSH ? null : Http2ConnectionFlush.of(parent);
+        super.handlerAdded(ctx);
     }
 
     @Override
@@ -81,14 +93,28 @@ public final class Http2StreamSession extends StreamSession {
     @Override
     public void writeLast(LastHttpContent last) {
         lastWrite = writeFrames(last, ctx.newPromise());
-        ctx.flush();
+        flush();
     }
 
     @Override
     public void writeResponse(FullHttpResponse response) {
         frameHead(response, true);
         lastWrite = writeFrames(response, ctx.newPromise());
-        ctx.flush();
+        flush();
+    }
+
+    /**
+     * Once per connection and event-loop turn (see {@link Http2ConnectionFlush}), not down the connection's
+     * pipeline for every stream: the stream channel's writes are on the connection already (only its flush is
+     * deferred), and its close flushes what it writes itself (a RST_STREAM) with everything queued before.
+     */
+    @Override
+    public void flush() {
+        if (connectionFlush != null) {
+            connectionFlush.request();
+        } else {
+            ctx.flush();
+        }
     }
 
     @Override
