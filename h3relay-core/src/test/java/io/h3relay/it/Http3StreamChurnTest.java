@@ -62,7 +62,19 @@ class Http3StreamChurnTest {
     @BeforeAll
     static void start() throws Exception {
         endpoint = TestEndpoint.startUnrecorded("h3-churn", 0);
-        relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }");
+        String qlog = System.getProperty("h3relay.churn.qlog");
+        if (qlog == null) {
+            relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }");
+        } else {
+            relay = RelayHarness.yaml(RelayHarness.LISTENERS.replaceFirst("protocols: \\[http1, http2, http3\\]",
+                            "protocols: [http1, http2, http3]\n    http3: { qlog_dir: \"" + qlog + "\" }") + """
+                    routes:
+                      - { name: all, match: { path_prefix: / }, cluster: c }
+                    clusters:
+                      - { name: c, endpoints: [ { address: "@EP@" } ] }
+                    """).with("LIMITS", "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }")
+                    .with("EP", endpoint.address()).start();
+        }
         group = new MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("h3-churn-client"),
                 NioIoHandler.newFactory());
         udp = QuicClients.bind(group, NioDatagramChannel.class,
@@ -212,6 +224,7 @@ class Http3StreamChurnTest {
             long p0 = System.nanoTime();
             String o = send(p, timeout);
             outcomes.merge(o, 1, Integer::sum);
+            System.out.printf("Http3StreamChurnTest: fresh %d: %s in %d ms at %s%n", i, o, (System.nanoTime() - p0) / 1_000_000, java.time.Instant.now());
             if (i % 10 == 0) {
                 System.out.printf("Http3StreamChurnTest: fresh %d: %s in %d ms %s | %s%n", i, o, (System.nanoTime() - p0) / 1_000_000, outcomes, sample());
             }
