@@ -245,8 +245,8 @@ class Http3StreamChurnTest {
             }
         }
         System.out.printf("Http3StreamChurnTest: fresh connections: %s%n", outcomes);
-        // Both inputs are complete requests h3relay answers at once (400): that answer must reach the client whole,
-        // never be followed by a reset, never hang.
+        // Both inputs are complete requests h3relay answers at once (400): that answer must reach the client whole
+        // (a RESET_STREAM after it made the client hang: it neither got the response nor heard of the reset).
         assertThat(outcomes).as("outcomes of the finding's inputs as a new connection's first stream (%d ms each at most)",
                 timeout).isEqualTo(Map.of("response", n));
     }
