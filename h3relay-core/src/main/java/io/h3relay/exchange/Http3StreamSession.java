@@ -25,6 +25,8 @@ public final class Http3StreamSession extends StreamSession {
     private boolean recheckScheduled;
     private Http3StreamWriteCoalescer coalescer;
     private long recheckDelayMicros = FIRST_RECHECK_MICROS;
+    /** The complete response went out and the rest of the request was stopped ({@link #stopUnfinishedRequest}). */
+    private boolean requestAbandoned;
 
     public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
         super(listener, starter, retryAfterSeconds);
@@ -148,7 +150,16 @@ public final class Http3StreamSession extends StreamSession {
     /** STOP_SENDING: the response (already sent with FIN) stands, the upload stops. */
     @Override
     void stopUnfinishedRequest() {
+        requestAbandoned = true;
         ((QuicStreamChannel) ctx.channel()).shutdownInput(Http3ErrorCode.H3_NO_ERROR.code());
+    }
+
+    /**
+     * True once the complete response went out and the rest of the request was stopped: whatever of the request
+     * still arrives is dropped, and must not reset the stream (its answer stands, RFC 9114 section 4.1.2).
+     */
+    public boolean requestAbandoned() {
+        return requestAbandoned;
     }
 
     /** RESET_STREAM + STOP_SENDING. */

@@ -62,7 +62,13 @@ public final class RawHttp3Stream {
     /** A new QUIC connection to {@code server} over the client's {@code udp} channel (Netty's QUIC codec on it). */
     public static QuicChannel connect(Channel udp, InetSocketAddress server) throws Exception {
         CompletableFuture<QuicConnectionCloseEvent> peerClose = new CompletableFuture<>();
-        QuicChannel quic = QuicChannel.newBootstrap(udp).handler(new ChannelInitializer<QuicChannel>() {
+        var bootstrap = QuicChannel.newBootstrap(udp);
+        String qlogDir = System.getProperty("h3relay.rawh3.qlog");
+        if (qlogDir != null) {
+            bootstrap.option(io.netty.handler.codec.quic.QuicChannelOption.QLOG, new io.netty.handler.codec.quic.QLogConfiguration(
+                    qlogDir + "/client-" + System.currentTimeMillis() + "-" + System.nanoTime() + ".qlog", "client", "client"));
+        }
+        QuicChannel quic = bootstrap.handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel ch) {
                         ch.attr(PEER_CLOSE).set(peerClose);

@@ -16,7 +16,8 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
  * Netty does not do that by itself. A stream the client stopped is closed ({@link Http3StreamStopDetector}):
  * Netty does not report that either. A malformed request is reset before it becomes a request
  * ({@link Http3MalformedRequestGuard}); bytes Netty's frame codec fails on without an HTTP/3 error close the
- * connection ({@link Http3FrameDecodeFailures}).
+ * connection ({@link Http3FrameDecodeFailures}). A request answered before its body ended is not reset by what
+ * is left of it ({@link Http3AnsweredRequestGuard}).
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
@@ -54,5 +55,7 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         }
         ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
         ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds));
+        // In front of Netty's request validation: a complete early answer is not reset by the rest of the request.
+        Http3AnsweredRequestGuard.install(ch.pipeline());
     }
 }
