@@ -59,20 +59,8 @@ wait_tcp() {  # wait_tcp PORT NAME PID: until PORT accepts TCP connections, at m
 EP_PORT=$(free_port) RELAY_PORT=$(free_port) ADMIN_PORT=$(free_port) HAPROXY_PORT=$(free_port)
 # ---------------------------------------------------------------- the endpoint
 if [[ "$WORKLOAD" == h2 ]]; then
-  cat >"$OUT/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$EP_PORT; keepalive_requests 10000000; location / { return 200 "hello from nginx\n"; } }
-}
-NGINX
-  "${PIN_LOAD[@]}" nginx -c "$OUT/nginx/nginx.conf" -p "$OUT/nginx" >"$OUT/nginx.log" 2>&1 &
-  EP_PID=$!; STARTED+=("$EP_PID")
-  wait_http "http://127.0.0.1:$EP_PORT/" nginx "$EP_PID"
+  start_nginx_return200 "$EP_PORT" "${PIN_LOAD[@]}"
+  EP_PID=$NGINX_PID
   CLUSTER_PROTOCOL=http1 HAPROXY_SERVER_PROTO="" PATH_PART=/
   LOAD_EXTRA=()
 else
