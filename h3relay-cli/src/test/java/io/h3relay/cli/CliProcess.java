@@ -46,6 +46,10 @@ final class CliProcess implements AutoCloseable {
 
     static CliProcess start(Path workDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
+        // SIGHUP back to its default first: under nohup (or any parent that ignores it) the JVM would inherit the
+        // ignored signal and not install its handler, and a test's SIGHUP would reload nothing (coreutils env).
+        cmd.add("env");
+        cmd.add("--default-signal=HUP");
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
