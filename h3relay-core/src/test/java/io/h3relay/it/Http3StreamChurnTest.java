@@ -159,8 +159,6 @@ class Http3StreamChurnTest {
 
     /** One input as the fuzz target sends it; returns the outcome's name, "hang" when nothing in {@code timeoutMs}. */
     private String send(byte[] input, long timeoutMs) throws Exception {
-        byte[] stream = input.length == 0 ? input : java.util.Arrays.copyOfRange(input, 1, input.length);
-        int writes = input.length == 0 ? 1 : 1 + (input[0] & 3);
         QuicChannel q = connection();
         RawHttp3Stream s;
         try {
@@ -171,14 +169,7 @@ class Http3StreamChurnTest {
             q = connection();
             s = RawHttp3Stream.open(q);
         }
-        int step = Math.max(1, (stream.length + writes - 1) / writes);
-        for (int at = 0; at < stream.length || at == 0; at += step) {
-            int end = Math.min(stream.length, at + step);
-            s.write(stream, at, end - at, end == stream.length);
-            if (end == stream.length) {
-                break;
-            }
-        }
+        Http3StreamFuzzTest.writeInput(s, input);
         try {
             RawHttp3Stream.Outcome o = s.outcome().get(timeoutMs, TimeUnit.MILLISECONDS);
             return o.answered() ? "response" : o.emptyFin() ? "empty" : o.connectionOpen() ? "reset" : "closed";

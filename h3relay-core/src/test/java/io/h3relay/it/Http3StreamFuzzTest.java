@@ -76,6 +76,24 @@ class Http3StreamFuzzTest {
     }
 
     /**
+     * Writes one input of this target to a request stream (see {@link #anyRequestStreamIsAnsweredOrReset}: byte 0
+     * cuts the rest into 1 to 4 writes, the last with FIN); returns the number of writes.
+     */
+    static int writeInput(RawHttp3Stream s, byte[] input) {
+        byte[] stream = input.length == 0 ? input : java.util.Arrays.copyOfRange(input, 1, input.length);
+        int writes = input.length == 0 ? 1 : 1 + (input[0] & 3);
+        int step = Math.max(1, (stream.length + writes - 1) / writes);
+        for (int at = 0; at < stream.length || at == 0; at += step) {
+            int end = Math.min(stream.length, at + step);
+            s.write(stream, at, end - at, end == stream.length);
+            if (end == stream.length) {
+                break;
+            }
+        }
+        return writes;
+    }
+
+    /**
      * Byte 0: into how many writes the rest is cut (1 + its low 2 bits), each flushed on its own, the last
      * with FIN. The rest: the request stream's bytes.
      */
@@ -83,8 +101,6 @@ class Http3StreamFuzzTest {
     void anyRequestStreamIsAnsweredOrReset(byte[] input) throws Exception {
         setUp();
         log.clear();
-        byte[] stream = input.length == 0 ? input : java.util.Arrays.copyOfRange(input, 1, input.length);
-        int writes = input.length == 0 ? 1 : 1 + (input[0] & 3);
         QuicChannel q = connection();
         RawHttp3Stream s;
         try {
@@ -95,14 +111,7 @@ class Http3StreamFuzzTest {
             q = connection();
             s = RawHttp3Stream.open(q);
         }
-        int step = Math.max(1, (stream.length + writes - 1) / writes);
-        for (int at = 0; at < stream.length || at == 0; at += step) {
-            int end = Math.min(stream.length, at + step);
-            s.write(stream, at, end - at, end == stream.length);
-            if (end == stream.length) {
-                break;
-            }
-        }
+        int writes = writeInput(s, input);
         String result;
         RawHttp3Stream.Outcome o = null;
         try {
@@ -128,7 +137,8 @@ class Http3StreamFuzzTest {
             result = "connection closed";
         }
         if (System.getenv("JAZZER_FUZZ") == null) {
-            System.out.printf("Http3StreamFuzzTest: %d bytes in %d writes -> %s%n", stream.length, writes, result);
+            System.out.printf("Http3StreamFuzzTest: %d bytes in %d writes -> %s%n", Math.max(0, input.length - 1),
+                    writes, result);
         }
         if (result.equals("response")) {
             assertWholeFramesStartingWithHeaders(o.received());
