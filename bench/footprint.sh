@@ -72,7 +72,7 @@ if ((PIN)) && (($(nproc) >= 2)); then PIN_PROXY=(taskset -c 0) PIN_LOAD=(taskset
 EP_PORT=$(free_port) H1_PORT=$(free_port) ADMIN_PORT=$(free_port)
 start_nginx_return200 "$EP_PORT" "${PIN_LOAD[@]}"
 
-plain_relay_yaml "$OUT/h3relay.yaml" "$H1_PORT" "$ADMIN_PORT" "$EP_PORT"
+plain_relay_yaml "$OUT/h3relay.yaml" "$H1_PORT" "$ADMIN_PORT"
 URL="http://127.0.0.1:$H1_PORT/"
 TICK=$(getconf CLK_TCK)
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }

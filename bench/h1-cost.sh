@@ -51,7 +51,7 @@ EP_PORT=$(free_port) H1_PORT=$(free_port) ADMIN_PORT=$(free_port)
 mkdir -p "$OUT/nginx"
 start_nginx_return200 "$EP_PORT" "${PIN_LOAD[@]}"
 
-plain_relay_yaml "$OUT/h3relay.yaml" "$H1_PORT" "$ADMIN_PORT" "$EP_PORT"
+plain_relay_yaml "$OUT/h3relay.yaml" "$H1_PORT" "$ADMIN_PORT"
 "${PIN_PROXY[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
 RELAY=$!; STARTED+=("$RELAY")
 URL="http://127.0.0.1:$H1_PORT/"
