@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.http3.Http3DataFrame;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http3AnsweredRequestGuard.class);
-    private static final String VALIDATOR = "io.netty.handler.codec.http3.Http3RequestStreamValidationHandler";
+    /** Netty's request-stream validation handler (package-private there), or null when Netty has none by that name. */
+    private static final Class<? extends ChannelHandler> VALIDATOR = validatorClass();
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     /** Netty's validation handler: events fired from its context go to the handler after it. */
@@ -49,15 +49,24 @@ final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
 
     /** Puts the guard in front of Netty's request-stream validation handler of {@code pipeline}. */
     static void install(ChannelPipeline pipeline) {
-        for (Map.Entry<String, ChannelHandler> e : pipeline) {
-            if (e.getValue().getClass().getName().equals(VALIDATOR)) {
-                pipeline.addBefore(e.getKey(), "h3-answered", new Http3AnsweredRequestGuard(pipeline.context(e.getKey())));
-                return;
-            }
+        // By class, a walk of the contexts (iterating the pipeline would copy it into a map, per stream)
+        ChannelHandlerContext validator = VALIDATOR == null ? null : pipeline.context(VALIDATOR);
+        if (validator != null) {
+            pipeline.addBefore(validator.name(), "h3-answered", new Http3AnsweredRequestGuard(validator));
+            return;
         }
         if (WARNED.compareAndSet(false, true)) {
             LOG.warn("Netty's HTTP/3 request stream validation handler not found (Netty's internals differ): a request "
                     + "answered before its body ended may be reset after its complete response");
+        }
+    }
+
+    private static Class<? extends ChannelHandler> validatorClass() {
+        try {
+            return Class.forName("io.netty.handler.codec.http3.Http3RequestStreamValidationHandler")
+                    .asSubclass(ChannelHandler.class);
+        } catch (ClassNotFoundException | ClassCastException e) {
+            return null;
         }
     }
 
