@@ -26,6 +26,8 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.PromiseCombiner;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * One h2 stream: the client's RST_STREAM ends the exchange; we stop uploads and cut streams with RST_STREAM.
  *
@@ -39,6 +41,10 @@ public final class Http2StreamSession extends StreamSession {
 
     // Measurement switch (issue 19): the connection flush off in one JVM, for paired runs of one build.
     private static final boolean STREAM_FLUSH = Boolean.getBoolean("h3relay.h2.streamFlush");
+    private static final long LINGER_MILLIS = 2_000;
+    private static final int LINGER_BYTES = 1 << 20;
+    /** Bytes of an answered request's upload still read and dropped ({@link #abandonRequest}); -1: not lingering. */
+    private int lingerLeft = -1;
     /** The stream's connection's one flush per event-loop turn; null without a parent (a test's channel). */
     private Http2ConnectionFlush connectionFlush;
 
@@ -67,6 +73,15 @@ public final class Http2StreamSession extends StreamSession {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (lingerLeft >= 0 && msg instanceof Http2DataFrame data) {
+            lingerLeft -= data.initialFlowControlledBytes();
+            boolean end = data.isEndStream(); // the stream closes, and its channel with it: no reset
+            ReferenceCountUtil.release(msg);
+            if (lingerLeft < 0 && !end) {
+                stopLingering();
+            }
+            return;
+        }
         if (msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame) {
             HttpObject http;
             try {
@@ -195,6 +210,33 @@ public final class Http2StreamSession extends StreamSession {
     @Override
     boolean isStreamReset(Object msg) {
         return msg instanceof Http2ResetFrame;
+    }
+
+    /**
+     * After a complete response (a 413, say) the rest of the request is read and dropped for up to
+     * {@value #LINGER_MILLIS} ms and {@value #LINGER_BYTES} bytes, and the stream ends as the client finishes its
+     * upload; only past that is it stopped with RST_STREAM NO_ERROR. Like nginx, which lets such a stream's
+     * upload finish instead of resetting it: clients mishandle a NO_ERROR reset that arrives while they are still
+     * sending (curl 7.88 drops the response it has received and fails with "stream error"; Chromium issue 603182).
+     * An h2 stream's lingering close, as {@link Http1Session}'s is the connection's.
+     */
+    @Override
+    void abandonRequest(ChannelFuture sent) {
+        if (!sent.isSuccess() || !ctx.channel().isActive()) {
+            super.abandonRequest(sent);
+            return;
+        }
+        lingerLeft = LINGER_BYTES;
+        readRequest(true);
+        var timer = ctx.executor().schedule(this::stopLingering, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.channel().closeFuture().addListener(f -> timer.cancel(false));
+    }
+
+    private void stopLingering() {
+        lingerLeft = -1;
+        if (ctx.channel().isActive()) {
+            super.abandonRequest(ctx.newSucceededFuture());
+        }
     }
 
     /** RST_STREAM NO_ERROR after a complete response tells the client to keep it (RFC 9113 section 8.1). */

@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
@@ -76,14 +77,20 @@ abstract class StreamSession extends SessionHandler {
             } else {
                 // Only once the response went out: a reset drops the stream's data still queued in flow
                 // control, and a bare close would do that too, with CANCEL.
-                lastWrite.addListener((ChannelFutureListener) f -> {
-                    stopUnfinishedRequest();
-                    ctx.close();
-                });
+                lastWrite.addListener((ChannelFutureListener) this::abandonRequest);
             }
         } else if (closeAfterResponse) {
             ctx.close();
         }
+    }
+
+    /**
+     * The response went out ({@code sent}) but the client is still sending its body (e.g. a 413): stop the
+     * upload in a way that tells the client to keep the response, and close the stream.
+     */
+    void abandonRequest(ChannelFuture sent) {
+        stopUnfinishedRequest();
+        ctx.close();
     }
 
     /**
