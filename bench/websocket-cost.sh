@@ -8,11 +8,11 @@
 #                                                          ──────► nginx   ─┼─h1 Upgrade─► ws_echo_server.js
 #                                                          ──────► HAProxy ─┘
 #
-# The setup of bench/websocket.sh (Node `ws` endpoint and load, plaintext h1, the same peer configs). After
-# --warmup seconds of load on h3relay, each target gets three counted slices of --seconds: perf stat, strace,
-# and (h3relay only) JFR. A "message" is one echo round trip: the proxy relays 2 WebSocket frames for it (one
-# each way). Connection set-up of the slice's sessions is in the counts (100 upgrades against tens of
-# thousands of messages: below 0.1 syscall per message). Epoll batching depends on load (more ready sockets
+# The setup of bench/websocket.sh (Node `ws` endpoint and load, plaintext h1, the same peer configs, the same
+# warm-up in 2 s slices). After --warmup seconds of load on h3relay, each target gets three counted slices of
+# --seconds: perf stat, strace, and (h3relay only) JFR. A "message" is one echo round trip: the proxy relays 2
+# WebSocket frames for it (one each way). Connection set-up of the slice's sessions is in the counts (100
+# upgrades against tens of thousands of messages: below 0.1 syscall per message). Epoll batching depends on load (more ready sockets
 # per epoll_wait when busier), so compare targets measured in the same run.
 # --compare DIR: instead, this tree's h3relay against another build of it (DIR holds its h3relay launcher and
 # h3relay-cli/target/h3relay.jar, e.g. a copy of main's), both in front of the same endpoint, in --pairs pairs
@@ -126,6 +126,14 @@ if [[ -n "$COMPARE" ]]; then
   url_of() { [[ "$1" == base ]] && echo "ws://127.0.0.1:$BASE_PORT/echo" || echo "ws://127.0.0.1:$RELAY/echo"; }
   pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "${PID_OF[h3relay]}"; }
   pair_load() {  # pair_load ws URL SECONDS RAW_FILE; each slice's JSON line also kept in ws-slices.tsv
+    if [[ "$4" == *-warmup.txt ]]; then  # the warm-up: slices of at most 2 s, new sessions each (as above)
+      local w
+      for ((w = 0; w < $3; w += 2)); do
+        timeout 40 "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$2" "$SESSIONS" "$(($3 - w < 2 ? $3 - w : 2))" \
+          "$SIZE" >"$4" 2>&1
+      done
+      return 0
+    fi
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$2" "$SESSIONS" "$3" "$SIZE" >"$4" 2>&1
     printf '%s\t%s\n' "$2" "$(tail -1 "$4")" >>"$OUT/ws-slices.tsv"
   }
@@ -224,8 +232,10 @@ slice() {  # slice TARGET SECONDS NAME: one ws_bench.js run, its JSON line in $O
   echo "${m:-0}"
 }
 if ((WARMUP > 0)); then
-  log "warm-up: ${WARMUP}s on h3relay"
-  slice h3relay "$WARMUP" warmup >/dev/null
+  log "warm-up: ${WARMUP}s on h3relay, in slices of at most 2 s (new sessions each; see bench/websocket.sh)"
+  for ((w = 0; w < WARMUP; w += 2)); do
+    slice h3relay "$((WARMUP - w < 2 ? WARMUP - w : 2))" warmup >/dev/null
+  done
 fi
 
 SUMMARY="$OUT/summary.txt"
