@@ -12,8 +12,8 @@
 # warm-up in 2 s slices). After --warmup seconds of load on h3relay, each target gets three counted slices of
 # --seconds: perf stat, strace, and (h3relay only) JFR. A "message" is one echo round trip: the proxy relays 2
 # WebSocket frames for it (one each way). Connection set-up of the slice's sessions is in the counts (100
-# upgrades against tens of thousands of messages: below 0.1 syscall per message). Epoll batching depends on load (more ready sockets
-# per epoll_wait when busier), so compare targets measured in the same run.
+# upgrades against tens of thousands of messages: below 0.1 syscall per message). Epoll batching depends on
+# load (more ready sockets per epoll_wait when busier), so compare targets measured in the same run.
 # --compare DIR: instead, this tree's h3relay against another build of it (DIR holds its h3relay launcher and
 # h3relay-cli/target/h3relay.jar, e.g. a copy of main's), both in front of the same endpoint, in --pairs pairs
 # of alternating --slice-second slices after --warmup seconds on each (the paired method of
