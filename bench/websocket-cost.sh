@@ -8,12 +8,13 @@
 #                                                          ──────► nginx   ─┼─h1 Upgrade─► ws_echo_server.js
 #                                                          ──────► HAProxy ─┘
 #
-# The setup of bench/websocket.sh (Node `ws` endpoint and load, plaintext h1, the same peer configs). After
-# --warmup seconds of load on h3relay, each target gets three counted slices of --seconds: perf stat, strace,
-# and (h3relay only) JFR. A "message" is one echo round trip: the proxy relays 2 WebSocket frames for it (one
-# each way). Connection set-up of the slice's sessions is in the counts (100 upgrades against tens of
-# thousands of messages: below 0.1 syscall per message). Epoll batching depends on load (more ready sockets
-# per epoll_wait when busier), so compare targets measured in the same run.
+# The setup of bench/websocket.sh (Node `ws` endpoint and load, plaintext h1, the same peer configs, the same
+# warm-up in 2 s slices). After --warmup seconds of load on h3relay, each target gets counted slices of
+# --seconds: perf stat, strace, perf record on the software clock (CPU per message on the kernel, user code,
+# libc and the JIT's compiler threads), and (h3relay only) JFR. A "message" is one echo round trip: the proxy
+# relays 2 WebSocket frames for it (one each way). Connection set-up of the slice's sessions is in the counts
+# (100 upgrades against tens of thousands of messages: below 0.1 syscall per message). Epoll batching depends
+# on load (more ready sockets per epoll_wait when busier), so compare targets measured in the same run.
 # --compare DIR: instead, this tree's h3relay against another build of it (DIR holds its h3relay launcher and
 # h3relay-cli/target/h3relay.jar, e.g. a copy of main's), both in front of the same endpoint, in --pairs pairs
 # of alternating --slice-second slices after --warmup seconds on each (the paired method of
@@ -28,7 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SESSIONS=100 SECONDS_=5 WARMUP=20 SIZE=32 PIN=1 INSTALL=0 COMPARE="" PAIRS=10 SLICE=3
 TARGETS="h3relay nginx haproxy"
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --sessions) SESSIONS="$2"; shift 2 ;;
@@ -126,6 +127,14 @@ if [[ -n "$COMPARE" ]]; then
   url_of() { [[ "$1" == base ]] && echo "ws://127.0.0.1:$BASE_PORT/echo" || echo "ws://127.0.0.1:$RELAY/echo"; }
   pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "${PID_OF[h3relay]}"; }
   pair_load() {  # pair_load ws URL SECONDS RAW_FILE; each slice's JSON line also kept in ws-slices.tsv
+    if [[ "$4" == *-warmup.txt ]]; then  # the warm-up: slices of at most 2 s, new sessions each (as above)
+      local w
+      for ((w = 0; w < $3; w += 2)); do
+        timeout 40 "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$2" "$SESSIONS" "$(($3 - w < 2 ? $3 - w : 2))" \
+          "$SIZE" >"$4" 2>&1
+      done
+      return 0
+    fi
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" node "$ROOT/bench/node/ws_bench.js" "$2" "$SESSIONS" "$3" "$SIZE" >"$4" 2>&1
     printf '%s\t%s\n' "$2" "$(tail -1 "$4")" >>"$OUT/ws-slices.tsv"
   }
@@ -224,8 +233,10 @@ slice() {  # slice TARGET SECONDS NAME: one ws_bench.js run, its JSON line in $O
   echo "${m:-0}"
 }
 if ((WARMUP > 0)); then
-  log "warm-up: ${WARMUP}s on h3relay"
-  slice h3relay "$WARMUP" warmup >/dev/null
+  log "warm-up: ${WARMUP}s on h3relay, in slices of at most 2 s (new sessions each; see bench/websocket.sh)"
+  for ((w = 0; w < WARMUP; w += 2)); do
+    slice h3relay "$((WARMUP - w < 2 ? WARMUP - w : 2))" warmup >/dev/null
+  done
 fi
 
 SUMMARY="$OUT/summary.txt"
@@ -250,6 +261,15 @@ for t in $TARGETS; do
   m2="$(slice "$t" "$SECONDS_" "$t-strace")"
   kill -INT "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null || true
 
+  # Where the CPU goes, by thread and code: perf sampling on the software clock (no PMU needed), 1 kHz.
+  log "$t: counted slice 3, perf record -e cpu-clock (kernel / user / libc / JIT compiler)"
+  perf record -q -e cpu-clock -F 1000 -p "$pid" -o "$OUT/$t-cpu.data" 2>/dev/null & PREC_PID=$!
+  sleep 0.5
+  m4="$(slice "$t" "$SECONDS_" "$t-cpu")"
+  kill -INT "$PREC_PID"; wait "$PREC_PID" 2>/dev/null || true
+  perf report -i "$OUT/$t-cpu.data" --no-children -g none --sort comm,dso -F sample,comm,dso -t '|' \
+    >"$OUT/$t-cpu.txt" 2>/dev/null || true
+
   {
     echo
     echo "## $t"
@@ -259,10 +279,24 @@ for t in $TARGETS; do
     echo "strace -c -f ($m2 messages; strace slows the target, so batching differs from the perf slice):"
     awk -v m="$m2" '$NF == "total" {printf "  total %.2f syscalls/message\n", $4 / m}
       $NF != "total" && $4 ~ /^[0-9]+$/ && $4 / m >= 0.005 {printf "  %-16s %.3f/message\n", $NF, $4 / m}' "$OUT/$t-strace.txt"
+    echo "perf record -e cpu-clock ($m4 messages; us of CPU per message, load-dependent: compare shares):"
+    awk -F'|' -v m="$m4" '$1 ~ /^ *[0-9]+ *$/ {
+        c = $1 + 0; comm = $2; dso = $3; sub(/ +$/, "", dso)
+        if (comm ~ /^C[12] CompilerThre/) g = "JIT compiler threads"
+        else if (dso == "[kernel.kallsyms]") g = "kernel"
+        else if (dso ~ /^libc[.-]/) g = "libc"
+        else if (dso ~ /^(\[JIT\]|\[unknown\]|nginx|haproxy)/ || dso == "") g = "user code (Java / the proxy binary)"
+        else { sub(/ \(deleted\)$/, "", dso); sub(/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]+/, "", dso); g = "other (" dso ")" }
+        a[g] += c; t += c }
+      END { if (!m) exit
+            n = split("kernel|user code (Java / the proxy binary)|libc|JIT compiler threads", order, "|")
+            for (i = 1; i <= n; i++) if (order[i] in a) { printf "  %-40s %6.2f\n", order[i], a[order[i]] * 1000 / m; delete a[order[i]] }
+            for (g in a) if (a[g] * 1000 / m >= 0.05) printf "  %-40s %6.2f\n", g, a[g] * 1000 / m
+            printf "  %-40s %6.2f\n", "total", t * 1000 / m }' "$OUT/$t-cpu.txt"
   } >>"$SUMMARY"
 
   if [[ "$t" == h3relay ]]; then
-    log "$t: counted slice 3, JFR (allocation, execution samples)"
+    log "$t: counted slice 4, JFR (allocation, execution samples)"
     "$JBIN/jcmd" "$pid" JFR.start name=wscost settings=profile filename="$OUT/h3relay.jfr" >/dev/null
     m3="$(slice "$t" "$SECONDS_" "$t-jfr")"
     "$JBIN/jcmd" "$pid" JFR.stop name=wscost >/dev/null

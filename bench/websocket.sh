@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SESSIONS=100
 ROUNDS=10
 SLICE=5        # seconds per slice
-WARMUP=20      # seconds of load on h3relay before the rounds (the JIT)
+WARMUP=20      # seconds of load on h3relay before the rounds (the JIT), in 2 s slices
 SIZE=32
 LOAD=node
 ENDPOINT=node
@@ -216,9 +216,17 @@ slice() {  # slice TARGET SECONDS: one JSON line
     "${PIN_LOAD[@]}" "$PY" "$ROOT/bench/ws_load.py" "$(url_of "$1")" "$SESSIONS" "$2" "$SIZE"
   fi
 }
+# The warm-up is slices of at most 2 s, each opening its SESSIONS sessions anew: the JIT then compiles the
+# upgrade and session set-up paths (which every measured slice runs SESSIONS times) as well as the relay's
+# read path. One long slice left them cold: the measured slices then paid for their compilation, and the
+# first burst of new sessions threw away the relay path compiled for tunnel reads alone (about 30
+# deoptimizations and 0.4 s of compiler CPU in the first slice, 0.1 s in each one after; docs/benchmarks.md,
+# "WebSocket relay cost").
 if ((WARMUP > 0)); then
-  log "warm-up: ${WARMUP}s on h3relay"
-  slice h3relay "$WARMUP" >"$OUT/warmup.json"
+  log "warm-up: ${WARMUP}s on h3relay, in slices of at most 2 s (new sessions each)"
+  for ((w = 0; w < WARMUP; w += 2)); do
+    slice h3relay "$((WARMUP - w < 2 ? WARMUP - w : 2))" >>"$OUT/warmup.json"
+  done
 fi
 TARGETS=(direct h3relay nginx haproxy caddy)
 proxy_pids() {  # proxy_pids TARGET: the processes that relay (nginx: its master and workers); none for direct
