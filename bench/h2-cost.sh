@@ -184,7 +184,8 @@ for t in "${TARGETS[@]}"; do
   if ((SIZE > 0)); then
     # What one response is made of, as the client receives it, and the I/O per response by direction.
     port=$([[ "$t" == h3relay ]] && echo "$RELAY_PORT" || echo "$HAPROXY_PORT")
-    nghttp -nv "$(url_of "$t")" >"$OUT/$t-nghttp.txt" 2>&1 || log "WARNING: nghttp failed for $t"
+    # 100 concurrent requests on one connection, with h2load's windows (-w 30 -W 30): the frames of each
+    nghttp -nv -m 100 -w 30 -W 30 "$(url_of "$t")" >"$OUT/$t-nghttp.txt" 2>&1 || log "WARNING: nghttp failed for $t"
     io_requests=$((REQUESTS < 5000 ? REQUESTS : 5000))
     strace -f -qq -yy -e trace=write,writev,sendto,sendmsg,read,readv,recvfrom,recvmsg -p "$pid" \
       -o "$OUT/$t-io.txt" & STRACE_PID=$!
@@ -192,17 +193,19 @@ for t in "${TARGETS[@]}"; do
     "${PIN_LOAD[@]}" h2load -n "$io_requests" -c 10 -m 10 -t 1 "$(url_of "$t")" >"$OUT/$t-io-load.txt"
     kill -INT "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null || true
     {
-      awk '/recv DATA frame/ {n++; match($0, /length=[0-9]+/); b += substr($0, RSTART + 7, RLENGTH - 7); l = l " " substr($0, RSTART + 7, RLENGTH - 7)}
-           END {printf "  one response (nghttp -nv): %d DATA frames, %d body bytes; frame sizes:%s\n", n, b, l}' "$OUT/$t-nghttp.txt"
-      grep -m1 -o 'SETTINGS_MAX_FRAME_SIZE[^,)]*' "$OUT/$t-nghttp.txt" | sed 's/^/  server /' || true
-      awk -v n="$io_requests" -v cp=":$port]" -v ep=":$EP_PORT]" '
-        / = [0-9]+$/ && /socket:\[/ {
-          call = $0; sub(/^[0-9]+ +/, "", call); sub(/\(.*/, "", call)
-          fd = $0; sub(/^[^(]*\(/, "", fd); sub(/,.*/, "", fd)
-          side = index(fd, cp) ? "client" : index(fd, ep) ? "endpoint" : ""
+      awk '/recv DATA frame/ {match($0, /length=[0-9]+/); v = substr($0, RSTART + 7, RLENGTH - 7) + 0; n++; b += v
+                              if (v < 4096) small++}
+           END {printf "  100 concurrent responses on one connection (nghttp -m 100): %.1f DATA frames/response, %.0f bytes each, %.1f/response under 4 KiB\n",
+                       n / 100, n ? b / n : 0, small / 100}' "$OUT/$t-nghttp.txt"
+      # strace -yy names each socket "TCP...:[local:port->peer:port]": the client side by our port, the endpoint's by its
+      awk -v n="$io_requests" -v cp="$port" -v ep="$EP_PORT" '
+        / = [0-9]+$/ && /->/ {
+          call = $2; sub(/\(.*/, "", call)
+          side = ""
+          if (match($0, /:[0-9]+->/) && substr($0, RSTART + 1, RLENGTH - 3) == cp) side = "client"
+          else if ($0 ~ (":" ep "]>")) side = "endpoint"
           if (side == "") next
-          bytes = $NF
-          key = side " " call; c[key]++; s[key] += bytes
+          key = side " " call; c[key]++; s[key] += $NF
         }
         END { for (k in c) printf "  %s: %.2f/response, %.0f bytes each\n", k, c[k] / n, s[k] / c[k] }' "$OUT/$t-io.txt" | sort
     } >>"$SUMMARY"
