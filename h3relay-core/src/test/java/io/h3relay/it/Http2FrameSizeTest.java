@@ -69,9 +69,10 @@ class Http2FrameSizeTest {
         }
         assertThat(ends).as("responses completed").isEqualTo(STREAMS);
         assertThat(bytes).as("body bytes").isEqualTo((long) STREAMS * SIZE);
-        // 64 KiB is 4 frames of 16 KiB; where an upstream read ends mid-frame a stream's part may be shorter.
-        // With Netty's 1 KiB share per turn this was above 60 frames per response.
-        assertThat(frames).as("DATA frames for %d responses of 64 KiB", STREAMS).isLessThanOrEqualTo(8L * STREAMS);
-        assertThat(fullSize).as("frames of the default maximum size (16 KiB)").isGreaterThanOrEqualTo(2L * STREAMS);
+        // 64 KiB is 4 frames of 16 KiB (4-5 measured); where the endpoint's writes (16 KiB each) reach us in
+        // pieces, a stream's share of a turn is what it has, so the bounds leave room for a busy machine.
+        // With Netty's 1 KiB share per turn this was about 63 frames per response and no full-size frame.
+        assertThat(frames).as("DATA frames for %d responses of 64 KiB", STREAMS).isLessThanOrEqualTo(16L * STREAMS);
+        assertThat(fullSize).as("frames of the default maximum size (16 KiB)").isGreaterThanOrEqualTo(STREAMS);
     }
 }
