@@ -13,8 +13,8 @@
 # 1 ms) for h3relay, read by bench/JfrAllocation.java (bytes) and bench/JfrProfile.java (where the event loop's
 # samples are: inclusive and leaf methods), and one for CPU ticks.
 # Everything listens on 127.0.0.1; every process is stopped on exit.
-# With --size, the summary also counts per response what the client received (one `nghttp -nv` request:
-# DATA frames and their sizes) and, under `strace -f -e trace=write,writev,sendto,sendmsg,read,readv,recvfrom`
+# With --size, the summary also counts per response what a client receives (`nghttp -nv -m 100`, 100 requests at
+# once on one connection: DATA frames and their sizes) and, under `strace -f -yy` (reads and writes)
 # for a counted load, the bytes per write to the client and per read from the endpoint.
 # Usage: bench/h2-cost.sh [--workload h2|grpc] [--size BYTES] [--requests N] [--warmup S] [--haproxy] [--no-pin]
 #        (extra JVM options for h3relay through H3RELAY_JAVA_OPTS)
@@ -22,7 +22,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORKLOAD=h2 SIZE=0 REQUESTS=50000 WARMUP=30 PIN=1 HAPROXY_TOO=0
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --workload) WORKLOAD="$2"; shift 2 ;;
