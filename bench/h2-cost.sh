@@ -5,6 +5,7 @@
 # request (noisy on a shared machine).
 #
 #   --workload h2:   h2load over h2/TLS (CPU 1) ──► h3relay / HAProxy (CPU 0) ──► nginx `return 200` (h1)
+#                    (--size N: nginx serves a static file of N bytes instead, e.g. --size 65536)
 #   --workload grpc: h2load with a framed 64-byte gRPC message ──► h3relay / HAProxy ──► grpc-java (h2c)
 #
 # After --warmup seconds of load, counted loads of --requests each (10 connections x 10 streams): one under
@@ -12,17 +13,21 @@
 # 1 ms) for h3relay, read by bench/JfrAllocation.java (bytes) and bench/JfrProfile.java (where the event loop's
 # samples are: inclusive and leaf methods), and one for CPU ticks.
 # Everything listens on 127.0.0.1; every process is stopped on exit.
-# Usage: bench/h2-cost.sh [--workload h2|grpc] [--requests N] [--warmup S] [--haproxy] [--no-pin]
+# With --size, the summary also counts per response what a client receives (`nghttp -nv -m 100`, 100 requests at
+# once on one connection: DATA frames and their sizes) and, under `strace -f -yy` (reads and writes)
+# for a counted load, the bytes per write to the client and per read from the endpoint.
+# Usage: bench/h2-cost.sh [--workload h2|grpc] [--size BYTES] [--requests N] [--warmup S] [--haproxy] [--no-pin]
 #        (extra JVM options for h3relay through H3RELAY_JAVA_OPTS)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORKLOAD=h2 REQUESTS=50000 WARMUP=30 PIN=1 HAPROXY_TOO=0
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+WORKLOAD=h2 SIZE=0 REQUESTS=50000 WARMUP=30 PIN=1 HAPROXY_TOO=0
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --workload) WORKLOAD="$2"; shift 2 ;;
     --requests) REQUESTS="$2"; shift 2 ;;
+    --size) SIZE="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --haproxy) HAPROXY_TOO=1; shift ;;
     --no-pin) PIN=0; shift ;;
@@ -33,6 +38,8 @@ done
 [[ "$WORKLOAD" == h2 || "$WORKLOAD" == grpc ]] || { echo "h2-cost.sh: --workload is h2 or grpc" >&2; exit 2; }
 [[ "$REQUESTS" =~ ^[0-9]+$ ]] && ((REQUESTS >= 100 && REQUESTS <= 10000000)) \
   || { echo "h2-cost.sh: --requests must be 100-10000000" >&2; exit 2; }
+[[ "$SIZE" =~ ^[0-9]+$ ]] && ((SIZE <= 16777216)) || { echo "h2-cost.sh: --size must be 0-16777216 bytes" >&2; exit 2; }
+((SIZE == 0)) || [[ "$WORKLOAD" == h2 ]] || { echo "h2-cost.sh: --size is for --workload h2" >&2; exit 2; }
 [[ "$WARMUP" =~ ^[0-9]+$ ]] && ((WARMUP <= 600)) || { echo "h2-cost.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 
 BENCH_NAME=h2-cost.sh
@@ -59,9 +66,15 @@ wait_tcp() {  # wait_tcp PORT NAME PID: until PORT accepts TCP connections, at m
 EP_PORT=$(free_port) RELAY_PORT=$(free_port) ADMIN_PORT=$(free_port) HAPROXY_PORT=$(free_port)
 # ---------------------------------------------------------------- the endpoint
 if [[ "$WORKLOAD" == h2 ]]; then
-  start_nginx_return200 "$EP_PORT" "${PIN_LOAD[@]}"
+  if ((SIZE > 0)); then
+    start_nginx_file "$EP_PORT" "$SIZE" "${PIN_LOAD[@]}"
+    PATH_PART=/body.bin
+  else
+    start_nginx_return200 "$EP_PORT" "${PIN_LOAD[@]}"
+    PATH_PART=/
+  fi
   EP_PID=$NGINX_PID
-  CLUSTER_PROTOCOL=http1 HAPROXY_SERVER_PROTO="" PATH_PART=/
+  CLUSTER_PROTOCOL=http1 HAPROXY_SERVER_PROTO=""
   LOAD_EXTRA=()
 else
   (cd "$ROOT" && JAVA_HOME="$JAVA_HOME_FOUND" mvn -q -B -o compile dependency:build-classpath -pl h3relay-core -am \
@@ -168,6 +181,35 @@ for t in "${TARGETS[@]}"; do
     echo "$t: syscalls/request $SYSCALLS; proxy CPU us/request $CPU_US (depends on the machine's load)"
     awk -v n="$REQUESTS" '$NF != "total" && $4 ~ /^[0-9]+$/ && $4 / n >= 0.01 {printf "  %s %.2f/request\n", $NF, $4 / n}' "$OUT/$t-strace.txt"
   } >>"$SUMMARY"
+  if ((SIZE > 0)); then
+    # What one response is made of, as the client receives it, and the I/O per response by direction.
+    port=$([[ "$t" == h3relay ]] && echo "$RELAY_PORT" || echo "$HAPROXY_PORT")
+    # 100 concurrent requests on one connection, with h2load's windows (-w 30 -W 30): the frames of each
+    nghttp -nv -m 100 -w 30 -W 30 "$(url_of "$t")" >"$OUT/$t-nghttp.txt" 2>&1 || log "WARNING: nghttp failed for $t"
+    io_requests=$((REQUESTS < 5000 ? REQUESTS : 5000))
+    strace -f -qq -yy -e trace=write,writev,sendto,sendmsg,read,readv,recvfrom,recvmsg -p "$pid" \
+      -o "$OUT/$t-io.txt" & STRACE_PID=$!
+    sleep 1
+    "${PIN_LOAD[@]}" h2load -n "$io_requests" -c 10 -m 10 -t 1 "$(url_of "$t")" >"$OUT/$t-io-load.txt"
+    kill -INT "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null || true
+    {
+      awk '/recv DATA frame/ {match($0, /length=[0-9]+/); v = substr($0, RSTART + 7, RLENGTH - 7) + 0; n++; b += v
+                              if (v < 4096) small++}
+           END {printf "  100 concurrent responses on one connection (nghttp -m 100): %.1f DATA frames/response, %.0f bytes each, %.1f/response under 4 KiB\n",
+                       n / 100, n ? b / n : 0, small / 100}' "$OUT/$t-nghttp.txt"
+      # strace -yy names each socket "TCP...:[local:port->peer:port]": the client side by our port, the endpoint's by its
+      awk -v n="$io_requests" -v cp="$port" -v ep="$EP_PORT" '
+        / = [0-9]+$/ && /->/ {
+          call = $2; sub(/\(.*/, "", call)
+          side = ""
+          if (match($0, /:[0-9]+->/) && substr($0, RSTART + 1, RLENGTH - 3) == cp) side = "client"
+          else if ($0 ~ (":" ep "]>")) side = "endpoint"
+          if (side == "") next
+          key = side " " call; c[key]++; s[key] += $NF
+        }
+        END { for (k in c) printf "  %s: %.2f/response, %.0f bytes each\n", k, c[k] / n, s[k] / c[k] }' "$OUT/$t-io.txt" | sort
+    } >>"$SUMMARY"
+  fi
   if [[ "$t" == h3relay ]]; then
     log "h3relay: JFR (allocation, execution samples)"
     "$JBIN/jcmd" "$pid" JFR.start name=h2cost settings=profile method-profiling=max filename="$OUT/h3relay.jfr" >/dev/null

@@ -153,6 +153,28 @@ NGINX
   wait_http "http://127.0.0.1:$port/" nginx "$NGINX_PID"
 }
 
+# start_nginx_file PORT BYTES [PIN...]: nginx serving /body.bin, a static file of BYTES bytes, one worker (NGINX_PID),
+# up and answering; as start_nginx_return200 otherwise.
+start_nginx_file() {
+  local port="$1" bytes="$2"; shift 2
+  mkdir -p "$OUT/nginx/www"
+  head -c "$bytes" /dev/zero | tr '\0' 'x' >"$OUT/nginx/www/body.bin"
+  cat >"$OUT/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$port; keepalive_requests 10000000; root $OUT/nginx/www; }
+}
+NGINX
+  "$@" nginx -c "$OUT/nginx/nginx.conf" -p "$OUT/nginx" >"$OUT/nginx.log" 2>&1 &
+  NGINX_PID=$!; STARTED+=("$NGINX_PID")
+  wait_http "http://127.0.0.1:$port/body.bin" nginx "$NGINX_PID"
+}
+
 # plain_relay_yaml FILE H1_PORT ADMIN_PORT: h3relay's config for one plaintext h1 listener proxying everything to the
 # endpoint on $EP_PORT, telemetry off (relay_routes_yaml off): the cost scripts' set-up.
 plain_relay_yaml() {

@@ -14,20 +14,23 @@
 # every process and both worktrees are removed on exit.
 # --protocols grpc adds gRPC unary calls (h2load over h2/TLS with a framed 64-byte message, as bench/grpc.sh)
 # through both proxies to one grpc-java server (bench/GrpcBenchServer.java, h2c cluster, CPU 1).
-# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 grpc"]
+# --size BYTES: h1 and h2 requests ask the endpoint for a body of BYTES bytes (/bytes?n=BYTES, e.g. 65536 for the
+# 64 KiB cells of compare.sh) instead of its short default answer.
+# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 grpc"] [--size BYTES]
 #          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
 #          [--base-opts "JVM OPTIONS"] [--head-opts "JVM OPTIONS"]   (after $H3RELAY_JAVA_OPTS, that side only)
 #          [--this-tree]   (BASE = HEAD only: both sides run this checkout's launcher and jar, built here if
 #                           stale, instead of a fresh build in /tmp: a comparison of JVM options in minutes)
 # Example: bench/regress.sh main HEAD    (about 2 x (40 s + 40 x 2 x 3 s) = 9 min per protocol by default)
 #          bench/regress.sh HEAD HEAD --base-opts "-Xms1g -Xmx1g"   (the launcher's heap defaults vs a large heap)
+#          bench/regress.sh main HEAD --protocols h2 --size 65536   (h2 over TLS, 64 KiB responses)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
+SIZE=0 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
 THIS_TREE=0
 BASE_OPTS="" HEAD_OPTS=""
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
@@ -35,6 +38,7 @@ while (($#)); do
     --slice) SLICE="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --protocols) PROTOCOLS="$2"; shift 2 ;;
+    --size) SIZE="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
@@ -49,9 +53,10 @@ while (($#)); do
   esac
 done
 ((${#REVS[@]} == 2)) || { echo "regress.sh: give two revisions, BASE and HEAD" >&2; usage 2; }
-for v in PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
+for v in SIZE PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "regress.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
+((SIZE <= 16777216)) || { echo "regress.sh: --size must be 0-16777216 bytes" >&2; exit 2; }
 ((PAIRS >= 1 && PAIRS <= 500)) || { echo "regress.sh: --pairs must be 1-500" >&2; exit 2; }
 ((SLICE >= 1 && SLICE <= 60)) || { echo "regress.sh: --slice must be 1-60 seconds" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "regress.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
@@ -173,12 +178,13 @@ wait_http "http://127.0.0.1:$B_H1/" base "$BASE_PID"
 wait_http "http://127.0.0.1:$H_H1/" head "$HEAD_PID"
 log "base (${BASE_REV:0:7}; pid $BASE_PID) and head (${HEAD_REV:0:7}; pid $HEAD_PID) up"
 
+BODY_PATH=/; ((SIZE > 0)) && BODY_PATH="/bytes?n=$SIZE"
 url_of() {  # url_of TARGET PROTO
   case "$1:$2" in
-    base:h1) echo "http://127.0.0.1:$B_H1/" ;;
-    base:h2) echo "https://127.0.0.1:$B_TLS/" ;;
-    head:h1) echo "http://127.0.0.1:$H_H1/" ;;
-    head:h2) echo "https://127.0.0.1:$H_TLS/" ;;
+    base:h1) echo "http://127.0.0.1:$B_H1$BODY_PATH" ;;
+    base:h2) echo "https://127.0.0.1:$B_TLS$BODY_PATH" ;;
+    head:h1) echo "http://127.0.0.1:$H_H1$BODY_PATH" ;;
+    head:h2) echo "https://127.0.0.1:$H_TLS$BODY_PATH" ;;
     base:grpc) echo "https://127.0.0.1:$B_TLS/bench.Echo/Unary" ;;
     head:grpc) echo "https://127.0.0.1:$H_TLS/bench.Echo/Unary" ;;
   esac
@@ -223,11 +229,12 @@ done
 } >"$OUT/summary.md"
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/regress.sh ${REVS[0]} ${REVS[1]} --pairs $PAIRS --slice $SLICE --warmup $WARMUP --protocols "$PROTOCOLS" --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PIN)) || echo " --no-pin")
+command: bench/regress.sh ${REVS[0]} ${REVS[1]} --pairs $PAIRS --slice $SLICE --warmup $WARMUP --protocols "$PROTOCOLS"$( ((SIZE)) && echo " --size $SIZE") --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PIN)) || echo " --no-pin")
 base: $BASE_REV ($(tail -1 "$OUT/base-version.txt"))
 head: $HEAD_REV ($(tail -1 "$OUT/head-version.txt"))
 launchers: $LAUNCHERS
 pinning: $( ((${#PIN_PROXY[@]})) && echo "proxies on CPU 0, load generator and endpoint on CPU 1" || echo none)
+response: $( ((SIZE)) && echo "$SIZE bytes (/bytes?n=$SIZE)" || echo "the endpoint's short answer (/)")
 load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS); grpc the same with a framed 64-byte message to grpc-java over h2c
 nproc: $(nproc); cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
 java: $("$JAVA" -version 2>&1 | head -1)

@@ -2,13 +2,13 @@ package io.h3relay.upstream;
 
 import io.h3relay.config.ClusterConfig;
 import io.h3relay.endpoint.Endpoint;
+import io.h3relay.transport.Http2Codecs;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.util.concurrent.Future;
@@ -63,7 +63,7 @@ public final class Http2Pool extends MultiplexedPool<Http2UpstreamConnection> {
                 .pushEnabled(false)
                 .initialWindowSize(STREAM_WINDOW)
                 .maxHeaderListSize(MAX_RESPONSE_HEADERS);
-        p.addLast("h2", Http2FrameCodecBuilder.forClient().initialSettings(settings).validateHeaders(true).build());
+        p.addLast("h2", Http2Codecs.forClient().initialSettings(settings).validateHeaders(true).build());
         p.addLast("h2-mux", new Http2MultiplexHandler(REFUSE_PUSH));
         p.addLast("h2-connection", conn);
     }

@@ -4,12 +4,12 @@ import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http2StreamSession;
+import io.h3relay.transport.Http2Codecs;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -75,7 +75,7 @@ public final class Http2Initializer {
                 // answers 414 / 431 with our JSON body, as on h1.
                 .maxHeaderListSize(Math.min(0xFFFFFFFFL,
                         2L * ((long) limits.maxRequestHeadersSize() + limits.maxRequestLineSize())));
-        return Http2FrameCodecBuilder.forServer()
+        return Http2Codecs.forServer()
                 .initialSettings(settings)
                 .headerSensitivityDetector(Http2Initializer::uniquePerResponse)
                 .validateHeaders(true)
