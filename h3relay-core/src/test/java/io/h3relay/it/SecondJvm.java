@@ -33,7 +33,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * tests, with the second core idle (JUnit runs {@code @Isolated} classes after all the concurrent ones), which
  * made about 130 s of the module's 7.5 minutes. So {@code mvn verify} runs them in a JVM of their own, one
  * at a time, started by {@link SecondJvmStarter} when the test plan starts: they run while the main JVM runs its
- * classes two at a time. {@link SecondJvmTest} reports their results (each test by name, failures with their
+ * classes two at a time. The longest concurrent class (ChromiumWebSocketTest) runs there too, after them, to
+ * even out the two JVMs. {@link SecondJvmTest} reports their results (each test by name, failures with their
  * stack traces) and makes the main JVM wait for the second one before its own {@code @Isolated} classes, which
  * need the whole machine (timing, CPU), run.
  *
@@ -58,7 +59,10 @@ final class SecondJvm {
             "io.h3relay.it.CompressionTest",
             "io.h3relay.it.ClientResetLogTest",
             "io.h3relay.tls.ServerTlsContextsTest",
-            "io.h3relay.upstream.UpstreamTlsContextsTest");
+            "io.h3relay.upstream.UpstreamTlsContextsTest",
+            // Not @Isolated: the longest of the concurrent classes (~40 s), here to even out the two JVMs (the
+            // classes above take ~130 s, the main JVM's concurrent ones ~250 s two at a time).
+            "io.h3relay.it.ChromiumWebSocketTest");
 
     static final Path DIR = Path.of("target", "second-jvm");
     static final Path RESULTS = DIR.resolve("results.tsv");
@@ -130,14 +134,16 @@ final class SecondJvm {
     /** The second JVM: {@code SecondJvm PARENT_PID CLASS...}. */
     public static void main(String[] args) throws Exception {
         // If the main JVM goes (killed, a surefire timeout), so does this one.
-        ProcessHandle.of(Long.parseLong(args[0])).ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
+        ProcessHandle.of(Long.parseLong(args[0]))
+                .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request()
                 .configurationParameter("junit.jupiter.execution.parallel.enabled", "false");
         for (int i = 1; i < args.length; i++) {
             request.selectors(DiscoverySelectors.selectClass(args[i]));
         }
         LauncherDiscoveryRequest built = request.build();
-        try (PrintStream results = new PrintStream(new FileOutputStream(RESULTS.toFile()), true, StandardCharsets.UTF_8)) {
+        try (PrintStream results = new PrintStream(new FileOutputStream(RESULTS.toFile()), true,
+                StandardCharsets.UTF_8)) {
             Files.createDirectories(REPORTS);
             Recorder recorder = new Recorder(results);
             LauncherFactory.create().execute(built, recorder);
@@ -165,7 +171,8 @@ final class SecondJvm {
             started.put(id.getUniqueId(), System.nanoTime());
             if (id.getSource().orElse(null) instanceof ClassSource cs && isTopClass(id)) {
                 try {
-                    OutputStream file = new FileOutputStream(REPORTS.resolve(cs.getClassName() + "-output.txt").toFile());
+                    OutputStream file = new FileOutputStream(
+                            REPORTS.resolve(cs.getClassName() + "-output.txt").toFile());
                     classOutput = new PrintStream(file, true, StandardCharsets.UTF_8);
                     System.setOut(classOutput);
                     System.setErr(classOutput);

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.ClassOrdererContext;
  * from it only runs in the middle.
  */
 public final class SuiteClassOrderer implements ClassOrderer {
-    /** Concurrent classes of 8 s or more in a full run, longest first. */
+    /** Concurrent classes of 8 s or more in a full run, longest first (ChromiumWebSocketTest runs in SecondJvm). */
     static final List<String> LONGEST = List.of(
-            "ChromiumWebSocketTest", "LossyHttp3Test", "CircuitBreakerTest", "WebSocketLimitsTest",
-            "ListenerReloadTest", "Http2UpstreamTest", "Http3InteropTest", "DrainTest", "GrpcWebTest",
+            "LossyHttp3Test", "CircuitBreakerTest", "WebSocketLimitsTest", "ListenerReloadTest", "Http2UpstreamTest",
+            "Http3InteropTest", "DrainTest", "GrpcWebTest",
             "SmugglingDowngradeTest", "ControlCenterUiTest", "Http3UpstreamPoolRulesTest", "DrainDelayTest",
             "Http3FallbackTest", "RuntimeApplyTest", "SmugglingH1Test", "WebSocketH2UpstreamTest", "CorsTest",
             "Http3QpackTest", "GrpcTest", "ClientResetTest", "WebSocketTest", "Http3UpstreamTest");
