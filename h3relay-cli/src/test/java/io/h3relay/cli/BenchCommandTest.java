@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code h3relay bench} through h3relay on h1, h2 and h3: counts are checked at the endpoint (what
  * arrived there), not only in bench's own report.
  */
+@org.junit.jupiter.api.parallel.Isolated("holds a request rate to +-5%: another class competing for the CPU stalls the generator")
 class BenchCommandTest {
     static ClientFixture fx;
 

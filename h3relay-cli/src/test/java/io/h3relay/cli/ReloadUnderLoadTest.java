@@ -28,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and bench's two QUIC connections are the only ones the proxy counted), and each new route answers within
  * one second of its signal. A sixth, invalid file is rejected under the same load and the old config serves on.
  */
+@org.junit.jupiter.api.parallel.Isolated("each reload must answer within 1 s while h2load and bench load the machine: another class competing for the CPU adds to it")
 class ReloadUnderLoadTest {
     @TempDir
     Path dir;

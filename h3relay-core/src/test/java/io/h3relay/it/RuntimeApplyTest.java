@@ -97,8 +97,10 @@ class RuntimeApplyTest {
         int keptPooled = keptCluster.pool(keptEndpoint).connectionCount();
         assertThat(keptPooled).isEqualTo(1);
 
+        // 8 chunks 300 ms apart (was 150 ms: under load the apply and the checks below took longer than 1.2 s
+        // once, and the exchange was done before the check that the retiring cluster still waits for it).
         CompletableFuture<HttpResponse<byte[]>> inFlight = relay.client(proto).sendAsync(
-                HttpRequest.newBuilder(relay.uri(proto, "/slow?chunks=8&interval=150&size=1000")).build(),
+                HttpRequest.newBuilder(relay.uri(proto, "/slow?chunks=8&interval=300&size=1000")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         await().atMost(Duration.ofSeconds(5)).until(() -> checks(old, "/slow") == 1);
         Cluster oldCluster = relay.server().clusters().get("old");
