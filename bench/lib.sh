@@ -132,10 +132,11 @@ start_endpoint() {
   log "endpoint on 127.0.0.1:$1 (pid $EP_PID)"
 }
 
-# start_nginx_return200 PORT [PIN...]: nginx answering every request with a short 200 itself, one worker, its files
-# in $OUT/nginx (NGINX_PID), up and answering; the optional words before it are a command prefix (a taskset).
-start_nginx_return200() {
-  local port="$1"; shift
+# start_nginx PORT SERVER_BODY CHECK_PATH [PIN...]: nginx with one worker and one server on PORT (SERVER_BODY: the
+# directives after `listen`), its files in $OUT/nginx (NGINX_PID), up and answering CHECK_PATH; the optional words
+# after it are a command prefix (a taskset).
+start_nginx() {
+  local port="$1" server="$2" check="$3"; shift 3
   mkdir -p "$OUT/nginx"
   cat >"$OUT/nginx/nginx.conf" <<NGINX
 worker_processes 1;
@@ -145,34 +146,26 @@ error_log $OUT/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  server { listen 127.0.0.1:$port; keepalive_requests 10000000; location / { return 200 "hello from nginx\n"; } }
+  server { listen 127.0.0.1:$port; keepalive_requests 10000000; $server }
 }
 NGINX
   "$@" nginx -c "$OUT/nginx/nginx.conf" -p "$OUT/nginx" >"$OUT/nginx.log" 2>&1 &
   NGINX_PID=$!; STARTED+=("$NGINX_PID")
-  wait_http "http://127.0.0.1:$port/" nginx "$NGINX_PID"
+  wait_http "http://127.0.0.1:$port$check" nginx "$NGINX_PID"
 }
 
-# start_nginx_file PORT BYTES [PIN...]: nginx serving /body.bin, a static file of BYTES bytes, one worker (NGINX_PID),
-# up and answering; as start_nginx_return200 otherwise.
+# start_nginx_return200 PORT [PIN...]: nginx answering every request with a short 200 itself (start_nginx).
+start_nginx_return200() {
+  local port="$1"; shift
+  start_nginx "$port" 'location / { return 200 "hello from nginx\n"; }' / "$@"
+}
+
+# start_nginx_file PORT BYTES [PIN...]: nginx serving /body.bin, a static file of BYTES bytes (start_nginx).
 start_nginx_file() {
   local port="$1" bytes="$2"; shift 2
   mkdir -p "$OUT/nginx/www"
   head -c "$bytes" /dev/zero | tr '\0' 'x' >"$OUT/nginx/www/body.bin"
-  cat >"$OUT/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$port; keepalive_requests 10000000; root $OUT/nginx/www; }
-}
-NGINX
-  "$@" nginx -c "$OUT/nginx/nginx.conf" -p "$OUT/nginx" >"$OUT/nginx.log" 2>&1 &
-  NGINX_PID=$!; STARTED+=("$NGINX_PID")
-  wait_http "http://127.0.0.1:$port/body.bin" nginx "$NGINX_PID"
+  start_nginx "$port" "root $OUT/nginx/www;" /body.bin "$@"
 }
 
 # plain_relay_yaml FILE H1_PORT ADMIN_PORT: h3relay's config for one plaintext h1 listener proxying everything to the
