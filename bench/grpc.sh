@@ -249,14 +249,7 @@ port_of() {  # port_of TARGET
   esac
 }
 url_of() { echo "https://127.0.0.1:$(port_of "$1")/bench.Echo/Unary"; }   # url_of TARGET PROTO
-pid_of() {  # the processes of a target (nginx: master and worker)
-  case "$1" in
-    h3relay) echo "$RELAY_PID" ;;
-    nginx) echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
-    haproxy) echo "$HAPROXY_PID" ;;
-    caddy) echo "$CADDY_PID" ;;
-  esac
-}
+pid_of() { target_pids "$1"; }   # the processes of a target (lib.sh's load generators ask)
 
 # Every target answers one call with grpc-status 0 over h2 (and h3 where measured) before anything is measured.
 check_call() {  # check_call TARGET h2|h3

@@ -132,6 +132,17 @@ start_endpoint() {
   log "endpoint on 127.0.0.1:$1 (pid $EP_PID)"
 }
 
+# target_pids TARGET: the processes of a compared target, from the start_* functions' *_PID variables (nginx: its
+# master and its workers); nothing for direct or an unknown name.
+target_pids() {
+  case "$1" in
+    h3relay) echo "${RELAY_PID:-}" ;;
+    nginx) echo "${NGINX_PID:-} $(pgrep -P "${NGINX_PID:-0}" | tr '\n' ' ')" ;;
+    haproxy) echo "${HAPROXY_PID:-}" ;;
+    caddy) echo "${CADDY_PID:-}" ;;
+  esac
+}
+
 # start_nginx PORT SERVER_BODY CHECK_PATH [PIN...]: nginx with one worker and one server on PORT (SERVER_BODY: the
 # directives after `listen`), its files in $OUT/nginx (NGINX_PID), up and answering CHECK_PATH; the optional words
 # after it are a command prefix (a taskset).

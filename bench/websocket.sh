@@ -229,21 +229,13 @@ if ((WARMUP > 0)); then
   done
 fi
 TARGETS=(direct h3relay nginx haproxy caddy)
-proxy_pids() {  # proxy_pids TARGET: the processes that relay (nginx: its master and workers); none for direct
-  case "$1" in
-    h3relay) echo "$RELAY_PID" ;;
-    nginx) echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
-    haproxy) echo "$HAPROXY_PID" ;;
-    caddy) echo "$CADDY_PID" ;;
-  esac
-}
 TICK=$(getconf CLK_TCK)
 : >"$OUT/slices.tsv"
 printf 'round\ttarget\tproxy_ticks\tendpoint_ticks\tload_cpu_s\n' >"$OUT/cpu.tsv"
 for ((r = 0; r < ROUNDS; r++)); do
   for ((i = 0; i < ${#TARGETS[@]}; i++)); do
     t="${TARGETS[$(((i + r) % ${#TARGETS[@]}))]}"
-    pids="$(proxy_pids "$t")"
+    pids="$(target_pids "$t")"
     # shellcheck disable=SC2086 # several pids on purpose
     p0=$(cpu_ticks $pids); e0=$(cpu_ticks "$EP_PID")
     # the load generator's CPU: bash's `time` of the slice (user + system of the children it waited for)
