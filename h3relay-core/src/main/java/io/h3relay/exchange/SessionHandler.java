@@ -195,21 +195,31 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The channel (or h2 stream) may take writes again: the exchange resumes if it can. */
+    final void writabilityChanged() {
         if (current != null && canTakeMore()) {
             current.onWritable();
         }
-        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        closed();
+        ctx.fireChannelInactive();
+    }
+
+    /** The channel (or h2 stream) is gone: the exchange on it ends. */
+    final void closed() {
         closing = true;
         DownstreamExchange ex = current;
         current = null;
         if (ex != null) {
             ex.onClosed();
         }
-        ctx.fireChannelInactive();
     }
 
     @Override
@@ -218,7 +228,7 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
             // The h2 stream adapter could not turn the client's field section into a request (a :path with a
             // space, :authority and host that disagree): the request is malformed, not our bug.
             LOG.debug("downstream channel {}: malformed request", ctx.channel(), cause);
-            malformedRequest(ctx);
+            malformedRequest();
             return;
         }
         if (cause instanceof java.io.IOException || cause instanceof io.netty.handler.codec.quic.QuicException
@@ -228,11 +238,16 @@ abstract class SessionHandler extends ChannelDuplexHandler implements Downstream
             // Network input is handled without exceptions; anything landing here is a bug to fix.
             LOG.error("internal error on downstream channel {}", ctx.channel(), cause);
         }
-        ctx.close();
+        closeChannel();
     }
 
     /** A request that could not be decoded: h2 resets the stream with PROTOCOL_ERROR; elsewhere close. */
-    void malformedRequest(ChannelHandlerContext ctx) {
+    void malformedRequest() {
+        closeChannel();
+    }
+
+    /** Closes what this session serves: its h1 connection, h3 stream channel, or h2 stream. */
+    void closeChannel() {
         ctx.close();
     }
 

@@ -73,14 +73,14 @@ abstract class StreamSession extends SessionHandler {
         if (!requestComplete) {
             closing = true;
             if (lastWrite == null) {
-                ctx.close();
+                closeChannel();
             } else {
                 // Only once the response went out: a reset drops the stream's data still queued in flow
                 // control, and a bare close would do that too, with CANCEL.
                 lastWrite.addListener((ChannelFutureListener) this::abandonRequest);
             }
         } else if (closeAfterResponse) {
-            ctx.close();
+            closeChannel();
         }
     }
 
@@ -90,7 +90,7 @@ abstract class StreamSession extends SessionHandler {
      */
     void abandonRequest(ChannelFuture sent) {
         stopUnfinishedRequest();
-        ctx.close();
+        closeChannel();
     }
 
     /**
@@ -103,7 +103,7 @@ abstract class StreamSession extends SessionHandler {
     public void abort() {
         closing = true;
         resetStream();
-        ctx.close();
+        closeChannel();
     }
 
     /** Cut the stream both ways so that the client does not take what it got as a complete response. */
@@ -116,6 +116,7 @@ abstract class StreamSession extends SessionHandler {
             parent.pipeline().fireUserEventTriggered(DRAIN_EVENT);
         }
     }
+
 
     @Override
     public void enterTunnel() {

@@ -128,8 +128,7 @@ final class TcpListenerInitializer extends ChannelInitializer<Channel> {
         HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol -> {
             if (AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
                 return new Http2ServerUpgradeCodec(Http2Initializer.newCodec(listener.limits(), drainTimeout),
-                        new io.netty.handler.codec.http2.Http2MultiplexHandler(
-                                Http2Initializer.streamInitializer(listener, retryAfterSeconds)));
+                        Http2Initializer.streams(listener, retryAfterSeconds));
             }
             return null;
         };

@@ -3,14 +3,10 @@ package io.h3relay.listener.h2;
 import io.h3relay.config.LimitsConfig;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
-import io.h3relay.exchange.Http2StreamSession;
+import io.h3relay.exchange.Http2Streams;
 import io.h3relay.transport.Http2Codecs;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerAdapter;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.AsciiString;
@@ -19,11 +15,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP/2 pipeline: the connection reads freely (frames for all streams); each stream is a child
- * channel with auto-read off, so a stream's flow-control window opens only as the proxy consumes its data.
+ * The HTTP/2 pipeline: the connection reads freely (frames for all streams); {@code h2-streams} keeps one
+ * session per stream (no channel per stream), which holds its frames while the exchange does not read, so a
+ * stream's flow-control window opens only as the proxy consumes its data.
  * <pre>
- *   connection: [tls] ─ h2-flush ─ h2-head-timeout ─ h2-codec ─ h2-guard (idle, drain) ─ h2-mux ─ h2-errors
- *   stream:     session (frames to and from HttpObjects in the session itself)
+ *   connection: [tls] ─ h2-flush ─ h2-head-timeout ─ h2-codec ─ h2-guard (idle, drain) ─ h2-streams ─ h2-errors
  * </pre>
  */
 public final class Http2Initializer {
@@ -49,7 +45,7 @@ public final class Http2Initializer {
         p.addLast("h2-head-timeout", new Http2HeaderBlockTimeout(limits.requestHeadersTimeout().toNanos(), true));
         p.addLast("h2-codec", codec);
         p.addLast("h2-guard", new Http2ConnectionGuard(codec, TimeUnit.MILLISECONDS.toNanos(idle)));
-        p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(listener, retryAfterSeconds)));
+        p.addLast("h2-streams", streams(listener, retryAfterSeconds));
         p.addLast("h2-errors", new Http2ConnectionErrors());
     }
 
@@ -96,31 +92,8 @@ public final class Http2Initializer {
         return X_REQUEST_ID.contentEqualsIgnoreCase(name) || TRACEPARENT.contentEqualsIgnoreCase(name);
     }
 
-    /**
-     * What the multiplexer adds to every new stream's pipeline: one {@code @Sharable} handler per listener that,
-     * once added, puts the stream's session in its place. The session converts between frames and
-     * {@code HttpObject}s itself, so it is the stream pipeline's only handler. (A {@code ChannelInitializer} would
-     * do the same with a concurrent set of the contexts it is initialising, an insert and a removal per stream.)
-     */
-    public static ChannelHandler streamInitializer(ListenerContext listener, long retryAfterSeconds) {
-        return new StreamInstaller(listener, retryAfterSeconds);
+    /** The handler that keeps a connection's streams (one per connection, after the codec). */
+    public static Http2Streams streams(ListenerContext listener, long retryAfterSeconds) {
+        return new Http2Streams(listener, listener.exchanges(), retryAfterSeconds);
     }
-
-    @ChannelHandler.Sharable
-    private static final class StreamInstaller extends ChannelHandlerAdapter {
-        private final ListenerContext listener;
-        private final long retryAfterSeconds;
-
-        StreamInstaller(ListenerContext listener, long retryAfterSeconds) {
-            this.listener = listener;
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            ChannelPipeline p = ctx.pipeline();
-            p.replace(ctx.name(), "session", new Http2StreamSession(listener, listener.exchanges(), retryAfterSeconds));
-        }
-    }
-
 }
