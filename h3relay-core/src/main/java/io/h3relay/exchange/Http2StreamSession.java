@@ -464,6 +464,10 @@ public final class Http2StreamSession extends StreamSession {
         if (lingerTimer != null) {
             lingerTimer.cancel(false);
         }
-        ctx.executor().execute(this::closed);
+        if (current == null) {
+            closing = true; // all closed() would do: no exchange to tell (the common end of a stream)
+        } else {
+            ctx.executor().execute(this::closed);
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.h3relay.exchange;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -127,9 +128,15 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof Http2FrameStreamException e) {
-            Http2StreamSession session = sessions.get(e.stream().id());
+            // The codec leaves the reset to us. A stream whose HEADERS it refused (a malformed content-length,
+            // say) has no session: it is reset here, with the codec's code, and never gets one.
+            int id = e.stream().id();
+            Http2StreamSession session = sessions.get(id);
             if (session != null && e.getCause() instanceof Http2Exception.StreamException se) {
                 session.streamError(se);
+            } else if (session == null && e.stream().state() != Http2Stream.State.CLOSED) {
+                lastStreamId = Math.max(lastStreamId, id);
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()), ctx.voidPromise());
             }
             return;
         }
