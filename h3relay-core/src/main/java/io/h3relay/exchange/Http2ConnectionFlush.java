@@ -1,12 +1,11 @@
 package io.h3relay.exchange;
 
 import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
 
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One flush of an h2 connection for what all its streams wrote in an event-loop turn. A stream channel's
+ * One flush of an h2 connection for what all its streams wrote in an event-loop turn. A stream's
  * flush outside the connection's own read goes down the connection's pipeline at once: the frame codec,
  * its flow controller's {@code writePendingBytes} (where a response's DATA waits), the flush consolidation
  * below it. Responses come from the upstream channels' reads, many in one turn for the same downstream
@@ -17,25 +16,12 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Loop-confined: made, asked and run on the connection's event loop (its streams share it).
  */
 final class Http2ConnectionFlush implements Runnable {
-    private static final AttributeKey<Http2ConnectionFlush> KEY =
-            AttributeKey.valueOf(Http2ConnectionFlush.class, "flush");
-
     private final Channel connection;
     private boolean scheduled;
 
-    private Http2ConnectionFlush(Channel connection) {
+    /** The flush of {@code connection}: one per h2 connection, kept by its {@link Http2Streams}. */
+    Http2ConnectionFlush(Channel connection) {
         this.connection = connection;
-    }
-
-    /** The flush of {@code connection} (an h2 stream's parent), made on first use. */
-    static Http2ConnectionFlush of(Channel connection) {
-        var attr = connection.attr(KEY);
-        Http2ConnectionFlush f = attr.get();
-        if (f == null) {
-            f = new Http2ConnectionFlush(connection);
-            attr.set(f);
-        }
-        return f;
     }
 
     /** The connection is flushed once the current task is done (once however many streams ask meanwhile). */

@@ -49,8 +49,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Http2StreamSession extends StreamSession {
 
-    // Measurement switch (issue 19): the connection flush off in one JVM, for paired runs of one build.
-    private static final boolean STREAM_FLUSH = Boolean.getBoolean("h3relay.h2.streamFlush");
     private static final long LINGER_MILLIS = 2_000;
     private static final int LINGER_BYTES = 1 << 20;
 
@@ -59,8 +57,6 @@ public final class Http2StreamSession extends StreamSession {
     /** Bytes of an answered request's upload still read and dropped ({@link #abandonRequest}); -1: not lingering. */
     private int lingerLeft = -1;
     private ScheduledFuture<?> lingerTimer;
-    /** The connection's one flush per event-loop turn. */
-    private Http2ConnectionFlush connectionFlush;
     /** Whether the exchange takes request frames now (backpressure: false holds them in {@link #held}). */
     private boolean reading;
     private boolean draining;
@@ -84,7 +80,6 @@ public final class Http2StreamSession extends StreamSession {
 
     /** Takes the connection's context (the {@link Http2Streams} handler's) and starts reading the request. */
     void attach(ChannelHandlerContext connection) {
-        connectionFlush = STREAM_FLUSH ? null : Http2ConnectionFlush.of(connection.channel());
         handlerAdded(connection);
     }
 
@@ -259,11 +254,7 @@ public final class Http2StreamSession extends StreamSession {
      */
     @Override
     public void flush() {
-        if (connectionFlush != null) {
-            connectionFlush.request();
-        } else {
-            ctx.flush();
-        }
+        streams.flush();
     }
 
     @Override

@@ -30,6 +30,9 @@ import java.util.ArrayList;
  * frames (SETTINGS, PING, GOAWAY) and every other event on. Loop-confined: the connection's event loop.
  */
 public final class Http2Streams extends ChannelInboundHandlerAdapter {
+    // Measurement switch (issue 19): the connection flush off in one JVM, for paired runs of one build.
+    private static final boolean STREAM_FLUSH = Boolean.getBoolean("h3relay.h2.streamFlush");
+
     private final ListenerState listener;
     private final ExchangeStarter starter;
     private final long retryAfterSeconds;
@@ -38,6 +41,8 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
     private final ArrayList<Http2StreamSession> handed = new ArrayList<>();
     private ChannelHandlerContext ctx;
     private Http2FrameCodec codec;
+    /** The connection's one flush per event-loop turn; null with the measurement switch. */
+    private Http2ConnectionFlush connectionFlush;
     /** The highest stream id a session was made for: a later frame of a lower id is for a finished stream. */
     private int lastStreamId;
     private boolean inRead;
@@ -52,6 +57,7 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.codec = ctx.pipeline().get(Http2FrameCodec.class);
+        this.connectionFlush = STREAM_FLUSH ? null : new Http2ConnectionFlush(ctx.channel());
         if (codec == null) {
             throw new IllegalStateException("Http2Streams needs an Http2FrameCodec before it in the pipeline");
         }
@@ -176,6 +182,18 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
             if (inRead) {
                 handed.add(session);
             }
+        }
+    }
+
+    /**
+     * A session's flush: once per connection and event-loop turn (see {@link Http2ConnectionFlush}), not down the
+     * connection's pipeline for every stream.
+     */
+    void flush() {
+        if (connectionFlush != null) {
+            connectionFlush.request();
+        } else {
+            ctx.flush();
         }
     }
 
