@@ -13,7 +13,7 @@
 # process started here is stopped on exit.
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both|both-metrics|both-access-log]
-#          [--pin] [--haproxy] [--install]    (see bench/README.md)
+#          [--pin] [--endpoint-with-proxy] [--haproxy] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +26,8 @@ H2_STREAMS=10    # h2load concurrent streams per connection
 PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
-PIN=0            # 1: load generators alone on CPU 1; endpoint and proxies on CPU 0, set up for one core
+PIN=0            # 1: proxies on CPU 0, set up for one core; load generators and the endpoint on CPU 1
+ENDPOINT_CPU=1   # with --pin: the endpoint's CPU (--endpoint-with-proxy: 0, the layout before 2026-12-06 23:30)
 HAPROXY_ON=0     # 1: HAProxy as a third target (h1 and h2 over TLS, one thread per core), with CPU/req ratios to it
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -43,6 +44,7 @@ while (($#)); do
     --telemetry) TELEMETRY="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
     --pin) PIN=1; shift ;;
+    --endpoint-with-proxy) ENDPOINT_CPU=0; shift ;;
     --haproxy) HAPROXY_ON=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
@@ -66,15 +68,16 @@ if ((HAPROXY_ON)); then
   check_tools haproxy:haproxy
   HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
 fi
-# --pin (as compare.sh does): the load generator gets CPU 1 to itself, so it never limits a target; the
-# endpoint and the proxies share CPU 0 (nginx one worker; h3relay's JVM sees one CPU, so one event loop).
-# Each target then pays for its own work on one core: steadier rounds than with everything floating.
-PIN_TARGET=() PIN_LOAD=() WORKERS=$(nproc)
+# --pin: issue 19's method. The proxies get CPU 0 (nginx one worker; h3relay's JVM sees one CPU, so one event
+# loop; HAProxy one thread), the load generator and the endpoint CPU 1, so a proxy's rate is what its own core
+# allows and the endpoint's work (which differs with how a proxy batches its upstream requests) is not charged
+# to the proxy's core. --endpoint-with-proxy puts the endpoint on CPU 0 with the proxies instead (the layout of
+# the earlier runs in docs/benchmarks.md: the load generator alone on CPU 1).
+PIN_TARGET=() PIN_LOAD=() PIN_ENDPOINT=() WORKERS=$(nproc)
 if ((PIN)); then
   (($(nproc) >= 2)) || die "--pin needs at least 2 CPUs"
-  PIN_TARGET=(taskset -c 0) PIN_LOAD=(taskset -c 1) WORKERS=1
+  PIN_TARGET=(taskset -c 0) PIN_LOAD=(taskset -c 1) PIN_ENDPOINT=(taskset -c "$ENDPOINT_CPU") WORKERS=1
 fi
-PIN_ENDPOINT=("${PIN_TARGET[@]}")
 
 # ---------------------------------------------------------------- build and prepare
 prepare_run "" nginx/tmp haproxy
@@ -290,7 +293,7 @@ done
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
 command: bench/run.sh --duration $DURATION --warmup $WARMUP --rounds $ROUNDS --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --telemetry $TELEMETRY$( ((PROFILE)) && echo " --profile")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")
-nproc: $(nproc); pinning: $( ((PIN)) && echo "endpoint + proxies on CPU 0, load generator on CPU 1" || echo none)
+nproc: $(nproc); pinning: $( ((PIN)) && echo "proxies on CPU 0, load generator on CPU 1, endpoint on CPU $ENDPOINT_CPU" || echo none)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 kernel: $(uname -r)
