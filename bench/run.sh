@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=10      # seconds measured per target and protocol
-WARMUP=20        # seconds of the same load before round 1: h3relay's JIT needs 15-30 s on 2 busy cores
+WARMUP=20        # seconds of h1 and of h2 load (alternating slices) before round 1: the JIT needs 15-30 s
 ROUNDS=3         # rounds over all targets; a busy neighbour then hurts every target alike
 CONNECTIONS=50   # wrk connections (one wrk thread)
 H2_CLIENTS=10    # h2load connections
@@ -207,21 +207,34 @@ RESULTS="$OUT/results.tsv"   # one line per round, target and protocol
 printf 'round\ttarget\tproto\treq_s\tp50_ms\tp99_ms\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\tloadavg1\n' >"$RESULTS"
 TICK=$(getconf CLK_TCK)
 
-measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
+# warm_up TARGET H1_URL [H2_URL]: before round 1, $WARMUP s of h1 load and $WARMUP s of h2 load in three alternating
+# slices of each, so that h3relay's JIT has compiled the code h1 and h2 share for both before anything is measured.
+# (One long h1 warm-up and then one long h2 warm-up, as before 2026-12-06 23:40, left the first rounds recompiling
+# after each switch of protocol: h3relay's h1 p99 in rounds 1 and 2 of the 23:23 run was twice that of round 3.)
+warm_up() {
+  local target="$1" h1="$2" h2="${3:-}" slice i
+  ((WARMUP > 0)) || return 0
+  slice=$(((WARMUP + 2) / 3))
+  for i in 1 2 3; do
+    "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${slice}s" "$h1" >>"$OUT/$target-warmup.txt" 2>&1
+    if [[ -n "$h2" ]]; then
+      "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$slice" "$h2" >>"$OUT/$target-warmup.txt" 2>&1
+    fi
+  done
+}
+
+measure() {  # measure ROUND TARGET PROTO URL
   local round="$1"; shift
-  local target="$1" proto="$2" url="$3" raw="$OUT/$1-$2-r$round" pids warm=0 p0 e0 p1 e1 rps p50 p99 errors total
+  local target="$1" proto="$2" url="$3" raw="$OUT/$1-$2-r$round" pids p0 e0 p1 e1 rps p50 p99 errors total
   # shellcheck disable=SC2207
   pids=($(proxy_pids "$target"))
-  ((round == 1)) && warm=$WARMUP
   if [[ "$proto" == h1 ]]; then
-    ((warm > 0)) && "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${warm}s" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "${pids[@]}"); e0=$(cpu_ticks "$EP_PID")
     "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
     read -r rps total errors < <(load_result h1 "$raw.txt")
     read -r p50 p99 < <(load_percentiles h1 "$raw.txt")
   else
-    ((warm > 0)) && "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "${pids[@]}"); e0=$(cpu_ticks "$EP_PID")
     "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1
     p1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "$EP_PID")
@@ -238,7 +251,13 @@ measure() {  # measure ROUND TARGET PROTO URL (warm-up in round 1 only)
   log "round $round: $target $proto: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
 }
 
-log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s"
+log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up per protocol, then $ROUNDS x ${DURATION}s"
+warm_up direct "http://127.0.0.1:$EP_PORT/"
+warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
+if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
+warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
+if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+log "warm-up done"
 for round in $(seq "$ROUNDS"); do
   measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
   measure_pair "$round" h1 "http://127.0.0.1:$RELAY_H1/" "http://127.0.0.1:$TEL_H1/"

@@ -117,7 +117,6 @@ abstract class StreamSession extends SessionHandler {
         }
     }
 
-
     @Override
     public void enterTunnel() {
         // Extended CONNECT tunnels (RFC 8441, RFC 9220) carry their bytes in DATA frames: nothing to remove.
