@@ -36,7 +36,10 @@ public interface DownstreamSession {
     /** The protocol of the current request (h1: its version). */
     DownstreamProtocol protocol();
 
-    /** The downstream channel: an h1 connection, an h2 or h3 stream (for observers: addresses, QUIC ids). */
+    /**
+     * The downstream channel: an h1 connection, an h2 stream's connection (h2 streams are not channels), or an h3
+     * stream (for observers: addresses, QUIC ids).
+     */
     Channel channel();
 
     ByteBufAllocator alloc();

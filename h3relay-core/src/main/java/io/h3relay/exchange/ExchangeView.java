@@ -77,7 +77,7 @@ public interface ExchangeView {
         return null;
     }
 
-    /** The downstream channel: an h1 connection, an h2 stream or an h3 (QUIC) stream. */
+    /** The downstream channel: an h1 connection, an h2 stream's connection, or an h3 (QUIC) stream. */
     Channel downstreamChannel();
 
     /** The trace id the tracing observer gave this exchange, or null when tracing is off. */

@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
- * One exchange on one h2 or h3 stream channel. The stream's codec frames the response (END_STREAM, DATA);
+ * One exchange on one h2 stream or h3 stream channel. The stream's codec frames the response (END_STREAM, DATA);
  * what differs between h2 and h3 is how a stream is stopped or cut, and QUIC's writability reports.
  */
 abstract class StreamSession extends SessionHandler {
@@ -36,7 +36,7 @@ abstract class StreamSession extends SessionHandler {
         if (closing) {
             release(msg);
         } else if (isStreamReset(msg)) {
-            // The client reset its stream: stop the exchange; the stream channel closes next.
+            // The client reset its stream: stop the exchange; the stream closes next.
             release(msg);
             if (current != null) {
                 current.onClosed();
