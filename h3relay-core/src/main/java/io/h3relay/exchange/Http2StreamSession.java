@@ -164,7 +164,10 @@ public final class Http2StreamSession extends StreamSession {
             }
         }
         if (streams.inRead()) {
-            return; // the connection's read complete follows
+            if (unconsumed > 0) {
+                streams.handed(this); // its credit goes back at the end of the connection's read
+            }
+            return;
         }
         if (inReadBatch) { // held frames went on outside a read: their read complete, as a stream channel's
             inReadBatch = false;
