@@ -88,7 +88,7 @@ public final class Http2StreamSession extends StreamSession {
         return DownstreamProtocol.H2;
     }
 
-    /** The stream's id (tests, logs). */
+    /** The stream's id (its key in {@link Http2Streams}). */
     int streamId() {
         return stream.id();
     }

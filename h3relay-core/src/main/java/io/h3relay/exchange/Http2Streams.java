@@ -63,11 +63,6 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Open streams with a session (tests). */
-    int size() {
-        return sessions.size();
-    }
-
     // ---- from the codec -------------------------------------------------------------------------------
 
     @Override
