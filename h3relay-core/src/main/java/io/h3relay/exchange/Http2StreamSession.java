@@ -461,7 +461,11 @@ public final class Http2StreamSession extends StreamSession {
         if (current == null) {
             closing = true; // all closed() would do: no exchange to tell (the common end of a stream)
         } else {
-            ctx.executor().execute(this::closed);
+            try {
+                ctx.executor().execute(this::closed);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                closed(); // the event loop is shutting down (its connections closing): tell the exchange now
+            }
         }
     }
 }
