@@ -222,14 +222,6 @@ public final class Http2StreamSession extends StreamSession {
         finish();
     }
 
-    /** A stream error the codec found in the client's frames (the stream is being reset with its code). */
-    void streamError(Http2Exception.StreamException cause) {
-        exceptionCaught(ctx, cause);
-        if (open) {
-            reset(cause.error());
-        }
-    }
-
     // ---- frames out -----------------------------------------------------------------------------------
 
     @Override

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
@@ -133,9 +132,10 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
             // say) has no session: it is reset here, with the codec's code, and never gets one.
             int id = e.stream().id();
             Http2StreamSession session = sessions.get(id);
-            if (session != null && e.getCause() instanceof Http2Exception.StreamException se) {
-                session.streamError(se);
-            } else if (session == null && e.stream().state() != Http2Stream.State.CLOSED) {
+            if (session != null) {
+                // resets with the codec's code, or (after a whole response) closes the stream: it ends either way
+                session.exceptionCaught(ctx, e.getCause());
+            } else if (e.stream().state() != Http2Stream.State.CLOSED) {
                 lastStreamId = Math.max(lastStreamId, id);
                 ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()), ctx.voidPromise());
             }
