@@ -13,7 +13,7 @@
 # process started here is stopped on exit.
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both|both-metrics|both-access-log]
-#          [--pin] [--endpoint-with-proxy] [--haproxy] [--install]    (see bench/README.md)
+#          [--pin] [--endpoint-with-proxy] [--haproxy] [--aot] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +29,7 @@ INSTALL=0        # 1: apt-get install missing packages (root only)
 PIN=0            # 1: proxies on CPU 0, set up for one core; load generators and the endpoint on CPU 1
 ENDPOINT_CPU=1   # with --pin: the endpoint's CPU (--endpoint-with-proxy: 0, the layout before 2026-12-06 23:30)
 HAPROXY_ON=0     # 1: HAProxy as a third target (h1 and h2 over TLS, one thread per core), with CPU/req ratios to it
+AOT=0            # 1: h3relay with the launcher's AOT cache, trained first by a run of its own under the warm-up load
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -46,6 +47,7 @@ while (($#)); do
     --pin) PIN=1; shift ;;
     --endpoint-with-proxy) ENDPOINT_CPU=0; shift ;;
     --haproxy) HAPROXY_ON=1; shift ;;
+    --aot) AOT=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -89,21 +91,60 @@ NGINX_H1=$(free_port) NGINX_TLS=$(free_port) HAPROXY_H1=$(free_port) HAPROXY_TLS
 # ---------------------------------------------------------------- the endpoint
 start_endpoint "$EP_PORT"
 
+# warm_up TARGET H1_URL [H2_URL]: before round 1, $WARMUP s of h1 load and $WARMUP s of h2 load in three alternating
+# slices of each, so that h3relay's JIT has compiled the code h1 and h2 share for both before anything is measured.
+# (One long h1 warm-up and then one long h2 warm-up, as before 2026-12-06 23:40, left the first rounds recompiling
+# after each switch of protocol: h3relay's h1 p99 in rounds 1 and 2 of the 23:23 run was twice that of round 3.)
+warm_up() {
+  local target="$1" h1="$2" h2="${3:-}" slice i
+  ((WARMUP > 0)) || return 0
+  slice=$(((WARMUP + 2) / 3))
+  for i in 1 2 3; do
+    "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${slice}s" "$h1" >>"$OUT/$target-warmup.txt" 2>&1
+    if [[ -n "$h2" ]]; then
+      "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$slice" "$h2" >>"$OUT/$target-warmup.txt" 2>&1
+    fi
+  done
+}
+
 # ---------------------------------------------------------------- h3relay
 RELAY_OPTS="${H3RELAY_JAVA_OPTS:-}"
 ((PROFILE)) && RELAY_OPTS+=" -XX:StartFlightRecording=filename=$OUT/h3relay.jfr,settings=profile"
 tcp_relay_yaml "$RELAY_H1" "$RELAY_TLS" "$RELAY_ADMIN" "$([[ $TELEMETRY == on ]] && echo on || echo off)" >"$OUT/h3relay.yaml"
+# --aot: h3relay as the launcher ships it, with its AOT cache (classes loaded and linked, and method profiles, from
+# an earlier run: the launcher's default for `serve` on JDK 25+). A production server has one from its previous
+# run; here a training run of its own makes it: the same launcher, options, pinning and config, the warm-up load,
+# then TERM (the JVM writes the cache as it exits). The measured h3relay then starts with it. Without --aot
+# (lib.sh: H3RELAY_AOT=0) h3relay starts with no cache, its JIT profiling from nothing.
+if ((AOT)); then
+  export H3RELAY_AOT=1 H3RELAY_AOT_DIR="$OUT/aot"
+  H3RELAY_JAVA_OPTS="$RELAY_OPTS" "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay-training.log" 2>&1 &
+  TRAIN_PID=$!; STARTED+=("$TRAIN_PID")
+  wait_http "http://127.0.0.1:$RELAY_H1/" h3relay-training "$TRAIN_PID"
+  log "h3relay: AOT cache training run (pid $TRAIN_PID): the warm-up load, then the cache is written as it exits"
+  warm_up h3relay-training "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
+  kill -TERM "$TRAIN_PID"
+  for _ in $(seq 3000); do kill -0 "$TRAIN_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$TRAIN_PID" 2>/dev/null && die "the AOT training run did not exit within 300 s; see $OUT/h3relay-training.log"
+  wait "$TRAIN_PID" 2>/dev/null || true
+  compgen -G "$OUT/aot/h3relay-*.aot" >/dev/null || die "the AOT training run wrote no cache; see $OUT/h3relay-training.log"
+  log "h3relay: AOT cache $(ls -s --block-size=M "$OUT"/aot/h3relay-*.aot | cut -d' ' -f1) written"
+fi
 H3RELAY_JAVA_OPTS="$RELAY_OPTS" "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
 RELAY_PID=$!; STARTED+=("$RELAY_PID")
 wait_http "http://127.0.0.1:$RELAY_H1/" h3relay "$RELAY_PID"
 log "h3relay on 127.0.0.1:$RELAY_H1 (h1), 127.0.0.1:$RELAY_TLS (TLS h1+h2) (pid $RELAY_PID)"
+if ((AOT)); then  # the JVM starts without a cache it refuses (another JDK, other options): check that it mapped it
+  grep -q "$OUT/aot/h3relay-.*\.aot" "/proc/$RELAY_PID/maps" || die "h3relay did not map its AOT cache; see $OUT/h3relay.log"
+  log "h3relay runs with the AOT cache of the training run"
+fi
 TEL_PID=""
 if [[ "$TELEMETRY" == both* ]]; then
   TEL_PART=on
   [[ "$TELEMETRY" == both-metrics ]] && TEL_PART=metrics
   [[ "$TELEMETRY" == both-access-log ]] && TEL_PART=access-log
   tcp_relay_yaml "$TEL_H1" "$TEL_TLS" "$TEL_ADMIN" "$TEL_PART" >"$OUT/h3relay-tel.yaml"
-  "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
+  H3RELAY_AOT=0 "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
   TEL_PID=$!; STARTED+=("$TEL_PID")
   wait_http "http://127.0.0.1:$TEL_H1/" h3relay-tel "$TEL_PID"
   log "h3relay-tel ($TEL_PART) on 127.0.0.1:$TEL_H1 (h1), 127.0.0.1:$TEL_TLS (pid $TEL_PID)"
@@ -206,22 +247,6 @@ proxy_pids() {  # the processes doing a target's work (nginx: master and workers
 RESULTS="$OUT/results.tsv"   # one line per round, target and protocol
 printf 'round\ttarget\tproto\treq_s\tp50_ms\tp99_ms\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\tloadavg1\n' >"$RESULTS"
 TICK=$(getconf CLK_TCK)
-
-# warm_up TARGET H1_URL [H2_URL]: before round 1, $WARMUP s of h1 load and $WARMUP s of h2 load in three alternating
-# slices of each, so that h3relay's JIT has compiled the code h1 and h2 share for both before anything is measured.
-# (One long h1 warm-up and then one long h2 warm-up, as before 2026-12-06 23:40, left the first rounds recompiling
-# after each switch of protocol: h3relay's h1 p99 in rounds 1 and 2 of the 23:23 run was twice that of round 3.)
-warm_up() {
-  local target="$1" h1="$2" h2="${3:-}" slice i
-  ((WARMUP > 0)) || return 0
-  slice=$(((WARMUP + 2) / 3))
-  for i in 1 2 3; do
-    "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${slice}s" "$h1" >>"$OUT/$target-warmup.txt" 2>&1
-    if [[ -n "$h2" ]]; then
-      "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$slice" "$h2" >>"$OUT/$target-warmup.txt" 2>&1
-    fi
-  done
-}
 
 measure() {  # measure ROUND TARGET PROTO URL
   local round="$1"; shift
