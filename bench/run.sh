@@ -13,7 +13,7 @@
 # process started here is stopped on exit.
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both|both-metrics|both-access-log]
-#          [--pin] [--endpoint-with-proxy] [--haproxy] [--aot] [--install]    (see bench/README.md)
+#          [--pin] [--endpoint-with-proxy] [--haproxy] [--aot] [--settle S] [--install]    (see bench/README.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +30,7 @@ PIN=0            # 1: proxies on CPU 0, set up for one core; load generators and
 ENDPOINT_CPU=1   # with --pin: the endpoint's CPU (--endpoint-with-proxy: 0, the layout before 2026-12-06 23:30)
 HAPROXY_ON=0     # 1: HAProxy as a third target (h1 and h2 over TLS, one thread per core), with CPU/req ratios to it
 AOT=0            # 1: h3relay with the launcher's AOT cache, trained first by a run of its own under the warm-up load
+SETTLE=0         # seconds: after the warm-ups, all targets idle this long at once, then 3 s of h1 and of h2 load each
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -48,18 +49,20 @@ while (($#)); do
     --endpoint-with-proxy) ENDPOINT_CPU=0; shift ;;
     --haproxy) HAPROXY_ON=1; shift ;;
     --aot) AOT=1; shift ;;
+    --settle) SETTLE="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
 [[ "$TELEMETRY" =~ ^(on|off|both|both-metrics|both-access-log)$ ]] \
   || { echo "--telemetry must be on, off, both, both-metrics or both-access-log" >&2; exit 2; }
-for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS; do
+for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS SETTLE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((DURATION >= 1 && DURATION <= 600)) || { echo "run.sh: --duration must be 1-600 seconds" >&2; exit 2; }
 ((ROUNDS >= 1 && ROUNDS <= 20)) || { echo "run.sh: --rounds must be 1-20" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "run.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
+((SETTLE <= 600)) || { echo "run.sh: --settle must be 0-600 seconds" >&2; exit 2; }
 
 BENCH_NAME=run.sh
 # shellcheck source=bench/lib.sh
@@ -282,6 +285,21 @@ warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
 if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
 warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
 if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+# --settle: what a server that has been up a while has seen besides load: a pause. After SETTLE s with no load
+# (longer than the upstream pools' idle timeouts: h3relay's and nginx's 60 s, HAProxy's 5 s), the first requests
+# find no pooled upstream connection and wait for a new one, a branch h3relay's JIT never saw taken under the
+# warm-up's steady load: C2 deoptimizes the request path there and recompiles it on the proxy's one core
+# (docs/benchmarks.md, 2026-12-07). Each target then gets a short load of both protocols, so that one-time
+# recompilation happens here, before round 1, for every target alike.
+if ((SETTLE > 0)); then
+  log "settle: ${SETTLE}s with no load on any target, then 3 s of h1 and of h2 load on each"
+  sleep "$SETTLE"
+  WARMUP=3 warm_up direct "http://127.0.0.1:$EP_PORT/"
+  WARMUP=3 warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
+  if [[ -n "$TEL_PID" ]]; then WARMUP=3 warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
+  WARMUP=3 warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
+  if [[ -n "$HAPROXY_PID" ]]; then WARMUP=3 warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+fi
 log "warm-up done"
 for round in $(seq "$ROUNDS"); do
   measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
