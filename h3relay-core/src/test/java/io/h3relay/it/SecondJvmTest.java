@@ -11,11 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Isolated;
 import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
@@ -32,6 +34,7 @@ class SecondJvmTest {
     private static final Duration TIMEOUT = Duration.ofMinutes(15);
 
     @TestFactory
+    @Timeout(value = 20, unit = TimeUnit.MINUTES) // above TIMEOUT; the suite's default is 3 minutes
     Stream<DynamicNode> classesRunInTheSecondJvm() throws Exception {
         if (!SecondJvm.started()) {
             SecondJvm.start(Set.of()); // parallel execution off, or this class selected alone
