@@ -615,9 +615,9 @@ final class Forwarding implements OpenWebSockets.Session {
             return;
         }
         outcome(a, error.code(), error.getMessage());
-        if (refused && !ex.responseStarted && retries.mayRetryRefused(request.replayable(), error.getMessage())) {
+        if (refused && !ex.responseStarted && retries.mayRetryRefused(request.replayableSoFar(), error.getMessage())) {
             // h2 REFUSED_STREAM or GOAWAY below the stream: not processed, so a body may go again too
-            // (when it could be replayed), under the route's refused-stream rule.
+            // (what was sent is held; what is still arriving follows), under the route's refused-stream rule.
             retry();
             return;
         }

@@ -194,6 +194,15 @@ final class RequestRelay {
         return !headSent || (bodyFullyReceived() && replay.isIntact());
     }
 
+    /**
+     * What a refused attempt (the endpoint processed nothing) needs to go again: all that was sent is held, even
+     * while the rest of the body is still arriving (it follows the replayed part, see {@link #prepareResend}).
+     * A refusal often comes between the client's HEADERS and its DATA (h2/h3 clients write them apart).
+     */
+    boolean replayableSoFar() {
+        return !headSent || replay.isIntact();
+    }
+
     /** A request without body, complete, all of it held: what a stale keep-alive connection may resend. */
     boolean bodilessAndComplete() {
         return ex.requestComplete && replay.isIntact() && replay.bytes() == 0;

@@ -221,6 +221,42 @@ class Http2UpstreamTest {
         assertThat(notRetried.body()).contains("upstream_reset").contains("REFUSED_STREAM");
     }
 
+    /**
+     * The refusal comes between the client's HEADERS and its DATA (an h2 client writes them apart; seen as a
+     * 502 in CI): under the refused-stream rule the request still goes again, the head and what was sent
+     * replayed, the body that arrives afterwards following it. Deterministic: the DATA is written only once
+     * the endpoint has refused the first stream.
+     */
+    @Test
+    void refusalBeforeTheBodyArrivedIsRetriedWithTheBodyThatFollows() throws Exception {
+        int before = refusing.refusedStreams();
+        refusing.refuseNext(1);
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try (H2Raw c = H2Raw.connect(group, relay.plainPort(), true, null)) {
+            io.netty.handler.codec.http2.Http2Headers head = new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                    .method("POST").path("/refused-retry/echo").scheme("http").authority("localhost")
+                    .setLong("content-length", 7);
+            c.write((w, ctx) -> {
+                c.h2.encoder().writeHeaders(ctx, 1, head, 0, false, ctx.newPromise());
+                c.h2.flush(ctx);
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> refusing.refusedStreams() == before + 1);
+            assertThat(c.ended).as("no answer before the body").doesNotContainKey(1);
+            c.write((w, ctx) -> {
+                c.h2.encoder().writeData(ctx, 1, io.netty.buffer.Unpooled.copiedBuffer("payload",
+                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
+                c.h2.flush(ctx);
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(1));
+            assertThat(c.statuses.get(1)).isEqualTo(200);
+            assertThat(c.dataBytes.get()).isEqualTo(7L); // "payload" echoed
+            assertThat(c.resets).isEmpty();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Proto.class, names = {"H2", "H3"})
     void goAwayDrainsTheConnectionWhileNewRequestsUseANewOne(Proto proto) throws Exception {
