@@ -643,6 +643,11 @@ final class Forwarding implements OpenWebSockets.Session {
     private void prepareResend() {
         attempt = null;
         request.prepareResend();
+        if (!ex.requestComplete) {
+            // A body still arriving waits in the client's connection until the next attempt is ready (its
+            // onUpstreamReady reads on), as before the first one, rather than piling up here meanwhile.
+            ex.readRequest(false);
+        }
     }
 
     /** Tells outlier detection how the endpoint did: {@code error} null is a success. */
