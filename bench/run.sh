@@ -280,11 +280,14 @@ measure() {  # measure ROUND TARGET PROTO URL
 }
 
 log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up per protocol, then $ROUNDS x ${DURATION}s"
-warm_up direct "http://127.0.0.1:$EP_PORT/"
-warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
-if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
-warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
-if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+warm_up_all() {  # every target in turn (WARMUP=S warm_up_all: S seconds each instead)
+  warm_up direct "http://127.0.0.1:$EP_PORT/"
+  warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
+  if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
+  warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
+  if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+}
+warm_up_all
 # --settle: what a server that has been up a while has seen besides load: a pause. After SETTLE s with no load
 # (longer than the upstream pools' idle timeouts: h3relay's and nginx's 60 s, HAProxy's 5 s), the first requests
 # find no pooled upstream connection and wait for a new one, a branch h3relay's JIT never saw taken under the
@@ -294,11 +297,7 @@ if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/"
 if ((SETTLE > 0)); then
   log "settle: ${SETTLE}s with no load on any target, then 3 s of h1 and of h2 load on each"
   sleep "$SETTLE"
-  WARMUP=3 warm_up direct "http://127.0.0.1:$EP_PORT/"
-  WARMUP=3 warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
-  if [[ -n "$TEL_PID" ]]; then WARMUP=3 warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
-  WARMUP=3 warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
-  if [[ -n "$HAPROXY_PID" ]]; then WARMUP=3 warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+  WARMUP=3 warm_up_all
 fi
 log "warm-up done"
 for round in $(seq "$ROUNDS"); do
