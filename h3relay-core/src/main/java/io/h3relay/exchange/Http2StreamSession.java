@@ -32,6 +32,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -455,7 +456,7 @@ public final class Http2StreamSession extends StreamSession {
         } else {
             try {
                 ctx.executor().execute(this::closed);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 closed(); // the event loop is shutting down (its connections closing): tell the exchange now
             }
         }

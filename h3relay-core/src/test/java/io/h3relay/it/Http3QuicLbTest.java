@@ -168,12 +168,14 @@ class Http3QuicLbTest {
             // One connection per download attempt; the router sends each new one to the next instance in turn (a
             // retry after a stall lands on 01), and every migrated path back to the instance that owns it: had a
             // migrated packet of 02's connection reached 01, 01 would have answered with a stateless reset.
-            double onOne = MetricsScrape.of(one).value("h3relay_quic_connections_total", tls);
-            assertThat(onOne + MetricsScrape.of(two).value("h3relay_quic_connections_total", tls))
-                    .as("connections, one per attempt").isEqualTo(lastAttempts);
-            assertThat(MetricsScrape.of(two).value("h3relay_quic_connections_total", tls)).isPositive();
-            assertThat(MetricsScrape.of(one).value("h3relay_quic_path_changes_total", migrated)
-                    + MetricsScrape.of(two).value("h3relay_quic_path_changes_total", migrated)).isGreaterThanOrEqualTo(1);
+            MetricsScrape scrapeOne = MetricsScrape.of(one);
+            MetricsScrape scrapeTwo = MetricsScrape.of(two);
+            double onOne = scrapeOne.value("h3relay_quic_connections_total", tls);
+            double onTwo = scrapeTwo.value("h3relay_quic_connections_total", tls);
+            assertThat(onOne + onTwo).as("connections, one per attempt").isEqualTo(lastAttempts);
+            assertThat(onTwo).isPositive();
+            assertThat(scrapeOne.value("h3relay_quic_path_changes_total", migrated)
+                    + scrapeTwo.value("h3relay_quic_path_changes_total", migrated)).isGreaterThanOrEqualTo(1);
             if (onOne == 0) {
                 assertThat(one.server().http3Listeners().get("tls").statelessResets().sent()).as("resets by 01").isZero();
             }
@@ -252,15 +254,6 @@ class Http3QuicLbTest {
     }
 
     /**
-     * gtlsclient downloads {@code /bytes?n=size} while moving to a new local address and connection id every
-     * {@code every}; returns its log. The download must arrive byte-exact. gtlsclient exits 0 after its idle
-     * timeout with what it has, and a short file is the quiche stall of docs/protocols.md (cloudflare/quiche#2452:
-     * data in flight on the path the client left is never declared lost; about one 8 MB download in 30-60 with
-     * migrations every 100 ms, before and after this project's h3 write changes alike): that one outcome gets one
-     * more download on a new connection, up to {@link #MAX_ATTEMPTS} in all, the last of which must be complete.
-     * Anything else (an error exit, a wrong body, a stall on every attempt) fails.
-     */
-    /**
      * Downloads before a failure: a stall is retried on a new connection, at most this many times in all. At the
      * end of the full suite (the last class, with C2 at a third of a core in the run looked at) two stalls in a row
      * came in 3 of 4 runs on 2026-12-07, none in 5 runs of this class alone (docs/protocols.md).
@@ -269,6 +262,15 @@ class Http3QuicLbTest {
     /** Attempts of the last {@link #migratingDownload}, the complete one included. */
     private int lastAttempts;
 
+    /**
+     * gtlsclient downloads {@code /bytes?n=size} while moving to a new local address and connection id every
+     * {@code every}; returns its log. The download must arrive byte-exact. gtlsclient exits 0 after its idle
+     * timeout with what it has, and a short file is the quiche stall of docs/protocols.md (cloudflare/quiche#2452:
+     * data in flight on the path the client left is never declared lost; about one 8 MB download in 30-60 with
+     * migrations every 100 ms, before and after this project's h3 write changes alike): that one outcome gets one
+     * more download on a new connection, up to {@link #MAX_ATTEMPTS} in all, the last of which must be complete.
+     * Anything else (an error exit, a wrong body, a stall on every attempt) fails.
+     */
     private String migratingDownload(int port, int size, String every, List<String> more) throws Exception {
         Path exe = ExternalTool.require("gtlsclient");
         StringBuilder logs = new StringBuilder();
