@@ -122,8 +122,8 @@ prepare_build() {
 }
 
 # start_endpoint PORT: the shared test endpoint (EP_PID), up and answering. A caller may set PIN_ENDPOINT
-# to a command prefix such as (taskset -c 0).
-PIN_ENDPOINT=()
+# to a command prefix such as (taskset -c 0), and PIN_LOAD (pair_load's load generator) the same way.
+PIN_ENDPOINT=() PIN_LOAD=()
 start_endpoint() {
   "${PIN_ENDPOINT[@]}" "$JAVA" -cp "$CLASSPATH_TESTING" io.h3relay.testing.TestEndpointMain --port "$1" --name bench \
     >"$OUT/endpoint.log" 2>&1 &
@@ -332,9 +332,9 @@ jfr_opts() {  # jfr_opts NAME: $H3RELAY_JAVA_OPTS, plus with --profile a JFR rec
 
 pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE: one bounded run of the protocol's load generator
   if [[ "$1" == h1 ]]; then
-    timeout $(($3 + 30)) wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
   else
-    timeout $(($3 + 30)) h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
   fi
 }
 
@@ -362,15 +362,18 @@ pair_slice() {  # pair_slice PAIR TARGET PROTO: one measured slice, appended to 
 }
 
 pair_run() {  # pair_run PROTO A B [AFTER_PAIR]: $WARMUP s of load on A, then on B; then $PAIRS pairs, A first
-  # in odd pairs and B first in even ones; AFTER_PAIR (a command) runs after every pair
-  local proto="$1" a="$2" b="$3" target pair; shift 3
+  # in odd pairs and B first in even ones; AFTER_PAIR (a command) runs after every pair. The pairs are numbered
+  # from PAIR_BASE + 1 (default 1), so that two runs sharing a target (run.sh --pairs: h3relay against nginx, then
+  # against HAProxy) keep their pairs apart in $SLICES.
+  local proto="$1" a="$2" b="$3" target i pair; shift 3
   for target in "$a" "$b"; do
     log "$proto: warming up $target for ${WARMUP}s"
     if ((WARMUP > 0)); then pair_load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"; fi
   done
   log "$proto: $PAIRS pairs of ${SLICE}s slices"
-  for pair in $(seq "$PAIRS"); do
-    if ((pair % 2)); then
+  for i in $(seq "$PAIRS"); do
+    pair=$((${PAIR_BASE:-0} + i))
+    if ((i % 2)); then
       pair_slice "$pair" "$a" "$proto"; pair_slice "$pair" "$b" "$proto"
     else
       pair_slice "$pair" "$b" "$proto"; pair_slice "$pair" "$a" "$proto"

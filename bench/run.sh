@@ -14,6 +14,8 @@
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #          [--h2-clients N] [--h2-streams N] [--profile] [--telemetry on|off|both|both-metrics|both-access-log]
 #          [--pin] [--endpoint-with-proxy] [--haproxy] [--aot] [--settle S] [--install]    (see bench/README.md)
+#          [--pairs N [--slice S]]   instead of the rounds: N pairs of S s slices (default 3), h3relay and each peer
+#                                    back to back, the order swapped every pair; CPU/req ratios with 95% intervals
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,8 +33,10 @@ ENDPOINT_CPU=1   # with --pin: the endpoint's CPU (--endpoint-with-proxy: 0, the
 HAPROXY_ON=0     # 1: HAProxy as a third target (h1 and h2 over TLS, one thread per core), with CPU/req ratios to it
 AOT=0            # 1: h3relay with the launcher's AOT cache, trained first by a run of its own under the warm-up load
 SETTLE=0         # seconds: after the warm-ups, all targets idle this long at once, then 3 s of h1 and of h2 load each
+PAIRS=0          # N > 0: instead of the rounds, N pairs of short slices of h3relay and each peer (lib.sh's pair_run)
+SLICE=3          # seconds per slice with --pairs
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
   case "$1" in
@@ -50,19 +54,25 @@ while (($#)); do
     --haproxy) HAPROXY_ON=1; shift ;;
     --aot) AOT=1; shift ;;
     --settle) SETTLE="$2"; shift 2 ;;
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
 done
 [[ "$TELEMETRY" =~ ^(on|off|both|both-metrics|both-access-log)$ ]] \
   || { echo "--telemetry must be on, off, both, both-metrics or both-access-log" >&2; exit 2; }
-for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS SETTLE; do
+for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS SETTLE PAIRS SLICE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((DURATION >= 1 && DURATION <= 600)) || { echo "run.sh: --duration must be 1-600 seconds" >&2; exit 2; }
 ((ROUNDS >= 1 && ROUNDS <= 20)) || { echo "run.sh: --rounds must be 1-20" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "run.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 ((SETTLE <= 600)) || { echo "run.sh: --settle must be 0-600 seconds" >&2; exit 2; }
+((PAIRS <= 500)) || { echo "run.sh: --pairs must be 0-500" >&2; exit 2; }
+((SLICE >= 1 && SLICE <= 60)) || { echo "run.sh: --slice must be 1-60 seconds" >&2; exit 2; }
+[[ "$PAIRS" == 0 || "$TELEMETRY" != both* ]] || { echo "run.sh: --pairs measures one h3relay: not with --telemetry both*" >&2; exit 2; }
+WARMUP_ASKED=$WARMUP
 
 BENCH_NAME=run.sh
 # shellcheck source=bench/lib.sh
@@ -300,6 +310,57 @@ if ((SETTLE > 0)); then
   WARMUP=3 warm_up_all
 fi
 log "warm-up done"
+
+# ---------------------------------------------------------------- --pairs: h3relay against each peer, paired slices
+# The rounds below measure every target for --duration s in turn: on this VM the cores' speed drifts by tens of
+# percent between such windows, so one run's ratio of medians can be off by as much (h2 CPU/req against HAProxy:
+# 0.93x-1.89x per round on 2026-12-07). --pairs measures each peer against h3relay in many short slices right
+# after each other, the order swapped every pair (regress.sh's method), and reports the median of the pairs' own
+# ratios with a bootstrap 95% interval. No p99 here (slices too short for a tail): the rounds give that.
+if ((PAIRS > 0)); then
+  url_of() {  # url_of TARGET PROTO
+    case "$1:$2" in
+      h3relay:h1) echo "http://127.0.0.1:$RELAY_H1/" ;;
+      h3relay:h2) echo "https://127.0.0.1:$RELAY_TLS/" ;;
+      nginx:h1) echo "http://127.0.0.1:$NGINX_H1/" ;;
+      nginx:h2) echo "https://127.0.0.1:$NGINX_TLS/" ;;
+      haproxy:h1) echo "http://127.0.0.1:$HAPROXY_H1/" ;;
+      haproxy:h2) echo "https://127.0.0.1:$HAPROXY_TLS/" ;;
+    esac
+  }
+  pid_of() { proxy_pids "$1"; }
+  pair_init
+  PEERS=(nginx); [[ -n "$HAPROXY_PID" ]] && PEERS+=(haproxy)
+  WARMUP=0 PAIR_BASE=0   # warmed up above
+  for proto in h1 h2; do
+    for peer in "${PEERS[@]}"; do
+      pair_run "$proto" "$peer" h3relay
+      PAIR_BASE=$((PAIR_BASE + PAIRS))
+    done
+  done
+  {
+    echo "| proto vs peer | pairs | req/s h3relay/peer: median of pairs [95% interval] | pairs with h3relay slower | req/s peer -> h3relay (medians) | proxy CPU µs/req peer -> h3relay (medians) | **proxy CPU/req h3relay/peer**: median of pairs [95% interval] | pairs with more CPU/req in h3relay | endpoint CPU/req h3relay/peer (control) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for proto in h1 h2; do
+      for peer in "${PEERS[@]}"; do pair_row "$proto" "$peer" h3relay ratio | sed "s/^| $proto |/| $proto vs $peer |/"; done
+    done
+  } >"$OUT/summary.md"
+  cat >"$OUT/run.txt" <<EOF
+date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+command: bench/run.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP_ASKED --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((SETTLE)) && echo " --settle $SETTLE")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")$( ((AOT)) && echo " --aot")
+nproc: $(nproc); pinning: $( ((PIN)) && echo "proxies on CPU 0, load generator on CPU 1, endpoint on CPU $ENDPOINT_CPU" || echo none)
+cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
+java: $("$JAVA" -version 2>&1 | head -1)
+h3relay: $(tail -1 "$OUT/h3relay-version.txt")
+nginx: $("$NGINX" -v 2>&1)
+haproxy: $( ((HAPROXY_ON)) && "$HAPROXY" -v 2>&1 | head -1 || echo "not run (no --haproxy)")
+load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS)
+slices: $SLICES
+load average at end: $(cut -d' ' -f1-3 /proc/loadavg)
+EOF
+  echo; cat "$OUT/run.txt"; echo; cat "$OUT/summary.md"
+  exit 0
+fi
 for round in $(seq "$ROUNDS"); do
   measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
   measure_pair "$round" h1 "http://127.0.0.1:$RELAY_H1/" "http://127.0.0.1:$TEL_H1/"

@@ -1,7 +1,5 @@
 package io.h3relay.it;
 
-import io.h3relay.testing.BodyPattern;
-import io.h3relay.testing.ExternalTool;
 import io.h3relay.testing.Http3TestClient;
 import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.Test;
@@ -9,18 +7,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,18 +23,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with a client we did not write: ngtcp2's {@code gtlsclient --change-local-addr} moves to a new UDP socket
  * with a new connection id and validates the path, which the server allows unless
  * {@code http3.active_migration: false}. Under CI=true a missing gtlsclient fails the test (see
- * {@link ExternalTool}). A key update in the middle of the download ({@code --key-update}), alone and together
+ * {@link io.h3relay.testing.ExternalTool}). A key update in the middle of the download ({@code --key-update}), alone and together
  * with a migration. NAT rebinding (same connection id, new address) through {@link UdpNat}, between two
  * requests. A NAT rebinding in the middle of a download is not a test: {@code gtlsclient --nat-rebinding}
  * (ngtcp2 0.12.1) ignores the server's packets that still reach its old socket and, a pure receiver with
  * nothing in flight, never sends from the new one (it stalls the same against Caddy); and when it does send
  * (a window update in flight), quiche migrates but never retransmits what was in flight on the old path
- * (cloudflare/quiche#2452, open): docs/protocols.md has the qlog evidence.
+ * (cloudflare/quiche#2452, open): docs/protocols.md has the qlog evidence. The same defect can stall an active
+ * migration with much data in flight (about one 50 MiB download in 30 here): {@link GtlsDownload} tries that
+ * one outcome again.
  */
 class Http3MigrationTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(90);
     private static final int SIZE = 50 * 1024 * 1024;
-    private static final String PATH = "/bytes?n=" + SIZE;
 
     @TempDir
     Path tmp;
@@ -60,37 +54,39 @@ class Http3MigrationTest {
                 Map.of("listener", "tls", "kind", kind));
     }
 
+    /**
+     * A migration and a key update in one download. The migration can hit the quiche stall of docs/protocols.md
+     * ({@link GtlsDownload}): a short file is tried again on a new connection, so the connections are counted
+     * per try.
+     */
     @Test
     void aClientThatMigratesMidDownloadGetsEveryByte() throws Exception {
         try (TestEndpoint endpoint = TestEndpoint.start("mig");
              RelayHarness relay = start(endpoint, "{}")) {
-            Gtls r = gtls(relay, "--change-local-addr=300ms", "--key-update=600ms");
-            assertThat(r.log).as("key update").contains("type=1RTT k=1");
+            GtlsDownload.Result r = GtlsDownload.run(tmp, "Http3MigrationTest", relay.tlsPort(), SIZE,
+                    GtlsDownload.MIGRATING, List.of("--no-quic-dump", "--change-local-addr=300ms", "--key-update=600ms"));
+            assertThat(r.logs()).as("key update").contains("type=1RTT k=1");
 
-            assertThat(r.exitCode).as(r.summary()).isZero();
-            assertThat(Http3InteropTest.sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
             assertThat(pathChanges(relay, "new")).as("new paths").isGreaterThanOrEqualTo(1);
             assertThat(pathChanges(relay, "validated")).as("validated paths").isGreaterThanOrEqualTo(1);
             assertThat(pathChanges(relay, "peer_migrated")).as("migrations").isGreaterThanOrEqualTo(1);
             assertThat(MetricsScrape.of(relay).value("h3relay_quic_connections_total", Map.of("listener", "tls")))
-                    .as("one connection throughout").isEqualTo(1);
+                    .as("one connection per try").isEqualTo(r.attempts());
         }
     }
 
     /**
      * A key update (RFC 9001 §6) initiated by the client mid-download: quiche follows the new key phase and
-     * answers in it, the body arrives whole on the same connection.
+     * answers in it, the body arrives whole on the same connection (no migration: one try).
      */
     @Test
     void aKeyUpdateMidDownloadKeepsEveryByte() throws Exception {
         try (TestEndpoint endpoint = TestEndpoint.start("mig");
              RelayHarness relay = start(endpoint, "{}")) {
-            Gtls r = gtls(relay, "--key-update=300ms");
-
-            assertThat(r.exitCode).as(r.summary()).isZero();
-            assertThat(Http3InteropTest.sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
+            GtlsDownload.Result r = GtlsDownload.run(tmp, "Http3MigrationTest", relay.tlsPort(), SIZE, 1,
+                    List.of("--no-quic-dump", "--key-update=300ms"));
             // ngtcp2 logs the key phase of every packet: the server's packets arrive in the new phase.
-            assertThat(r.log).contains("type=1RTT k=1");
+            assertThat(r.logs()).contains("type=1RTT k=1");
             assertThat(MetricsScrape.of(relay).value("h3relay_quic_connections_total", Map.of("listener", "tls")))
                     .as("one connection throughout").isEqualTo(1);
         }
@@ -129,35 +125,10 @@ class Http3MigrationTest {
     void activeMigrationOffKeepsTheClientOnItsPath() throws Exception {
         try (TestEndpoint endpoint = TestEndpoint.start("mig");
              RelayHarness relay = start(endpoint, "{ active_migration: false }")) {
-            Gtls r = gtls(relay, "--change-local-addr=300ms");
-
-            assertThat(r.exitCode).as(r.summary()).isZero();
-            assertThat(Http3InteropTest.sha256(r.dir.resolve(PATH.substring(1)))).as(r.summary()).isEqualTo(BodyPattern.sha256Hex(SIZE));
+            GtlsDownload.run(tmp, "Http3MigrationTest", relay.tlsPort(), SIZE, 1,
+                    List.of("--no-quic-dump", "--change-local-addr=300ms"));
             assertThat(pathChanges(relay, "new")).as("new paths").isZero();
             assertThat(pathChanges(relay, "peer_migrated")).as("migrations").isZero();
         }
-    }
-
-    /** What one gtlsclient run left: exit code, its log, and the download folder. */
-    private record Gtls(int exitCode, String log, Path dir) {
-        String summary() {
-            return "gtlsclient exit " + exitCode + "\n" + log.lines()
-                    .filter(l -> l.contains("CONNECTION_CLOSE") || l.toLowerCase().contains("migrat")
-                            || l.toLowerCase().contains("path") || l.toLowerCase().contains("error"))
-                    .limit(30)
-                    .collect(Collectors.joining("\n"));
-        }
-    }
-
-    private Gtls gtls(RelayHarness relay, String... options) throws IOException {
-        Path exe = ExternalTool.require("gtlsclient");
-        Path dir = Files.createDirectories(tmp.resolve("download-" + System.nanoTime()));
-        int port = relay.tlsPort();
-        List<String> cmd = new ArrayList<>(List.of(exe.toString(), "--exit-on-all-streams-close",
-                "--no-quic-dump", "--no-http-dump", "--timeout=30s", "--download=" + dir));
-        cmd.addAll(List.of(options));
-        cmd.addAll(List.of("--sni=localhost", "127.0.0.1", String.valueOf(port), "https://localhost:" + port + PATH));
-        ExternalTool.Result r = ExternalTool.run(TIMEOUT, cmd);
-        return new Gtls(r.exitCode(), r.stderr() + r.stdoutString(), dir);
     }
 }
