@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * when the client migrates (--change-local-addr), a short file is the quiche stall of docs/protocols.md
  * (cloudflare/quiche#2452, in the quiche of Netty 4.2.18's native library): packets in flight on the path the
  * client left are never declared lost, the stream keeps a hole, the client's flow-control window stops at it
- * and the server sends STREAM_DATA_BLOCKED until the idle timeout. Measured on 2026-12-07: 2 of 61 50 MiB
+ * and the server sends STREAM_DATA_BLOCKED until the idle timeout. Measured on 2026-12-07: 2 of 100 50 MiB
  * downloads with one migration 300 ms in (h3relay proxy to nginx, gtlsclient in a shell loop; both logs show the
  * hole at the migration and the server blocked at the window's end). A download that may migrate therefore gets
  * {@code maxAttempts} tries on new connections for that one outcome, printed in the test's output; an error

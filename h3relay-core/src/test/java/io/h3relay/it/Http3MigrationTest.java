@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * nothing in flight, never sends from the new one (it stalls the same against Caddy); and when it does send
  * (a window update in flight), quiche migrates but never retransmits what was in flight on the old path
  * (cloudflare/quiche#2452, open): docs/protocols.md has the qlog evidence. The same defect can stall an active
- * migration with much data in flight (about one 50 MiB download in 30 here): {@link GtlsDownload} tries that
+ * migration with much data in flight (2 of 100 50 MiB downloads here): {@link GtlsDownload} tries that
  * one outcome again.
  */
 class Http3MigrationTest {
