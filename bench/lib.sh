@@ -367,8 +367,9 @@ pair_run() {  # pair_run PROTO A B [AFTER_PAIR]: $WARMUP s of load on A, then on
   # against HAProxy) keep their pairs apart in $SLICES.
   local proto="$1" a="$2" b="$3" target i pair; shift 3
   for target in "$a" "$b"; do
+    ((WARMUP > 0)) || continue
     log "$proto: warming up $target for ${WARMUP}s"
-    if ((WARMUP > 0)); then pair_load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"; fi
+    pair_load "$proto" "$(url_of "$target" "$proto")" "$WARMUP" "$OUT/$target-$proto-warmup.txt"
   done
   log "$proto: $PAIRS pairs of ${SLICE}s slices"
   for i in $(seq "$PAIRS"); do

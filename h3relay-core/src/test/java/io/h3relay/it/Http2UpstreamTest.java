@@ -257,6 +257,49 @@ class Http2UpstreamTest {
         }
     }
 
+    /**
+     * The same refusal without the refused-stream rule: the 502 is answered in full (END_STREAM) while the client's
+     * body is still to come, the body that then arrives is discarded without an error on the connection, and the
+     * next request on that connection is served (a stream that stayed open for the late body would have hung the
+     * client, as a fresh-clone CI once hung in {@code Http3UpstreamPoolRulesTest}'s h2 case).
+     */
+    @Test
+    void refusalBeforeTheBodyArrivedIsAnsweredInFullAndTheLateBodyDropped() throws Exception {
+        int before = refusing.refusedStreams();
+        refusing.refuseNext(1);
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try (H2Raw c = H2Raw.connect(group, relay.plainPort(), true, null)) {
+            io.netty.handler.codec.http2.Http2Headers head = new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                    .method("POST").path("/refused/echo").scheme("http").authority("localhost")
+                    .setLong("content-length", 7);
+            c.write((w, ctx) -> {
+                c.h2.encoder().writeHeaders(ctx, 1, head, 0, false, ctx.newPromise());
+                c.h2.flush(ctx);
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(1) || !c.resets.isEmpty());
+            assertThat(refusing.refusedStreams()).isEqualTo(before + 1);
+            assertThat(c.statuses.get(1)).as("the answer before the body").isEqualTo(502);
+            assertThat(c.ended).as("answered in full").containsKey(1);
+            c.write((w, ctx) -> {
+                c.h2.encoder().writeData(ctx, 1, io.netty.buffer.Unpooled.copiedBuffer("payload",
+                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
+                io.netty.handler.codec.http2.Http2Headers next = new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                        .method("POST").path("/refused/echo").scheme("http").authority("localhost")
+                        .setLong("content-length", 7);
+                c.h2.encoder().writeHeaders(ctx, 3, next, 0, false, ctx.newPromise());
+                c.h2.encoder().writeData(ctx, 3, io.netty.buffer.Unpooled.copiedBuffer("payload",
+                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
+                c.h2.flush(ctx);
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(3));
+            assertThat(c.statuses.get(3)).isEqualTo(200);
+            assertThat(c.goAway).as("no connection error").isNotDone();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Proto.class, names = {"H2", "H3"})
     void goAwayDrainsTheConnectionWhileNewRequestsUseANewOne(Proto proto) throws Exception {
