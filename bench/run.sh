@@ -16,6 +16,8 @@
 #          [--pin] [--endpoint-with-proxy] [--haproxy] [--aot] [--settle S] [--install]    (see bench/README.md)
 #          [--same-headers]   nginx and HAProxy add the request headers h3relay adds (X-Forwarded-*, Forwarded, Via,
 #                             X-Request-Id, the client's Host), so that all do the same work per request
+#          [--size BYTES]     every request asks the endpoint for a body of BYTES bytes (/bytes?n=BYTES) instead of
+#                             its 14-byte answer to /
 #          [--pairs N [--slice S]]   instead of the rounds: N pairs of S s slices (default 3), h3relay and each peer
 #                                    back to back, the order swapped every pair; CPU/req ratios with 95% intervals
 set -euo pipefail
@@ -38,8 +40,9 @@ SETTLE=0         # seconds: after the warm-ups, all targets idle this long at on
 PAIRS=0          # N > 0: instead of the rounds, N pairs of short slices of h3relay and each peer (lib.sh's pair_run)
 SLICE=3          # seconds per slice with --pairs
 SAME_HEADERS=0   # 1: the peers add h3relay's forwarding headers and request id too
+SIZE=0           # > 0: response bodies of SIZE bytes (/bytes?n=SIZE)
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
   case "$1" in
@@ -59,6 +62,7 @@ while (($#)); do
     --settle) SETTLE="$2"; shift 2 ;;
     --pairs) PAIRS="$2"; shift 2 ;;
     --same-headers) SAME_HEADERS=1; shift ;;
+    --size) SIZE="$2"; shift 2 ;;
     --slice) SLICE="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage 2 ;;
@@ -66,7 +70,7 @@ while (($#)); do
 done
 [[ "$TELEMETRY" =~ ^(on|off|both|both-metrics|both-access-log)$ ]] \
   || { echo "--telemetry must be on, off, both, both-metrics or both-access-log" >&2; exit 2; }
-for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS SETTLE PAIRS SLICE; do
+for v in DURATION WARMUP ROUNDS CONNECTIONS H2_CLIENTS H2_STREAMS SETTLE PAIRS SLICE SIZE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((DURATION >= 1 && DURATION <= 600)) || { echo "run.sh: --duration must be 1-600 seconds" >&2; exit 2; }
@@ -76,6 +80,8 @@ done
 ((PAIRS <= 500)) || { echo "run.sh: --pairs must be 0-500" >&2; exit 2; }
 ((SLICE >= 1 && SLICE <= 60)) || { echo "run.sh: --slice must be 1-60 seconds" >&2; exit 2; }
 [[ "$PAIRS" == 0 || "$TELEMETRY" != both* ]] || { echo "run.sh: --pairs measures one h3relay: not with --telemetry both*" >&2; exit 2; }
+((SIZE <= 16777216)) || { echo "run.sh: --size must be 0-16777216 bytes" >&2; exit 2; }
+BODY_PATH=/; ((SIZE > 0)) && BODY_PATH="/bytes?n=$SIZE"
 WARMUP_ASKED=$WARMUP
 
 BENCH_NAME=run.sh
@@ -139,7 +145,7 @@ if ((AOT)); then
   TRAIN_PID=$!; STARTED+=("$TRAIN_PID")
   wait_http "http://127.0.0.1:$RELAY_H1/" h3relay-training "$TRAIN_PID"
   log "h3relay: AOT cache training run (pid $TRAIN_PID): the warm-up load, then the cache is written as it exits"
-  warm_up h3relay-training "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
+  warm_up h3relay-training "http://127.0.0.1:$RELAY_H1$BODY_PATH" "https://127.0.0.1:$RELAY_TLS$BODY_PATH"
   kill -TERM "$TRAIN_PID"
   for _ in $(seq 3000); do kill -0 "$TRAIN_PID" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$TRAIN_PID" 2>/dev/null && die "the AOT training run did not exit within 300 s; see $OUT/h3relay-training.log"
@@ -325,11 +331,11 @@ measure() {  # measure ROUND TARGET PROTO URL
 if ((PAIRS > 0)); then MEASURED="$PAIRS pairs of ${SLICE}s slices of h3relay and each peer"; else MEASURED="$ROUNDS x ${DURATION}s"; fi
 log "h1: wrk -t1 -c$CONNECTIONS; h2: h2load -c$H2_CLIENTS -m$H2_STREAMS over TLS; ${WARMUP}s warm-up per protocol, then $MEASURED"
 warm_up_all() {  # every target in turn (WARMUP=S warm_up_all: S seconds each instead)
-  warm_up direct "http://127.0.0.1:$EP_PORT/"
-  warm_up h3relay "http://127.0.0.1:$RELAY_H1/" "https://127.0.0.1:$RELAY_TLS/"
-  if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1/" "https://127.0.0.1:$TEL_TLS/"; fi
-  warm_up nginx "http://127.0.0.1:$NGINX_H1/" "https://127.0.0.1:$NGINX_TLS/"
-  if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1/" "https://127.0.0.1:$HAPROXY_TLS/"; fi
+  warm_up direct "http://127.0.0.1:$EP_PORT$BODY_PATH"
+  warm_up h3relay "http://127.0.0.1:$RELAY_H1$BODY_PATH" "https://127.0.0.1:$RELAY_TLS$BODY_PATH"
+  if [[ -n "$TEL_PID" ]]; then warm_up h3relay-tel "http://127.0.0.1:$TEL_H1$BODY_PATH" "https://127.0.0.1:$TEL_TLS$BODY_PATH"; fi
+  warm_up nginx "http://127.0.0.1:$NGINX_H1$BODY_PATH" "https://127.0.0.1:$NGINX_TLS$BODY_PATH"
+  if [[ -n "$HAPROXY_PID" ]]; then warm_up haproxy "http://127.0.0.1:$HAPROXY_H1$BODY_PATH" "https://127.0.0.1:$HAPROXY_TLS$BODY_PATH"; fi
 }
 warm_up_all
 # --settle: what a server that has been up a while has seen besides load: a pause. After SETTLE s with no load
@@ -354,12 +360,12 @@ log "warm-up done"
 if ((PAIRS > 0)); then
   url_of() {  # url_of TARGET PROTO
     case "$1:$2" in
-      h3relay:h1) echo "http://127.0.0.1:$RELAY_H1/" ;;
-      h3relay:h2) echo "https://127.0.0.1:$RELAY_TLS/" ;;
-      nginx:h1) echo "http://127.0.0.1:$NGINX_H1/" ;;
-      nginx:h2) echo "https://127.0.0.1:$NGINX_TLS/" ;;
-      haproxy:h1) echo "http://127.0.0.1:$HAPROXY_H1/" ;;
-      haproxy:h2) echo "https://127.0.0.1:$HAPROXY_TLS/" ;;
+      h3relay:h1) echo "http://127.0.0.1:$RELAY_H1$BODY_PATH" ;;
+      h3relay:h2) echo "https://127.0.0.1:$RELAY_TLS$BODY_PATH" ;;
+      nginx:h1) echo "http://127.0.0.1:$NGINX_H1$BODY_PATH" ;;
+      nginx:h2) echo "https://127.0.0.1:$NGINX_TLS$BODY_PATH" ;;
+      haproxy:h1) echo "http://127.0.0.1:$HAPROXY_H1$BODY_PATH" ;;
+      haproxy:h2) echo "https://127.0.0.1:$HAPROXY_TLS$BODY_PATH" ;;
     esac
   }
   pid_of() { proxy_pids "$1"; }
@@ -381,7 +387,7 @@ if ((PAIRS > 0)); then
   } >"$OUT/summary.md"
   cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/run.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP_ASKED --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((SETTLE)) && echo " --settle $SETTLE")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")$( ((AOT)) && echo " --aot")$( ((SAME_HEADERS)) && echo " --same-headers")
+command: bench/run.sh --pairs $PAIRS --slice $SLICE --warmup $WARMUP_ASKED --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((SETTLE)) && echo " --settle $SETTLE")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")$( ((AOT)) && echo " --aot")$( ((SAME_HEADERS)) && echo " --same-headers")$( ((SIZE)) && echo " --size $SIZE")
 nproc: $(nproc); pinning: $( ((PIN)) && echo "proxies on CPU 0, load generator on CPU 1, endpoint on CPU $ENDPOINT_CPU" || echo none)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
 java: $("$JAVA" -version 2>&1 | head -1)
@@ -396,13 +402,13 @@ EOF
   exit 0
 fi
 for round in $(seq "$ROUNDS"); do
-  measure "$round" direct h1 "http://127.0.0.1:$EP_PORT/"
-  measure_pair "$round" h1 "http://127.0.0.1:$RELAY_H1/" "http://127.0.0.1:$TEL_H1/"
-  measure "$round" nginx h1 "http://127.0.0.1:$NGINX_H1/"
-  if [[ -n "$HAPROXY_PID" ]]; then measure "$round" haproxy h1 "http://127.0.0.1:$HAPROXY_H1/"; fi
-  measure_pair "$round" h2 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/"
-  measure "$round" nginx h2 "https://127.0.0.1:$NGINX_TLS/"
-  if [[ -n "$HAPROXY_PID" ]]; then measure "$round" haproxy h2 "https://127.0.0.1:$HAPROXY_TLS/"; fi
+  measure "$round" direct h1 "http://127.0.0.1:$EP_PORT$BODY_PATH"
+  measure_pair "$round" h1 "http://127.0.0.1:$RELAY_H1$BODY_PATH" "http://127.0.0.1:$TEL_H1$BODY_PATH"
+  measure "$round" nginx h1 "http://127.0.0.1:$NGINX_H1$BODY_PATH"
+  if [[ -n "$HAPROXY_PID" ]]; then measure "$round" haproxy h1 "http://127.0.0.1:$HAPROXY_H1$BODY_PATH"; fi
+  measure_pair "$round" h2 "https://127.0.0.1:$RELAY_TLS$BODY_PATH" "https://127.0.0.1:$TEL_TLS$BODY_PATH"
+  measure "$round" nginx h2 "https://127.0.0.1:$NGINX_TLS$BODY_PATH"
+  if [[ -n "$HAPROXY_PID" ]]; then measure "$round" haproxy h2 "https://127.0.0.1:$HAPROXY_TLS$BODY_PATH"; fi
 done
 
 # ---------------------------------------------------------------- report
@@ -448,7 +454,7 @@ done
 
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/run.sh --duration $DURATION --warmup $WARMUP --rounds $ROUNDS --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --telemetry $TELEMETRY$( ((PROFILE)) && echo " --profile")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")$( ((SAME_HEADERS)) && echo " --same-headers")$( ((SETTLE)) && echo " --settle $SETTLE")$( ((AOT)) && echo " --aot")
+command: bench/run.sh --duration $DURATION --warmup $WARMUP --rounds $ROUNDS --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --telemetry $TELEMETRY$( ((PROFILE)) && echo " --profile")$( ((PIN)) && echo " --pin")$( ((HAPROXY_ON)) && echo " --haproxy")$( ((SAME_HEADERS)) && echo " --same-headers")$( ((SETTLE)) && echo " --settle $SETTLE")$( ((AOT)) && echo " --aot")$( ((SIZE)) && echo " --size $SIZE")
 nproc: $(nproc); pinning: $( ((PIN)) && echo "proxies on CPU 0, load generator on CPU 1, endpoint on CPU $ENDPOINT_CPU" || echo none)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
