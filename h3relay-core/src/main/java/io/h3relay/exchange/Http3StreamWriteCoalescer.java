@@ -162,25 +162,33 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        discard(new java.nio.channels.ClosedChannelException());
+        discard();
         ctx.close(promise);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         this.ctx = null;
-        discard(new java.nio.channels.ClosedChannelException());
+        discard();
     }
 
-    private void discard(Throwable cause) {
+    /**
+     * Drops what waits and fails the waiting writes' promises. The exception is made only when a promise waits:
+     * every stream's pipeline is torn down through here, and filling in a stack trace per stream was 1.7% of
+     * the proxy's CPU under small h3 requests (async-profiler, 2026-12-07).
+     */
+    private void discard() {
         finPromise = null;
         if (pending != null) {
             pending.release();
             pending = null;
         }
-        for (ChannelPromise p : promises) {
-            p.tryFailure(cause);
+        if (!promises.isEmpty()) {
+            java.nio.channels.ClosedChannelException cause = new java.nio.channels.ClosedChannelException();
+            for (ChannelPromise p : promises) {
+                p.tryFailure(cause);
+            }
+            promises.clear();
         }
-        promises.clear();
     }
 }
