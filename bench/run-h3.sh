@@ -10,7 +10,10 @@
 # and h3relay h3 / h3relay h2. Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit.
 # Usage: bench/run-h3.sh [--duration S] [--warmup S] [--round-warmup S] [--rounds N]
-#          [--connections N] [--streams N] [--profile] [--telemetry on|off|both] [--install]    (see bench/README.md)
+#          [--connections N] [--streams N] [--profile] [--telemetry on|off|both] [--pin] [--install]
+#   --pin: the proxies on CPU 0, the load generators and the endpoint on CPU 1 (run.sh --pin's layout).
+# Every round measures the three targets back to back, in an order rotated every round, and the summary adds the
+# median of the rounds' own ratios (h3 against Caddy, h3 against h3relay's h2) with bootstrap 95% intervals.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,8 +27,9 @@ STREAMS=16       # concurrent streams per connection
 PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
+PIN=0            # 1: proxies on CPU 0, load generators and the endpoint on CPU 1
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
   case "$1" in
@@ -38,6 +42,7 @@ while (($#)); do
     --profile) PROFILE=1; shift ;;
     --telemetry) TELEMETRY="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
+    --pin) PIN=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run-h3.sh: unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -56,6 +61,12 @@ BENCH_NAME=run-h3.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 check_tools h2load:nghttp2-client caddy:caddy curl:curl mvn:maven ss:iproute2
+PIN_TARGET=()
+if ((PIN)); then
+  (($(nproc) >= 2)) || die "--pin needs at least 2 CPUs"
+  check_tools taskset:util-linux
+  PIN_TARGET=(taskset -c 0) PIN_LOAD=(taskset -c 1) PIN_ENDPOINT=(taskset -c 1)
+fi
 # ---------------------------------------------------------------- build and prepare
 prepare_run h3- caddy
 
@@ -84,14 +95,14 @@ EOF
 relay_yaml "$RELAY_TLS" "$RELAY_ADMIN" "$([[ $TELEMETRY == on ]] && echo on || echo off)" >"$OUT/h3relay.yaml"
 RELAY_OPTS="${H3RELAY_JAVA_OPTS:-}"
 ((PROFILE)) && RELAY_OPTS+=" -XX:StartFlightRecording=filename=$OUT/h3relay.jfr,settings=profile"
-H3RELAY_JAVA_OPTS="$RELAY_OPTS" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
+H3RELAY_JAVA_OPTS="$RELAY_OPTS" "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay.yaml" >"$OUT/h3relay.log" 2>&1 &
 RELAY_PID=$!; STARTED+=("$RELAY_PID")
 wait_http "https://127.0.0.1:$RELAY_TLS/" h3relay "$RELAY_PID"
 log "h3relay on 127.0.0.1:$RELAY_TLS (TCP h1+h2, UDP h3) (pid $RELAY_PID)"
 TEL_PID=""
 if [[ "$TELEMETRY" == both ]]; then  # a second h3relay with metrics and the access log on, measured next to the first
   relay_yaml "$TEL_TLS" "$TEL_ADMIN" on >"$OUT/h3relay-tel.yaml"
-  "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
+  "${PIN_TARGET[@]}" "$ROOT/h3relay" serve -c "$OUT/h3relay-tel.yaml" >"$OUT/h3relay-tel.log" 2>&1 &
   TEL_PID=$!; STARTED+=("$TEL_PID")
   wait_http "https://127.0.0.1:$TEL_TLS/" h3relay-tel "$TEL_PID"
   log "h3relay-tel (metrics and access log on) on 127.0.0.1:$TEL_TLS (pid $TEL_PID)"
@@ -126,7 +137,7 @@ EOF
 CADDY_ENV=(env HOME="$C" XDG_DATA_HOME="$C/data" XDG_CONFIG_HOME="$C/config")
 "${CADDY_ENV[@]}" caddy adapt --config "$C/Caddyfile" --adapter caddyfile >"$C/caddy.json" 2>"$C/adapt.log" \
   || { cat "$C/adapt.log" >&2; die "caddy rejected $C/Caddyfile"; }
-"${CADDY_ENV[@]}" caddy run --config "$C/caddy.json" >"$OUT/caddy.log" 2>&1 &
+"${CADDY_ENV[@]}" "${PIN_TARGET[@]}" caddy run --config "$C/caddy.json" >"$OUT/caddy.log" 2>&1 &
 CADDY_PID=$!; STARTED+=("$CADDY_PID")
 wait_http "https://127.0.0.1:$CADDY_TLS/" caddy "$CADDY_PID"
 log "caddy on 127.0.0.1:$CADDY_TLS (TCP h1+h2, UDP h3) (pid $CADDY_PID)"
@@ -134,7 +145,7 @@ log "caddy on 127.0.0.1:$CADDY_TLS (TCP h1+h2, UDP h3) (pid $CADDY_PID)"
 # ---------------------------------------------------------------- load generators
 # `h3relay bench --http3` with this run's concurrency, JSON on stdout. An array, not a function: started
 # with `&` it is then the bench JVM itself (the launcher execs java), whose CPU can be read by its pid.
-H3LOAD=("$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --json)
+H3LOAD=("${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --json)
 json_field() {  # json_field NAME < JSON: a number of bench's --json output
   tr ',{}' '\n\n\n' | awk -F: -v k="\"$1\"" '$1 == k { print $2; exit }'
 }
@@ -172,9 +183,9 @@ measure() {  # measure ROUND TARGET PROTO URL
     errors=$(json_field error_count <"$raw.json"); total=$(json_field requests <"$raw.json")
     lg=$(awk -v t="$((l1 - l0))" -v k="$TICK" -v n="$total" 'BEGIN { printf "%.1f", t / k * 1e6 / n }')
   else
-    ((warm > 0)) && h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
+    ((warm > 0)) && "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
-    { time h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1; } 2>"$raw.time"
+    { time "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1; } 2>"$raw.time"
     # (bash's `time`: h2load's user and system seconds, whole run = the measured window)
     p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
     rps=$(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$raw.txt")
@@ -198,10 +209,16 @@ measure() {  # measure ROUND TARGET PROTO URL
 }
 
 log "h3: h3relay bench, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
+measure_target() {  # measure_target ROUND 0|1|2: h3relay's h3 (with h3relay-tel's next to it), Caddy's h3, h3relay's h2
+  case "$2" in
+    0) measure_pair "$1" h3 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/" ;;
+    1) measure "$1" caddy h3 "https://127.0.0.1:$CADDY_TLS/" ;;
+    2) measure "$1" h3relay h2 "https://127.0.0.1:$RELAY_TLS/" ;;
+  esac
+}
 for round in $(seq "$ROUNDS"); do
-  measure_pair "$round" h3 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/"
-  measure "$round" caddy h3 "https://127.0.0.1:$CADDY_TLS/"
-  measure "$round" h3relay h2 "https://127.0.0.1:$RELAY_TLS/"
+  # the order rotates every round: a drift of the machine's speed within a round falls on each target in turn
+  for k in 0 1 2; do measure_target "$round" $(((k + round - 1) % 3)); done
 done
 
 # ---------------------------------------------------------------- report
@@ -239,13 +256,23 @@ done
       }
       printf "- per round: h3relay h3 / caddy h3 %s; h3relay h3 / h3relay h2 %s\n", a, b
     }' "$RESULTS"
+  # The rounds' own ratios (each round measures the three back to back): their median and a bootstrap 95%
+  # interval, with lib.sh's pair_row over the rounds as pairs (target "h3relay-h3" etc., "proto" the word round).
+  SLICES="$OUT/rounds-as-pairs.tsv"
+  awk -F'\t' 'BEGIN { OFS = "\t"; print "pair", "target", "proto", "req_s", "requests", "errors", "proxy_cpu_us_per_req", "endpoint_cpu_us_per_req" }
+    NR > 1 && $2 != "h3relay-tel" { print $1, $2 "-" $3, "round", $4, 0, $7, $8, $10 }' "$RESULTS" >"$SLICES"
+  echo
+  echo "| B against A | rounds | req/s B/A: median of rounds [95% interval] | rounds with B slower | req/s A -> B (medians) | proxy CPU µs/req A -> B (medians) | **proxy CPU/req B/A**: median of rounds [95% interval] | rounds with more CPU/req in B | endpoint CPU/req B/A |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  pair_row round caddy-h3 h3relay-h3 ratio | sed 's/^| round |/| h3relay h3 against Caddy h3 (req\/s target >= 2x) |/'
+  pair_row round h3relay-h2 h3relay-h3 ratio | sed 's/^| round |/| h3relay h3 against h3relay h2 (CPU\/req target <= 1.5x) |/'
   if [[ -n "$TEL_PID" ]]; then echo; telemetry_cost on h3; fi
 } >"$OUT/summary.md"
 
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/run-h3.sh --duration $DURATION --warmup $WARMUP --round-warmup $ROUND_WARMUP --rounds $ROUNDS --connections $CONNECTIONS --streams $STREAMS --telemetry $TELEMETRY$( ((PROFILE)) && echo " --profile")
-nproc: $(nproc)
+command: bench/run-h3.sh --duration $DURATION --warmup $WARMUP --round-warmup $ROUND_WARMUP --rounds $ROUNDS --connections $CONNECTIONS --streams $STREAMS --telemetry $TELEMETRY$( ((PROFILE)) && echo " --profile")$( ((PIN)) && echo " --pin")
+nproc: $(nproc); pinning: $( ((PIN)) && echo "proxies on CPU 0, load generators and endpoint on CPU 1" || echo none)
 cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 kernel: $(uname -r)

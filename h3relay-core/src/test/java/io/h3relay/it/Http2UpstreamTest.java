@@ -231,30 +231,16 @@ class Http2UpstreamTest {
     void refusalBeforeTheBodyArrivedIsRetriedWithTheBodyThatFollows() throws Exception {
         int before = refusing.refusedStreams();
         refusing.refuseNext(1);
-        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-                io.netty.channel.nio.NioIoHandler.newFactory());
-        try (H2Raw c = H2Raw.connect(group, relay.plainPort(), true, null)) {
-            io.netty.handler.codec.http2.Http2Headers head = new io.netty.handler.codec.http2.DefaultHttp2Headers()
-                    .method("POST").path("/refused-retry/echo").scheme("http").authority("localhost")
-                    .setLong("content-length", 7);
-            c.write((w, ctx) -> {
-                c.h2.encoder().writeHeaders(ctx, 1, head, 0, false, ctx.newPromise());
-                c.h2.flush(ctx);
-            });
+        withRawClient(c -> {
+            writePostHead(c, 1, "/refused-retry/echo");
             await().atMost(Duration.ofSeconds(10)).until(() -> refusing.refusedStreams() == before + 1);
             assertThat(c.ended).as("no answer before the body").doesNotContainKey(1);
-            c.write((w, ctx) -> {
-                c.h2.encoder().writeData(ctx, 1, io.netty.buffer.Unpooled.copiedBuffer("payload",
-                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
-                c.h2.flush(ctx);
-            });
+            writePayload(c, 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(1));
             assertThat(c.statuses.get(1)).isEqualTo(200);
             assertThat(c.dataBytes.get()).isEqualTo(7L); // "payload" echoed
             assertThat(c.resets).isEmpty();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
+        });
     }
 
     /**
@@ -267,37 +253,53 @@ class Http2UpstreamTest {
     void refusalBeforeTheBodyArrivedIsAnsweredInFullAndTheLateBodyDropped() throws Exception {
         int before = refusing.refusedStreams();
         refusing.refuseNext(1);
-        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-                io.netty.channel.nio.NioIoHandler.newFactory());
-        try (H2Raw c = H2Raw.connect(group, relay.plainPort(), true, null)) {
-            io.netty.handler.codec.http2.Http2Headers head = new io.netty.handler.codec.http2.DefaultHttp2Headers()
-                    .method("POST").path("/refused/echo").scheme("http").authority("localhost")
-                    .setLong("content-length", 7);
-            c.write((w, ctx) -> {
-                c.h2.encoder().writeHeaders(ctx, 1, head, 0, false, ctx.newPromise());
-                c.h2.flush(ctx);
-            });
+        withRawClient(c -> {
+            writePostHead(c, 1, "/refused/echo");
             await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(1) || !c.resets.isEmpty());
             assertThat(refusing.refusedStreams()).isEqualTo(before + 1);
             assertThat(c.statuses.get(1)).as("the answer before the body").isEqualTo(502);
             assertThat(c.ended).as("answered in full").containsKey(1);
-            c.write((w, ctx) -> {
-                c.h2.encoder().writeData(ctx, 1, io.netty.buffer.Unpooled.copiedBuffer("payload",
-                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
-                io.netty.handler.codec.http2.Http2Headers next = new io.netty.handler.codec.http2.DefaultHttp2Headers()
-                        .method("POST").path("/refused/echo").scheme("http").authority("localhost")
-                        .setLong("content-length", 7);
-                c.h2.encoder().writeHeaders(ctx, 3, next, 0, false, ctx.newPromise());
-                c.h2.encoder().writeData(ctx, 3, io.netty.buffer.Unpooled.copiedBuffer("payload",
-                        java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
-                c.h2.flush(ctx);
-            });
+            writePayload(c, 1);
+            writePostHead(c, 3, "/refused/echo");
+            writePayload(c, 3);
             await().atMost(Duration.ofSeconds(10)).until(() -> c.ended.containsKey(3));
             assertThat(c.statuses.get(3)).isEqualTo(200);
             assertThat(c.goAway).as("no connection error").isNotDone();
+        });
+    }
+
+    private interface RawClientScenario {
+        void run(H2Raw client) throws Exception;
+    }
+
+    /** A raw h2c client (prior knowledge) on the relay's plaintext listener, on an event loop of its own. */
+    private void withRawClient(RawClientScenario scenario) throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try (H2Raw c = H2Raw.connect(group, relay.plainPort(), true, null)) {
+            scenario.run(c);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
+    }
+
+    /** HEADERS of a POST of the 7 bytes {@link #writePayload} sends, without END_STREAM. */
+    private static void writePostHead(H2Raw c, int stream, String path) throws Exception {
+        io.netty.handler.codec.http2.Http2Headers head = new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                .method("POST").path(path).scheme("http").authority("localhost").setLong("content-length", 7);
+        c.write((w, ctx) -> {
+            c.h2.encoder().writeHeaders(ctx, stream, head, 0, false, ctx.newPromise());
+            c.h2.flush(ctx);
+        });
+    }
+
+    /** The body "payload" with END_STREAM. */
+    private static void writePayload(H2Raw c, int stream) throws Exception {
+        c.write((w, ctx) -> {
+            c.h2.encoder().writeData(ctx, stream, io.netty.buffer.Unpooled.copiedBuffer("payload",
+                    java.nio.charset.StandardCharsets.US_ASCII), 0, true, ctx.newPromise());
+            c.h2.flush(ctx);
+        });
     }
 
     @ParameterizedTest

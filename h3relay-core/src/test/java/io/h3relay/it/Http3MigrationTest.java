@@ -23,15 +23,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with a client we did not write: ngtcp2's {@code gtlsclient --change-local-addr} moves to a new UDP socket
  * with a new connection id and validates the path, which the server allows unless
  * {@code http3.active_migration: false}. Under CI=true a missing gtlsclient fails the test (see
- * {@link io.h3relay.testing.ExternalTool}). A key update in the middle of the download ({@code --key-update}), alone and together
- * with a migration. NAT rebinding (same connection id, new address) through {@link UdpNat}, between two
- * requests. A NAT rebinding in the middle of a download is not a test: {@code gtlsclient --nat-rebinding}
- * (ngtcp2 0.12.1) ignores the server's packets that still reach its old socket and, a pure receiver with
- * nothing in flight, never sends from the new one (it stalls the same against Caddy); and when it does send
- * (a window update in flight), quiche migrates but never retransmits what was in flight on the old path
- * (cloudflare/quiche#2452, open): docs/protocols.md has the qlog evidence. The same defect can stall an active
- * migration with much data in flight (2 of 100 50 MiB downloads here): {@link GtlsDownload} tries that
- * one outcome again.
+ * {@link io.h3relay.testing.ExternalTool}). A key update in the middle of the download
+ * ({@code --key-update}), alone and together with a migration. NAT rebinding (same connection id, new
+ * address) through {@link UdpNat}, between two requests. A NAT rebinding in the middle of a download is not a
+ * test: {@code gtlsclient --nat-rebinding} (ngtcp2 0.12.1) ignores the server's packets that still reach its
+ * old socket and, a pure receiver with nothing in flight, never sends from the new one (it stalls the same
+ * against Caddy); and when it does send (a window update in flight), quiche migrates but never retransmits
+ * what was in flight on the old path (cloudflare/quiche#2452, open): docs/protocols.md has the qlog evidence.
+ * The same defect can stall an active migration with much data in flight (2 of 100 50 MiB downloads here):
+ * {@link GtlsDownload} tries that one outcome again.
  */
 class Http3MigrationTest {
     private static final int SIZE = 50 * 1024 * 1024;
@@ -64,7 +64,8 @@ class Http3MigrationTest {
         try (TestEndpoint endpoint = TestEndpoint.start("mig");
              RelayHarness relay = start(endpoint, "{}")) {
             GtlsDownload.Result r = GtlsDownload.run(tmp, "Http3MigrationTest", relay.tlsPort(), SIZE,
-                    GtlsDownload.MIGRATING, List.of("--no-quic-dump", "--change-local-addr=300ms", "--key-update=600ms"));
+                    GtlsDownload.MIGRATING,
+                    List.of("--no-quic-dump", "--change-local-addr=300ms", "--key-update=600ms"));
             assertThat(r.logs()).as("key update").contains("type=1RTT k=1");
 
             assertThat(pathChanges(relay, "new")).as("new paths").isGreaterThanOrEqualTo(1);

@@ -259,7 +259,8 @@ class Http3QuicLbTest {
      * in the run looked at) two in a row came in 3 of 4 runs on 2026-12-07, none in 5 runs of this class alone
      * (docs/protocols.md).
      */
-    private GtlsDownload.Result migratingDownload(int port, int size, String every, List<String> more) throws Exception {
+    private GtlsDownload.Result migratingDownload(int port, int size, String every, List<String> more)
+            throws Exception {
         List<String> options = new ArrayList<>(List.of("--change-local-addr=" + every));
         options.addAll(more);
         return GtlsDownload.run(tmp, "Http3QuicLbTest", port, size, GtlsDownload.MIGRATING, options);
