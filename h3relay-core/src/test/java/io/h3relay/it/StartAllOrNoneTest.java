@@ -34,11 +34,17 @@ class StartAllOrNoneTest {
             """;
 
     /** A port free for both TCP and UDP right now. */
+    /** Ports this class handed out: the kernel may hand a just-closed port out again (one CI run got the same twice). */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static int freePort() throws IOException {
         for (int i = 0; i < 50; i++) {
             try (ServerSocket tcp = new ServerSocket(0, 1, LOOPBACK)) {
                 int port = tcp.getLocalPort();
                 try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(LOOPBACK, port))) {
+                    if (!HANDED_OUT.add(port)) {
+                        continue;
+                    }
                     return port;
                 } catch (IOException taken) {
                     // UDP side in use: try another
