@@ -125,7 +125,26 @@ class GrpcHttp3Test {
             });
             h3.flush();
         });
-        return result.get(30, TimeUnit.SECONDS);
+        try {
+            return result.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // Seen once in a full-suite CI (the h2c "Fail" call, no access-log line): say where it stood.
+            throw new AssertionError("no answer in 30 s to " + method + " via " + upstream
+                    + "; the h3 connection: usable " + h3.isUsable() + ", in flight " + h3.inFlight()
+                    + "; the relay's gauges:\n" + activeGauges(), e);
+        }
+    }
+
+    /** The relay's in-flight gauges (requests, upstream requests, connections) from a text-format scrape. */
+    private static String activeGauges() {
+        try {
+            String text = new String(MetricsScrape.get(relay, "text/plain").body(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return text.lines().filter(l -> !l.startsWith("#") && l.contains("_active"))
+                    .collect(java.util.stream.Collectors.joining("\n"));
+        } catch (Exception e) {
+            return "(scrape failed: " + e + ")";
+        }
     }
 
     private static List<byte[]> unframe(byte[] body) {
