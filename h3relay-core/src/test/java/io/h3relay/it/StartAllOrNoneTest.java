@@ -33,10 +33,10 @@ class StartAllOrNoneTest {
             admin: { address: 127.0.0.1:@ADMIN@ }
             """;
 
-    /** A port free for both TCP and UDP right now. */
-    /** Ports this class handed out: the kernel may hand a just-closed port out again (one CI run got the same twice). */
+    /** Ports {@link #freePort} handed out: the kernel may hand a just-closed port out again (CI once got one twice). */
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** A port free for both TCP and UDP right now, and not handed out by this class before. */
     private static int freePort() throws IOException {
         for (int i = 0; i < 50; i++) {
             try (ServerSocket tcp = new ServerSocket(0, 1, LOOPBACK)) {
