@@ -331,8 +331,12 @@ jfr_opts() {  # jfr_opts NAME: $H3RELAY_JAVA_OPTS, plus with --profile a JFR rec
 }
 
 pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE: one bounded run of the protocol's load generator
+  # (grpc: h2load posting the framed gRPC message the caller put in $OUT/request.bin, as regress.sh does)
   if [[ "$1" == h1 ]]; then
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  elif [[ "$1" == grpc ]]; then
+    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" -d "$OUT/request.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' "$2" >"$4" 2>&1
   else
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
   fi

@@ -190,17 +190,6 @@ url_of() {  # url_of TARGET PROTO
   esac
 }
 pid_of() { [[ "$1" == base ]] && echo "$BASE_PID" || echo "$HEAD_PID"; }
-# lib.sh's pair_load, with the load generator pinned to the other core than the proxies.
-pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE
-  if [[ "$1" == h1 ]]; then
-    timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
-  elif [[ "$1" == grpc ]]; then
-    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" -d "$OUT/request.bin" \
-      -H 'content-type: application/grpc' -H 'te: trailers' "$2" >"$4" 2>&1
-  else
-    timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" "$2" >"$4" 2>&1
-  fi
-}
 
 if [[ -n "$GRPC_PID" ]]; then
   # h2load counts HTTP statuses only: each side must first answer one call with grpc-status 0, message intact
