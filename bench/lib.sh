@@ -242,12 +242,15 @@ $(relay_routes_yaml "$4")
 EOF
 }
 
-# load_result h1|h2|ws FILE: "req/s requests errors" from wrk's (h1), h2load's (h2) or ws_bench.js's (ws) output; "nan 0 0" when
-# the run printed no result.
+# load_result h1|h2|h3|ws FILE: "req/s requests errors" from wrk's (h1), h2load's (h2), h3relay bench --json's (h3)
+# or ws_bench.js's (ws) output; "nan 0 0" when the run printed no result.
 load_result() {
   if [[ "$1" == ws ]]; then   # bench/node/ws_bench.js's JSON line: messages/s, messages, errors
     sed -n 's/.*"messages":\([0-9]*\).*"msgs_per_s":\([0-9.]*\).*"errors":\([0-9]*\).*/\2 \1 \3/p' "$2" | tail -1 | grep . \
       || echo "nan 0 0"
+  elif [[ "$1" == h3 ]]; then   # h3relay bench --json: req_per_s, requests, error_count
+    tr ',{}' '\n\n\n' <"$2" | awk -F: '$1 == "\"req_per_s\"" {r = $2} $1 == "\"requests\"" {t = $2}
+      $1 == "\"error_count\"" {e = $2} END {print (r == "" ? "nan" : r), t + 0, e + 0}'
   elif [[ "$1" == h1 ]]; then
     awk '/^Requests\/sec:/ {r = $2} /requests in/ {t = $1}
       /Non-2xx/ {e += $NF} /Socket errors/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
@@ -322,8 +325,8 @@ measure_pair() {  # measure_pair ROUND PROTO OFF_URL ON_URL: h3relay, and (when 
 # ---------------------------------------------------------------- paired short slices
 # telemetry-cost.sh and build-cost.sh: two proxies, A and B, measured in many pairs of short slices right after
 # each other, the order swapped every pair, so a drift in the cores' speed falls on both sides of a pair.
-# The caller sets PAIRS, SLICE, WARMUP, CONNECTIONS, H2_CLIENTS, H2_STREAMS, PROFILE, EP_PID and OUT, and
-# defines url_of TARGET PROTO (the URL) and pid_of TARGET (the proxy's JVM).
+# The caller sets PAIRS, SLICE, WARMUP, CONNECTIONS, H2_CLIENTS, H2_STREAMS, PROFILE, EP_PID and OUT (for h3 also
+# H3_CONNECTIONS, H3_STREAMS and CRT), and defines url_of TARGET PROTO (the URL) and pid_of TARGET (the proxy's JVM).
 
 jfr_opts() {  # jfr_opts NAME: $H3RELAY_JAVA_OPTS, plus with --profile a JFR recording to $OUT/NAME.jfr
   if ((PROFILE)); then echo "${H3RELAY_JAVA_OPTS:-} -XX:StartFlightRecording=filename=$OUT/$1.jfr,settings=profile"
@@ -334,6 +337,9 @@ pair_load() {  # pair_load PROTO URL SECONDS RAW_FILE: one bounded run of the pr
   # (grpc: h2load posting the framed gRPC message the caller put in $OUT/request.bin, as regress.sh does)
   if [[ "$1" == h1 ]]; then
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" wrk -t1 -c"$CONNECTIONS" -d"${3}s" "$2" >"$4" 2>&1
+  elif [[ "$1" == h3 ]]; then   # h3relay's own client over HTTP/3 (as run-h3.sh): H3_CONNECTIONS x H3_STREAMS
+    timeout $(($3 + 60)) "${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$H3_CONNECTIONS" -m "$H3_STREAMS" \
+      --cacert "$CRT" --json -d "${3}s" "$2" >"$4" 2>&1
   elif [[ "$1" == grpc ]]; then
     timeout $(($3 + 30)) "${PIN_LOAD[@]}" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -t1 -D"$3" -d "$OUT/request.bin" \
       -H 'content-type: application/grpc' -H 'te: trailers' "$2" >"$4" 2>&1

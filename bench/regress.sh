@@ -16,8 +16,9 @@
 # through both proxies to one grpc-java server (bench/GrpcBenchServer.java, h2c cluster, CPU 1).
 # --size BYTES: h1 and h2 requests ask the endpoint for a body of BYTES bytes (/bytes?n=BYTES, e.g. 65536 for the
 # 64 KiB cells of compare.sh) instead of its short default answer.
-# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 grpc"] [--size BYTES]
-#          [--connections N] [--h2-clients N] [--h2-streams N] [--no-pin] [--install]
+# Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 h3 grpc"] [--size BYTES]
+#          [--connections N] [--h2-clients N] [--h2-streams N] [--h3-connections N] [--h3-streams N] [--no-pin]
+#          [--install]
 #          [--base-opts "JVM OPTIONS"] [--head-opts "JVM OPTIONS"]   (after $H3RELAY_JAVA_OPTS, that side only)
 #          [--this-tree]   (BASE = HEAD only: both sides run this checkout's launcher and jar, built here if
 #                           stale, instead of a fresh build in /tmp: a comparison of JVM options in minutes)
@@ -27,7 +28,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SIZE=0 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 PIN=1 INSTALL=0 PROFILE=0
+SIZE=0 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 H3_CONNECTIONS=4 H3_STREAMS=16 PIN=1 INSTALL=0 PROFILE=0
 THIS_TREE=0
 BASE_OPTS="" HEAD_OPTS=""
 usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -42,6 +43,8 @@ while (($#)); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --h2-clients) H2_CLIENTS="$2"; shift 2 ;;
     --h2-streams) H2_STREAMS="$2"; shift 2 ;;
+    --h3-connections) H3_CONNECTIONS="$2"; shift 2 ;;
+    --h3-streams) H3_STREAMS="$2"; shift 2 ;;
     --no-pin) PIN=0; shift ;;
     --base-opts) BASE_OPTS="$2"; shift 2 ;;
     --head-opts) HEAD_OPTS="$2"; shift 2 ;;
@@ -53,7 +56,7 @@ while (($#)); do
   esac
 done
 ((${#REVS[@]} == 2)) || { echo "regress.sh: give two revisions, BASE and HEAD" >&2; usage 2; }
-for v in SIZE PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS; do
+for v in SIZE PAIRS SLICE WARMUP CONNECTIONS H2_CLIENTS H2_STREAMS H3_CONNECTIONS H3_STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "regress.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((SIZE <= 16777216)) || { echo "regress.sh: --size must be 0-16777216 bytes" >&2; exit 2; }
@@ -61,7 +64,8 @@ done
 ((SLICE >= 1 && SLICE <= 60)) || { echo "regress.sh: --slice must be 1-60 seconds" >&2; exit 2; }
 ((WARMUP <= 600)) || { echo "regress.sh: --warmup must be 0-600 seconds" >&2; exit 2; }
 for p in $PROTOCOLS; do
-  [[ "$p" == h1 || "$p" == h2 || "$p" == grpc ]] || { echo "--protocols takes h1, h2 and/or grpc, got '$p'" >&2; exit 2; }
+  [[ "$p" == h1 || "$p" == h2 || "$p" == h3 || "$p" == grpc ]] \
+    || { echo "--protocols takes h1, h2, h3 and/or grpc, got '$p'" >&2; exit 2; }
 done
 BASE_REV="$(git -C "$ROOT" rev-parse --verify -q "${REVS[0]}^{commit}")" \
   || { echo "regress.sh: '${REVS[0]}' is not a commit of this repository" >&2; exit 2; }
@@ -155,12 +159,16 @@ if [[ " $PROTOCOLS " == *" grpc "* ]]; then
   { printf '\x00\x00\x00\x00\x40'; cat "$OUT/message.bin"; } >"$OUT/request.bin"   # framed: flag 0, length 64
   log "gRPC server on 127.0.0.1:$GRPC_PORT (pid $GRPC_PID)"
 fi
-relay_yaml() {  # relay_yaml H1 TLS ADMIN: run.sh's config, plus (with grpc) a route of /bench.Echo/ to the gRPC server
-  if [[ -z "$GRPC_PID" ]]; then tcp_relay_yaml "$1" "$2" "$3" off; return; fi
-  tcp_relay_yaml "$1" "$2" "$3" off | awk -v g="$GRPC_PORT" '
+relay_yaml() {  # relay_yaml H1 TLS ADMIN: run.sh's config, plus (with grpc) a route of /bench.Echo/ to the gRPC server,
+  # and (with h3) HTTP/3 on the TLS listener's port
+  if [[ -z "$GRPC_PID" ]]; then tcp_relay_yaml "$1" "$2" "$3" off | with_h3; return; fi
+  tcp_relay_yaml "$1" "$2" "$3" off | with_h3 | awk -v g="$GRPC_PORT" '
     {print}
     /^routes:$/ {print "  - name: grpc"; print "    match: { path_prefix: /bench.Echo/ }"; print "    cluster: grpc"}
     /^clusters:$/ {print "  - name: grpc"; print "    protocol: h2c"; print "    endpoints:"; print "      - address: 127.0.0.1:" g}'
+}
+with_h3() {  # the TLS listener also speaks HTTP/3 when h3 is measured (only then: it adds Alt-Svc to h2 answers)
+  if [[ " $PROTOCOLS " == *" h3 "* ]]; then sed 's/protocols: \[http1, http2\]/protocols: [http1, http2, http3]/'; else cat; fi
 }
 relay_yaml "$B_H1" "$B_TLS" "$B_ADMIN" >"$OUT/base.yaml"
 relay_yaml "$H_H1" "$H_TLS" "$H_ADMIN" >"$OUT/head.yaml"
@@ -185,6 +193,8 @@ url_of() {  # url_of TARGET PROTO
     base:h2) echo "https://127.0.0.1:$B_TLS$BODY_PATH" ;;
     head:h1) echo "http://127.0.0.1:$H_H1$BODY_PATH" ;;
     head:h2) echo "https://127.0.0.1:$H_TLS$BODY_PATH" ;;
+    base:h3) echo "https://127.0.0.1:$B_TLS$BODY_PATH" ;;
+    head:h3) echo "https://127.0.0.1:$H_TLS$BODY_PATH" ;;
     base:grpc) echo "https://127.0.0.1:$B_TLS/bench.Echo/Unary" ;;
     head:grpc) echo "https://127.0.0.1:$H_TLS/bench.Echo/Unary" ;;
   esac
@@ -218,13 +228,13 @@ done
 } >"$OUT/summary.md"
 cat >"$OUT/run.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-command: bench/regress.sh ${REVS[0]} ${REVS[1]} --pairs $PAIRS --slice $SLICE --warmup $WARMUP --protocols "$PROTOCOLS"$( ((SIZE)) && echo " --size $SIZE") --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS$( ((PIN)) || echo " --no-pin")
+command: bench/regress.sh ${REVS[0]} ${REVS[1]} --pairs $PAIRS --slice $SLICE --warmup $WARMUP --protocols "$PROTOCOLS"$( ((SIZE)) && echo " --size $SIZE") --connections $CONNECTIONS --h2-clients $H2_CLIENTS --h2-streams $H2_STREAMS --h3-connections $H3_CONNECTIONS --h3-streams $H3_STREAMS$( ((PIN)) || echo " --no-pin")
 base: $BASE_REV ($(tail -1 "$OUT/base-version.txt"))
 head: $HEAD_REV ($(tail -1 "$OUT/head-version.txt"))
 launchers: $LAUNCHERS
 pinning: $( ((${#PIN_PROXY[@]})) && echo "proxies on CPU 0, load generator and endpoint on CPU 1" || echo none)
 response: $( ((SIZE)) && echo "$SIZE bytes (/bytes?n=$SIZE)" || echo "the endpoint's short answer (/)")
-load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS); grpc the same with a framed 64-byte message to grpc-java over h2c
+load: h1 wrk -t1 -c$CONNECTIONS (plaintext); h2 h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (TLS); grpc the same with a framed 64-byte message to grpc-java over h2c; h3 h3relay bench --http3 -t1 -c$H3_CONNECTIONS -m$H3_STREAMS (this tree's client)
 nproc: $(nproc); cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel: $(uname -r)
 java: $("$JAVA" -version 2>&1 | head -1)
 H3RELAY_JAVA_OPTS: ${H3RELAY_JAVA_OPTS:-(none)}; base adds: ${BASE_OPTS:-(nothing)}; head adds: ${HEAD_OPTS:-(nothing)}
