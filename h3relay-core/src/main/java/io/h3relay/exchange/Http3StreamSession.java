@@ -3,13 +3,20 @@ package io.h3relay.exchange;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One h3 request stream. Stops uploads with STOP_SENDING, cuts streams with RESET_STREAM + STOP_SENDING,
@@ -23,19 +30,23 @@ public final class Http3StreamSession extends StreamSession {
     private static final long FIRST_RECHECK_MICROS = 1_000;
     private static final long LAST_RECHECK_MICROS = 64_000;
     private boolean recheckScheduled;
-    private Http3StreamWriteCoalescer coalescer;
+    private final Http3StreamWriteCoalescer coalescer;
+    /** Called with the stream's pipeline when the rest of the request is stopped (see {@link #stopUnfinishedRequest}). */
+    private final Consumer<ChannelPipeline> onRequestStopped;
     private long recheckDelayMicros = FIRST_RECHECK_MICROS;
-    /** The complete response went out and the rest of the request was stopped ({@link #stopUnfinishedRequest}). */
-    private boolean requestAbandoned;
+    /** A request head held until the next message shows whether a body follows (see {@link #channelRead}). */
+    private HttpRequest heldHead;
 
-    public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds) {
+    /**
+     * {@code coalescer}: the stream's write coalescer (null: none); {@code onRequestStopped}: told the stream's
+     * pipeline when a request answered before its body ended is stopped (the listener keeps what is left of it
+     * from resetting the stream).
+     */
+    public Http3StreamSession(ListenerState listener, ExchangeStarter starter, long retryAfterSeconds,
+                              Http3StreamWriteCoalescer coalescer, Consumer<ChannelPipeline> onRequestStopped) {
         super(listener, starter, retryAfterSeconds);
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        coalescer = ctx.pipeline().get(Http3StreamWriteCoalescer.class);
-        super.handlerAdded(ctx);
+        this.coalescer = coalescer;
+        this.onRequestStopped = onRequestStopped;
     }
 
     /**
@@ -67,6 +78,52 @@ public final class Http3StreamSession extends StreamSession {
         coalescer.endStreamWith(p);
         ctx.flush();
         lastWrite = p;
+    }
+
+    /**
+     * Netty's HTTP/3 adapter emits a request head before it knows whether a body follows (the FIN may come in a
+     * later packet), and marks every head without Content-Length as chunked. The head is held until the next
+     * message: a bare end of stream turns it into a bodiless request, as h1 and h2 present it, so a GET is not
+     * forwarded upstream as a chunked request with an empty body. An extended CONNECT (RFC 9220) keeps its stream
+     * open and waits for the answer: it is never held.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest req && !(msg instanceof LastHttpContent)) {
+            if (HttpMethod.CONNECT.equals(req.method())) {
+                req.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                super.channelRead(ctx, req);
+            } else {
+                heldHead = req;
+            }
+            return;
+        }
+        HttpRequest head = heldHead;
+        if (head != null) {
+            heldHead = null;
+            if (msg instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+                last.release();
+                head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                super.channelRead(ctx, new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                        Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE));
+                return;
+            }
+            super.channelRead(ctx, head);
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (heldHead != null && !ctx.channel().config().isAutoRead()) {
+            ctx.read(); // a head is held: the exchange cannot ask for more until it sees it
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
+    public boolean isSharable() {
+        return false; // without asking Netty's per-thread cache, once per stream
     }
 
     @Override
@@ -147,19 +204,15 @@ public final class Http3StreamSession extends StreamSession {
         ctx.executor().schedule(this::probeTunnel, TUNNEL_PROBE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** STOP_SENDING: the response (already sent with FIN) stands, the upload stops. */
+    /**
+     * STOP_SENDING: the response (already sent with FIN) stands, the upload stops. Whatever of the request still
+     * arrives is dropped, and must not reset the stream (its answer stands, RFC 9114 section 4.1.2): the listener's
+     * {@code onRequestStopped} sees to that.
+     */
     @Override
     void stopUnfinishedRequest() {
-        requestAbandoned = true;
+        onRequestStopped.accept(ctx.pipeline());
         ((QuicStreamChannel) ctx.channel()).shutdownInput(Http3ErrorCode.H3_NO_ERROR.code());
-    }
-
-    /**
-     * True once the complete response went out and the rest of the request was stopped: whatever of the request
-     * still arrives is dropped, and must not reset the stream (its answer stands, RFC 9114 section 4.1.2).
-     */
-    public boolean requestAbandoned() {
-        return requestAbandoned;
     }
 
     /** RESET_STREAM + STOP_SENDING. */

@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.h3relay.quic.QuicSendBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -41,10 +42,27 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
     private final List<ChannelPromise> promises = new ArrayList<>(2);
     private ChannelPromise finPromise;
     private ChannelHandlerContext ctx;
+    private final boolean batchSends;
+
+    /**
+     * {@code batchSends}: the connection's packets are built once per event-loop turn for all its streams
+     * ({@link QuicSendBatch}), not after each stream's flush. Not with QPACK's dynamic table on: the encoder
+     * stream's instructions then leave in the same packets as the HEADERS that refer to them, quiche may put the
+     * request stream's frame first, and nghttp3 failed to decode such responses (QPACK_DECOMPRESSION_FAILED,
+     * {@code it/Http3QpackTest}); sent at once, the instructions go out first, in their own packet.
+     */
+    public Http3StreamWriteCoalescer(boolean batchSends) {
+        this.batchSends = batchSends;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    @Override
+    public boolean isSharable() {
+        return false; // without asking Netty's per-thread cache, once per stream
     }
 
     @Override
@@ -117,6 +135,10 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        if (batchSends) {
+            // quiche's packets of this turn's stream writes on the connection are built and sent once, after it
+            QuicSendBatch.defer(ctx.channel().parent());
+        }
         writePending(ctx, true);
         ctx.flush();
     }

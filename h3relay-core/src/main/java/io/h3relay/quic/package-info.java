@@ -5,7 +5,8 @@
  * sampling with its disk cap ({@link io.h3relay.quic.QlogSampler}); the keep-alive of an idle HTTP/3
  * connection ({@link io.h3relay.quic.Http3KeepAlive}), used by the listener and the upstream pool alike; and
  * the UDP socket's guards in front of the codec against amplification before address validation
- * ({@link io.h3relay.quic.SmallInitialFilter}, {@link io.h3relay.quic.AmplificationGuard}). Imports config
+ * ({@link io.h3relay.quic.SmallInitialFilter}, {@link io.h3relay.quic.AmplificationGuard}); one quiche send per
+ * connection and event-loop turn for what its streams wrote ({@link io.h3relay.quic.QuicSendBatch}). Imports config
  * and Netty only; the HTTP/3 listener plugs these into Netty's QUIC codec.
  */
 package io.h3relay.quic;

@@ -26,7 +26,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void buffersBetweenFlushesLeaveAsOne() {
-        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer(true));
         ch.write(bytes("head"));
         ch.write(bytes("-body"));
         assertThat((Object) ch.readOutbound()).as("nothing before the flush").isNull();
@@ -40,7 +40,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void theFinRidesWithTheLastWrite() {
-        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer();
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(true);
         EmbeddedChannel ch = new EmbeddedChannel(coalescer);
         ch.write(bytes("head"));
         ChannelPromise last = ch.newPromise();
@@ -58,7 +58,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void anEmptyEndPutsTheFinOnWhatIsPending() {
-        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer();
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(true);
         EmbeddedChannel ch = new EmbeddedChannel(coalescer);
         assertThat(coalescer.endStreamWithPending()).as("nothing pending: the caller ends the stream").isNull();
         ch.write(bytes("head-only"));
@@ -75,7 +75,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void largeBuffersAreKeptWholeAndInOrder() {
-        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer(true));
         String big = "x".repeat(5000);
         ch.write(bytes("a"));
         ch.write(bytes(big));
@@ -89,7 +89,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void otherMessagesFlushWhatCameBeforeThem() {
-        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer(true));
         ch.write(bytes("first"));
         ch.writeAndFlush("not a buffer");
         ByteBuf first = ch.readOutbound();
@@ -101,7 +101,7 @@ class Http3StreamWriteCoalescerTest {
 
     @Test
     void closeFailsAndReleasesUnflushedWrites() {
-        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer());
+        EmbeddedChannel ch = new EmbeddedChannel(new Http3StreamWriteCoalescer(true));
         ByteBuf pending = bytes("x".repeat(5000)); // kept as is (not copied), so its release is visible
         ChannelPromise p = ch.newPromise();
         ch.write(pending, p);

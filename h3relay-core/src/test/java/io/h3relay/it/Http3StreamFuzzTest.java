@@ -21,9 +21,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Fuzz target (issue 18): any bytes as an HTTP/3 request stream (frames, QPACK field sections, DATA in any
  * order, cut anywhere), through h3relay's whole request-stream pipeline: Netty's HTTP/3 frame codec and
- * QPACK decoder, {@code Http3FrameDecodeFailures}, {@code Http3HeadTimeout}, {@code Http3MalformedRequestGuard},
- * {@code Http3StreamErrors},
- * the frame-to-HttpObject adapter, {@code Http3RequestCoalescer}, {@code Http3StreamSession}, the
+ * QPACK decoder, {@code Http3RequestStreamGuard} (decode failures, the head timeout, malformed requests, quiet
+ * stream errors), the frame-to-HttpObject adapter, {@code Http3StreamSession} (which holds a head until it knows
+ * whether a body follows), the
  * {@code RequestChecks} and forwarding to an endpoint.
  *
  * <p>Over a real QUIC connection, not an embedded channel: Netty's request-stream codec and QPACK decoder are

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a complete early answer standing: once the proxy has sent its whole response (FIN) and stopped the
- * rest of the request ({@link Http3StreamSession#requestAbandoned()}), the request's remaining DATA frames and
+ * rest of the request (the session's {@code stopUnfinishedRequest}), the request's remaining DATA frames and
  * its end of input pass Netty's request-stream validation by, so its {@code content-length} check cannot reset
  * the stream any more.
  *
@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>What is skipped: only the content-length checks of a request nobody reads any more (the session drops
  * its remaining messages). Netty's QPACK "stream cancellation", sent from the same handler at the end of input
  * when the dynamic table is on, is skipped for such streams too: their field section was decoded (and
- * acknowledged) already. Sits directly in front of Netty's validation handler; when that handler is not found
- * (Netty's internals changed), nothing is installed and one warning says so.
+ * acknowledged) already. Put directly in front of Netty's validation handler when the session stops the rest of
+ * the request (through the installer {@link Http3StreamInitializer} gives each {@link Http3StreamSession}); when
+ * that handler is not found (Netty's internals changed), nothing is installed and one warning says so.
  */
 final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http3AnsweredRequestGuard.class);
@@ -41,18 +42,23 @@ final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
 
     /** Netty's validation handler: events fired from its context go to the handler after it. */
     private final ChannelHandlerContext validator;
-    private Http3StreamSession session;
 
     private Http3AnsweredRequestGuard(ChannelHandlerContext validator) {
         this.validator = validator;
     }
 
-    /** Puts the guard in front of Netty's request-stream validation handler of {@code pipeline}. */
+    /**
+     * Puts the guard in front of Netty's request-stream validation handler of {@code pipeline}, once the session has
+     * abandoned the rest of the request (not for every stream: each handler of a stream's pipeline costs every h3
+     * request its set-up, removal and walks).
+     */
     static void install(ChannelPipeline pipeline) {
-        // By class, a walk of the contexts (iterating the pipeline would copy it into a map, per stream)
+        // By class, a walk of the contexts (iterating the pipeline would copy it into a map)
         ChannelHandlerContext validator = VALIDATOR == null ? null : pipeline.context(VALIDATOR);
         if (validator != null) {
-            pipeline.addBefore(validator.name(), "h3-answered", new Http3AnsweredRequestGuard(validator));
+            if (pipeline.get(Http3AnsweredRequestGuard.class) == null) {
+                pipeline.addBefore(validator.name(), "h3-answered", new Http3AnsweredRequestGuard(validator));
+            }
             return;
         }
         if (WARNED.compareAndSet(false, true)) {
@@ -72,7 +78,7 @@ final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http3DataFrame && abandoned(ctx)) {
+        if (msg instanceof Http3DataFrame) {
             validator.fireChannelRead(msg); // past the content-length count: the session drops it
             return;
         }
@@ -81,17 +87,10 @@ final class Http3AnsweredRequestGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ChannelInputShutdownReadComplete.INSTANCE && abandoned(ctx)) {
+        if (evt == ChannelInputShutdownReadComplete.INSTANCE) {
             validator.fireUserEventTriggered(evt); // past the content-length check at the end of input
             return;
         }
         ctx.fireUserEventTriggered(evt);
-    }
-
-    private boolean abandoned(ChannelHandlerContext ctx) {
-        if (session == null) {
-            session = ctx.pipeline().get(Http3StreamSession.class);
-        }
-        return session != null && session.requestAbandoned();
     }
 }

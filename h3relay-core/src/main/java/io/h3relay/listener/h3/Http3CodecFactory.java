@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * Everything is set explicitly: what is left out falls back to quiche's defaults, not ours.
  * <pre>
  *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler [─ h3-keep-alive]
- *                             └► QuicStreamChannel: h3 frame codec ─ h3-to-http ─ h3-coalesce ─ proxy
+ *                             └► QuicStreamChannel: h3 frame codec ─ h3-stream-guard ─ h3-to-http ─ session
  * </pre>
  */
 final class Http3CodecFactory {

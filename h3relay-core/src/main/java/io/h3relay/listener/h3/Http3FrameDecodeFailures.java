@@ -3,13 +3,11 @@ package io.h3relay.listener.h3;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3Exception;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.CharsetUtil;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,42 +24,31 @@ import org.slf4j.LoggerFactory;
  * decoder cannot interpret is a connection error of type QPACK_DECOMPRESSION_FAILED; any other frame the codec
  * cannot take apart fails its layout (RFC 9114 section 7.1, H3_FRAME_ERROR).
  *
- * <p>Sits right behind Netty's codec and validators, first among h3relay's request-stream handlers, so what
+ * <p>Asked by {@link Http3RequestStreamGuard}, which sits right behind Netty's codec and validators, so what
  * reaches it as a {@link DecoderException} came from decoding client bytes. After the failure the codec's frame
  * position is lost (it does not mark itself failed and keeps decoding from wherever the exception left it), so
- * every later message on the stream is dropped, never read as a request.
+ * the guard drops every later message on the stream, never read as a request.
  */
-final class Http3FrameDecodeFailures extends ChannelInboundHandlerAdapter {
+final class Http3FrameDecodeFailures {
     private static final Logger LOG = LoggerFactory.getLogger(Http3FrameDecodeFailures.class);
     private static final String QPACK_DECODER = "io.netty.handler.codec.http3.QpackDecoder";
 
-    private boolean failed;
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (failed) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        ctx.fireChannelRead(msg);
+    private Http3FrameDecodeFailures() {
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    /** True when {@code cause} is Netty's frame codec failing on client bytes without an HTTP/3 error of its own. */
+    static boolean isDecodeFailure(Throwable cause) {
         boolean decodeFailure = cause instanceof DecoderException && !(cause.getCause() instanceof Http3Exception);
         // With assertions on (the tests' JVMs), the QPACK decoder asserts where it would go on to throw a runtime
         // exception: a literal whose length runs past the section is -1, asserted >= 0 (then a negative array
         // size). An Error is not wrapped by ByteToMessageDecoder.
         boolean assertion = cause instanceof AssertionError && thrownBy(cause, QPACK_DECODER);
-        if (!decodeFailure && !assertion) {
-            ctx.fireExceptionCaught(cause);
-            return;
-        }
+        return decodeFailure || assertion;
+    }
+
+    /** Closes the stream's QUIC connection with the error code the decode failure {@code cause} calls for. */
+    static void closeConnection(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause.getCause() != null ? cause.getCause() : cause;
-        if (failed) {
-            return; // the codec failing again on the rest of the stream: the connection is closing already
-        }
-        failed = true;
         Http3ErrorCode code = thrownBy(root, QPACK_DECODER)
                 ? Http3ErrorCode.QPACK_DECOMPRESSION_FAILED : Http3ErrorCode.H3_FRAME_ERROR;
         LOG.debug("h3 stream {}: the frame codec failed on client bytes ({}); closing the connection with {}",

@@ -1,9 +1,7 @@
 package io.h3relay.listener.h3;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.Http3ErrorCode;
-import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -15,48 +13,46 @@ import java.util.concurrent.TimeUnit;
  * h3 slowloris: a request stream whose HEADERS frame does not arrive whole within
  * {@code limits.request_headers_timeout} (the h1 head timeout) is reset with H3_REQUEST_INCOMPLETE. The
  * connection stays (a QUIC connection with a trickling stream is not idle, so its idle timeout would not
- * fire). One timer per stream, from its creation to its first HEADERS frame; then the handler leaves.
+ * fire). One deadline per stream, from its creation to its first HEADERS frame ({@link Http3RequestStreamGuard}
+ * makes it and cancels it), with a timer only when the stream's first read did not bring the HEADERS.
+ *
+ * <p>The client ending its side (FIN) before a whole HEADERS frame resets the stream at once
+ * ({@link #expireNow}), not when the timer fires: the request can never complete (Netty's frame codec drops a
+ * frame cut off by FIN without an error; found by {@code it/Http3StreamFuzzTest}: the stream stayed for
+ * request_headers_timeout).
  */
-final class Http3HeadTimeout extends ChannelInboundHandlerAdapter {
+final class Http3HeadTimeout {
     private static final Logger LOG = LoggerFactory.getLogger(Http3HeadTimeout.class);
 
-    private final long timeoutNanos;
+    private final ChannelHandlerContext ctx;
+    private final long deadlineNanos;
     private ScheduledFuture<?> timer;
 
-    Http3HeadTimeout(long timeoutNanos) {
-        this.timeoutNanos = timeoutNanos;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        timer = ctx.executor().schedule(() -> expired(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http3HeadersFrame) {
-            cancel();
-            ctx.pipeline().remove(this);
-        }
-        ctx.fireChannelRead(msg);
+    /** The stream of {@code ctx}, opened now, must have its HEADERS within {@code timeoutNanos}. */
+    Http3HeadTimeout(ChannelHandlerContext ctx, long timeoutNanos) {
+        this.ctx = ctx;
+        this.deadlineNanos = System.nanoTime() + timeoutNanos;
     }
 
     /**
-     * The client ended its side (FIN) before a whole HEADERS frame: the request can never complete, so it is
-     * reset now, not when the timer fires (Netty's frame codec drops a frame cut off by FIN without an error;
-     * found by {@code it/Http3StreamFuzzTest}: the stream stayed for request_headers_timeout).
+     * The stream's first read ended without a whole HEADERS frame: the timer starts, for what is left of the time.
+     * Not before: nearly every request's HEADERS come in the stream's first read, and a timer set and cancelled
+     * per stream was a measurable part of an h3 request.
      */
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent
-                || evt instanceof io.netty.channel.socket.ChannelInputShutdownReadComplete) {
-            cancel();
-            expired(ctx);
+    void start() {
+        if (timer == null) {
+            timer = ctx.executor().schedule(this::expired, Math.max(0, deadlineNanos - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
         }
-        ctx.fireUserEventTriggered(evt);
     }
 
-    private void expired(ChannelHandlerContext ctx) {
+    /** Resets the stream now (its input ended before a whole HEADERS frame). */
+    void expireNow() {
+        cancel();
+        expired();
+    }
+
+    private void expired() {
         timer = null;
         if (ctx.channel() instanceof QuicStreamChannel stream && stream.isActive()) {
             LOG.debug("h3 stream {}: no whole HEADERS within request_headers_timeout or before FIN, resetting", stream);
@@ -65,21 +61,11 @@ final class Http3HeadTimeout extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void cancel() {
+    /** HEADERS arrived, or the stream closed. */
+    void cancel() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
-        ctx.fireChannelInactive();
     }
 }

@@ -1,19 +1,17 @@
 package io.h3relay.listener.h3;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.ReferenceCountUtil;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Resets a malformed HTTP/3 request stream with H3_MESSAGE_ERROR (RFC 9114 section 4.1.2) before it turns
- * into an HTTP/1-style request. It sits first among our handlers, right behind Netty's frame codec and
- * validators, and refuses:
+ * into an HTTP/1-style request. Asked by {@link Http3RequestStreamGuard}, right behind Netty's frame codec and
+ * validators; it refuses:
  * <ul>
  *   <li>field values with a control character other than HTAB (NUL, CR, LF, but also 0x01-0x08, 0x0b-0x1f and
  *   DEL: not field-content, RFC 9110 section 5.5), or with leading or trailing whitespace (RFC 9114 section
@@ -30,50 +28,29 @@ import org.slf4j.LoggerFactory;
  *   <li>any exception from Netty's request-stream validation (a Content-Length that is not one number,
  *   or that disagrees with the DATA): client input, not an internal error.</li>
  * </ul>
- * After a reset the rest of the stream's frames are dropped.
+ * After a reset the guard drops the rest of the stream's frames.
  */
-final class Http3MalformedRequestGuard extends ChannelInboundHandlerAdapter {
+final class Http3MalformedRequestGuard {
     private static final Logger LOG = LoggerFactory.getLogger(Http3MalformedRequestGuard.class);
 
-    private boolean refused;
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (refused) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg instanceof Http3HeadersFrame headers) {
-            String problem = problem(headers);
-            if (problem != null) {
-                ReferenceCountUtil.release(msg);
-                refuse(ctx, problem);
-                return;
-            }
-        }
-        ctx.fireChannelRead(msg);
+    private Http3MalformedRequestGuard() {
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Only Netty's decoding and validation are in front of this handler: what reaches it is client input.
-        // A frame error (a HEADERS frame over the field-section limit, say) is the connection's: Netty closes
-        // it; only a malformed message (H3_MESSAGE_ERROR) is this stream's to reset.
-        if (cause instanceof IllegalArgumentException
+    /**
+     * True when {@code cause}, from Netty's decoding and validation (only they are in front of the guard), is a
+     * malformed message: client input for this stream to reset. A frame error (a HEADERS frame over the
+     * field-section limit, say) is the connection's: Netty closes it; only a malformed message (H3_MESSAGE_ERROR)
+     * is this stream's.
+     */
+    static boolean isMalformed(Throwable cause) {
+        return cause instanceof IllegalArgumentException
                 || cause instanceof io.netty.handler.codec.http3.Http3HeadersValidationException
                 || (cause instanceof io.netty.handler.codec.http3.Http3Exception h3
-                    && h3.errorCode() == io.netty.handler.codec.http3.Http3ErrorCode.H3_MESSAGE_ERROR)) {
-            refuse(ctx, String.valueOf(cause.getMessage()));
-            return;
-        }
-        ctx.fireExceptionCaught(cause);
+                    && h3.errorCode() == io.netty.handler.codec.http3.Http3ErrorCode.H3_MESSAGE_ERROR);
     }
 
-    private void refuse(ChannelHandlerContext ctx, String why) {
-        if (refused) {
-            return;
-        }
-        refused = true;
+    /** Resets the stream of {@code ctx} with H3_MESSAGE_ERROR and closes it. */
+    static void refuse(ChannelHandlerContext ctx, String why) {
         LOG.debug("h3 stream {}: malformed request ({}); reset with H3_MESSAGE_ERROR", ctx.channel(), why);
         ((QuicStreamChannel) ctx.channel()).shutdown(Http3ErrorCode.H3_MESSAGE_ERROR.code());
         ctx.close();

@@ -1,7 +1,6 @@
 package io.h3relay.listener.h3;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.Http3Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,18 +11,21 @@ import org.slf4j.LoggerFactory;
  * SETTINGS_MAX_FIELD_SECTION_SIZE or DATA before HEADERS) and then passes the exception on, where Netty's
  * {@code Http3FrameToHttpObjectCodec} would log it at ERROR: one log line per bad client frame is a log
  * flood anyone can start. Here it is a DEBUG line, and nothing else changes (the adapter does nothing more
- * than log either). Sits in front of the adapter.
+ * than log either). Asked by {@link Http3RequestStreamGuard}, in front of the adapter.
  */
-final class Http3StreamErrors extends ChannelInboundHandlerAdapter {
+final class Http3StreamErrors {
     private static final Logger LOG = LoggerFactory.getLogger(Http3StreamErrors.class);
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    private Http3StreamErrors() {
+    }
+
+    /** True when {@code cause} was an HTTP/3 error Netty's codec has answered already (logged at DEBUG here). */
+    static boolean quiet(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof Http3Exception e) {
             // What Netty's adapter does too, minus its ERROR line: the codec has acted on the error already.
             LOG.debug("h3 stream {}: {} from client input", ctx.channel(), e.errorCode(), e);
-            return;
+            return true;
         }
-        ctx.fireExceptionCaught(cause);
+        return false;
     }
 }

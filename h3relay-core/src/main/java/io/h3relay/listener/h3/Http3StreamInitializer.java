@@ -11,13 +11,14 @@ import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
 /**
- * Each HTTP/3 request stream becomes a channel with the same proxy handler as an h2 stream, behind
- * Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED):
- * Netty does not do that by itself. A stream the client stopped is closed ({@link Http3StreamStopDetector}):
- * Netty does not report that either. A malformed request is reset before it becomes a request
- * ({@link Http3MalformedRequestGuard}); bytes Netty's frame codec fails on without an HTTP/3 error close the
- * connection ({@link Http3FrameDecodeFailures}). A request answered before its body ended is not reset by what
- * is left of it ({@link Http3AnsweredRequestGuard}).
+ * Each HTTP/3 request stream becomes a channel with the proxy's session handler (as an h1 connection or an h2
+ * stream has), behind Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused
+ * (H3_REQUEST_REJECTED): Netty does not do that by itself. One guard in front of the adapter
+ * ({@link Http3RequestStreamGuard}) closes a stream the client stopped (Netty does not report that either),
+ * resets a malformed request before it becomes a request, resets a stream whose HEADERS do not come in time, and
+ * closes the connection on bytes Netty's frame codec fails on without an HTTP/3 error. A request answered before
+ * its body ended is not reset by what is left of it ({@link Http3AnsweredRequestGuard}). As few handlers as
+ * that: each is added, removed and walked per request.
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
@@ -38,24 +39,23 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
             ch.close();
             return;
         }
-        // Next to the stream: one buffer (and one datagram) per flush, the FIN riding with the last data.
-        ch.pipeline().addFirst("h3-write-coalesce", new Http3StreamWriteCoalescer());
-        // First behind Netty's codec: a codec failure on client bytes closes the connection.
-        ch.pipeline().addLast("h3-decode-failures", new Http3FrameDecodeFailures());
-        ch.pipeline().addLast("h3-head-timeout", new Http3HeadTimeout(
+        // Next to the stream: one buffer per flush, the FIN riding with the last data; the connection's packets
+        // built once per event-loop turn for all its streams (with QPACK's dynamic table off, the default)
+        Http3StreamWriteCoalescer coalescer =
+                new Http3StreamWriteCoalescer(context.config().http3().qpackMaxTableCapacity() == 0);
+        ch.pipeline().addFirst("h3-write-coalesce", coalescer);
+        // First behind Netty's codec: decode failures, the head timeout, malformed requests, stopped streams.
+        ch.pipeline().addLast("h3-stream-guard", new Http3RequestStreamGuard(
                 context.limits().requestHeadersTimeout().toNanos()));
-        ch.pipeline().addLast("h3-malformed", new Http3MalformedRequestGuard());
-        ch.pipeline().addLast("h3-stop", new Http3StreamStopDetector());
-        ch.pipeline().addLast("h3-errors", new Http3StreamErrors());
         ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
         if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {
             ch.pipeline().addLast("h3-early-data", new Http3EarlyData(context.config().http3().zeroRttUnsafe(), guard,
                     context.connectionObserver()));
         }
-        ch.pipeline().addLast("h3-coalesce", new Http3RequestCoalescer());
-        ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds));
-        // In front of Netty's request validation: a complete early answer is not reset by the rest of the request.
-        Http3AnsweredRequestGuard.install(ch.pipeline());
+        // A complete early answer is not reset by the rest of the request: a guard in front of Netty's request
+        // validation, put there when the session stops the rest.
+        ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds,
+                coalescer, Http3AnsweredRequestGuard::install));
     }
 }

@@ -2,7 +2,6 @@ package io.h3relay.listener.h3;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.lang.reflect.Method;
 import java.util.concurrent.ScheduledFuture;
@@ -20,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * stream unwritable and never completes the write, and no event follows. Only a write that finds the stream
  * stopped but not yet forgotten fails (and ends the exchange through {@code exceptionCaught}).
  *
- * <p>Two cases, told apart on writability changes (nothing per write):
+ * <p>Two cases, told apart on writability changes ({@link Http3RequestStreamGuard} passes them here; nothing per
+ * write):
  * <ul>
  * <li>The stream turns unwritable while {@link QuicStreamChannel#bytesBeforeUnwritable()} is still positive:
  *     when flow control blocks a write, Netty has just read the stream's capacity as 0; for a stream quiche
@@ -37,47 +37,40 @@ import org.slf4j.LoggerFactory;
  * read reflectively; when that is not possible (Netty's internals changed) the second case is not detected,
  * with one warning, and such an exchange lasts until its QUIC connection closes.
  */
-final class Http3StreamStopDetector extends ChannelInboundHandlerAdapter {
+final class Http3StreamStopDetector {
     private static final Logger LOG = LoggerFactory.getLogger(Http3StreamStopDetector.class);
     static final long POLL_MILLIS = 250;
     private static final Method STREAM_CAPACITY = streamCapacityMethod();
 
     private ScheduledFuture<?> poll;
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    /**
+     * The stream of {@code ctx} changed writability: returns true when that showed it stopped (and it was closed;
+     * the event goes no further), false when the event goes on.
+     */
+    boolean writabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel() instanceof QuicStreamChannel stream && !stream.isWritable() && stream.isActive()) {
             if (stream.bytesBeforeUnwritable() > 0) {
                 LOG.debug("h3 stream {} was stopped by the client; closing it", stream);
                 stream.close();
-                return;
+                return true;
             }
             schedulePoll(ctx);
         }
-        ctx.fireChannelWritabilityChanged();
+        return false;
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        cancelPoll();
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelPoll();
+    /** The stream closed. */
+    void cancel() {
+        if (poll != null) {
+            poll.cancel(false);
+            poll = null;
+        }
     }
 
     private void schedulePoll(ChannelHandlerContext ctx) {
         if (poll == null && STREAM_CAPACITY != null) {
             poll = ctx.executor().schedule(() -> poll(ctx), POLL_MILLIS, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private void cancelPoll() {
-        if (poll != null) {
-            poll.cancel(false);
-            poll = null;
         }
     }
 
