@@ -14,6 +14,8 @@
 # every process and both worktrees are removed on exit.
 # --protocols grpc adds gRPC unary calls (h2load over h2/TLS with a framed 64-byte message, as bench/grpc.sh)
 # through both proxies to one grpc-java server (bench/GrpcBenchServer.java, h2c cluster, CPU 1).
+# --protocols h3 adds HTTP/3 (h3relay bench --http3 from this checkout, --h3-connections x --h3-streams, 4 x 16 as
+# run-h3.sh; HTTP/3 is then on for both sides' TLS listener); each slice starts a fresh client JVM: --slice 5 or more.
 # --size BYTES: h1 and h2 requests ask the endpoint for a body of BYTES bytes (/bytes?n=BYTES, e.g. 65536 for the
 # 64 KiB cells of compare.sh) instead of its short default answer.
 # Usage: bench/regress.sh BASE HEAD [--pairs N] [--slice S] [--warmup S] [--protocols "h1 h2 h3 grpc"] [--size BYTES]
@@ -31,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SIZE=0 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 H3_CONNECTIONS=4 H3_STREAMS=16 PIN=1 INSTALL=0 PROFILE=0
 THIS_TREE=0
 BASE_OPTS="" HEAD_OPTS=""
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
