@@ -133,7 +133,9 @@ class QuicSendBatchTest {
                 c.close().await(5, TimeUnit.SECONDS);
             }
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
     }
 
     /** What the server's connection did in ROUNDS tasks that each write 100 bytes to both streams. */
