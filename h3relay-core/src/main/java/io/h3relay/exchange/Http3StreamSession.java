@@ -31,7 +31,7 @@ public final class Http3StreamSession extends StreamSession {
     private static final long LAST_RECHECK_MICROS = 64_000;
     private boolean recheckScheduled;
     private final Http3StreamWriteCoalescer coalescer;
-    /** Called with the stream's pipeline when the rest of the request is stopped (see {@link #stopUnfinishedRequest}). */
+    /** Called with the stream's pipeline when the rest of the request is stopped ({@link #stopUnfinishedRequest}). */
     private final Consumer<ChannelPipeline> onRequestStopped;
     private long recheckDelayMicros = FIRST_RECHECK_MICROS;
     /** A request head held until the next message shows whether a body follows (see {@link #channelRead}). */
@@ -101,7 +101,8 @@ public final class Http3StreamSession extends StreamSession {
         HttpRequest head = heldHead;
         if (head != null) {
             heldHead = null;
-            if (msg instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+            if (msg instanceof LastHttpContent last && !last.content().isReadable()
+                    && last.trailingHeaders().isEmpty()) {
                 last.release();
                 head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
                 super.channelRead(ctx, new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
