@@ -33,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SIZE=0 PAIRS=40 SLICE=3 WARMUP=40 PROTOCOLS="h1 h2" CONNECTIONS=50 H2_CLIENTS=10 H2_STREAMS=10 H3_CONNECTIONS=4 H3_STREAMS=16 PIN=1 INSTALL=0 PROFILE=0
 THIS_TREE=0
 BASE_OPTS="" HEAD_OPTS=""
-usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 REVS=()
 while (($#)); do
   case "$1" in
