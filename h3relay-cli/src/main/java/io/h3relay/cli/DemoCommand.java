@@ -85,7 +85,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         // The access log goes to a file: a bench run would flood the terminal, which is for the banner and warnings.
         Path accessLog = state.resolve("demo").resolve("access.log").toAbsolutePath();
-        Transport transport = Transport.detect();
+        Transport transport;
+        try {
+            transport = Transport.detect();
+        } catch (RuntimeException e) { // -Dh3relay.transport names one that is unknown or not available here
+            err.println("h3relay demo: " + e.getMessage());
+            err.flush();
+            return null;
+        }
         EventLoopGroup endpointGroup = transport.newGroup(1, "demo-endpoint");
         DemoEndpoint one = new DemoEndpoint("demo-endpoint-1").start(endpointGroup, transport.serverChannelClass());
         DemoEndpoint two = new DemoEndpoint("demo-endpoint-2").start(endpointGroup, transport.serverChannelClass());

@@ -100,7 +100,7 @@ public final class Cluster {
         UpstreamConnector connector = new UpstreamConnector(transport, config, tls);
         boolean auto = config.protocol() == ClusterConfig.UpstreamProtocol.AUTO;
         if (config.protocol() == ClusterConfig.UpstreamProtocol.HTTP3 || auto) {
-            QuicUpstreamConnector quic = QuicUpstreamConnector.create(config, transport.name());
+            QuicUpstreamConnector quic = QuicUpstreamConnector.create(config, transport);
             if (!config.protocolPolicy().orLower() && !auto) {
                 return create(config, (endpoint, breakers) -> new Http3Pool(endpoint, config.pool(), quic, breakers));
             }

@@ -1,6 +1,7 @@
 package io.h3relay.exchange;
 
 import io.h3relay.transport.DirectSend;
+import io.h3relay.transport.HalfClose;
 import io.h3relay.transport.TunnelReadBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -399,7 +400,7 @@ public final class Http1Session extends SessionHandler {
             ctx.close();
             return;
         }
-        socket.shutdownOutput();
+        HalfClose.afterWrites(ctx, socket); // after the response, which may still be on its way to the socket
         socket.config().setAutoRead(true);
         ctx.executor().schedule(() -> {
             ctx.close();

@@ -128,8 +128,20 @@ public final class RelayServer implements AutoCloseable {
      * {@code POST /config/reload}, {@code admin.watch_config}) read that file again.
      */
     public static RelayServer start(RelayConfig config, java.nio.file.Path file) throws StartException {
+        Transport transport;
+        try {
+            transport = Transport.detect();
+        } catch (RuntimeException e) { // -Dh3relay.transport names one that is unknown or not available here
+            throw new StartException(e.getMessage(), e);
+        }
+        return start(config, file, transport);
+    }
+
+    /** As {@link #start(RelayConfig, java.nio.file.Path)}, on the given transport instead of the detected one. */
+    public static RelayServer start(RelayConfig config, java.nio.file.Path file, Transport transport)
+            throws StartException {
         NotYetApplied.check(config);
-        RelayServer server = new RelayServer(config, Transport.detect(), file);
+        RelayServer server = new RelayServer(config, transport, file);
         try {
             server.buildRuntime();
             server.bindAll();
@@ -578,6 +590,11 @@ public final class RelayServer implements AutoCloseable {
     private static String describe(Throwable e) {
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    /** The socket transport the server runs on (io_uring, epoll or nio). */
+    public Transport transport() {
+        return transport;
     }
 
     public InetSocketAddress listenerAddress(String name) {

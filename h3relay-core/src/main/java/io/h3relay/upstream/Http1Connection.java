@@ -2,6 +2,7 @@ package io.h3relay.upstream;
 
 import io.h3relay.endpoint.Endpoint;
 import io.h3relay.transport.DirectSend;
+import io.h3relay.transport.HalfClose;
 import io.h3relay.transport.TunnelReadBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -124,8 +125,7 @@ final class Http1Connection implements UpstreamStream {
             bytes.release();
         }
         if (last && channel instanceof DuplexChannel duplex) {
-            channel.flush();
-            duplex.shutdownOutput(); // the client ended its side of the tunnel: so do we, towards the endpoint
+            HalfClose.afterWrites(channel, duplex); // the client ended its side of the tunnel: so do we
         }
     }
 

@@ -10,9 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.quic.Quic;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -75,15 +73,16 @@ public final class QuicUpstreamConnector {
     private final Class<? extends DatagramChannel> udpClass;
 
     QuicUpstreamConnector(ClusterConfig config, X509TrustManager trust, TlsFiles.KeyMaterial clientCertificate,
-                          boolean epoll) {
+                          Class<? extends DatagramChannel> udpClass) {
         this.config = config;
         this.trust = trust;
         this.clientCertificate = clientCertificate;
-        this.udpClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        this.udpClass = udpClass;
     }
 
     /** The connector of a cluster with {@code protocol: http3} (or a QUIC leg of {@code auto}). */
-    public static QuicUpstreamConnector create(ClusterConfig config, String transportName) throws TlsConfigException {
+    public static QuicUpstreamConnector create(ClusterConfig config, io.h3relay.transport.Transport transport)
+            throws TlsConfigException {
         if (!Quic.isAvailable()) {
             throw new TlsConfigException("clusters[" + config.name() + "].protocol: HTTP/3 is not available on this "
                     + "platform (" + Quic.unavailabilityCause() + ")", Quic.unavailabilityCause());
@@ -94,7 +93,8 @@ public final class QuicUpstreamConnector {
                 : TlsFiles.readCertificates(cfg.ca(), configPath + ".ca")) : null;
         TlsFiles.KeyMaterial client = cfg != null && cfg.certificate() != null ? TlsFiles.readPem(cfg.certificate(),
                 configPath + ".certificate", cfg.privateKey(), configPath + ".private_key") : null;
-        QuicUpstreamConnector c = new QuicUpstreamConnector(config, trust, client, "epoll".equals(transportName));
+        QuicUpstreamConnector c = new QuicUpstreamConnector(config, trust, client,
+                transport.datagramChannelClass());
         try {
             c.context("localhost"); // the engine's verdict on the settings, at config time
         } catch (RuntimeException e) {

@@ -104,9 +104,16 @@ public final class RelayHarness implements AutoCloseable {
     public static final class Builder {
         private final String yaml;
         private final Map<String, String> values = new LinkedHashMap<>();
+        private io.h3relay.transport.Transport transport;
 
         private Builder(String yaml) {
             this.yaml = yaml;
+        }
+
+        /** Runs on {@code transport} instead of the detected one (-Dh3relay.transport). */
+        public Builder transport(io.h3relay.transport.Transport transport) {
+            this.transport = transport;
+            return this;
         }
 
         public Builder with(String name, Object value) {
@@ -127,7 +134,8 @@ public final class RelayHarness implements AutoCloseable {
             String text = text();
             try {
                 RelayConfig config = ConfigLoader.parse(text, CERT_DIR, Map.of());
-                return new RelayHarness(RelayServer.start(config));
+                return new RelayHarness(transport == null ? RelayServer.start(config)
+                        : RelayServer.start(config, null, transport));
             } catch (Exception e) {
                 throw new AssertionError("cannot start h3relay with:\n" + text, e);
             }

@@ -36,7 +36,7 @@ class FallbackPoolTest {
         Transport transport = Transport.detect();
         UpstreamConnector tcp = new UpstreamConnector(transport, config, null);
         return new FallbackPool(e, config.protocolPolicy(),
-                new Http3Pool(e, config.pool(), QuicUpstreamConnector.create(config, transport.name()), breakers),
+                new Http3Pool(e, config.pool(), QuicUpstreamConnector.create(config, transport), breakers),
                 new Http2Pool(e, config.pool(), tcp, breakers, true), new Http1Pool(e, config.pool(), tcp, breakers), true);
     }
 

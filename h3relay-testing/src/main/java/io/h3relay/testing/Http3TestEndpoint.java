@@ -195,6 +195,8 @@ public final class Http3TestEndpoint implements AutoCloseable {
   private final class RequestHandler extends ChannelInboundHandlerAdapter {
     private final QuicChannel connection;
     private boolean echo;
+    /** The last echoed write: the FIN goes after it (Netty's shutdownOutput would send it past queued data). */
+    private io.netty.channel.ChannelFuture lastEcho;
     private boolean ignore;
 
     RequestHandler(QuicChannel connection) {
@@ -211,7 +213,7 @@ public final class Http3TestEndpoint implements AutoCloseable {
         if (msg instanceof Http3HeadersFrame h && !echo) {
           onRequest(ctx, stream, h.headers());
         } else if (msg instanceof Http3DataFrame d && echo) {
-          ctx.writeAndFlush(new DefaultHttp3DataFrame(d.content().retain()));
+          lastEcho = ctx.writeAndFlush(new DefaultHttp3DataFrame(d.content().retain()));
         }
       } finally {
         ReferenceCountUtil.release(msg);
@@ -257,7 +259,11 @@ public final class Http3TestEndpoint implements AutoCloseable {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && echo) {
-        ((QuicStreamChannel) ctx.channel()).shutdownOutput();
+        if (lastEcho == null) {
+          ((QuicStreamChannel) ctx.channel()).shutdownOutput();
+        } else {
+          lastEcho.addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        }
       }
       ReferenceCountUtil.release(evt);
     }

@@ -12,7 +12,6 @@ import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
 import io.netty.handler.codec.http3.Http3SettingIdentifier;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
-import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
@@ -111,7 +110,7 @@ final class Http3CodecFactory {
                 .handler(connectionInitializer(limits, onConnection));
         if (gso) {
             // Up to 10 packets per sendmsg: the kernel splits them (UDP GSO), one syscall instead of ten.
-            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, EpollQuicUtils.newSegmentedAllocator(10));
+            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, io.h3relay.transport.Transport.segmentedAllocator(10));
         }
         QuicConnectionIdGenerator generator = handshakeTokens.generatorOr(ids);
         if (generator != null) {

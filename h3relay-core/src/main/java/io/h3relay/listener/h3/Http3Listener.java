@@ -11,9 +11,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.quic.Quic;
 import io.netty.handler.codec.quic.QuicCodecDispatcher;
 import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
@@ -138,12 +136,13 @@ public final class Http3Listener {
         ListenerConfig cfg = context.config();
         Http3Config h3 = cfg.http3();
         InetSocketAddress address = new InetSocketAddress(cfg.address().toSocketAddress().getAddress(), port);
-        boolean epoll = "epoll".equals(transport.name());
-        int count = epoll ? (h3.sockets() > 0 ? h3.sockets() : Runtime.getRuntime().availableProcessors()) : 1;
-        if (!epoll && h3.sockets() != 1) {
-            LOG.warn("listener {}: http3.sockets needs epoll (SO_REUSEPORT); using one UDP socket", cfg.name());
+        boolean reusePort = transport.reusePort();
+        int count = reusePort ? (h3.sockets() > 0 ? h3.sockets() : Runtime.getRuntime().availableProcessors()) : 1;
+        if (!reusePort && h3.sockets() != 1) {
+            LOG.warn("listener {}: http3.sockets needs a native transport (SO_REUSEPORT); using one UDP socket",
+                    cfg.name());
         }
-        boolean gso = epoll && h3.gso() && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+        boolean gso = h3.gso() && transport.segmentedDatagrams();
         if (h3.gso() && !gso) {
             LOG.info("listener {}: UDP segmentation offload (GSO) unavailable here; sending one datagram per write",
                     cfg.name());
@@ -204,14 +203,14 @@ public final class Http3Listener {
         try {
             for (int i = 0; i < count; i++) {
                 Bootstrap b = new Bootstrap().group(workers)
-                        .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                        .channel(transport.datagramChannelClass())
                         .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
                         .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
                         // Not reading until every listener is bound (startReading): all or none.
                         .option(ChannelOption.AUTO_READ, false)
                         .handler(handler);
-                if (epoll) {
-                    b.option(EpollChannelOption.SO_REUSEPORT, count > 1);
+                if (reusePort) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, count > 1);
                 }
                 sockets.add(b.bind(address).sync().channel());
             }
