@@ -42,6 +42,8 @@ public final class ClusterManager implements AutoCloseable {
 
     private final Transport transport;
     private final EventLoopGroup group;
+    /** Every group exchanges run on ({@link #group} first): a retirement waits for each of their loops. */
+    private final List<? extends EventLoopGroup> exchangeGroups;
     private final Duration retireDeadline;
     private volatile Map<String, Cluster> current = Map.of();
     /** Retired clusters whose pools may still be open (closed with everything on {@link #close}). */
@@ -59,9 +61,19 @@ public final class ClusterManager implements AutoCloseable {
     /** @param events where clusters publish health transitions (may be null) */
     public ClusterManager(Transport transport, EventLoopGroup group, Duration retireDeadline,
                           io.h3relay.events.EventLog events) {
+        this(transport, List.of(group), retireDeadline, events);
+    }
+
+    /**
+     * @param groups the event loop groups exchanges run on; checks run on the first (the TCP loops; under
+     *               io_uring the HTTP/3 listeners' epoll loops are the second)
+     */
+    public ClusterManager(Transport transport, List<? extends EventLoopGroup> groups, Duration retireDeadline,
+                          io.h3relay.events.EventLog events) {
         this.events = events;
         this.transport = transport;
-        this.group = group;
+        this.group = groups.get(0);
+        this.exchangeGroups = List.copyOf(groups);
         this.retireDeadline = retireDeadline;
     }
 
@@ -136,9 +148,11 @@ public final class ClusterManager implements AutoCloseable {
             return;
         }
         List<Future<?>> barrier = new ArrayList<>();
-        for (EventExecutor loop : group) {
-            if (!loop.isShuttingDown()) {
-                barrier.add(loop.submit(() -> { }));
+        for (EventLoopGroup g : exchangeGroups) {
+            for (EventExecutor loop : g) {
+                if (!loop.isShuttingDown()) {
+                    barrier.add(loop.submit(() -> { }));
+                }
             }
         }
         Runnable afterBarrier = () -> change.retired().forEach(this::watch);

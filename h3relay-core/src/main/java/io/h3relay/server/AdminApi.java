@@ -40,9 +40,10 @@ final class AdminApi {
     private final RelayServer server;
     private final ConfigReloads reloads;
     private final EventLog events;
-    private final EventLoopGroup loops;
+    /** The server's event loop groups (TCP first; under io_uring the QUIC loops second). */
+    private final List<? extends EventLoopGroup> loops;
 
-    AdminApi(RelayServer server, ConfigReloads reloads, EventLog events, EventLoopGroup loops) {
+    AdminApi(RelayServer server, ConfigReloads reloads, EventLog events, List<? extends EventLoopGroup> loops) {
         this.server = server;
         this.reloads = reloads;
         this.events = events;
@@ -135,12 +136,14 @@ final class AdminApi {
      */
     private void watchDrain(Cluster c, Endpoint e) {
         List<Future<?>> barrier = new ArrayList<>();
-        for (EventExecutor loop : loops) {
-            if (!loop.isShuttingDown()) {
-                barrier.add(loop.submit(() -> { }));
+        for (EventLoopGroup g : loops) {
+            for (EventExecutor loop : g) {
+                if (!loop.isShuttingDown()) {
+                    barrier.add(loop.submit(() -> { }));
+                }
             }
         }
-        EventExecutor timer = loops.next();
+        EventExecutor timer = loops.get(0).next();
         Runnable[] poll = new Runnable[1];
         poll[0] = () -> {
             if (e.health().adminState() != AdminState.DRAINING) {

@@ -29,7 +29,7 @@ final class ListenerRetirement {
 
     /** Starts the drain; the future completes once everything of the listener is closed. */
     static CompletableFuture<Void> start(TcpListener tcp, Http3Listener h3, Duration drainTimeout, EventLog events,
-                                         io.netty.util.concurrent.EventExecutorGroup workers) {
+                                         List<? extends io.netty.util.concurrent.EventExecutorGroup> workers) {
         ListenerContext ctx = tcp.context();
         ctx.startDraining();
         tcp.closeServerChannel();

@@ -45,6 +45,8 @@ public final class RelayServer implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    /** The HTTP/3 listeners' loops: {@link #workers} itself, or under io_uring an epoll group (Transport.quic). */
+    private final EventLoopGroup quicWorkers;
     private final ClusterManager clusters;
     private volatile RuntimeHolder runtime;
     /** Each listener's exchange observers, composed once from the telemetry (which a reload keeps). */
@@ -83,9 +85,11 @@ public final class RelayServer implements AutoCloseable {
         this.reloads = new ConfigReloads(this, file, events);
         this.transport = transport;
         this.boss = transport.newGroup(1, "h3relay-accept");
-        this.workers = transport.newGroup(java.lang.Runtime.getRuntime().availableProcessors(), "h3relay-io");
+        int cores = java.lang.Runtime.getRuntime().availableProcessors();
+        this.workers = transport.newGroup(cores, "h3relay-io");
+        this.quicWorkers = transport.quic() == transport ? workers : transport.quic().newGroup(cores, "h3relay-quic");
         // A retired cluster's exchanges may keep its pools for as long as a drain lets exchanges finish.
-        this.clusters = new ClusterManager(transport, workers, config.shutdown().drainTimeout(), events);
+        this.clusters = new ClusterManager(transport, exchangeGroups(), config.shutdown().drainTimeout(), events);
         this.admin = new AdminServer(new AdminServer.Control() {
             @Override
             public boolean ready() {
@@ -206,7 +210,7 @@ public final class RelayServer implements AutoCloseable {
                 .map(l -> l.context().connections()).toList());
         admin.endpoint("/introspect", new io.h3relay.server.IntrospectEndpoint(this,
                 endpoint -> endpoint.health().isAvailable()));
-        new AdminApi(this, reloads, events, workers).register(admin);
+        new AdminApi(this, reloads, events, exchangeGroups()).register(admin);
         new QuicAdminApi(this).register(admin);
         telemetry.cacheMetrics(() -> CacheAdminEndpoint.series(runtime.current().policies().caches()));
         admin.endpoint("/cache", new CacheAdminEndpoint(() -> runtime.current().policies().caches(), false));
@@ -367,7 +371,7 @@ public final class RelayServer implements AutoCloseable {
             TcpListener old = listeners.remove(lc.name());
             Http3Listener oldH3 = http3Listeners.remove(lc.name());
             listenerTls.removed(lc.name());
-            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events, workers));
+            retiringListeners.add(ListenerRetirement.start(old, oldH3, drain, events, exchangeGroups()));
         }
         for (TcpListener l : bound.tcp()) {
             ListenerContext ctx = l.context();
@@ -491,7 +495,7 @@ public final class RelayServer implements AutoCloseable {
                 while (System.nanoTime() < closeWebSockets && open.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                     Thread.sleep(20);
                 }
-                int closing = io.h3relay.websocket.OpenWebSockets.closeMatching(workers,
+                int closing = io.h3relay.websocket.OpenWebSockets.closeMatching(exchangeGroups(),
                         s -> s.overHttp3() && name.equals(s.listenerName()), "http3_off");
                 if (closing > 0) {
                     LOG.info("listener {}: closing {} WebSocket session(s) over HTTP/3 still open (http3 turned off)",
@@ -558,7 +562,7 @@ public final class RelayServer implements AutoCloseable {
                 throw new StartException(e.getMessage(), e);
             }
             try {
-                h3.bind(transport, workers, port, retryAfter);
+                h3.bind(transport.quic(), quicWorkers, port, retryAfter);
                 return h3;
             } catch (Exception e) {
                 if (!ephemeral || attempt == EPHEMERAL_PAIR_ATTEMPTS || !addressInUse(e)) {
@@ -592,7 +596,12 @@ public final class RelayServer implements AutoCloseable {
         return m == null ? e.getClass().getSimpleName() : m;
     }
 
-    /** The socket transport the server runs on (io_uring, epoll or nio). */
+    /** The event loop groups exchanges run on: the TCP loops, then (under io_uring) the QUIC loops. */
+    private List<EventLoopGroup> exchangeGroups() {
+        return quicWorkers == workers ? List.of(workers) : List.of(workers, quicWorkers);
+    }
+
+    /** The socket transport the server runs on (io_uring, epoll or nio); its HTTP/3 sockets: {@code quic()}. */
     public Transport transport() {
         return transport;
     }
@@ -755,7 +764,8 @@ public final class RelayServer implements AutoCloseable {
             while (System.nanoTime() < closeWebSockets && before.stream().anyMatch(io.netty.channel.Channel::isOpen)) {
                 Thread.sleep(20);
             }
-            int closing = io.h3relay.websocket.OpenWebSockets.closeAll(workers, name -> true, "drain_timeout");
+            int closing = io.h3relay.websocket.OpenWebSockets.closeAll(exchangeGroups(), name -> true,
+                    "drain_timeout");
             if (closing > 0) {
                 LOG.info("closing {} WebSocket session(s) still open at the end of the drain", closing);
             }
@@ -797,6 +807,9 @@ public final class RelayServer implements AutoCloseable {
                 runtime.current().policies().close();
             }
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            if (quicWorkers != workers) {
+                quicWorkers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (telemetry != null) {
                 telemetry.close(); // after the loops: every exchange has logged its line and ended its span

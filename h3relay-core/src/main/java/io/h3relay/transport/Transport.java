@@ -1,7 +1,10 @@
 package io.h3relay.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -29,17 +32,21 @@ import java.net.InetSocketAddress;
 import java.util.Locale;
 
 /**
- * The socket transport: io_uring where the kernel offers it, epoll where io_uring is not there (an older kernel, a
- * container whose seccomp profile refuses it, {@code kernel.io_uring_disabled}), NIO where neither native library
- * loads. {@code -Dh3relay.transport=io_uring|epoll|nio} (in {@code H3RELAY_JAVA_OPTS}) asks for one; asked for and not
- * available is an error at start, not a silent fallback. io_uring hands the kernel each event-loop turn's reads and
- * writes in one submission where epoll makes a system call for each: on a relayed WebSocket message (a read and a
- * send each way) that is most of what the proxy itself spends (docs/benchmarks.md, "io_uring").
+ * The socket transport: epoll where its native library loads, NIO otherwise ({@code auto}, the default), or io_uring
+ * when asked for. {@code -Dh3relay.transport=auto|io_uring|epoll|nio} (in {@code H3RELAY_JAVA_OPTS}) chooses; one
+ * asked for and not available here (io_uring: an older kernel, {@code kernel.io_uring_disabled}, a container's seccomp
+ * profile) is an error at start, not a silent fallback. io_uring hands the kernel each event-loop turn's reads and
+ * writes in one submission where epoll makes a system call for each: 26% less proxy CPU per h1 request, 16% per h2
+ * request, 12% per relayed WebSocket message here (docs/benchmarks.md, "io_uring"). It is not the default yet: under
+ * it a buffer released once too often (a latent bug, seen on epoll only as a warning when a connection closes) is
+ * freed while its send is still in the ring (docs/benchmarks.md, "io_uring").
  *
  * <p>Downstream and upstream channels share one group so an exchange's upstream connection can live on its
- * downstream event loop; the HTTP/3 listeners' and the QUIC upstreams' UDP sockets are on it too.
+ * downstream event loop. Under io_uring the HTTP/3 listeners' UDP sockets are the exception: they run on epoll
+ * ({@link #quic()}), in a group of their own, with the upstream connections of their requests.
  */
 public record Transport(String name,
+                        Class<? extends IoHandler> ioHandlerClass,
                         IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerSocketChannel> serverChannelClass,
                         Class<? extends SocketChannel> socketChannelClass,
@@ -56,7 +63,7 @@ public record Transport(String name,
     /** The transport {@code wanted} names; an error names what is wrong when it is unknown or not available here. */
     public static Transport choose(String wanted) {
         return switch (wanted.trim().toLowerCase(Locale.ROOT)) {
-            case "auto", "" -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
+            case "auto", "" -> Epoll.isAvailable() ? epoll() : nio();
             case "io_uring", "io-uring", "iouring" -> {
                 if (!IoUring.isAvailable()) {
                     throw new IllegalStateException("-D" + PROPERTY + "=io_uring: io_uring is not available here ("
@@ -78,18 +85,43 @@ public record Transport(String name,
     }
 
     private static Transport ioUring() {
-        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+        return new Transport("io_uring", IoUringIoHandler.class, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
                 IoUringSocketChannel.class, IoUringDatagramChannel.class);
     }
 
     private static Transport epoll() {
-        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+        return new Transport("epoll", EpollIoHandler.class, EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
                 EpollSocketChannel.class, EpollDatagramChannel.class);
     }
 
     private static Transport nio() {
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+        return new Transport("nio", NioIoHandler.class, NioIoHandler.newFactory(), NioServerSocketChannel.class,
                 NioSocketChannel.class, NioDatagramChannel.class);
+    }
+
+    /**
+     * The transport of the HTTP/3 listeners' UDP sockets: epoll under io_uring where epoll loads, this one
+     * otherwise. QUIC over io_uring's datagram channel cost 18% more CPU per h3 request than over epoll's (one
+     * {@code recvmsg} in the ring per datagram, each its own round trip through the ring; docs/benchmarks.md,
+     * "io_uring by default"), so those sockets and the upstream connections of their requests get an epoll
+     * group of their own ({@code RelayServer}) while TCP stays on io_uring.
+     */
+    public Transport quic() {
+        return "io_uring".equals(name) && Epoll.isAvailable() ? epoll() : this;
+    }
+
+    /**
+     * The transport of channels opened on {@code loop}: this one, or {@link #quic()}'s for a loop of the QUIC
+     * group (an upstream connection opened for a request that came over HTTP/3 lives on its event loop).
+     */
+    public Transport on(EventLoop loop) {
+        if (loop instanceof IoEventLoop io && !io.isIoType(ioHandlerClass)) {
+            Transport quic = quic();
+            if (io.isIoType(quic.ioHandlerClass)) {
+                return quic;
+            }
+        }
+        return this;
     }
 
     public EventLoopGroup newGroup(int threads, String threadPrefix) {

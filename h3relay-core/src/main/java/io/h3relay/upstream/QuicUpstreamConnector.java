@@ -10,7 +10,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.quic.Quic;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -70,14 +69,14 @@ public final class QuicUpstreamConnector {
     /** A context per verified name: the engine does not tell the trust manager which name it dialled. */
     private final java.util.concurrent.ConcurrentHashMap<String, QuicSslContext> contexts =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final Class<? extends DatagramChannel> udpClass;
+    private final io.h3relay.transport.Transport transport;
 
     QuicUpstreamConnector(ClusterConfig config, X509TrustManager trust, TlsFiles.KeyMaterial clientCertificate,
-                          Class<? extends DatagramChannel> udpClass) {
+                          io.h3relay.transport.Transport transport) {
         this.config = config;
         this.trust = trust;
         this.clientCertificate = clientCertificate;
-        this.udpClass = udpClass;
+        this.transport = transport;
     }
 
     /** The connector of a cluster with {@code protocol: http3} (or a QUIC leg of {@code auto}). */
@@ -93,8 +92,7 @@ public final class QuicUpstreamConnector {
                 : TlsFiles.readCertificates(cfg.ca(), configPath + ".ca")) : null;
         TlsFiles.KeyMaterial client = cfg != null && cfg.certificate() != null ? TlsFiles.readPem(cfg.certificate(),
                 configPath + ".certificate", cfg.privateKey(), configPath + ".private_key") : null;
-        QuicUpstreamConnector c = new QuicUpstreamConnector(config, trust, client,
-                transport.datagramChannelClass());
+        QuicUpstreamConnector c = new QuicUpstreamConnector(config, trust, client, transport);
         try {
             c.context("localhost"); // the engine's verdict on the settings, at config time
         } catch (RuntimeException e) {
@@ -193,6 +191,7 @@ public final class QuicUpstreamConnector {
                 .initialMaxStreamsBidirectional(0) // an endpoint opens no request streams towards us
                 .initialMaxStreamsUnidirectional(16) // its control and QPACK streams (and some slack)
                 .build();
+        var udpClass = transport.on(loop).datagramChannelClass(); // epoll on a loop of the QUIC group
         new Bootstrap().group(loop).channel(udpClass).handler(codec).bind(0).addListener(bf -> {
             if (!bf.isSuccess()) {
                 promise.tryFailure(bf.cause());

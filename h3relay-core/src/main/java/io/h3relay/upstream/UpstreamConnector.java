@@ -66,7 +66,7 @@ public final class UpstreamConnector {
         int port = endpoint.address().port();
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(transport.socketChannelClass())
+                .channel(transport.on(loop).socketChannelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         config.connectTimeout().toMillis()))
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
