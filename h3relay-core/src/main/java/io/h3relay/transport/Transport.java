@@ -85,8 +85,8 @@ public record Transport(String name,
     }
 
     private static Transport ioUring() {
-        return new Transport("io_uring", IoUringIoHandler.class, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
-                IoUringSocketChannel.class, IoUringDatagramChannel.class);
+        return new Transport("io_uring", IoUringIoHandler.class, IoUringIoHandler.newFactory(),
+                IoUringServerSocketChannel.class, IoUringSocketChannel.class, IoUringDatagramChannel.class);
     }
 
     private static Transport epoll() {

@@ -110,7 +110,8 @@ final class Http3CodecFactory {
                 .handler(connectionInitializer(limits, onConnection));
         if (gso) {
             // Up to 10 packets per sendmsg: the kernel splits them (UDP GSO), one syscall instead of ten.
-            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, io.h3relay.transport.Transport.segmentedAllocator(10));
+            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                    io.h3relay.transport.Transport.segmentedAllocator(10));
         }
         QuicConnectionIdGenerator generator = handshakeTokens.generatorOr(ids);
         if (generator != null) {
