@@ -4,7 +4,6 @@ import io.h3relay.config.ClusterConfig;
 import io.h3relay.tls.TlsConfigException;
 import io.h3relay.transport.Transport;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -147,14 +146,7 @@ public final class ClusterManager implements AutoCloseable {
         if (change.retired().isEmpty()) {
             return;
         }
-        List<Future<?>> barrier = new ArrayList<>();
-        for (EventLoopGroup g : exchangeGroups) {
-            for (EventExecutor loop : g) {
-                if (!loop.isShuttingDown()) {
-                    barrier.add(loop.submit(() -> { }));
-                }
-            }
-        }
+        List<Future<?>> barrier = io.h3relay.transport.LoopBarrier.submit(exchangeGroups);
         Runnable afterBarrier = () -> change.retired().forEach(this::watch);
         whenAllDone(barrier, afterBarrier);
     }

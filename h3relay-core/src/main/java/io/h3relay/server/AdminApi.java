@@ -135,14 +135,7 @@ final class AdminApi {
      * after that), waits for its requests in flight to end, then marks it {@code drained}.
      */
     private void watchDrain(Cluster c, Endpoint e) {
-        List<Future<?>> barrier = new ArrayList<>();
-        for (EventLoopGroup g : loops) {
-            for (EventExecutor loop : g) {
-                if (!loop.isShuttingDown()) {
-                    barrier.add(loop.submit(() -> { }));
-                }
-            }
-        }
+        List<Future<?>> barrier = io.h3relay.transport.LoopBarrier.submit(loops);
         EventExecutor timer = loops.get(0).next();
         Runnable[] poll = new Runnable[1];
         poll[0] = () -> {
