@@ -317,9 +317,13 @@ public final class Http1Session extends SessionHandler {
             return;
         }
         ByteBuf bytes = last.content();
-        lastWrite = ctx.writeAndFlush(bytes.isReadable() ? bytes : Unpooled.EMPTY_BUFFER);
-        if (!bytes.isReadable()) {
+        if (bytes.isReadable()) {
+            // The write owns the bytes now: it may have consumed and released them before it returns
+            // (SslHandler wraps at the flush), so they are not looked at again.
+            lastWrite = ctx.writeAndFlush(bytes);
+        } else {
             bytes.release();
+            lastWrite = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
         }
         if (ctx.channel() instanceof SocketChannel socket) {
             lastWrite.addListener(f -> socket.shutdownOutput()); // the endpoint ended its side of the tunnel

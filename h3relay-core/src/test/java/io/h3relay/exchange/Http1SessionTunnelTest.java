@@ -2,6 +2,9 @@ package io.h3relay.exchange;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -117,6 +120,57 @@ class Http1SessionTunnelTest {
         session.exchangeFinished(true);
         ch.runPendingTasks();
         assertThat(ch.isOpen()).as("a tunnel's connection ends with it").isFalse();
+    }
+
+    /**
+     * The tunnel's last bytes are released once, by whoever consumes them. SslHandler reads a write's bytes and
+     * releases them before {@code writeAndFlush} returns; the session used to look at the buffer after that
+     * write, find it empty and release it again: a slice of an h2 endpoint's read buffer, so the decoder's
+     * buffer was freed under it (a use-after-free under io_uring, whose sends complete later).
+     */
+    @Test
+    void theTunnelsLastBytesAreReleasedOnceWhenTheWriteConsumesThemAtOnce() {
+        Recorder ex = new Recorder();
+        Http1Session session = new Http1Session(PLAIN, s -> ex, 1);
+        StringBuilder wire = new StringBuilder();
+        ChannelOutboundHandlerAdapter consumesAtWrite = new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                ByteBuf b = (ByteBuf) msg;
+                wire.append(b.readCharSequence(b.readableBytes(), CharsetUtil.ISO_8859_1));
+                b.release();
+                promise.setSuccess();
+            }
+        };
+        EmbeddedChannel ch = new EmbeddedChannel(consumesAtWrite, new HttpServerCodec(), session);
+        ch.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
+        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        res.headers().set("connection", "upgrade").set("upgrade", "websocket");
+        session.writeHead(res);
+        session.enterTunnel();
+        session.flush();
+        wire.setLength(0);
+
+        ByteBuf shared = Unpooled.copiedBuffer("bye", CharsetUtil.US_ASCII);
+        shared.retain(); // another holder, as the h2 decoder holds the buffer a DATA frame is a slice of
+        session.writeLast(new DefaultLastHttpContent(shared));
+        assertThat(wire).hasToString("bye");
+        assertThat(shared.refCnt()).as("released once, by the write").isEqualTo(1);
+        shared.release();
+
+        ByteBuf empty = Unpooled.buffer(0).retain();
+        Http1Session again = new Http1Session(PLAIN, s -> ex, 1);
+        EmbeddedChannel ch2 = new EmbeddedChannel(new HttpServerCodec(), again);
+        ch2.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
+        again.writeHead(res);
+        again.enterTunnel();
+        again.writeLast(new DefaultLastHttpContent(empty));
+        assertThat(empty.refCnt()).as("an empty end is released by the session, once").isEqualTo(1);
+        empty.release();
+        ch.finishAndReleaseAll();
+        ch2.finishAndReleaseAll();
     }
 
     @Test
