@@ -45,6 +45,11 @@ class Http3UpstreamPoolRulesTest {
                     cluster: refusing
                     rewrite: { strip_prefix: /refused-retry }
                     retry: { attempts: 2, on: [refused-stream] }
+                  - name: refused-many
+                    match: { path_prefix: /refused-many/ }
+                    cluster: refusing-unbudgeted
+                    rewrite: { strip_prefix: /refused-many }
+                    retry: { attempts: 2, on: [refused-stream] }
                   - { name: refused, match: { path_prefix: /refused/ }, cluster: refusing, rewrite: { strip_prefix: /refused } }
                   - { name: idle, match: { path_prefix: /idle/ }, cluster: idle, rewrite: { strip_prefix: /idle } }
                 clusters:
@@ -58,6 +63,12 @@ class Http3UpstreamPoolRulesTest {
                     protocol_policy: exact
                     endpoints: [ { address: "localhost:@REFUSING@" } ]
                     tls: { verify: true, ca: "@CA@" }
+                  - name: refusing-unbudgeted
+                    protocol: http3
+                    protocol_policy: exact
+                    endpoints: [ { address: "localhost:@REFUSING@" } ]
+                    tls: { verify: true, ca: "@CA@" }
+                    retry_budget: { percent: 100, min_retries_per_second: 1000 }
                   - name: idle
                     protocol: http3
                     protocol_policy: exact
@@ -148,6 +159,24 @@ class Http3UpstreamPoolRulesTest {
         assertThat(notRetried.statusCode()).isEqualTo(502);
         assertThat(notRetried.body()).contains("upstream_reset").contains("H3_REQUEST_REJECTED");
         assertThat(refusing.refusedStreams()).isEqualTo(before + 2);
+    }
+
+    /**
+     * The same, many times in a row on one connection (the retried stream's response ends with a FIN that the
+     * endpoint sends after the proxy's own, in a packet of its own): every retry is answered in full. A cluster
+     * with a budget that allows a retry per request.
+     */
+    @ParameterizedTest
+    @EnumSource(Proto.class)
+    void refusedUploadsAreRetriedAndAnsweredInFullManyTimesInARow(Proto proto) throws Exception {
+        int before = refusing.refusedStreams();
+        for (int i = 0; i < 60; i++) {
+            refusing.refuseNext(1);
+            HttpResponse<String> r = post(proto, "/refused-many/echo", "payload " + i);
+            assertThat(r.statusCode()).as("request %d", i).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("payload " + i);
+        }
+        assertThat(refusing.refusedStreams()).isEqualTo(before + 60);
     }
 
     /**
