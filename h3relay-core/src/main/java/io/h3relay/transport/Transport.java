@@ -1,13 +1,17 @@
 package io.h3relay.transport;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -32,14 +36,13 @@ import java.net.InetSocketAddress;
 import java.util.Locale;
 
 /**
- * The socket transport: epoll where its native library loads, NIO otherwise ({@code auto}, the default), or io_uring
- * when asked for. {@code -Dh3relay.transport=auto|io_uring|epoll|nio} (in {@code H3RELAY_JAVA_OPTS}) chooses; one
- * asked for and not available here (io_uring: an older kernel, {@code kernel.io_uring_disabled}, a container's seccomp
- * profile) is an error at start, not a silent fallback. io_uring hands the kernel each event-loop turn's reads and
- * writes in one submission where epoll makes a system call for each: 26% less proxy CPU per h1 request, 16% per h2
- * request, 12% per relayed WebSocket message here (docs/benchmarks.md, "io_uring"). It is not the default yet: under
- * it a buffer released once too often (a latent bug, seen on epoll only as a warning when a connection closes) is
- * freed while its send is still in the ring (docs/benchmarks.md, "io_uring").
+ * The socket transport: io_uring where the kernel offers it, epoll where only epoll's native library loads, NIO
+ * otherwise ({@code auto}, the default). {@code -Dh3relay.transport=auto|io_uring|epoll|nio} (in
+ * {@code H3RELAY_JAVA_OPTS}) chooses; one asked for and not available here (io_uring: an older kernel,
+ * {@code kernel.io_uring_disabled}, a container's seccomp profile) is an error at start, not a silent fallback.
+ * io_uring hands the kernel each event-loop turn's reads and writes in one submission where epoll makes a system
+ * call for each: 26% less proxy CPU per h1 request, 16% per h2 request, 12% per relayed WebSocket message here
+ * (docs/benchmarks.md, "io_uring").
  *
  * <p>Downstream and upstream channels share one group so an exchange's upstream connection can live on its
  * downstream event loop. Under io_uring the HTTP/3 listeners' UDP sockets are the exception: they run on epoll
@@ -63,7 +66,7 @@ public record Transport(String name,
     /** The transport {@code wanted} names; an error names what is wrong when it is unknown or not available here. */
     public static Transport choose(String wanted) {
         return switch (wanted.trim().toLowerCase(Locale.ROOT)) {
-            case "auto", "" -> Epoll.isAvailable() ? epoll() : nio();
+            case "auto", "" -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
             case "io_uring", "io-uring", "iouring" -> {
                 if (!IoUring.isAvailable()) {
                     throw new IllegalStateException("-D" + PROPERTY + "=io_uring: io_uring is not available here ("
@@ -141,6 +144,21 @@ public record Transport(String name,
             case "epoll" -> EpollDatagramChannel.isSegmentedDatagramPacketSupported();
             default -> false;
         };
+    }
+
+    /**
+     * A UDP socket's reads in datagrams of at most {@code datagramSize} bytes, {@code perRead} of them per system
+     * call where the transport can ({@code recvmmsg} on epoll, {@code Native.IS_SUPPORTING_RECVMMSG}); one per
+     * call otherwise (into a buffer of {@code datagramSize}, so the limit is the same everywhere). A larger datagram
+     * is cut to the limit, and QUIC drops it: listeners advertise the limit as max_udp_payload_size.
+     */
+    public void datagramReads(Bootstrap b, int datagramSize, int perRead) {
+        if ("epoll".equals(name)) {
+            b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramSize)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramSize * perRead));
+        } else {
+            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramSize));
+        }
     }
 
     /** QUIC's packets of one send as GSO datagrams of up to {@code max} segments ({@link #segmentedDatagrams}). */

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class TransportTest {
     @Test
-    void autoTakesEpollWhereItLoads() {
-        String expected = Epoll.isAvailable() ? "epoll" : "nio";
+    void autoTakesIoUringThenEpollThenNio() {
+        String expected = IoUring.isAvailable() ? "io_uring" : Epoll.isAvailable() ? "epoll" : "nio";
         assertThat(Transport.choose("auto").name()).isEqualTo(expected);
         assertThat(Transport.choose("").name()).isEqualTo(expected);
     }

@@ -76,13 +76,14 @@ final class HandshakeResetTokens {
      * The size of the transport parameters quiche encodes for a server connection with these settings and a
      * stateless reset token, assuming the client's original destination id has the maximum length (20): each
      * parameter is its id and length (one byte each here) and its value; quiche writes only the ones that are
-     * not zero (ack_delay_exponent 3 and max_ack_delay 25 are its defaults, max_udp_payload_size 65527 too).
+     * not zero (ack_delay_exponent 3 and max_ack_delay 25 are its defaults; max_udp_payload_size is the listener's
+     * {@link Http3CodecFactory#MAX_DATAGRAM}).
      */
     static int transportParametersSize(long idleMillis, long maxData, long streamData, long maxBidi, long maxUni,
                                        boolean disableActiveMigration, boolean retry, int connectionIdLength) {
         int n = 2 + 20;                       // original_destination_connection_id (worst case)
         n += 2 + 16;                          // stateless_reset_token
-        n += nonZero(idleMillis) + nonZero(65527) + nonZero(maxData) + 3 * nonZero(streamData)
+        n += nonZero(idleMillis) + nonZero(Http3CodecFactory.MAX_DATAGRAM) + nonZero(maxData) + 3 * nonZero(streamData)
                 + nonZero(maxBidi) + nonZero(maxUni) + nonZero(3) + nonZero(25);
         n += disableActiveMigration ? 2 : 0;
         n += 2 + connectionIdLength;          // initial_source_connection_id

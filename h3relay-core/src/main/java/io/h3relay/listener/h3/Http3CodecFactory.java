@@ -31,6 +31,13 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 final class Http3CodecFactory {
+    /**
+     * The largest UDP payload the listeners read (their sockets' read slots, {@code Transport.datagramReads}) and
+     * advertise as max_udp_payload_size: above any path MTU but jumbo frames' (QUIC's packets are 1,200-1,500
+     * bytes), as Netty's own 2 KiB datagram buffer was before.
+     */
+    static final int MAX_DATAGRAM = 2048;
+
     private final ListenerContext context;
     /** The listener's current QUIC TLS context, read per new connection (a reload may swap it). */
     private final java.util.function.Supplier<QuicSslContext> tls;
@@ -92,6 +99,7 @@ final class Http3CodecFactory {
                 })
                 .resetTokenGenerator(resets)
                 .maxIdleTimeout(idle.toMillis(), TimeUnit.MILLISECONDS)
+                .maxRecvUdpPayloadSize(MAX_DATAGRAM)
                 .initialMaxData(h3.initialMaxData())
                 .initialMaxStreamDataBidirectionalLocal(h3.initialMaxStreamData())
                 .initialMaxStreamDataBidirectionalRemote(h3.initialMaxStreamData())
