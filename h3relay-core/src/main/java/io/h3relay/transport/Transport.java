@@ -106,7 +106,7 @@ public record Transport(String name,
      * The transport of the HTTP/3 listeners' UDP sockets: epoll under io_uring where epoll loads, this one
      * otherwise. QUIC over io_uring's datagram channel cost 18% more CPU per h3 request than over epoll's (one
      * {@code recvmsg} in the ring per datagram, each its own round trip through the ring; docs/benchmarks.md,
-     * "io_uring: a preview transport"), so those sockets and the upstream connections of their requests get an
+     * "io_uring"), so those sockets and the upstream connections of their requests get an
      * epoll group of their own ({@code RelayServer}) while TCP stays on io_uring.
      */
     public Transport quic() {
