@@ -87,6 +87,17 @@ class Http1SessionTunnelTest {
         return out.toString();
     }
 
+    /** A WebSocket Upgrade read by the session, answered 101: the session is a tunnel from here on. */
+    private static void upgradeToTunnel(EmbeddedChannel ch, Http1Session session) {
+        ch.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
+        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        res.headers().set("connection", "upgrade").set("upgrade", "websocket");
+        session.writeHead(res);
+        session.enterTunnel();
+        session.flush();
+    }
+
     @Test
     void connectThen200TurnsTheConnectionIntoARawTunnel() {
         Recorder ex = new Recorder();
@@ -143,13 +154,7 @@ class Http1SessionTunnelTest {
             }
         };
         EmbeddedChannel ch = new EmbeddedChannel(consumesAtWrite, new HttpServerCodec(), session);
-        ch.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
-                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
-        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-        res.headers().set("connection", "upgrade").set("upgrade", "websocket");
-        session.writeHead(res);
-        session.enterTunnel();
-        session.flush();
+        upgradeToTunnel(ch, session);
         wire.setLength(0);
 
         ByteBuf shared = Unpooled.copiedBuffer("bye", CharsetUtil.US_ASCII);
@@ -162,10 +167,7 @@ class Http1SessionTunnelTest {
         ByteBuf empty = Unpooled.buffer(0).retain();
         Http1Session again = new Http1Session(PLAIN, s -> ex, 1);
         EmbeddedChannel ch2 = new EmbeddedChannel(new HttpServerCodec(), again);
-        ch2.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
-                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
-        again.writeHead(res);
-        again.enterTunnel();
+        upgradeToTunnel(ch2, again);
         again.writeLast(new DefaultLastHttpContent(empty));
         assertThat(empty.refCnt()).as("an empty end is released by the session, once").isEqualTo(1);
         empty.release();
@@ -178,13 +180,7 @@ class Http1SessionTunnelTest {
         Recorder ex = new Recorder();
         Http1Session session = new Http1Session(PLAIN, s -> ex, 1);
         EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(), session);
-        ch.writeInbound(Unpooled.copiedBuffer("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
-                + "Upgrade: websocket\r\n\r\n", CharsetUtil.US_ASCII));
-        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-        res.headers().set("connection", "upgrade").set("upgrade", "websocket");
-        session.writeHead(res);
-        session.enterTunnel();
-        session.flush();
+        upgradeToTunnel(ch, session);
         String head = drain(ch);
         assertThat(head).startsWith("HTTP/1.1 101 Switching Protocols\r\n").containsIgnoringCase("upgrade: websocket")
                 .doesNotContain("close").doesNotContain("chunked");
