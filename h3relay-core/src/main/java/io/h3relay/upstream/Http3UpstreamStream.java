@@ -162,7 +162,9 @@ final class Http3UpstreamStream extends MultiplexedStream {
     private void failOnWriteError(io.netty.util.concurrent.Future<? super Void> f) {
         if (!f.isSuccess() && !done) {
             LOG.debug("write to upstream stream {} failed", channel, f.cause());
-            if (failure == null) {
+            if (failure == null && resetCode < 0) {
+                // (A write failing after the endpoint's RESET_STREAM closed the stream is that reset's doing:
+                // whyClosed names the reset, e.g. a refusal, not the closed channel.)
                 failure = "stopped the stream (" + f.cause().getMessage() + ")";
             }
             channel.close();
