@@ -45,7 +45,9 @@ public final class RelayServer implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    /** The HTTP/3 listeners' loops: {@link #workers} itself, or under io_uring an epoll group (Transport.quic). */
+    /** The HTTP/3 listeners' sockets' transport ({@link Transport#quic()}: epoll under io_uring) and loops. */
+    private final Transport quicTransport;
+    /** {@link #workers} itself, or under io_uring an epoll group of their own. */
     private final EventLoopGroup quicWorkers;
     private final ClusterManager clusters;
     private volatile RuntimeHolder runtime;
@@ -87,7 +89,8 @@ public final class RelayServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "h3relay-accept");
         int cores = java.lang.Runtime.getRuntime().availableProcessors();
         this.workers = transport.newGroup(cores, "h3relay-io");
-        this.quicWorkers = transport.quic() == transport ? workers : transport.quic().newGroup(cores, "h3relay-quic");
+        this.quicTransport = transport.quic();
+        this.quicWorkers = quicTransport == transport ? workers : quicTransport.newGroup(cores, "h3relay-quic");
         // A retired cluster's exchanges may keep its pools for as long as a drain lets exchanges finish.
         this.clusters = new ClusterManager(transport, exchangeGroups(), config.shutdown().drainTimeout(), events);
         this.admin = new AdminServer(new AdminServer.Control() {
@@ -562,7 +565,7 @@ public final class RelayServer implements AutoCloseable {
                 throw new StartException(e.getMessage(), e);
             }
             try {
-                h3.bind(transport.quic(), quicWorkers, port, retryAfter);
+                h3.bind(quicTransport, quicWorkers, port, retryAfter);
                 return h3;
             } catch (Exception e) {
                 if (!ephemeral || attempt == EPHEMERAL_PAIR_ATTEMPTS || !addressInUse(e)) {
