@@ -5,7 +5,9 @@ import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http3StreamSession;
 import io.h3relay.exchange.Http3StreamWriteCoalescer;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -19,9 +21,14 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
  * closes the connection on bytes Netty's frame codec fails on without an HTTP/3 error. A request answered before
  * its body ended is not reset by what is left of it ({@link Http3AnsweredRequestGuard}). As few handlers as
  * that: each is added, removed and walked per request.
+ *
+ * <p>Not a {@code ChannelInitializer}: that one keeps each context in a concurrent set while it initializes and,
+ * since a context is not yet marked removed inside its own {@code handlerRemoved}, schedules a task per stream
+ * to take it out again. Here the handler puts the stream's handlers in place when it is added (Netty calls that
+ * once the stream is registered) and hands its own place to the guard.
  */
 @ChannelHandler.Sharable
-final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
+final class Http3StreamInitializer extends ChannelHandlerAdapter {
     private final ListenerContext context;
     private final Http3ConnectionGuard guard;
     private final long retryAfterSeconds;
@@ -33,8 +40,16 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
     }
 
     @Override
-    protected void initChannel(QuicStreamChannel ch) {
+    public boolean isSharable() {
+        return true; // without asking Netty's per-thread cache of the annotation, once per stream
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        QuicStreamChannel ch = (QuicStreamChannel) ctx.channel();
+        ChannelPipeline pipeline = ctx.pipeline();
         if (!guard.streamOpened(ch)) {
+            pipeline.remove(this);
             ch.shutdown(Http3ErrorCode.H3_REQUEST_REJECTED.code());
             ch.close();
             return;
@@ -43,19 +58,20 @@ final class Http3StreamInitializer extends ChannelInitializer<QuicStreamChannel>
         // built once per event-loop turn for all its streams (with QPACK's dynamic table off, the default)
         Http3StreamWriteCoalescer coalescer =
                 new Http3StreamWriteCoalescer(context.config().http3().qpackMaxTableCapacity() == 0);
-        ch.pipeline().addFirst("h3-write-coalesce", coalescer);
-        // First behind Netty's codec: decode failures, the head timeout, malformed requests, stopped streams.
-        ch.pipeline().addLast("h3-stream-guard", new Http3RequestStreamGuard(
+        pipeline.addFirst("h3-write-coalesce", coalescer);
+        // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
+        // requests, stopped streams.
+        pipeline.replace(this, "h3-stream-guard", new Http3RequestStreamGuard(
                 context.limits().requestHeadersTimeout().toNanos()));
-        ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
+        pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
         if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {
-            ch.pipeline().addLast("h3-early-data", new Http3EarlyData(context.config().http3().zeroRttUnsafe(), guard,
+            pipeline.addLast("h3-early-data", new Http3EarlyData(context.config().http3().zeroRttUnsafe(), guard,
                     context.connectionObserver()));
         }
         // A complete early answer is not reset by the rest of the request: a guard in front of Netty's request
         // validation, put there when the session stops the rest.
-        ch.pipeline().addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds,
+        pipeline.addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds,
                 coalescer, Http3AnsweredRequestGuard::install));
     }
 }
