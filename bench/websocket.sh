@@ -11,7 +11,8 @@
 # over h2, HAProxy none over h3). The load runs in rounds of short slices, the targets in a different
 # order every round (the first target of a round becomes the last of the next), so a drift in machine
 # speed spreads over all of them; reported per target: the median of its slices' messages/s and the
-# median p50/p99 round trip, and h3relay's messages/s over the best peer's.
+# median p50/p99 round trip, and h3relay's messages/s over the best peer's; then, against each peer, the median
+# of the rounds' own ratios (messages/s, p99) with a bootstrap 95% interval.
 # Load generator and endpoint: Node's `ws` library (bench/node: ws_bench.js, ws_echo_server.js; installed
 # there with `npm ci` on first use) by default, or Python `websockets` (ws_load.py, websocket_endpoint.py)
 # with --load python / --endpoint python. Either can be the bottleneck: the `direct` row shows the ceiling,
@@ -31,7 +32,7 @@ SIZE=32
 LOAD=node
 ENDPOINT=node
 INSTALL=0
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --sessions) SESSIONS="$2"; shift 2 ;;
@@ -297,6 +298,24 @@ if best and "h3relay" in summary:
     print()
     print(f"h3relay / best peer ({best}): messages/s {summary['h3relay'][0] / summary[best][0]:.2f}, "
           f"p99 {summary['h3relay'][2] / summary[best][2]:.2f} (lower is better)")
+    # Each round measures every target back to back, so a round's own ratio shares the machine's window: the
+    # median of those ratios with a bootstrap 95% interval (2,000 resamples, fixed seed) says whether a
+    # difference is more than the rounds' spread.
+    import random
+    random.seed(1)
+    def per_round(peer, key):
+        return [cpu[(r, "h3relay")][key] / cpu[(r, peer)][key] for (r, t) in cpu
+                if t == "h3relay" and (r, peer) in cpu and cpu[(r, peer)][key]]
+    def interval(xs):
+        meds = sorted(statistics.median(random.choices(xs, k=len(xs))) for _ in range(2000))
+        return meds[49], meds[1949]
+    for peer in peers:
+        rate, p99 = per_round(peer, "msgs_per_s"), per_round(peer, "p99_ms")
+        if len(rate) >= 2 and len(p99) >= 2:
+            (rl, rh), (pl, ph) = interval(rate), interval(p99)
+            print(f"h3relay / {peer}, the rounds' own ratios ({len(rate)} rounds): messages/s "
+                  f"{statistics.median(rate):.3f} [{rl:.3f}, {rh:.3f}], p99 {statistics.median(p99):.3f} "
+                  f"[{pl:.3f}, {ph:.3f}] (median [95% interval])")
 PY
 cat >"$OUT/run.txt" <<RUN
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
