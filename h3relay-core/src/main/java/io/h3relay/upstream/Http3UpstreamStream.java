@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
@@ -65,6 +67,8 @@ final class Http3UpstreamStream extends MultiplexedStream {
     private long resetCode = -1;
     private String failure;
     private boolean recheckScheduled;
+    /** The endpoint's FIN was read: Netty lets go of the stream when it closes. */
+    private boolean finRead;
 
     Http3UpstreamStream(Http3UpstreamConnection connection) {
         super(connection);
@@ -88,7 +92,12 @@ final class Http3UpstreamStream extends MultiplexedStream {
                 ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(false, true));
                 ch.pipeline().addLast("upstream", self);
                 frames = ch.pipeline().context("h3-to-http");
-                ch.closeFuture().addListener(f -> conn.streamClosed());
+                ch.closeFuture().addListener(f -> {
+                    if (!finRead) {
+                        conn.streamClosedBeforeFin(); // Netty keeps such a stream until the connection closes
+                    }
+                    conn.streamClosed();
+                });
             }
         };
     }
@@ -332,6 +341,14 @@ final class Http3UpstreamStream extends MultiplexedStream {
      * RESET_STREAM and closes the stream, so that {@link #channelInactive} can tell a refusal from a reset.
      */
     private final class ResetWatcher extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete) {
+                finRead = true;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof QuicStreamResetException reset) {

@@ -25,6 +25,8 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
     private boolean goAway;
     /** The pool closed: no new streams, close once the last one ends. */
     private boolean closing;
+    /** Retired by the connection itself ({@link #retire}): no new streams, close once the last one ends. */
+    private boolean retired;
     private long idleSince = System.nanoTime();
 
     MultiplexedConnection(MultiplexedPool<?> pool, Promise<MultiplexedConnection> ready, boolean pooled) {
@@ -66,7 +68,7 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
 
     /** True when a new stream may open here now: ready, no GOAWAY, under the endpoint's limits and ours. */
     final boolean hasCapacity() {
-        if (goAway || closing || !channel().isActive() || !ready.isSuccess()) {
+        if (goAway || closing || retired || !channel().isActive() || !ready.isSuccess()) {
             return false;
         }
         long maxPerConnection = pool.config().maxRequestsPerConnection();
@@ -80,10 +82,11 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
         return peerTakesAnotherStream(active);
     }
 
-    /** Will take no new stream again (GOAWAY, the pool's close or max_requests_per_connection used up). */
+    /** Will take no new stream again (GOAWAY, the pool's close, retired, or max_requests_per_connection used up). */
     final boolean isDraining() {
         long maxPerConnection = pool.config().maxRequestsPerConnection();
-        return goAway || closing || !channel().isActive() || (maxPerConnection > 0 && opened >= maxPerConnection);
+        return goAway || closing || retired || !channel().isActive()
+                || (maxPerConnection > 0 && opened >= maxPerConnection);
     }
 
     /**
@@ -125,7 +128,7 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (isDraining() && active == 0) {
-            channel().close(); // drained after GOAWAY (or its request quota): nothing more can use it
+            closeAfterThisTurn(); // drained after GOAWAY (or its request quota): nothing more can use it
             return;
         }
         pool.streamSlotFreed(this);
@@ -138,6 +141,32 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
         if (active == 0) {
             channel().close();
         }
+    }
+
+    /**
+     * The connection takes no new stream from now on, for a reason of its own (HTTP/3: too many streams Netty
+     * keeps): drained as after a GOAWAY, new requests go to other connections, it closes after its last stream.
+     */
+    final void retire() {
+        if (isDraining()) {
+            return;
+        }
+        retired = true;
+        pool.connectionDraining(this);
+        if (active == 0) {
+            closeAfterThisTurn();
+        }
+    }
+
+    /**
+     * Closes the connection in a task of its event loop: a stream's end is usually seen inside the connection's
+     * read (the endpoint's FIN or reset), and a QUIC connection closed there never sent its CONNECTION_CLOSE
+     * (Netty 4.2.18 sends the packets a read produced after the read, and by then the connection is gone): the
+     * endpoint kept it until its own idle timeout.
+     */
+    private void closeAfterThisTurn() {
+        Channel ch = channel();
+        ch.eventLoop().execute(() -> ch.close());
     }
 
     /** The pool closed: streams in flight finish, then the connection closes. */

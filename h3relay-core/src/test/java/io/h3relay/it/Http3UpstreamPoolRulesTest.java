@@ -51,6 +51,7 @@ class Http3UpstreamPoolRulesTest {
                     rewrite: { strip_prefix: /refused-many }
                     retry: { attempts: 2, on: [refused-stream] }
                   - { name: refused, match: { path_prefix: /refused/ }, cluster: refusing, rewrite: { strip_prefix: /refused } }
+                  - { name: retire, match: { path_prefix: /retire/ }, cluster: refusing-retire, rewrite: { strip_prefix: /retire } }
                   - { name: idle, match: { path_prefix: /idle/ }, cluster: idle, rewrite: { strip_prefix: /idle } }
                 clusters:
                   - name: goaway
@@ -69,6 +70,11 @@ class Http3UpstreamPoolRulesTest {
                     endpoints: [ { address: "localhost:@REFUSING@" } ]
                     tls: { verify: true, ca: "@CA@" }
                     retry_budget: { percent: 100, min_retries_per_second: 1000 }
+                  - name: refusing-retire
+                    protocol: http3
+                    protocol_policy: exact
+                    endpoints: [ { address: "localhost:@REFUSING@" } ]
+                    tls: { verify: true, ca: "@CA@" }
                   - name: idle
                     protocol: http3
                     protocol_policy: exact
@@ -202,5 +208,36 @@ class Http3UpstreamPoolRulesTest {
         long idleFrom = System.nanoTime();
         await().atMost(Duration.ofSeconds(12)).until(() -> shortIdle.openConnections() == 0);
         assertThat(Duration.ofNanos(System.nanoTime() - idleFrom)).isGreaterThanOrEqualTo(Duration.ofMillis(4_500));
+    }
+
+    /**
+     * Netty keeps each upstream stream that closed before the endpoint's FIN (here: reset with H3_REQUEST_REJECTED)
+     * until its QUIC connection closes; after 1,000 of them the pooled connection is retired: the next requests go
+     * over a new connection and the old one closes once its streams are done (a cluster of its own: a fresh pool).
+     */
+    @Test
+    void aConnectionWithAThousandStreamsClosedBeforeTheirEndIsRetired() throws Exception {
+        HttpResponse<String> first = get(Proto.H2, "/retire/plain"); // one client connection: one event loop
+        assertThat(first.statusCode()).isEqualTo(200);
+        String oldConnection = first.headers().firstValue("x-connection").orElseThrow();
+        int accepted = refusing.connectionsAccepted();
+        int open = refusing.openConnections();
+        int refusedBefore = refusing.refusedStreams();
+        refusing.refuseNext(999);
+        for (int i = 0; i < 1_100 && refusing.refusedStreams() < refusedBefore + 999; i++) {
+            assertThat(get(Proto.H2, "/retire/plain").statusCode()).isIn(200, 502);
+        }
+        assertThat(refusing.refusedStreams()).isEqualTo(refusedBefore + 999);
+        HttpResponse<String> same = get(Proto.H2, "/retire/plain"); // the 999 refused, then the answered ones
+        assertThat(same.statusCode()).isEqualTo(200);
+        assertThat(same.headers().firstValue("x-connection")).hasValue(oldConnection);
+        assertThat(refusing.connectionsAccepted()).isEqualTo(accepted);
+
+        refusing.refuseNext(1); // the 1,000th stream closed before its end
+        HttpResponse<String> next = get(Proto.H2, "/retire/plain"); // bodiless: sent again, on a new connection
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.headers().firstValue("x-connection")).isNotEqualTo(Optional.of(oldConnection));
+        assertThat(refusing.connectionsAccepted()).isEqualTo(accepted + 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> refusing.openConnections() == open);
     }
 }

@@ -19,7 +19,9 @@ import io.netty.util.ReferenceCountUtil;
  *   <li>{@link Http3MalformedRequestGuard}: a malformed request is reset (H3_MESSAGE_ERROR) before it becomes a
  *   request, and the stream's later messages are dropped;</li>
  *   <li>{@link Http3StreamStopDetector}: a stream the client stopped is closed;</li>
- *   <li>{@link Http3StreamErrors}: the HTTP/3 errors Netty's codec has answered already end here, quietly.</li>
+ *   <li>{@link Http3StreamErrors}: the HTTP/3 errors Netty's codec has answered already end here, quietly;</li>
+ *   <li>a stream that closes before its FIN was read is reported to the connection's guard
+ *   ({@link Http3ConnectionGuard#streamClosedBeforeFin}), which bounds how many of them Netty keeps.</li>
  * </ul>
  * Why one handler: every handler of a stream's pipeline is added and removed per request and walked by every
  * event, and an h3 request is a stream; the five separate handlers were a measurable part of an h3 request's
@@ -27,6 +29,9 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
     private final long headTimeoutNanos;
+    private final Http3ConnectionGuard connection;
+    /** The client's FIN was read: Netty lets go of the stream when it closes. */
+    private boolean finRead;
     /** Until the first HEADERS frame, or the stream's end. */
     private Http3HeadTimeout headTimeout;
     private final Http3StreamStopDetector stops = new Http3StreamStopDetector();
@@ -35,8 +40,9 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
     /** The codec failed, or the request was malformed and the stream reset: what else arrives is dropped. */
     private boolean dropping;
 
-    Http3RequestStreamGuard(long headTimeoutNanos) {
+    Http3RequestStreamGuard(long headTimeoutNanos, Http3ConnectionGuard connection) {
         this.headTimeoutNanos = headTimeoutNanos;
+        this.connection = connection;
     }
 
     @Override
@@ -77,8 +83,9 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (headTimeout != null
-                && (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete)) {
+        boolean fin = evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete;
+        finRead |= fin;
+        if (headTimeout != null && fin) {
             Http3HeadTimeout timeout = headTimeout;
             headTimeout = null;
             timeout.expireNow(); // FIN before a whole HEADERS frame: the request can never complete
@@ -122,6 +129,9 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimers();
+        if (!finRead) {
+            connection.streamClosedBeforeFin();
+        }
         ctx.fireChannelInactive();
     }
 

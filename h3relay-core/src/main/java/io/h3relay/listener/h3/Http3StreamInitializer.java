@@ -62,7 +62,7 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
         // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
         // requests, stopped streams.
         pipeline.replace(this, "h3-stream-guard", new Http3RequestStreamGuard(
-                context.limits().requestHeadersTimeout().toNanos()));
+                context.limits().requestHeadersTimeout().toNanos(), guard));
         pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
         // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
         if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {
