@@ -124,7 +124,7 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
             idleSince = System.nanoTime();
         }
         if (!pooled) {
-            channel().close();
+            closeAfterThisTurn(); // a health check's connection: its one stream is done
             return;
         }
         if (isDraining() && active == 0) {
@@ -139,7 +139,7 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
         goAway = true;
         pool.connectionDraining(this);
         if (active == 0) {
-            channel().close();
+            closeAfterThisTurn(); // the GOAWAY was read inside the connection's read
         }
     }
 
@@ -166,6 +166,10 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
      */
     private void closeAfterThisTurn() {
         Channel ch = channel();
+        if (ch.eventLoop().isShuttingDown()) {
+            ch.close(); // no task runs any more
+            return;
+        }
         ch.eventLoop().execute(() -> ch.close());
     }
 

@@ -30,6 +30,8 @@ class Http3UpstreamPoolRulesTest {
     static Http3TestEndpoint refusing;
     /** QUIC idle timeout 2 s. */
     static Http3TestEndpoint shortIdle;
+    /** Health-checked every 200 ms (QUIC idle timeout 30 s). */
+    static Http3TestEndpoint checked;
     static RelayHarness relay;
 
     @BeforeAll
@@ -37,6 +39,7 @@ class Http3UpstreamPoolRulesTest {
         goaway = Http3TestEndpoint.start(RelayHarness.certs());
         refusing = Http3TestEndpoint.start(RelayHarness.certs());
         shortIdle = Http3TestEndpoint.start(RelayHarness.certs(), 2_000);
+        checked = Http3TestEndpoint.start(RelayHarness.certs());
         relay = RelayHarness.yaml(RelayHarness.LISTENERS + """
                 routes:
                   - { name: goaway, match: { path_prefix: /goaway/ }, cluster: goaway, rewrite: { strip_prefix: /goaway } }
@@ -81,9 +84,15 @@ class Http3UpstreamPoolRulesTest {
                     endpoints: [ { address: "localhost:@IDLE@" } ]
                     tls: { verify: true, ca: "@CA@" }
                     pool: { idle_timeout: 5s }
+                  - name: checked
+                    protocol: http3
+                    protocol_policy: exact
+                    endpoints: [ { address: "localhost:@CHECKED@" } ]
+                    tls: { verify: true, ca: "@CA@" }
+                    health_check: { path: /plain, interval: 200ms, timeout: 2s }
                 """).with("LIMITS", "{}").with("CA", RelayHarness.certs().caCertPath())
                 .with("GOAWAY", goaway.port()).with("REFUSING", refusing.port())
-                .with("IDLE", shortIdle.port())
+                .with("IDLE", shortIdle.port()).with("CHECKED", checked.port())
                 .start();
     }
 
@@ -92,7 +101,7 @@ class Http3UpstreamPoolRulesTest {
         if (relay != null) {
             relay.close();
         }
-        for (Http3TestEndpoint e : new Http3TestEndpoint[] {goaway, refusing, shortIdle}) {
+        for (Http3TestEndpoint e : new Http3TestEndpoint[] {goaway, refusing, shortIdle, checked}) {
             if (e != null) {
                 e.close();
             }
@@ -239,5 +248,16 @@ class Http3UpstreamPoolRulesTest {
         assertThat(next.headers().firstValue("x-connection")).isNotEqualTo(Optional.of(oldConnection));
         assertThat(refusing.connectionsAccepted()).isEqualTo(accepted + 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> refusing.openConnections() == open);
+    }
+
+    /**
+     * Each health check's QUIC connection closes when its one stream is done, and the endpoint learns it at once
+     * (CONNECTION_CLOSE): closed inside the read of the check's answer, it was never sent, and every check left a
+     * connection open at the endpoint until the endpoint's 30 s idle timeout.
+     */
+    @Test
+    void eachHealthCheckConnectionIsClosedAtTheEndpointAtOnce() {
+        await().atMost(Duration.ofSeconds(10)).until(() -> checked.connectionsAccepted() >= 6);
+        await().atMost(Duration.ofSeconds(2)).until(() -> checked.openConnections() <= 1);
     }
 }
