@@ -3,19 +3,11 @@ package io.h3relay.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.h3relay.client.ClientTls;
-import io.h3relay.client.h3.QuicClients;
 import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,28 +26,24 @@ class Http3ClosedBeforeFinTest {
     private static final int LIMIT = 1_000;
     private static TestEndpoint endpoint;
     private static RelayHarness relay;
-    private static EventLoopGroup group;
-    private static Channel udp;
+    private static RawQuicClient client;
 
     @BeforeAll
     static void start() throws Exception {
         endpoint = TestEndpoint.start("closed-before-fin");
         relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_body_size: 16 }");
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        udp = QuicClients.bind(group, NioDatagramChannel.class,
-                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        client = new RawQuicClient();
     }
 
     @AfterAll
     static void stop() {
-        udp.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        client.close();
         relay.close();
         endpoint.close();
     }
 
     private static QuicChannel connect() throws Exception {
-        return RawHttp3Stream.connect(udp, new InetSocketAddress("127.0.0.1", relay.tlsPort()));
+        return client.connect(relay.tlsPort());
     }
 
     /** HEADERS of a POST declaring 100,000 bytes and a first DATA frame of 900, without the FIN. */

@@ -2,17 +2,9 @@ package io.h3relay.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.h3relay.client.ClientTls;
-import io.h3relay.client.h3.QuicClients;
 import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QuicChannel;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -31,8 +23,7 @@ class Http3SeparateFinTest {
     private static final int ROUNDS = 60;
     private static TestEndpoint endpoint;
     private static RelayHarness relay;
-    private static EventLoopGroup group;
-    private static Channel udp;
+    private static RawQuicClient client;
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,15 +37,12 @@ class Http3SeparateFinTest {
                 clusters:
                   - { name: c, endpoints: [ { address: "@EP@" } ] }
                 """).with("LIMITS", "{}").with("EP", endpoint.address()).start();
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        udp = QuicClients.bind(group, NioDatagramChannel.class,
-                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        client = new RawQuicClient();
     }
 
     @AfterAll
     static void stop() {
-        udp.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        client.close();
         relay.close();
         endpoint.close();
     }
@@ -65,7 +53,7 @@ class Http3SeparateFinTest {
         byte[] head = FieldBlocks.h3Frame(1, FieldBlocks.qpack(List.of(new String[] {":method", "GET"},
                 new String[] {":scheme", "https"}, new String[] {":authority", "localhost"},
                 new String[] {":path", path})));
-        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("127.0.0.1", relay.tlsPort()));
+        QuicChannel quic = client.connect(relay.tlsPort());
         try {
             for (int i = 0; i < ROUNDS; i++) {
                 RawHttp3Stream stream = RawHttp3Stream.open(quic);
