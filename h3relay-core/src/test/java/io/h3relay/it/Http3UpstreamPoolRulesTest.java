@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -259,5 +260,18 @@ class Http3UpstreamPoolRulesTest {
     void eachHealthCheckConnectionIsClosedAtTheEndpointAtOnce() {
         await().atMost(Duration.ofSeconds(10)).until(() -> checked.connectionsAccepted() >= 6);
         await().atMost(Duration.ofSeconds(2)).until(() -> checked.openConnections() <= 1);
+    }
+
+    /**
+     * The tests' HTTP/3 client honours {@code HttpRequest.timeout()} as the JDK's does (until the response head):
+     * a request whose answer does not come fails with HttpTimeoutException instead of waiting for ever.
+     */
+    @Test
+    void theHttp3TestClientsRequestTimeoutEndsARequestWithoutAnswer() {
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> relay.client(Proto.H3).send(HttpRequest.newBuilder(relay.uri(Proto.H3,
+                "/goaway/delay/5000")).timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(java.io.IOException.class).hasRootCauseInstanceOf(java.net.http.HttpTimeoutException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
     }
 }

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3DataFrame;
 import io.netty.handler.codec.http3.Http3Headers;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
@@ -30,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Flow;
 
 /**
@@ -61,6 +63,9 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
     }
 
     CompletableFuture<HttpResponse<T>> start(QuicChannel connection) {
+        // As the JDK's client: HttpRequest.timeout() runs until the response head arrives.
+        request.timeout().ifPresent(t -> connection.eventLoop().schedule(() -> timedOut(t), t.toNanos(),
+                TimeUnit.NANOSECONDS));
         Http3.newRequestStream(connection, this).addListener(f -> {
             if (!f.isSuccess()) {
                 result.completeExceptionally(new IOException("cannot open an HTTP/3 stream", f.cause()));
@@ -231,6 +236,18 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
             fail(new IOException("HTTP/3 stream closed before the response completed"));
         }
         ctx.fireChannelInactive();
+    }
+
+    /** No response head within the request's timeout: an HttpTimeoutException, and the stream is cancelled. */
+    private void timedOut(java.time.Duration timeout) {
+        if (subscriber != null || terminated || result.isDone()) {
+            return;
+        }
+        fail(new java.net.http.HttpTimeoutException("no HTTP/3 response head within " + timeout));
+        if (stream != null) {
+            stream.shutdown(Http3ErrorCode.H3_REQUEST_CANCELLED.code());
+            stream.close();
+        }
     }
 
     private void fail(IOException e) {
