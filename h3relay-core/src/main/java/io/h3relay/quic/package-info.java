@@ -6,7 +6,9 @@
  * connection ({@link io.h3relay.quic.Http3KeepAlive}), used by the listener and the upstream pool alike; and
  * the UDP socket's guards in front of the codec against amplification before address validation
  * ({@link io.h3relay.quic.SmallInitialFilter}, {@link io.h3relay.quic.AmplificationGuard}); one quiche send per
- * connection and event-loop turn for what its streams wrote ({@link io.h3relay.quic.QuicSendBatch}). Imports config
+ * connection and event-loop turn for what its streams wrote ({@link io.h3relay.quic.QuicSendBatch}); the bound on
+ * the streams Netty keeps after they closed before their FIN ({@link io.h3relay.quic.StreamsClosedBeforeFin}), used
+ * by the listener and the upstream pool alike. Imports config
  * and Netty only; the HTTP/3 listener plugs these into Netty's QUIC codec.
  */
 package io.h3relay.quic;

@@ -1,6 +1,7 @@
 package io.h3relay.upstream;
 
 import io.h3relay.quic.Http3KeepAlive;
+import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
@@ -38,16 +39,14 @@ import java.util.concurrent.TimeUnit;
  * connection's event loop.
  *
  * <p>Netty 4.2.18 keeps a stream that closed before the endpoint's FIN was read (a request cancelled because the
- * client went away, a stream the endpoint reset) in the connection's stream map until the connection closes.
- * After {@value #CLOSED_BEFORE_FIN_LIMIT} of them the connection is retired (no new streams, closed after its
+ * client went away, a stream the endpoint reset) until the connection closes ({@link StreamsClosedBeforeFin}).
+ * After {@value StreamsClosedBeforeFin#LIMIT} of them the connection is retired (no new streams, closed after its
  * last one), so a long-lived pooled connection does not collect them without bound.
  */
 final class Http3UpstreamConnection extends MultiplexedConnection {
     private static final Logger LOG = LoggerFactory.getLogger(Http3UpstreamConnection.class);
     /** Response header sections up to 64 KiB, as on h1 and h2. */
     static final long MAX_FIELD_SECTION_SIZE = 64 * 1024;
-    /** Streams closed before the endpoint's FIN was read after which the connection is retired. */
-    static final int CLOSED_BEFORE_FIN_LIMIT = 1_000;
 
     private QuicChannel channel;
     private boolean settingsSeen;
@@ -56,7 +55,7 @@ final class Http3UpstreamConnection extends MultiplexedConnection {
     private long goAwayId = -1;
     private long peerMaxFieldSection = Long.MAX_VALUE;
     private ScheduledFuture<?> timer;
-    private int closedBeforeFin;
+    private final StreamsClosedBeforeFin closedBeforeFin = new StreamsClosedBeforeFin();
 
     Http3UpstreamConnection(Http3Pool pool, Promise<MultiplexedConnection> ready, boolean pooled) {
         super(pool, ready, pooled);
@@ -64,9 +63,9 @@ final class Http3UpstreamConnection extends MultiplexedConnection {
 
     /** A stream closed before the endpoint's FIN was read (see the class comment). */
     void streamClosedBeforeFin() {
-        if (++closedBeforeFin == CLOSED_BEFORE_FIN_LIMIT) {
+        if (closedBeforeFin.add()) {
             LOG.debug("h3 upstream connection {}: {} streams closed before their end; retiring it", channel,
-                    closedBeforeFin);
+                    StreamsClosedBeforeFin.LIMIT);
             retire();
         }
     }

@@ -1,12 +1,11 @@
 package io.h3relay.upstream;
 
+import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
@@ -343,9 +342,7 @@ final class Http3UpstreamStream extends MultiplexedStream {
     private final class ResetWatcher extends ChannelInboundHandlerAdapter {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete) {
-                finRead = true;
-            }
+            finRead |= StreamsClosedBeforeFin.isFin(evt);
             ctx.fireUserEventTriggered(evt);
         }
 

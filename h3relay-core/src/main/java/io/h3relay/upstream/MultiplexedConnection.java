@@ -137,10 +137,7 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
     /** The endpoint sent GOAWAY: no new streams; the pool drains this connection while new requests go elsewhere. */
     final void goneAway() {
         goAway = true;
-        pool.connectionDraining(this);
-        if (active == 0) {
-            closeAfterThisTurn(); // the GOAWAY was read inside the connection's read
-        }
+        drain();
     }
 
     /**
@@ -152,9 +149,14 @@ abstract class MultiplexedConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         retired = true;
+        drain();
+    }
+
+    /** No new streams any more (set by the caller): new requests go elsewhere; closed now if none is open. */
+    private void drain() {
         pool.connectionDraining(this);
         if (active == 0) {
-            closeAfterThisTurn();
+            closeAfterThisTurn(); // e.g. a GOAWAY, read inside the connection's read
         }
     }
 

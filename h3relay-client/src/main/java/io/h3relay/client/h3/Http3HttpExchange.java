@@ -22,7 +22,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -239,11 +241,11 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
     }
 
     /** No response head within the request's timeout: an HttpTimeoutException, and the stream is cancelled. */
-    private void timedOut(java.time.Duration timeout) {
+    private void timedOut(Duration timeout) {
         if (subscriber != null || terminated || result.isDone()) {
             return;
         }
-        fail(new java.net.http.HttpTimeoutException("no HTTP/3 response head within " + timeout));
+        fail(new HttpTimeoutException("no HTTP/3 response head within " + timeout));
         if (stream != null) {
             stream.shutdown(Http3ErrorCode.H3_REQUEST_CANCELLED.code());
             stream.close();

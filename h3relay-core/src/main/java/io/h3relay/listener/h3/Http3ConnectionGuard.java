@@ -2,6 +2,7 @@ package io.h3relay.listener.h3;
 
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.DownstreamSession;
+import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http3.DefaultHttp3GoAwayFrame;
@@ -16,22 +17,19 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
  * (H3_NO_ERROR) once its last stream is done. The server's drain timeout closes what remains.
  * All state is touched on the connection's event loop only.
  *
- * <p>The same GOAWAY ends a connection on which {@value #CLOSED_BEFORE_FIN_LIMIT} request streams closed before
+ * <p>The same GOAWAY ends a connection on which {@value StreamsClosedBeforeFin#LIMIT} request streams closed before
  * their FIN was read (a request answered before its upload ended, a request the client cancelled, a malformed one
- * reset). Netty 4.2.18 keeps such a stream's channel in its connection's stream map until the connection closes
- * (it removes a closed stream only once its FIN was read), about 0.8 KB each: without a bound, one client
+ * reset): Netty keeps each of those until the connection closes ({@link StreamsClosedBeforeFin}), and one client
  * sending uploads that are answered early, or cancelling requests, grew the proxy's heap without limit on one
- * connection (docs/security.md). The client carries on over a new connection, as after any GOAWAY.
+ * connection. The client carries on over a new connection, as after any GOAWAY.
  */
 final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
-    /** Request streams closed before their FIN was read after which a connection is drained (see the class comment). */
-    static final int CLOSED_BEFORE_FIN_LIMIT = 1_000;
     private final ListenerContext context;
     private QuicChannel connection;
     private int openStreams;
     private long nextStreamId;
     private boolean goingAway;
-    private int closedBeforeFin;
+    private final StreamsClosedBeforeFin closedBeforeFin = new StreamsClosedBeforeFin();
     private final long createdNanos = System.nanoTime();
     /** Streams held until the handshake completes (0-RTT, zero_rtt_unsafe: wait). */
     private java.util.List<Runnable> handshakeWaiters;
@@ -109,7 +107,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
      * the connection is drained (GOAWAY, then closed once its streams are done). Event loop only.
      */
     void streamClosedBeforeFin() {
-        if (++closedBeforeFin == CLOSED_BEFORE_FIN_LIMIT) {
+        if (closedBeforeFin.add()) {
             goAway();
         }
     }

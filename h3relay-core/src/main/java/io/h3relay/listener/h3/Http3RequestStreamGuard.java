@@ -1,9 +1,8 @@
 package io.h3relay.listener.h3;
 
+import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 
@@ -83,7 +82,7 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        boolean fin = evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete;
+        boolean fin = StreamsClosedBeforeFin.isFin(evt);
         finRead |= fin;
         if (headTimeout != null && fin) {
             Http3HeadTimeout timeout = headTimeout;
