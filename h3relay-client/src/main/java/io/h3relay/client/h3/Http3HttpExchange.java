@@ -33,6 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Flow;
 
@@ -57,6 +58,8 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
     private Flow.Subscription upload;
     // The latest body write, on the event loop; the FIN must wait for it (see Uploader#onComplete).
     private ChannelFuture lastWrite;
+    /** The request's timeout until the response head (null without one, or once cancelled). */
+    private ScheduledFuture<?> timer;
 
     Http3HttpExchange(Http3HttpClient client, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         this.client = client;
@@ -65,8 +68,9 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
     }
 
     CompletableFuture<HttpResponse<T>> start(QuicChannel connection) {
-        // As the JDK's client: HttpRequest.timeout() runs until the response head arrives.
-        request.timeout().ifPresent(t -> connection.eventLoop().schedule(() -> timedOut(t), t.toNanos(),
+        // As the JDK's client: HttpRequest.timeout() runs until the response head arrives (the timer is cancelled
+        // then, or when the exchange fails: a pending one would keep this exchange, body included, until it fires).
+        request.timeout().ifPresent(t -> timer = connection.eventLoop().schedule(() -> timedOut(t), t.toNanos(),
                 TimeUnit.NANOSECONDS));
         Http3.newRequestStream(connection, this).addListener(f -> {
             if (!f.isSuccess()) {
@@ -167,6 +171,7 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
             }
         });
         headers = HttpHeaders.of(map, (a, b) -> true);
+        cancelTimer();
         subscriber = handler.apply(new Info());
         subscriber.getBody().whenComplete((body, error) -> {
             if (error != null) {
@@ -252,11 +257,19 @@ final class Http3HttpExchange<T> extends Http3RequestStreamInboundHandler {
         }
     }
 
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
     private void fail(IOException e) {
         if (terminated) {
             return;
         }
         terminated = true;
+        cancelTimer();
         if (subscriber != null) {
             subscriber.onError(e);
         }
