@@ -1,5 +1,6 @@
 package io.h3relay.exchange;
 
+import io.h3relay.quic.Http3StreamWriteCoalescer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -52,7 +53,11 @@ public final class Http3StreamSession extends StreamSession {
     /**
      * The last part of a response without trailers goes out as a DATA frame whose FIN the coalescer sends
      * with it (one datagram for a small response), instead of Netty's codec ending the stream with a
-     * separate {@code shutdownOutput()} after the write. With trailers, or without the coalescer, as before.
+     * separate {@code shutdownOutput()} after the write: a FIN sent alone after the bytes before it had left is a
+     * STREAM frame without bytes, which quiche never sends again when its packet is lost (see
+     * {@link Http3StreamWriteCoalescer}). An empty end rides on what is pending (the head, the last body part),
+     * or on an empty DATA frame when nothing is. With trailers, or without the coalescer, as before (trailers are
+     * bytes the FIN goes with).
      */
     @Override
     public void writeLast(LastHttpContent last) {
@@ -61,20 +66,16 @@ public final class Http3StreamSession extends StreamSession {
             return;
         }
         if (!last.content().isReadable()) {
-            // No DATA frame for an empty end (a HEAD answer, a chunked body's last chunk): the FIN rides with
-            // what is pending (the head, the last body part), if anything is.
             ChannelFuture end = coalescer.endStreamWithPending();
-            if (end == null) {
-                super.writeLast(last);
+            if (end != null) {
+                last.release();
+                ctx.flush();
+                lastWrite = end;
                 return;
             }
-            last.release();
-            ctx.flush();
-            lastWrite = end;
-            return;
         }
         ChannelPromise p = ctx.newPromise();
-        ctx.write(new DefaultHttpContent(last.content()), p);
+        ctx.write(new DefaultHttpContent(last.content()), p); // (empty: Netty's codec writes an empty DATA frame)
         coalescer.endStreamWith(p);
         ctx.flush();
         lastWrite = p;

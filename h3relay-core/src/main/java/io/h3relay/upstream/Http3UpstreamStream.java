@@ -1,11 +1,12 @@
 package io.h3relay.upstream;
 
+import io.h3relay.quic.Http3StreamWriteCoalescer;
 import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
@@ -41,8 +42,13 @@ import java.util.concurrent.TimeUnit;
  * trailers-only form) followed by it at all, becomes one {@code FullHttpResponse}, as on h2 (a gRPC
  * trailers-only answer must reach an h2/h3 client as one HEADERS frame). Requests are written as
  * frames directly, past the adapter: the head one HEADERS frame ({@code :authority} from Host, hop-by-hop
- * headers out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame; the FIN
- * ({@code shutdownOutput}) only once the last write completed (Netty sends the FIN at once, past queued data).
+ * headers out, {@code te: trailers} kept), body parts DATA frames, trailers a closing HEADERS frame. What a
+ * flush sends leaves as one buffer ({@link Http3StreamWriteCoalescer}, next to the stream), and the FIN rides on
+ * the request's last bytes: the head of a bodiless request, the last DATA frame (an empty one when the body ended
+ * after its bytes had left) or the trailers. A FIN sent alone, after Netty had already handed the bytes before it
+ * to quiche (Netty's stream sends at every write), is a STREAM frame without bytes, and quiche (Netty 4.2.18's)
+ * never sends that frame again when its packet is lost once those bytes are acknowledged: the endpoint would
+ * wait for the end of the request until a timeout (docs/protocols.md, "The FIN rides on bytes").
  *
  * <p>Flow control: the stream channel is unwritable while QUIC's stream or connection credit is used up;
  * writability is confirmed with {@code bytesBeforeUnwritable()} (netty#17429: a stream may report writable
@@ -62,6 +68,7 @@ final class Http3UpstreamStream extends MultiplexedStream {
     private final Http3UpstreamConnection conn;
     private QuicStreamChannel channel;
     private ChannelHandlerContext frames;
+    private Http3StreamWriteCoalescer coalescer;
     private HttpResponse held;
     private long resetCode = -1;
     private String failure;
@@ -87,6 +94,10 @@ final class Http3UpstreamStream extends MultiplexedStream {
             protected void initChannel(QuicStreamChannel ch) {
                 channel = ch;
                 ch.config().setWriteBufferWaterMark(UpstreamConnector.WATER_MARK);
+                // Next to the stream: what a flush sends is one buffer, and the request's FIN rides on its last
+                // bytes (see the class comment)
+                coalescer = new Http3StreamWriteCoalescer(false);
+                ch.pipeline().addFirst("h3-write-coalesce", coalescer);
                 ch.pipeline().addLast("h3-reset", new ResetWatcher());
                 ch.pipeline().addLast("h3-to-http", new Http3FrameToHttpObjectCodec(false, true));
                 ch.pipeline().addLast("upstream", self);
@@ -110,11 +121,10 @@ final class Http3UpstreamStream extends MultiplexedStream {
     public void writeHead(HttpRequest head, boolean hasBody) {
         Http3Headers h3 = toHttp3(head);
         requestEnded = !hasBody;
-        ChannelFuture f = frames.write(new DefaultHttp3HeadersFrame(h3));
-        if (!hasBody) {
-            f.addListener(this::shutdownOutputWhenWritten);
+        if (hasBody) {
+            frames.write(new DefaultHttp3HeadersFrame(h3)).addListener(this::failOnWriteError);
         } else {
-            f.addListener(this::failOnWriteError);
+            writeLast(new DefaultHttp3HeadersFrame(h3));
         }
     }
 
@@ -140,31 +150,27 @@ final class Http3UpstreamStream extends MultiplexedStream {
         }
         requestEnded = true;
         HttpHeaders trailers = last.trailingHeaders();
-        ChannelFuture lastWrite;
         if (trailers.isEmpty()) {
-            // An empty DATA frame when the body ended without bytes: a write to hang the FIN on (RFC 9114
-            // allows empty DATA frames).
-            lastWrite = frames.write(new DefaultHttp3DataFrame(bytes));
-        } else {
-            if (bytes.isReadable()) {
-                frames.write(new DefaultHttp3DataFrame(bytes)).addListener(this::failOnWriteError);
-            } else {
-                bytes.release();
-            }
-            Http3Headers h3 = trailerFields(trailers, new DefaultHttp3Headers(false, trailers.size()));
-            lastWrite = frames.write(new DefaultHttp3HeadersFrame(h3));
+            // An empty DATA frame when the body ended without bytes: bytes for the FIN to ride on (RFC 9114
+            // allows empty DATA frames)
+            writeLast(new DefaultHttp3DataFrame(bytes));
+            return;
         }
-        lastWrite.addListener(this::shutdownOutputWhenWritten);
+        if (bytes.isReadable()) {
+            frames.write(new DefaultHttp3DataFrame(bytes)).addListener(this::failOnWriteError);
+        } else {
+            bytes.release();
+        }
+        Http3Headers h3 = trailerFields(trailers, new DefaultHttp3Headers(false, trailers.size()));
+        writeLast(new DefaultHttp3HeadersFrame(h3));
     }
 
-    private void shutdownOutputWhenWritten(io.netty.util.concurrent.Future<? super Void> f) {
-        if (f.isSuccess()) {
-            if (channel.isActive() && !channel.isOutputShutdown()) {
-                channel.shutdownOutput();
-            }
-        } else {
-            failOnWriteError(f);
-        }
+    /** The request's last frame: the coalescer sends the stream's FIN with its bytes at the next flush. */
+    private void writeLast(Object frame) {
+        ChannelPromise last = channel.newPromise();
+        last.addListener(this::failOnWriteError);
+        frames.write(frame, last);
+        coalescer.endStreamWith(last);
     }
 
     private void failOnWriteError(io.netty.util.concurrent.Future<? super Void> f) {

@@ -3,7 +3,7 @@ package io.h3relay.listener.h3;
 import io.h3relay.exchange.DownstreamProtocol;
 import io.h3relay.listener.ListenerContext;
 import io.h3relay.exchange.Http3StreamSession;
-import io.h3relay.exchange.Http3StreamWriteCoalescer;
+import io.h3relay.quic.Http3StreamWriteCoalescer;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;

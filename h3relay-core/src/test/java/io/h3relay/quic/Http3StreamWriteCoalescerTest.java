@@ -1,4 +1,4 @@
-package io.h3relay.exchange;
+package io.h3relay.quic;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

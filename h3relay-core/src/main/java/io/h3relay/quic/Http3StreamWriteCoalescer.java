@@ -1,6 +1,5 @@
-package io.h3relay.exchange;
+package io.h3relay.quic;
 
-import io.h3relay.quic.QuicSendBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -25,6 +24,12 @@ import java.util.List;
  * is not when a response comes from an endpoint. A small response was therefore three UDP datagrams, each
  * sealed on its own: the HEADERS frame, the DATA frame, and the FIN (sent by a separate
  * {@code shutdownOutput()} once the last write completed). Coalesced, it is one.
+ *
+ * <p>And the FIN must ride on bytes: given to quiche alone, after the bytes before it were sent, it is a STREAM
+ * frame without bytes, which quiche (Netty 4.2.18's) never sends again when its packet is lost once those bytes
+ * are acknowledged; the peer then waits for the end of the stream until a timeout (docs/protocols.md, "The FIN
+ * rides on bytes"). Used by the listener's request streams (responses) and the upstream HTTP/3 streams
+ * (requests) alike.
  *
  * <p>The FIN rides with the data only when the last write ({@code endStreamWith}'s promise) reached this
  * handler before the flush; when Netty's HTTP/3 codec holds writes back (QPACK's encoder stream not open
@@ -114,7 +119,7 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
      * the stream's FIN with the pending data, or, when that write has not reached this handler yet, the stream
      * is shut down once it completes.
      */
-    void endStreamWith(ChannelPromise last) {
+    public void endStreamWith(ChannelPromise last) {
         finPromise = last;
     }
 
@@ -123,7 +128,7 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
      * sends the FIN with those bytes. Returns null when nothing is pending (nothing written yet, or Netty's
      * codec holds the writes back): the caller then ends the stream as usual.
      */
-    ChannelFuture endStreamWithPending() {
+    public ChannelFuture endStreamWithPending() {
         if (pending == null || ctx == null) {
             return null;
         }
