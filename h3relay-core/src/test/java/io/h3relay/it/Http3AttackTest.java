@@ -2,17 +2,10 @@ package io.h3relay.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.h3relay.client.ClientTls;
-import io.h3relay.client.h3.QuicClients;
 import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -20,7 +13,6 @@ import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -48,22 +40,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 class Http3AttackTest {
     private static TestEndpoint endpoint;
     private static RelayHarness relay;
-    private static EventLoopGroup group;
-    private static Channel udp;
+    private static RawQuicClient client;
 
     @BeforeAll
     static void start() throws Exception {
         endpoint = TestEndpoint.start("h3-attack");
         relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 16KiB }");
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        udp = QuicClients.bind(group, NioDatagramChannel.class,
-                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        client = new RawQuicClient();
     }
 
     @AfterAll
     static void stop() {
-        udp.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        client.close();
         relay.close();
         endpoint.close();
     }
@@ -110,7 +98,7 @@ class Http3AttackTest {
     @ParameterizedTest(name = "[{index}] {0}")
     @MethodSource("vectors")
     void vector(Vector v) throws Exception {
-        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
+        QuicChannel quic = client.connect(relay.tlsPort());
         String outcome;
         long t0 = System.nanoTime();
         try {
@@ -288,7 +276,7 @@ class Http3AttackTest {
     @ParameterizedTest(name = "[{index}] {0}")
     @MethodSource("connectionErrors")
     void connectionError(String name, byte[] stream, Http3ErrorCode expected) throws Exception {
-        QuicChannel quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
+        QuicChannel quic = client.connect(relay.tlsPort());
         long t0 = System.nanoTime();
         QuicConnectionCloseEvent close;
         RawHttp3Stream.Outcome o;
