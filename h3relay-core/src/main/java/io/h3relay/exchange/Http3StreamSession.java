@@ -8,7 +8,10 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -51,34 +54,51 @@ public final class Http3StreamSession extends StreamSession {
     }
 
     /**
-     * The last part of a response without trailers goes out as a DATA frame whose FIN the coalescer sends
-     * with it (one datagram for a small response), instead of Netty's codec ending the stream with a
-     * separate {@code shutdownOutput()} after the write: a FIN sent alone after the bytes before it had left is a
-     * STREAM frame without bytes, which quiche never sends again when its packet is lost (see
-     * {@link Http3StreamWriteCoalescer}). An empty end rides on what is pending (the head, the last body part),
-     * or on an empty DATA frame when nothing is. With trailers, or without the coalescer, as before (trailers are
-     * bytes the FIN goes with).
+     * The end of a response goes out with its FIN riding on its last bytes, which the coalescer sends together
+     * (one datagram for a small response): the last DATA frame, the trailers, or, for an empty end, what is pending
+     * (the head, the last body part) or an empty DATA frame when nothing is. Not a separate {@code shutdownOutput()}
+     * after the write, as Netty's codec does: once the bytes before it have left, a FIN sent alone is a STREAM frame
+     * without bytes, which quiche never sends again when its packet is lost (see {@link Http3StreamWriteCoalescer}).
      */
     @Override
     public void writeLast(LastHttpContent last) {
-        if (coalescer == null || !last.trailingHeaders().isEmpty()) {
+        if (coalescer == null) {
             super.writeLast(last);
             return;
         }
-        if (!last.content().isReadable()) {
-            ChannelFuture end = coalescer.endStreamWithPending();
-            if (end != null) {
-                last.release();
-                ctx.flush();
-                lastWrite = end;
-                return;
-            }
-        }
         ChannelPromise p = ctx.newPromise();
-        ctx.write(new DefaultHttpContent(last.content()), p); // (empty: Netty's codec writes an empty DATA frame)
+        if (!last.trailingHeaders().isEmpty()) {
+            if (last.content().isReadable()) {
+                ctx.write(new DefaultHttpContent(last.content()), ctx.voidPromise());
+            } else {
+                last.release();
+            }
+            // Netty's codec: one HEADERS frame written with p (then its own shutdownOutput() finds the FIN sent)
+            ctx.write(new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, last.trailingHeaders()), p);
+        } else if (!last.content().isReadable() && coalescer.endStreamWithPending() instanceof ChannelFuture end) {
+            last.release();
+            ctx.flush();
+            lastWrite = end;
+            return;
+        } else {
+            ctx.write(new DefaultHttpContent(last.content()), p); // (empty: Netty's codec writes an empty DATA frame)
+        }
         coalescer.endStreamWith(p);
         ctx.flush();
         lastWrite = p;
+    }
+
+    /** A whole response: its head, then its end as {@link #writeLast} sends it. */
+    @Override
+    public void writeResponse(FullHttpResponse response) {
+        if (coalescer == null || response.status().code() < 200) {
+            super.writeResponse(response);
+            return;
+        }
+        frameHead(response, true);
+        ctx.write(new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers()),
+                ctx.voidPromise());
+        writeLast(new DefaultLastHttpContent(response.content(), response.trailingHeaders()));
     }
 
     /**

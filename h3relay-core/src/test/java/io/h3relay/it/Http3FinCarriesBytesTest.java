@@ -10,6 +10,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Every FIN the proxy sends on an HTTP/3 request stream rides on stream bytes, downstream (the end of a response)
  * and upstream (the end of a request body to an HTTP/3 endpoint), also when the end comes long after the last
- * bytes left. A STREAM frame with the FIN and no bytes is never sent again by quiche (Netty 4.2.18's) when its
+ * bytes left, and whether the response ends with a body, trailers or a route's own answer; with QPACK's dynamic
+ * table off (the connection's packets built once per event-loop turn) and on (built at every write). A STREAM frame with the FIN and no bytes is never sent again by quiche (Netty 4.2.18's) when its
  * packet is lost once the bytes before it are acknowledged (cloudflare/quiche#2525's family): the peer would wait
  * for the end of that stream until a timeout. The proxy ends a stream with an empty DATA frame that carries the
  * FIN instead. Read from quiche's qlog on both sides of the proxy: the listener's (what it sent to the client)
@@ -42,6 +44,8 @@ class Http3FinCarriesBytesTest {
                     "protocols: [http1, http2, http3]\n    http3: { qlog_dir: \"" + listenerLogs
                             + "\", qpack_max_table_capacity: " + qpackCapacity + " }") + """
                     routes:
+                      - { name: direct, match: { path: /direct }, respond: { status: 200, body: "direct" } }
+                      - { name: slow, match: { path_prefix: /delay }, cluster: h1, timeout: 200ms }
                       - { name: h3, match: { path_prefix: /h3/ }, cluster: h3, rewrite: { strip_prefix: /h3 } }
                       - { name: h1, match: { path_prefix: / }, cluster: h1 }
                     clusters:
@@ -71,13 +75,19 @@ class Http3FinCarriesBytesTest {
                     assertThat(o.fin()).as("%s ended", path).isTrue();
                     assertThat(FieldBlocks.h3Data(o.received())).as("%s echoed", path).isEqualTo("hello");
                 }
-                // A bodiless request to the HTTP/3 endpoint: its FIN rides on its head.
-                byte[] get = FieldBlocks.h3Frame(1, FieldBlocks.qpack(List.of(new String[] {":method", "GET"},
-                        new String[] {":scheme", "https"}, new String[] {":authority", "localhost"},
-                        new String[] {":path", "/h3/ok"})));
-                RawHttp3Stream.Outcome o = RawHttp3Stream.exchange(quic, get, true, java.time.Duration.ofSeconds(10));
-                assertThat(o.fin()).as("GET ended").isTrue();
-                assertThat(FieldBlocks.h3Data(o.received())).as("GET's answer").isEqualTo("ok");
+                // A bodiless request to the HTTP/3 endpoint (its FIN rides on its head); a route's own answer; a
+                // response with trailers; the proxy's own 504, written by a timer (outside any read).
+                for (String[] get : new String[][] {{"/h3/ok", "ok"}, {"/direct", "direct"},
+                        {"/trailers", null}, {"/delay?ms=3000", null}}) {
+                    byte[] head = FieldBlocks.h3Frame(1, FieldBlocks.qpack(List.of(new String[] {":method", "GET"},
+                            new String[] {":scheme", "https"}, new String[] {":authority", "localhost"},
+                            new String[] {":path", get[0]})));
+                    RawHttp3Stream.Outcome o = RawHttp3Stream.exchange(quic, head, true, Duration.ofSeconds(10));
+                    assertThat(o.fin()).as("GET %s ended", get[0]).isTrue();
+                    if (get[1] != null) {
+                        assertThat(FieldBlocks.h3Data(o.received())).as("GET %s", get[0]).isEqualTo(get[1]);
+                    }
+                }
                 quic.close().sync();
             } // the connections close with the relay: quiche has written whole logs by then
         }
@@ -85,9 +95,9 @@ class Http3FinCarriesBytesTest {
                 .filter(f -> f.sent() && f.onRequestStream() && f.fin()).toList();
         List<Qlog.StreamFrame> toEndpoint = Qlog.streamFrames(endpointLogs).stream()
                 .filter(f -> !f.sent() && f.onRequestStream() && f.fin()).toList();
-        // Three responses, two requests upstream (the upload ended after its bytes had gone: offset > 0), each
+        // Six responses, two requests upstream (the upload ended after its bytes had gone: offset > 0), each
         // FIN with bytes of its own.
-        assertThat(toClient).as("the FINs the listener sent").hasSize(3)
+        assertThat(toClient).as("the FINs the listener sent").hasSize(6)
                 .allSatisfy(f -> assertThat(f.length()).as("bytes with the FIN at %d", f.offset()).isPositive());
         assertThat(toEndpoint).as("the FINs the endpoint received").hasSize(2)
                 .anySatisfy(f -> assertThat(f.offset()).isPositive())
