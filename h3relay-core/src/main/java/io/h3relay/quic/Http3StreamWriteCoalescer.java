@@ -33,8 +33,9 @@ import java.util.List;
  *
  * <p>The FIN rides with the data only when the last write ({@code endStreamWith}'s promise) reached this
  * handler before the flush; when Netty's HTTP/3 codec holds writes back (QPACK's encoder stream not open
- * yet), the stream is shut down once that write completes, as Netty's own codec does. Confined to the
- * stream's event loop.
+ * yet), the stream is shut down once that write completes, as Netty's own codec does (a FIN on its own then,
+ * possible only with QPACK's dynamic table on, which is off by default, and only in a connection's first moments).
+ * Confined to the stream's event loop.
  */
 public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapter {
     /** Buffers up to this size are copied into one; larger ones are kept as components (no copy). */

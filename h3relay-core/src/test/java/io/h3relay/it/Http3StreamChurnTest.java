@@ -2,20 +2,12 @@ package io.h3relay.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.h3relay.client.ClientTls;
-import io.h3relay.client.h3.QuicClients;
 import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,8 +52,7 @@ class Http3StreamChurnTest {
 
     private static TestEndpoint endpoint;
     private static RelayHarness relay;
-    private static EventLoopGroup group;
-    private static Channel udp;
+    private static RawQuicClient client;
 
     @BeforeAll
     static void start() throws Exception {
@@ -79,19 +70,13 @@ class Http3StreamChurnTest {
                     """).with("LIMITS", "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }")
                     .with("EP", endpoint.address()).start();
         }
-        group = new MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("h3-churn-client"),
-                NioIoHandler.newFactory());
-        udp = QuicClients.bind(group, NioDatagramChannel.class,
-                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        client = new RawQuicClient("h3-churn-client");
     }
 
     @AfterAll
     static void stop() {
-        if (udp != null) {
-            udp.close();
-        }
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (client != null) {
+            client.close();
         }
         if (relay != null) {
             relay.close();
@@ -151,7 +136,7 @@ class Http3StreamChurnTest {
 
     private QuicChannel connection() throws Exception {
         if (quic == null || !quic.isActive()) {
-            quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
+            quic = client.connect(relay.tlsPort());
             connections++;
         }
         return quic;

@@ -4,17 +4,9 @@ import org.junit.jupiter.api.parallel.Isolated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.h3relay.client.ClientTls;
-import io.h3relay.client.h3.QuicClients;
 import io.h3relay.testing.RawHttp3Stream;
 import io.h3relay.testing.TestEndpoint;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QuicChannel;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -43,8 +35,7 @@ import java.util.concurrent.TimeoutException;
 class Http3StreamFuzzTest {
     private static TestEndpoint endpoint;
     private static RelayHarness relay;
-    private static EventLoopGroup group;
-    private static Channel udp;
+    private static RawQuicClient client;
     private static QuicChannel quic;
     private static ProxyLog log;
 
@@ -54,14 +45,10 @@ class Http3StreamFuzzTest {
         }
         endpoint = TestEndpoint.startUnrecorded("h3-fuzz", 0);
         relay = RelayHarness.singleCluster(endpoint.address(), "{ max_request_headers_size: 4KiB, request_headers_timeout: 60s }");
-        group = new MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("h3-fuzz-client"),
-                NioIoHandler.newFactory());
-        udp = QuicClients.bind(group, NioDatagramChannel.class,
-                QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
+        client = new RawQuicClient("h3-fuzz-client");
         log = ProxyLog.install();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            udp.close();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            client.close();
             relay.close();
             endpoint.close();
         }));
@@ -70,7 +57,7 @@ class Http3StreamFuzzTest {
     private static QuicChannel connection() throws Exception {
         if (quic == null || !quic.isActive()) {
             // A new connection after a connection error: h3relay must still take it.
-            quic = RawHttp3Stream.connect(udp, new InetSocketAddress("localhost", relay.tlsPort()));
+            quic = client.connect(relay.tlsPort());
         }
         return quic;
     }

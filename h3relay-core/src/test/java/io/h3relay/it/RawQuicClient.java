@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.handler.codec.quic.QuicChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -17,10 +18,17 @@ import java.util.concurrent.TimeUnit;
  * ({@link RawHttp3Stream}): one UDP socket, any number of connections to the relay's TLS port.
  */
 final class RawQuicClient implements AutoCloseable {
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup group;
     private final Channel udp;
 
     RawQuicClient() throws InterruptedException {
+        this(null);
+    }
+
+    /** {@code threadName}: the name of the client's event-loop thread (null: Netty's default). */
+    RawQuicClient(String threadName) throws InterruptedException {
+        group = threadName == null ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())
+                : new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadName), NioIoHandler.newFactory());
         udp = QuicClients.bind(group, NioDatagramChannel.class,
                 QuicClients.codec(ClientTls.trusting(RelayHarness.certs().caCert()).quic())).sync().channel();
     }
