@@ -2,6 +2,7 @@ package io.h3relay.it;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,6 +47,22 @@ final class FieldBlocks {
         varint(out, payload.length);
         out.writeBytes(payload);
         return out.toByteArray();
+    }
+
+    /** The types of the whole frames in {@code stream}, in order. */
+    static List<Long> h3FrameTypes(byte[] stream) {
+        List<Long> types = new ArrayList<>();
+        int[] at = {0};
+        while (at[0] < stream.length) {
+            long type = readVarint(stream, at);
+            long length = readVarint(stream, at);
+            if (at[0] + length > stream.length) {
+                break; // a frame cut off by a reset
+            }
+            types.add(type);
+            at[0] += (int) length;
+        }
+        return types;
     }
 
     /** The payloads of the DATA frames (type 0) in {@code stream}, concatenated; other frames skipped. */
