@@ -52,35 +52,38 @@ final class FieldBlocks {
     /** The types of the whole frames in {@code stream}, in order. */
     static List<Long> h3FrameTypes(byte[] stream) {
         List<Long> types = new ArrayList<>();
-        int[] at = {0};
-        while (at[0] < stream.length) {
-            long type = readVarint(stream, at);
-            long length = readVarint(stream, at);
-            if (at[0] + length > stream.length) {
-                break; // a frame cut off by a reset
-            }
-            types.add(type);
-            at[0] += (int) length;
-        }
+        eachH3Frame(stream, (type, at, length) -> types.add(type));
         return types;
     }
 
     /** The payloads of the DATA frames (type 0) in {@code stream}, concatenated; other frames skipped. */
     static String h3Data(byte[] stream) {
         ByteArrayOutputStream data = new ByteArrayOutputStream();
+        eachH3Frame(stream, (type, at, length) -> {
+            if (type == 0) {
+                data.write(stream, at, length);
+            }
+        });
+        return data.toString(StandardCharsets.UTF_8);
+    }
+
+    private interface H3FrameVisitor {
+        /** A whole frame of {@code type} whose payload is {@code length} bytes from {@code at}. */
+        void frame(long type, int at, int length);
+    }
+
+    /** Walks the whole frames of {@code stream}; a frame cut off at the end (by a reset) is left out. */
+    private static void eachH3Frame(byte[] stream, H3FrameVisitor visitor) {
         int[] at = {0};
         while (at[0] < stream.length) {
             long type = readVarint(stream, at);
             long length = readVarint(stream, at);
             if (at[0] + length > stream.length) {
-                break; // a frame cut off by a reset
+                break;
             }
-            if (type == 0) {
-                data.write(stream, at[0], (int) length);
-            }
+            visitor.frame(type, at[0], (int) length);
             at[0] += (int) length;
         }
-        return data.toString(StandardCharsets.UTF_8);
     }
 
     private static void string(ByteArrayOutputStream out, int prefixBits, int flags, String s) {

@@ -5,15 +5,11 @@ import io.h3relay.testing.TestEndpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.nimbusds.jose.util.JSONObjectUtils;
-
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -190,40 +186,21 @@ class Http3QpackTest {
         long udp = 0;
         Set<Long> requests = new HashSet<>();
         Set<String> seen = new HashSet<>();
-        List<Path> files;
-        try (Stream<Path> l = Files.list(qlogDir)) {
-            files = l.filter(f -> f.toString().endsWith(".qlog")).toList();
-        }
+        List<Path> files = Qlog.files(qlogDir);
         assertThat(files).isNotEmpty();
-        for (Path f : files) {
-            String text = Files.readString(f, StandardCharsets.UTF_8);
-            for (String record : text.split("\u001e")) {
-                if (record.isBlank() || !record.contains("\"quic:packet_received\"")) {
-                    continue;
-                }
-                Map<String, Object> event = JSONObjectUtils.parse(record.strip());
-                @SuppressWarnings("unchecked")
-                Map<String, Object> data = (Map<String, Object>) event.get("data");
-                @SuppressWarnings("unchecked")
-                Map<String, Object> raw = (Map<String, Object>) data.get("raw");
-                udp += ((Number) raw.get("length")).longValue();
-                @SuppressWarnings("unchecked")
-                List<Map<String, Object>> frames = (List<Map<String, Object>>) data.getOrDefault("frames", List.of());
-                for (Map<String, Object> frame : frames) {
-                    if (!"stream".equals(frame.get("frame_type"))) {
-                        continue;
-                    }
-                    long id = ((Number) frame.get("stream_id")).longValue();
-                    long offset = ((Number) frame.get("offset")).longValue();
-                    @SuppressWarnings("unchecked")
-                    long length = ((Number) ((Map<String, Object>) frame.get("raw")).get("payload_length")).longValue();
-                    // Client-initiated streams only (bidirectional: requests; unidirectional: control, QPACK),
-                    // each range once (a retransmission is not more header bytes).
-                    if (id % 2 == 0 && seen.add(f + ":" + id + ":" + offset)) {
-                        stream += length;
-                        if (id % 4 == 0) {
-                            requests.add(id);
-                        }
+        for (Qlog.Packet p : Qlog.packets(qlogDir)) {
+            if (p.sent()) {
+                continue;
+            }
+            udp += p.udpLength();
+            for (Qlog.StreamFrame frame : p.streamFrames()) {
+                long id = frame.streamId();
+                // Client-initiated streams only (bidirectional: requests; unidirectional: control, QPACK),
+                // each range once (a retransmission is not more header bytes).
+                if (id % 2 == 0 && seen.add(frame.file() + ":" + id + ":" + frame.offset())) {
+                    stream += frame.length();
+                    if (frame.onRequestStream()) {
+                        requests.add(id);
                     }
                 }
             }

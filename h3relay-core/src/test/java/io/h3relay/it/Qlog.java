@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The STREAM frames in quiche's qlog files (JSON-SEQ: records separated by RS), as a test reads them after the
- * connections closed (quiche writes a connection's whole log by then).
+ * The packets sent and received in quiche's qlog files (JSON-SEQ: records separated by RS), with their STREAM
+ * frames, as a test reads them after the connections closed (quiche writes a connection's whole log by then).
  */
 final class Qlog {
     /** One STREAM frame of a sent or received packet; {@code file} names the connection's log. */
@@ -23,6 +23,10 @@ final class Qlog {
         boolean onRequestStream() {
             return streamId % 4 == 0;
         }
+    }
+
+    /** One packet sent or received: its UDP payload's length and its STREAM frames. */
+    record Packet(Path file, boolean sent, long udpLength, List<StreamFrame> streamFrames) {
     }
 
     private Qlog() {
@@ -36,9 +40,14 @@ final class Qlog {
     }
 
     /** Every STREAM frame of every packet sent and received in the logs of {@code dir}, in log order. */
-    @SuppressWarnings("unchecked")
     static List<StreamFrame> streamFrames(Path dir) throws IOException, ParseException {
-        List<StreamFrame> out = new ArrayList<>();
+        return packets(dir).stream().flatMap(p -> p.streamFrames().stream()).toList();
+    }
+
+    /** Every packet sent and received in the logs of {@code dir}, in log order. */
+    @SuppressWarnings("unchecked")
+    static List<Packet> packets(Path dir) throws IOException, ParseException {
+        List<Packet> out = new ArrayList<>();
         for (Path f : files(dir)) {
             for (String record : Files.readString(f, StandardCharsets.UTF_8).split("\u001e")) {
                 boolean sent = record.contains("\"quic:packet_sent\"");
@@ -46,14 +55,17 @@ final class Qlog {
                     continue;
                 }
                 Map<String, Object> data = (Map<String, Object>) JSONObjectUtils.parse(record.strip()).get("data");
+                List<StreamFrame> frames = new ArrayList<>();
                 for (Map<String, Object> frame : (List<Map<String, Object>>) data.getOrDefault("frames", List.of())) {
                     if ("stream".equals(frame.get("frame_type"))) {
-                        out.add(new StreamFrame(f, sent, ((Number) frame.get("stream_id")).longValue(),
+                        frames.add(new StreamFrame(f, sent, ((Number) frame.get("stream_id")).longValue(),
                                 ((Number) frame.get("offset")).longValue(),
                                 ((Number) ((Map<String, Object>) frame.get("raw")).get("payload_length")).longValue(),
                                 Boolean.TRUE.equals(frame.get("fin"))));
                     }
                 }
+                long udp = ((Number) ((Map<String, Object>) data.get("raw")).get("length")).longValue();
+                out.add(new Packet(f, sent, udp, frames));
             }
         }
         return out;
