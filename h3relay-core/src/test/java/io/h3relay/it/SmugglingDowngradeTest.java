@@ -178,7 +178,8 @@ class SmugglingDowngradeTest {
                 refused(":path with a plain space", fields("GET", "/a b"), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused(":path without leading slash", fields("GET", "x"), List.of(), "400 bad_request", "400 bad_request"),
                 refused(":path absolute-form", fields("GET", "http://evil.example/x"), List.of(), "400 bad_request", "400 bad_request"),
-                refused(":path empty", fields("GET", ""), List.of(), "reset PROTOCOL_ERROR", "400 bad_request"),
+                // RFC 9114 section 4.3.1: not empty for https (h3relay's own h3 streams reset it, as h2 does)
+                refused(":path empty", fields("GET", ""), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused(":method with a space", fields("GET /smuggled HTTP/1.1\r\n\r\nGET", "/x"), List.of(), "reset PROTOCOL_ERROR", "reset"),
                 refused(":authority with userinfo", withAuthority("user@localhost"), List.of(), "400 bad_request", "400 bad_request"),
                 refused(":authority with CRLF", withAuthority("localhost\r\nx-injected: 1"), List.of(), "reset PROTOCOL_ERROR", "reset"),

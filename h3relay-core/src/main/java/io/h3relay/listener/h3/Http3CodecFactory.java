@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  * Everything is set explicitly: what is left out falls back to quiche's defaults, not ours.
  * <pre>
  *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler [─ h3-keep-alive]
- *                             └► QuicStreamChannel: h3 frame codec ─ h3-stream-guard ─ h3-to-http ─ session
+ *                             └► QuicStreamChannel: h3-write-coalesce ─ h3-stream ─ session
+ *                                (QPACK's dynamic table on: h3-write-coalesce ─ Netty's frame codec and validators
+ *                                 ─ h3-stream-guard ─ h3-to-http ─ session)
  * </pre>
  */
 final class Http3CodecFactory {
@@ -174,10 +176,14 @@ final class Http3CodecFactory {
                 Http3Config h3 = context.config().http3();
                 // QPACK's dynamic table both ways when a capacity is set: ours for the client's requests (our
                 // SETTINGS), the client's for our responses (its SETTINGS); off, literals and the static table.
-                Http3ServerConnectionHandler h3Handler = new Http3ServerConnectionHandler(
-                        new Http3StreamInitializer(context, guard, retryAfterSeconds), null, null,
-                        settings(limits, h3), h3.qpackMaxTableCapacity() == 0);
-                if (h3.qpackMaxTableCapacity() > 0) {
+                Http3SettingsFrame settings = settings(limits, h3);
+                Http3StreamInitializer requestStreams = new Http3StreamInitializer(context, guard, retryAfterSeconds,
+                        settings.get(Http3SettingIdentifier.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE.id()));
+                Http3ServerConnectionHandler h3Handler = new Http3ServerConnectionHandler(requestStreams, null, null,
+                        settings, h3.qpackMaxTableCapacity() == 0);
+                if (h3.qpackMaxTableCapacity() == 0) {
+                    guard.bypass(h3Handler, requestStreams); // request streams coded by h3relay itself
+                } else {
                     // Netty 4.2.18 misreads relative indexes in the client's QPACK encoder instructions.
                     ch.pipeline().addBefore("quic-errors", "h3-qpack-fix", QpackEncoderStreamFix.installer(h3Handler));
                 }

@@ -36,8 +36,36 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private volatile boolean resumed;
     private volatile int earlyRequests;
 
+    /** Set by {@link #bypass}: request streams get this initializer and skip that handler. */
+    private io.netty.channel.ChannelHandler requestStreams;
+    private io.netty.channel.ChannelHandler bypassed;
+
     Http3ConnectionGuard(ListenerContext context) {
         this.context = context;
+    }
+
+    /**
+     * The client's request streams (bidirectional streams) get {@code initializer} and go past {@code handler}
+     * (Netty's HTTP/3 connection handler, which would add its frame codec and validators to each; it keeps
+     * nothing per request stream): they reach the end of the connection's pipeline, where Netty registers them.
+     */
+    void bypass(io.netty.channel.ChannelHandler handler, io.netty.channel.ChannelHandler initializer) {
+        this.bypassed = handler;
+        this.requestStreams = initializer;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (requestStreams != null && msg instanceof QuicStreamChannel stream
+                && stream.type() == io.netty.handler.codec.quic.QuicStreamType.BIDIRECTIONAL) {
+            ChannelHandlerContext past = ctx.pipeline().context(bypassed);
+            if (past != null) {
+                stream.pipeline().addLast(requestStreams);
+                past.fireChannelRead(msg);
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
     }
 
     @Override

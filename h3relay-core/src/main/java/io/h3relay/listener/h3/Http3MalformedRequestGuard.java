@@ -5,13 +5,15 @@ import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.util.Map;
+import io.h3relay.http3.FieldChecks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Resets a malformed HTTP/3 request stream with H3_MESSAGE_ERROR (RFC 9114 section 4.1.2) before it turns
  * into an HTTP/1-style request. Asked by {@link Http3RequestStreamGuard}, right behind Netty's frame codec and
- * validators; it refuses:
+ * validators (QPACK's dynamic table on; h3relay's own request streams check the same in
+ * {@link io.h3relay.http3.RequestFields}); it refuses (each field checked by {@link FieldChecks}):
  * <ul>
  *   <li>field values with a control character other than HTAB (NUL, CR, LF, but also 0x01-0x08, 0x0b-0x1f and
  *   DEL: not field-content, RFC 9110 section 5.5), or with leading or trailing whitespace (RFC 9114 section
@@ -64,66 +66,11 @@ final class Http3MalformedRequestGuard {
             return ":protocol without :method CONNECT"; // RFC 9220 section 3, RFC 8441 section 4
         }
         for (Map.Entry<CharSequence, CharSequence> field : frame.headers()) {
-            CharSequence name = field.getKey();
-            CharSequence value = field.getValue();
-            if (name.length() == 0) {
-                return "empty field name";
-            }
-            for (int i = name.charAt(0) == ':' ? 1 : 0; i < name.length(); i++) {
-                if (!isLowercaseTchar(name.charAt(i))) {
-                    return "field name is not a lowercase token";
-                }
-            }
-            int n = value.length();
-            for (int i = 0; i < n; i++) {
-                char c = value.charAt(i);
-                if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                    return "a control character in a field value";
-                }
-            }
-            if (n > 0 && (isWhitespace(value.charAt(0)) || isWhitespace(value.charAt(n - 1)))) {
-                return "whitespace around a field value";
-            }
-            String lower = name.toString();
-            switch (lower) {
-                case ":method" -> {
-                    for (int i = 0; i < n; i++) {
-                        if (!isTchar(value.charAt(i))) {
-                            return ":method is not a token";
-                        }
-                    }
-                }
-                case ":path" -> {
-                    for (int i = 0; i < n; i++) {
-                        if (value.charAt(i) <= ' ' || value.charAt(i) == 0x7f) {
-                            return "control character or space in :path";
-                        }
-                    }
-                }
-                case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> {
-                    return "connection-specific field " + lower;
-                }
-                case "te" -> {
-                    if (!"trailers".contentEquals(value)) {
-                        return "te other than trailers";
-                    }
-                }
-                default -> { }
+            String problem = FieldChecks.problem(field.getKey(), field.getValue());
+            if (problem != null) {
+                return problem;
             }
         }
         return null;
-    }
-
-    private static boolean isWhitespace(char c) {
-        return c == ' ' || c == '\t';
-    }
-
-    /** RFC 9110 section 5.6.2 tchar, upper case excluded (RFC 9114 section 4.2). */
-    private static boolean isLowercaseTchar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-    }
-
-    private static boolean isTchar(char c) {
-        return isLowercaseTchar(c) || (c >= 'A' && c <= 'Z');
     }
 }

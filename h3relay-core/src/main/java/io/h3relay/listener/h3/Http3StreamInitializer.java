@@ -12,31 +12,44 @@ import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
+import java.util.function.Consumer;
+
 /**
  * Each HTTP/3 request stream becomes a channel with the proxy's session handler (as an h1 connection or an h2
- * stream has), behind Netty's frame-to-HttpObject adapter. Streams opened after a GOAWAY are refused
- * (H3_REQUEST_REJECTED): Netty does not do that by itself. One guard in front of the adapter
- * ({@link Http3RequestStreamGuard}) closes a stream the client stopped (Netty does not report that either),
- * resets a malformed request before it becomes a request, resets a stream whose HEADERS do not come in time, and
- * closes the connection on bytes Netty's frame codec fails on without an HTTP/3 error. A request answered before
- * its body ended is not reset by what is left of it ({@link Http3AnsweredRequestGuard}). As few handlers as
- * that: each is added, removed and walked per request.
+ * stream has). Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED): Netty does not do that by itself.
+ *
+ * <p>With QPACK's dynamic table off (the default) the stream is h3relay's own: the write coalescer, one
+ * {@link Http3RequestStream} (frames, QPACK with the static table, request checks, the head timeout, stopped
+ * streams) and the session; the connection's guard hands such streams past Netty's HTTP/3 connection handler
+ * ({@link Http3ConnectionGuard#bypass}), which would put its frame codec and three validators on each.
+ *
+ * <p>With the table on, Netty's handler has put its frame codec and validators first (its QPACK decoder keeps the
+ * connection's table); then one guard in front of Netty's adapter ({@link Http3RequestStreamGuard}) closes a
+ * stream the client stopped (Netty does not report that either), resets a malformed request before it becomes a
+ * request, resets a stream whose HEADERS do not come in time, and closes the connection on bytes Netty's frame
+ * codec fails on without an HTTP/3 error. A request answered before its body ended is not reset by what is left
+ * of it ({@link Http3AnsweredRequestGuard}). As few handlers as that: each is added, removed and walked per
+ * request.
  *
  * <p>Not a {@code ChannelInitializer}: that one keeps each context in a concurrent set while it initializes and,
  * since a context is not yet marked removed inside its own {@code handlerRemoved}, schedules a task per stream
  * to take it out again. Here the handler puts the stream's handlers in place when it is added (Netty calls that
- * once the stream is registered) and hands its own place to the guard.
+ * once the stream is registered) and hands its own place to the codec or the guard.
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelHandlerAdapter {
     private final ListenerContext context;
     private final Http3ConnectionGuard guard;
     private final long retryAfterSeconds;
+    private final long maxFieldSection;
 
-    Http3StreamInitializer(ListenerContext context, Http3ConnectionGuard guard, long retryAfterSeconds) {
+    /** {@code maxFieldSection}: our SETTINGS_MAX_FIELD_SECTION_SIZE. */
+    Http3StreamInitializer(ListenerContext context, Http3ConnectionGuard guard, long retryAfterSeconds,
+                           long maxFieldSection) {
         this.context = context;
         this.guard = guard;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.maxFieldSection = maxFieldSection;
     }
 
     @Override
@@ -54,24 +67,37 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
             ch.close();
             return;
         }
+        boolean ownCodec = context.config().http3().qpackMaxTableCapacity() == 0;
         // Next to the stream: one buffer per flush, the FIN riding with the last data; the connection's packets
         // built once per event-loop turn for all its streams (with QPACK's dynamic table off, the default)
-        Http3StreamWriteCoalescer coalescer =
-                new Http3StreamWriteCoalescer(context.config().http3().qpackMaxTableCapacity() == 0);
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(ownCodec);
         pipeline.addFirst("h3-write-coalesce", coalescer);
-        // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
-        // requests, stopped streams.
-        pipeline.replace(this, "h3-stream-guard", new Http3RequestStreamGuard(
-                context.limits().requestHeadersTimeout().toNanos(), guard));
-        pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
+        Consumer<ChannelPipeline> onRequestStopped;
+        if (ownCodec) {
+            // h3relay's own frames and QPACK (static table): one handler in this one's place
+            ch.config().setReadFrames(true);
+            Http3RequestStream stream = new Http3RequestStream(maxFieldSection,
+                    context.limits().requestHeadersTimeout().toNanos(), guard, coalescer);
+            pipeline.replace(this, "h3-stream", stream);
+            onRequestStopped = p -> stream.requestStopped();
+        } else {
+            // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
+            // requests, stopped streams.
+            pipeline.replace(this, "h3-stream-guard", new Http3RequestStreamGuard(
+                    context.limits().requestHeadersTimeout().toNanos(), guard));
+            pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
+            // A complete early answer is not reset by the rest of the request: a guard in front of Netty's
+            // request validation, put there when the session stops the rest.
+            onRequestStopped = Http3AnsweredRequestGuard::install;
+        }
         // Opened before the handshake completed: the request arrived in 0-RTT early data (RFC 8470).
         if (!ch.parent().isActive() && context.config().http3().zeroRtt()) {
             pipeline.addLast("h3-early-data", new Http3EarlyData(context.config().http3().zeroRttUnsafe(), guard,
                     context.connectionObserver()));
         }
-        // A complete early answer is not reset by the rest of the request: a guard in front of Netty's request
-        // validation, put there when the session stops the rest.
+        // On h3relay's own streams the codec ends the response (the FIN on its last bytes): no coalescer for
+        // the session
         pipeline.addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds,
-                coalescer, Http3AnsweredRequestGuard::install));
+                ownCodec ? null : coalescer, onRequestStopped));
     }
 }
