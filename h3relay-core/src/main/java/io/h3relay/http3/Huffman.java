@@ -111,13 +111,14 @@ final class Huffman {
         return encodedLength * 8 / 5;
     }
 
-    private static int symbol(char c, boolean lowercase) {
-        return lowercase && c >= 'A' && c <= 'Z' ? c + 32 : c & 0xFF;
+    /** The byte {@code c} is written as: a char above 0xFF as '?' (as Netty's AsciiString has it), never its low byte. */
+    static int symbol(char c, boolean lowercase) {
+        return c > 0xFF ? '?' : lowercase && c >= 'A' && c <= 'Z' ? c + 32 : c;
     }
 
     /**
-     * The length of {@code s} Huffman-coded (each char taken as a byte, as Netty's headers hold them; ASCII
-     * letters lowercased when {@code lowercase}).
+     * The length of {@code s} Huffman-coded (each char taken as a byte, see {@link #symbol}; ASCII letters
+     * lowercased when {@code lowercase}).
      */
     static int encodedLength(CharSequence s, boolean lowercase) {
         long bits = 0;

@@ -178,8 +178,7 @@ public final class QpackFields {
         }
         writeInt(out, flags, prefix, length);
         for (int i = 0; i < length; i++) {
-            char c = s.charAt(i);
-            out.writeByte(lowercase && c >= 'A' && c <= 'Z' ? c + 32 : c);
+            out.writeByte(Huffman.symbol(s.charAt(i), lowercase));
         }
     }
 

@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * First in an h3 request stream's pipeline (next to the QUIC stream itself): holds the encoded frames written
- * between two flushes and hands them to the stream as one buffer, with the stream's FIN when the response
- * ended ({@link #endStreamWith}).
+ * First in an h3 request stream's pipeline (next to the QUIC stream itself), or part of the handler that is
+ * (the listener's own request-stream codec calls its {@code write}, {@code flush}, {@code close} and
+ * {@code handlerAdded}/{@code handlerRemoved} with its own context): holds the encoded frames written between two
+ * flushes and hands them to the stream as one buffer, with the stream's FIN when the response ended
+ * ({@link #endStreamWith}).
  *
  * <p>Why: Netty 4.2.18's QUIC stream makes quiche build and send packets after every buffer it is given
  * ({@code connectionSendAndFlush} per write), unless the connection is being read at that moment, which it

@@ -121,8 +121,10 @@ class QpackFieldsTest {
         String long300 = "v".repeat(300);
         QpackFields.writeField(out, "x-long", long300);               // a length over the 7-bit prefix
         QpackFields.writeField(out, "x-bytes", "\u00e9\u0001z");     // bytes Huffman would lengthen
+        QpackFields.writeField(out, "x-wide", "a\u010ab");           // not a byte: '?', never its low byte (LF)
         assertThat(decode(out)).containsExactly(":status: 200", ":status: 418", "content-type: text/plain",
-                "content-length: 12345", "x-request-id: abc", "x-long: " + long300, "x-bytes: \u00e9\u0001z");
+                "content-length: 12345", "x-request-id: abc", "x-long: " + long300, "x-bytes: \u00e9\u0001z",
+                "x-wide: a?b");
     }
 
     @Test

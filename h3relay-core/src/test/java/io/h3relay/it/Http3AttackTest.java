@@ -68,6 +68,8 @@ class Http3AttackTest {
         }
     }
 
+    private static final List<String[]> POST = List.of(new String[] {":method", "POST"},
+            new String[] {":scheme", "https"}, new String[] {":authority", "localhost"}, new String[] {":path", "/sink"});
     private static final List<String[]> GET = List.of(new String[] {":method", "GET"},
             new String[] {":scheme", "https"}, new String[] {":authority", "localhost"}, new String[] {":path", "/hello"});
 
@@ -261,7 +263,24 @@ class Http3AttackTest {
                         Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
                 Arguments.of("a literal name's length running past the field section (fuzz finding)",
                         fuzzInput("crash-b70c1187df3ca009eb1c284e8ac37a8e6e48fe22"),
-                        Http3ErrorCode.QPACK_DECOMPRESSION_FAILED));
+                        Http3ErrorCode.QPACK_DECOMPRESSION_FAILED),
+                // RFC 9114 section 7.1: a frame cut off by the stream's end is a connection error
+                Arguments.of("a DATA frame cut off by the stream's FIN (100 bytes announced, 5 sent)",
+                        concat(FieldBlocks.h3Frame(1, FieldBlocks.qpack(POST)),
+                                new byte[] {0x00, 0x40, 0x64}, "hello".getBytes(StandardCharsets.US_ASCII)),
+                        Http3ErrorCode.H3_FRAME_ERROR),
+                Arguments.of("SETTINGS on a request stream", concat(FieldBlocks.h3Frame(4, new byte[0]),
+                        FieldBlocks.h3Frame(1, FieldBlocks.qpack(GET))), Http3ErrorCode.H3_FRAME_UNEXPECTED),
+                Arguments.of("a reserved HTTP/2 frame type (0x6, PING) on a request stream",
+                        concat(FieldBlocks.h3Frame(1, FieldBlocks.qpack(POST)), FieldBlocks.h3Frame(6, new byte[8])),
+                        Http3ErrorCode.H3_FRAME_UNEXPECTED),
+                Arguments.of("HEADERS after the trailers", concat(FieldBlocks.h3Frame(1, FieldBlocks.qpack(POST)),
+                        dataFrame, FieldBlocks.h3Frame(1, FieldBlocks.qpack(List.<String[]>of(new String[] {"x-t", "1"}))),
+                        FieldBlocks.h3Frame(1, FieldBlocks.qpack(List.<String[]>of(new String[] {"x-t", "2"})))),
+                        Http3ErrorCode.H3_FRAME_UNEXPECTED),
+                // a HEADERS frame whose length alone is over SETTINGS_MAX_FIELD_SECTION_SIZE: refused before its bytes
+                Arguments.of("HEADERS frame announcing 1 MiB", new byte[] {0x01, (byte) 0x80, 0x10, 0x00, 0x00, 0x00},
+                        Http3ErrorCode.H3_EXCESSIVE_LOAD));
     }
 
     /** An {@code Http3StreamFuzzTest} corpus input's stream bytes (its byte 0 is the fuzz target's write count). */

@@ -12,17 +12,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Fuzz target (issue 18): any bytes as an HTTP/3 request stream (frames, QPACK field sections, DATA in any
- * order, cut anywhere), through h3relay's whole request-stream pipeline: Netty's HTTP/3 frame codec and
- * QPACK decoder, {@code Http3RequestStreamGuard} (decode failures, the head timeout, malformed requests, quiet
- * stream errors), the frame-to-HttpObject adapter, {@code Http3StreamSession} (which holds a head until it knows
- * whether a body follows), the
- * {@code RequestChecks} and forwarding to an endpoint.
+ * order, cut anywhere), through h3relay's whole request-stream pipeline: h3relay's own request-stream codec
+ * ({@code listener/h3/Http3RequestStream}: frames, QPACK with the static table, the request's checks, the head
+ * timeout; QPACK's dynamic table is off here, the default), {@code Http3StreamSession}, the
+ * {@code RequestChecks} and forwarding to an endpoint. (Until 2026-12-07 this was Netty's HTTP/3 frame codec,
+ * QPACK decoder, validators and adapter with h3relay's guard; the corpus's findings are from then.)
  *
- * <p>Over a real QUIC connection, not an embedded channel: Netty's request-stream codec and QPACK decoder are
- * package-private and need a {@code QuicChannel} parent holding the connection's QPACK state, and Netty's
- * embedded QUIC channels are in its unpublished test sources. So h3relay runs in this JVM (Jazzer sees its
- * coverage from the event-loop threads too) and each input is written on a new bidirectional stream of one
- * connection, with FIN, by a Netty QUIC client.
+ * <p>Over a real QUIC connection, not an embedded channel: a request stream needs a {@code QuicChannel} parent,
+ * and Netty's embedded QUIC channels are in its unpublished test sources. So h3relay runs in this JVM (Jazzer
+ * sees its coverage from the event-loop threads too) and each input is written on a new bidirectional stream of
+ * one connection, with FIN, by a Netty QUIC client.
  *
  * <p>Every input ends with FIN, so h3relay has all of it at once: no timer is needed to end any stream, and the
  * head timeout is set far beyond the 10 s bound (a truncated HEADERS frame with FIN waited for that timeout).

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * Everything is set explicitly: what is left out falls back to quiche's defaults, not ours.
  * <pre>
  *   udp socket ─ quic codec ─► QuicChannel:       h3-guard ─ Http3ServerConnectionHandler [─ h3-keep-alive]
- *                             └► QuicStreamChannel: h3-write-coalesce ─ h3-stream ─ session
+ *                             └► QuicStreamChannel: h3-stream (frames, QPACK, write coalescing) ─ session
  *                                (QPACK's dynamic table on: h3-write-coalesce ─ Netty's frame codec and validators
  *                                 ─ h3-stream-guard ─ h3-to-http ─ session)
  * </pre>

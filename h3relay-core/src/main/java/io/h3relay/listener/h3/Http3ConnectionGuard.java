@@ -36,8 +36,8 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private volatile boolean resumed;
     private volatile int earlyRequests;
 
-    /** Set by {@link #bypass}: request streams get this initializer and skip that handler. */
-    private io.netty.channel.ChannelHandler requestStreams;
+    /** Set by {@link #bypass}: request streams get their handlers from this initializer and skip that handler. */
+    private Http3StreamInitializer requestStreams;
     private io.netty.channel.ChannelHandler bypassed;
 
     Http3ConnectionGuard(ListenerContext context) {
@@ -45,11 +45,12 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The client's request streams (bidirectional streams) get {@code initializer} and go past {@code handler}
-     * (Netty's HTTP/3 connection handler, which would add its frame codec and validators to each; it keeps
-     * nothing per request stream): they reach the end of the connection's pipeline, where Netty registers them.
+     * The client's request streams (bidirectional streams) get their handlers from {@code initializer} and go
+     * past {@code handler} (Netty's HTTP/3 connection handler, which would add its frame codec and validators to
+     * each; it keeps nothing per request stream): they reach the end of the connection's pipeline, where Netty
+     * registers them.
      */
-    void bypass(io.netty.channel.ChannelHandler handler, io.netty.channel.ChannelHandler initializer) {
+    void bypass(io.netty.channel.ChannelHandler handler, Http3StreamInitializer initializer) {
         this.bypassed = handler;
         this.requestStreams = initializer;
     }
@@ -60,7 +61,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
                 && stream.type() == io.netty.handler.codec.quic.QuicStreamType.BIDIRECTIONAL) {
             ChannelHandlerContext past = ctx.pipeline().context(bypassed);
             if (past != null) {
-                stream.pipeline().addLast(requestStreams);
+                requestStreams.install(stream);
                 past.fireChannelRead(msg);
                 return;
             }

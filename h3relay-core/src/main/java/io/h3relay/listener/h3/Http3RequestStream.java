@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.CharsetUtil;
@@ -33,8 +32,10 @@ import java.util.Map;
 
 /**
  * One HTTP/3 request stream, framed and QPACK-coded by h3relay (package {@code io.h3relay.http3}): the one
- * handler between the stream's write coalescer and the session, where Netty's HTTP/3 stack puts five (its frame
- * codec, three state validators, its frame-to-HttpObject adapter) and ours a guard. Used when QPACK's dynamic
+ * handler between the stream and the session, where Netty's HTTP/3 stack puts five (its frame codec, three state
+ * validators, its frame-to-HttpObject adapter) and ours a guard and the write coalescer. The coalescer
+ * ({@link Http3StreamWriteCoalescer}: one buffer per flush, the FIN on the last bytes) is part of this handler
+ * here, not a handler of its own. Used when QPACK's dynamic
  * table is off (the default, {@code http3.qpack_max_table_capacity: 0}): the field sections then need no state
  * of the connection's. With the table on, Netty's stack decodes (its decoder keeps the table).
  *
@@ -57,7 +58,7 @@ import java.util.Map;
  */
 final class Http3RequestStream extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Http3RequestStream.class);
-    /** Body parts up to this size are copied behind their frame header (the coalescer copies them anyway). */
+    /** Body parts up to this size are copied behind their frame header (the coalescer would copy them anyway). */
     private static final int COPY_LIMIT = 1024;
     private static final int HEAD = 0;
     private static final int BODY = 1;
@@ -68,7 +69,8 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     private final long maxFieldSection;
     private final long headTimeoutNanos;
     private final Http3ConnectionGuard connection;
-    private final Http3StreamWriteCoalescer coalescer;
+    /** Not a handler of its own here: this handler's writes and flushes go through it, to the stream. */
+    private final Http3StreamWriteCoalescer send;
     private final Http3StreamStopDetector stops = new Http3StreamStopDetector();
     private Http3HeadTimeout headTimeout;
     private int state = HEAD;
@@ -84,11 +86,11 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     private boolean responseEnded;
 
     Http3RequestStream(long maxFieldSection, long headTimeoutNanos, Http3ConnectionGuard connection,
-                       Http3StreamWriteCoalescer coalescer) {
+                       Http3StreamWriteCoalescer send) {
         this.maxFieldSection = maxFieldSection;
         this.headTimeoutNanos = headTimeoutNanos;
         this.connection = connection;
-        this.coalescer = coalescer;
+        this.send = send;
     }
 
     @Override
@@ -99,6 +101,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         headTimeout = new Http3HeadTimeout(ctx, headTimeoutNanos);
+        send.handlerAdded(ctx);
     }
 
     /** The session answered and stopped the rest of the request: what else arrives is dropped, unchecked. */
@@ -389,6 +392,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelTimers();
         releaseCumulation();
+        send.handlerRemoved(ctx);
     }
 
     private void cancelHeadTimeout() {
@@ -413,7 +417,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
                 if (msg instanceof FullHttpResponse full) {
                     full.release(); // an interim response: its head only
                 }
-                ctx.write(head, promise);
+                send.write(ctx, head, promise);
                 return;
             }
             writeEnd(ctx, head, last, promise);
@@ -422,8 +426,18 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         } else if (msg instanceof HttpContent part) {
             writeData(ctx, null, part.content(), promise);
         } else {
-            ctx.write(msg, promise);
+            send.write(ctx, msg, promise);
         }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        send.flush(ctx);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        send.close(ctx, promise);
     }
 
     /**
@@ -434,8 +448,8 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         responseEnded = true;
         HttpHeaders trailers = last.trailingHeaders();
         ByteBuf content = last.content();
-        if (head == null && trailers.isEmpty() && !content.isReadable() && coalescer != null
-                && coalescer.endStreamWithPending() instanceof ChannelPromise pending) {
+        if (head == null && trailers.isEmpty() && !content.isReadable()
+                && send.endStreamWithPending() instanceof ChannelPromise pending) {
             content.release(); // an empty end: the FIN rides on what waits in the coalescer (the head, a body part)
             if (!promise.isVoid()) {
                 pending.addListener(f -> complete(f, promise));
@@ -446,7 +460,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         if (trailers.isEmpty()) {
             if (head != null && !content.isReadable()) {
                 content.release();
-                ctx.write(head, p);
+                send.write(ctx, head, p);
             } else {
                 writeData(ctx, head, content, p); // (an empty end alone: an empty DATA frame carries the FIN)
             }
@@ -456,16 +470,12 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             } else {
                 content.release();
                 if (head != null) {
-                    ctx.write(head, ctx.voidPromise());
+                    send.write(ctx, head, ctx.voidPromise());
                 }
             }
-            ctx.write(headersFrame(ctx, -1, trailers), p);
+            send.write(ctx, headersFrame(ctx, -1, trailers), p);
         }
-        if (coalescer != null) {
-            coalescer.endStreamWith(p);
-        } else {
-            p.addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
-        }
+        send.endStreamWith(p);
     }
 
     private static void complete(io.netty.util.concurrent.Future<?> f, ChannelPromise promise) {
@@ -477,7 +487,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     }
 
     /** A DATA frame of {@code content}, after {@code before} (written first, when not null). */
-    private static void writeData(ChannelHandlerContext ctx, ByteBuf before, ByteBuf content, ChannelPromise promise) {
+    private void writeData(ChannelHandlerContext ctx, ByteBuf before, ByteBuf content, ChannelPromise promise) {
         int length = content.readableBytes();
         boolean copy = length <= COPY_LIMIT;
         ByteBuf out = before != null ? before : ctx.alloc().directBuffer(copy ? 9 + length : 9);
@@ -486,10 +496,10 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         if (copy) {
             out.writeBytes(content);
             content.release();
-            ctx.write(out, promise);
+            send.write(ctx, out, promise);
         } else {
-            ctx.write(out, ctx.voidPromise());
-            ctx.write(content, promise);
+            send.write(ctx, out, ctx.voidPromise());
+            send.write(ctx, content, promise);
         }
     }
 

@@ -18,10 +18,11 @@ import java.util.function.Consumer;
  * Each HTTP/3 request stream becomes a channel with the proxy's session handler (as an h1 connection or an h2
  * stream has). Streams opened after a GOAWAY are refused (H3_REQUEST_REJECTED): Netty does not do that by itself.
  *
- * <p>With QPACK's dynamic table off (the default) the stream is h3relay's own: the write coalescer, one
- * {@link Http3RequestStream} (frames, QPACK with the static table, request checks, the head timeout, stopped
- * streams) and the session; the connection's guard hands such streams past Netty's HTTP/3 connection handler
- * ({@link Http3ConnectionGuard#bypass}), which would put its frame codec and three validators on each.
+ * <p>With QPACK's dynamic table off (the default) the stream is h3relay's own: one {@link Http3RequestStream}
+ * (frames, QPACK with the static table, request checks, the head timeout, stopped streams, write coalescing) and
+ * the session, put in place by {@link #install} before Netty registers the stream; the connection's guard hands
+ * such streams past Netty's HTTP/3 connection handler ({@link Http3ConnectionGuard#bypass}), which would put its
+ * frame codec and three validators on each.
  *
  * <p>With the table on, Netty's handler has put its frame codec and validators first (its QPACK decoder keeps the
  * connection's table); then one guard in front of Netty's adapter ({@link Http3RequestStreamGuard}) closes a
@@ -34,7 +35,7 @@ import java.util.function.Consumer;
  * <p>Not a {@code ChannelInitializer}: that one keeps each context in a concurrent set while it initializes and,
  * since a context is not yet marked removed inside its own {@code handlerRemoved}, schedules a task per stream
  * to take it out again. Here the handler puts the stream's handlers in place when it is added (Netty calls that
- * once the stream is registered) and hands its own place to the codec or the guard.
+ * once the stream is registered) and hands its own place to the guard.
  */
 @ChannelHandler.Sharable
 final class Http3StreamInitializer extends ChannelHandlerAdapter {
@@ -57,33 +58,50 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
         return true; // without asking Netty's per-thread cache of the annotation, once per stream
     }
 
+    /**
+     * Puts the handlers of a new request stream of h3relay's own ({@link Http3ConnectionGuard#bypass}) in its
+     * pipeline before Netty registers it; a stream to refuse gets this handler, which refuses it once registered.
+     */
+    void install(QuicStreamChannel ch) {
+        if (!guard.streamOpened(ch)) {
+            ch.pipeline().addLast(this);
+            return;
+        }
+        addHandlers(ch, null);
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         QuicStreamChannel ch = (QuicStreamChannel) ctx.channel();
-        ChannelPipeline pipeline = ctx.pipeline();
         if (!guard.streamOpened(ch)) {
-            pipeline.remove(this);
+            ctx.pipeline().remove(this);
             ch.shutdown(Http3ErrorCode.H3_REQUEST_REJECTED.code());
             ch.close();
             return;
         }
+        addHandlers(ch, this);
+    }
+
+    /** The stream's handlers, the first in {@code replacing}'s place (when not null). */
+    private void addHandlers(QuicStreamChannel ch, ChannelHandler replacing) {
+        ChannelPipeline pipeline = ch.pipeline();
         boolean ownCodec = context.config().http3().qpackMaxTableCapacity() == 0;
         // Next to the stream: one buffer per flush, the FIN riding with the last data; the connection's packets
         // built once per event-loop turn for all its streams (with QPACK's dynamic table off, the default)
         Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(ownCodec);
-        pipeline.addFirst("h3-write-coalesce", coalescer);
         Consumer<ChannelPipeline> onRequestStopped;
         if (ownCodec) {
-            // h3relay's own frames and QPACK (static table): one handler in this one's place
+            // h3relay's own frames and QPACK (static table): one handler, the coalescer in it
             ch.config().setReadFrames(true);
             Http3RequestStream stream = new Http3RequestStream(maxFieldSection,
                     context.limits().requestHeadersTimeout().toNanos(), guard, coalescer);
-            pipeline.replace(this, "h3-stream", stream);
+            addFirst(pipeline, replacing, "h3-stream", stream);
             onRequestStopped = p -> stream.requestStopped();
         } else {
+            pipeline.addFirst("h3-write-coalesce", coalescer);
             // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
             // requests, stopped streams.
-            pipeline.replace(this, "h3-stream-guard", new Http3RequestStreamGuard(
+            addFirst(pipeline, replacing, "h3-stream-guard", new Http3RequestStreamGuard(
                     context.limits().requestHeadersTimeout().toNanos(), guard));
             pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
             // A complete early answer is not reset by the rest of the request: a guard in front of Netty's
@@ -99,5 +117,13 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
         // the session
         pipeline.addLast("session", new Http3StreamSession(context, context.exchanges(), retryAfterSeconds,
                 ownCodec ? null : coalescer, onRequestStopped));
+    }
+
+    private static void addFirst(ChannelPipeline pipeline, ChannelHandler replacing, String name, ChannelHandler h) {
+        if (replacing != null) {
+            pipeline.replace(replacing, name, h);
+        } else {
+            pipeline.addLast(name, h);
+        }
     }
 }
