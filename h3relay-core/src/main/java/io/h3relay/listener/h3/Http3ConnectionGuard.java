@@ -39,6 +39,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     /** Set by {@link #bypass}: request streams get their handlers from this initializer and skip that handler. */
     private Http3StreamInitializer requestStreams;
     private io.netty.channel.ChannelHandler bypassed;
+    private ChannelHandlerContext bypassedContext;
 
     Http3ConnectionGuard(ListenerContext context) {
         this.context = context;
@@ -59,7 +60,10 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (requestStreams != null && msg instanceof QuicStreamChannel stream
                 && stream.type() == io.netty.handler.codec.quic.QuicStreamType.BIDIRECTIONAL) {
-            ChannelHandlerContext past = ctx.pipeline().context(bypassed);
+            ChannelHandlerContext past = bypassedContext;
+            if (past == null || past.isRemoved()) {
+                past = bypassedContext = ctx.pipeline().context(bypassed);
+            }
             if (past != null) {
                 requestStreams.install(stream);
                 past.fireChannelRead(msg);
