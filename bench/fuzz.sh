@@ -49,7 +49,9 @@ for t in "${TARGETS[@]}"; do
   name="${t##*.}"
   log "fuzzing $name ($( ((RUNS)) && echo "$RUNS inputs or " )10 minutes at most)"
   # jazzer.internal.arg.N are extra libFuzzer arguments.
-  extra=(-Djazzer.internal.arg.0=-print_final_stats=1)
+  # The suite's 3-minute limit per test method (junit-platform.properties) would end the fuzzing at 3 minutes as a
+  # "finding" (an InterruptedException, the input then in flight saved as a crash); a campaign may take its 10.
+  extra=(-Djazzer.internal.arg.0=-print_final_stats=1 -Djunit.jupiter.execution.timeout.testable.method.default=15m)
   ((RUNS)) && extra+=(-Djazzer.internal.arg.1=-runs="$RUNS")
   # The config loader compiles the file's route and header regexes by design; junit-platform.properties'
   # custom_hook_excludes keeps the regex-injection sanitizer out of io.h3relay.config in regression mode

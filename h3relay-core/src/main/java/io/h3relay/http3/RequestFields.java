@@ -204,11 +204,24 @@ public final class RequestFields implements QpackFields.Sink {
         if (path != null && path.isEmpty()) {
             return "empty :path";
         }
+        if (connect && !isRequestTarget(authority)) {
+            return "control character or space in the :authority of a CONNECT"; // its request target
+        }
         if (!connect && authority == null && host == null
                 && !(HttpMethod.OPTIONS.asciiName().contentEquals(method) && "*".contentEquals(path))) {
             return "neither :authority nor host";
         }
         return null;
+    }
+
+    private static boolean isRequestTarget(AsciiString value) {
+        for (int i = 0; i < value.length(); i++) {
+            int b = value.byteAt(i) & 0xFF;
+            if (b <= ' ' || b == 0x7F) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The declared length of the body, -1 without Content-Length (once {@link #problem()} is null). */

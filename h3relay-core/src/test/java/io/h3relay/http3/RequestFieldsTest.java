@@ -96,6 +96,9 @@ class RequestFieldsTest {
         assertThat(fields(":method", "GET", ":scheme", "https", ":authority", "h", ":path", "").problem())
                 .isEqualTo("empty :path");
         assertThat(fields(true, ":path", "/").problem()).isEqualTo("pseudo-header in trailers");
+        // Found by Http3StreamFuzzTest (crash-7362c121...): Netty's HttpRequest refused the request target
+        assertThat(fields(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":authority",
+                "loca host", ":path", "/ws").problem()).isEqualTo("control character or space in the :authority of a CONNECT");
     }
 
     @Test

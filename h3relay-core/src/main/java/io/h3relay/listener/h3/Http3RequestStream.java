@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http3.Http3ErrorCode;
@@ -269,8 +270,16 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             malformed(ctx, "content-length without DATA");
             return;
         }
+        HttpRequest request;
+        try {
+            request = fields.request(ended);
+        } catch (IllegalArgumentException e) {
+            // What Netty's HttpRequest refuses beyond the checks above: client input, a malformed request
+            malformed(ctx, String.valueOf(e.getMessage()));
+            return;
+        }
         state = ended ? DONE : BODY;
-        ctx.fireChannelRead(fields.request(ended));
+        ctx.fireChannelRead(request);
     }
 
     private void body(ChannelHandlerContext ctx, ByteBuf part, boolean last) {
