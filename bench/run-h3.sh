@@ -10,11 +10,8 @@
 # and h3relay h3 / h3relay h2. Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit.
 # Usage: bench/run-h3.sh [--duration S] [--warmup S] [--round-warmup S] [--rounds N]
-#          [--connections N] [--streams N] [--rate R] [--profile] [--telemetry on|off|both] [--pin] [--install]
+#          [--connections N] [--streams N] [--profile] [--telemetry on|off|both] [--pin] [--install]
 #   --pin: the proxies on CPU 0, the load generators and the endpoint on CPU 1 (run.sh --pin's layout).
-#   --rate R: every target is offered R requests/s in all (h3relay bench --rate, h2load --rps per connection),
-#     so CPU per request compares the same work at the same pace; without it each load generator goes as fast
-#     as it can, and h3relay bench (QUIC in Java) saturates CPU 1 well before h2load does.
 # Every round measures the three targets back to back, in an order rotated every round, and the summary adds the
 # median of the rounds' own ratios (h3 against Caddy, h3 against h3relay's h2) with bootstrap 95% intervals.
 set -euo pipefail
@@ -31,9 +28,8 @@ PROFILE=0        # 1: run h3relay under JFR and summarise the hot methods
 TELEMETRY=off    # on: Prometheus metrics and the JSON access log (to a file) on, to measure their cost
 INSTALL=0        # 1: apt-get install missing packages (root only)
 PIN=0            # 1: proxies on CPU 0, load generators and the endpoint on CPU 1
-RATE=0           # requests/s offered to every target (0: as fast as each load generator goes)
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while (($#)); do
   case "$1" in
@@ -43,7 +39,6 @@ while (($#)); do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --streams) STREAMS="$2"; shift 2 ;;
-    --rate) RATE="$2"; shift 2 ;;
     --profile) PROFILE=1; shift ;;
     --telemetry) TELEMETRY="$2"; shift 2 ;;
     --install) INSTALL=1; shift ;;
@@ -53,7 +48,7 @@ while (($#)); do
   esac
 done
 [[ "$TELEMETRY" =~ ^(on|off|both)$ ]] || { echo "--telemetry must be on, off or both" >&2; exit 2; }
-for v in DURATION WARMUP ROUND_WARMUP ROUNDS CONNECTIONS STREAMS RATE; do
+for v in DURATION WARMUP ROUND_WARMUP ROUNDS CONNECTIONS STREAMS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "run-h3.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 ((DURATION >= 1 && DURATION <= 600)) || { echo "run-h3.sh: --duration must be 1-600 seconds" >&2; exit 2; }
@@ -151,12 +146,6 @@ log "caddy on 127.0.0.1:$CADDY_TLS (TCP h1+h2, UDP h3) (pid $CADDY_PID)"
 # `h3relay bench --http3` with this run's concurrency, JSON on stdout. An array, not a function: started
 # with `&` it is then the bench JVM itself (the launcher execs java), whose CPU can be read by its pid.
 H3LOAD=("${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --json)
-H2RATE=()
-if ((RATE > 0)); then
-  ((RATE >= CONNECTIONS)) || die "--rate must be at least --connections ($CONNECTIONS)"
-  H3LOAD+=(--rate "$RATE")
-  H2RATE=(--rps="$((RATE / CONNECTIONS))")
-fi
 json_field() {  # json_field NAME < JSON: a number of bench's --json output
   tr ',{}' '\n\n\n' | awk -F: -v k="\"$1\"" '$1 == k { print $2; exit }'
 }
@@ -194,9 +183,9 @@ measure() {  # measure ROUND TARGET PROTO URL
     errors=$(json_field error_count <"$raw.json"); total=$(json_field requests <"$raw.json")
     lg=$(awk -v t="$((l1 - l0))" -v k="$TICK" -v n="$total" 'BEGIN { printf "%.1f", t / k * 1e6 / n }')
   else
-    ((warm > 0)) && "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$warm" "${H2RATE[@]}" "$url" >"$raw.warmup.txt" 2>&1
+    ((warm > 0)) && "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$warm" "$url" >"$raw.warmup.txt" 2>&1
     p0=$(cpu_ticks "$pid"); e0=$(cpu_ticks "$EP_PID")
-    { time "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$DURATION" "${H2RATE[@]}" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1; } 2>"$raw.time"
+    { time "${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$DURATION" --log-file="$raw.log.tsv" "$url" >"$raw.txt" 2>&1; } 2>"$raw.time"
     # (bash's `time`: h2load's user and system seconds, whole run = the measured window)
     p1=$(cpu_ticks "$pid"); e1=$(cpu_ticks "$EP_PID")
     rps=$(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$raw.txt")
@@ -219,7 +208,7 @@ measure() {  # measure ROUND TARGET PROTO URL
   log "round $round: $target $proto: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
 }
 
-log "h3: h3relay bench, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams$( ((RATE)) && echo ", $RATE req/s offered"); ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
+log "h3: h3relay bench, h2: h2load over TLS; $CONNECTIONS connections x $STREAMS streams; ${WARMUP}s warm-up, then $ROUNDS x ${DURATION}s (${ROUND_WARMUP}s warm-up each)"
 measure_target() {  # measure_target ROUND 0|1|2: h3relay's h3 (with h3relay-tel's next to it), Caddy's h3, h3relay's h2
   case "$2" in
     0) measure_pair "$1" h3 "https://127.0.0.1:$RELAY_TLS/" "https://127.0.0.1:$TEL_TLS/" ;;
