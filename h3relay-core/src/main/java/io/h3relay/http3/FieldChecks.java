@@ -37,23 +37,35 @@ public final class FieldChecks {
         if (n > 0 && (isWhitespace(value.charAt(0)) || isWhitespace(value.charAt(n - 1)))) {
             return "whitespace around a field value";
         }
+        if (connectionSpecific(name, value)) {
+            return name.length() == 2 ? "te other than trailers" : "connection-specific field " + name;
+        }
         return switch (name.length()) {
-            case 2 -> is(name, "te") && !"trailers".contentEquals(value) ? "te other than trailers" : null;
             case 5 -> is(name, ":path") ? pathProblem(value) : null;
-            case 7 -> is(name, ":method") ? methodProblem(value) : is(name, "upgrade") ? connectionSpecific(name) : null;
-            case 10 -> is(name, "connection") || is(name, "keep-alive") ? connectionSpecific(name) : null;
-            case 16 -> is(name, "proxy-connection") ? connectionSpecific(name) : null;
-            case 17 -> is(name, "transfer-encoding") ? connectionSpecific(name) : null;
+            case 7 -> is(name, ":method") ? methodProblem(value) : null;
             default -> null;
         };
     }
 
-    private static boolean is(CharSequence name, String lowercase) {
-        return lowercase.contentEquals(name);
+    /**
+     * Whether {@code name} (in any case) is a connection-specific field HTTP/3 does not carry (RFC 9114 section
+     * 4.2): {@code connection}, {@code keep-alive}, {@code proxy-connection}, {@code transfer-encoding},
+     * {@code upgrade}, and {@code te} with a value other than {@code trailers}. Requests with one are malformed;
+     * the listener leaves them out of the responses it encodes.
+     */
+    public static boolean connectionSpecific(CharSequence name, CharSequence value) {
+        return switch (name.length()) {
+            case 2 -> is(name, "te") && !"trailers".contentEquals(value);
+            case 7 -> is(name, "upgrade");
+            case 10 -> is(name, "connection") || is(name, "keep-alive");
+            case 16 -> is(name, "proxy-connection");
+            case 17 -> is(name, "transfer-encoding");
+            default -> false;
+        };
     }
 
-    private static String connectionSpecific(CharSequence name) {
-        return "connection-specific field " + name;
+    private static boolean is(CharSequence name, String lowercase) {
+        return io.netty.util.AsciiString.contentEqualsIgnoreCase(name, lowercase);
     }
 
     private static String methodProblem(CharSequence value) {

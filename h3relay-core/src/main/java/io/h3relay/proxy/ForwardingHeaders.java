@@ -127,7 +127,7 @@ public final class ForwardingHeaders {
      * The names a Connection value lists, added to {@code into} (made when needed); a value that is one token
      * (the usual {@code keep-alive} or {@code close}) is added as it is, without splitting it into new strings.
      */
-    static List<CharSequence> connectionTokens(CharSequence value, List<CharSequence> into) {
+    public static List<CharSequence> connectionTokens(CharSequence value, List<CharSequence> into) {
         int n = value.length();
         int start = 0;
         while (start <= n) {

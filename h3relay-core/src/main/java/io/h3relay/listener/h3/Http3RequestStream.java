@@ -1,9 +1,11 @@
 package io.h3relay.listener.h3;
 
+import io.h3relay.http3.FieldChecks;
 import io.h3relay.http3.Http3CodecException;
 import io.h3relay.http3.Http3Frames;
 import io.h3relay.http3.QpackFields;
 import io.h3relay.http3.RequestFields;
+import io.h3relay.proxy.ForwardingHeaders;
 import io.h3relay.quic.Http3StreamWriteCoalescer;
 import io.h3relay.quic.StreamsClosedBeforeFin;
 import io.netty.buffer.ByteBuf;
@@ -29,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -68,12 +71,9 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     private static final int DROPPING = 4;
 
     private final long maxFieldSection;
-    private final long headTimeoutNanos;
-    private final Http3ConnectionGuard connection;
     /** Not a handler of its own here: this handler's writes and flushes go through it, to the stream. */
     private final Http3StreamWriteCoalescer send;
-    private final Http3StreamStopDetector stops = new Http3StreamStopDetector();
-    private Http3HeadTimeout headTimeout;
+    private final Http3StreamWatch watch;
     private int state = HEAD;
     /** Bytes of a frame not read whole yet (a frame header, a HEADERS frame); never DATA that was handed on. */
     private ByteBuf cumulation;
@@ -82,15 +82,13 @@ final class Http3RequestStream extends ChannelDuplexHandler {
     private long skipLeft;
     private long declaredLength = -1;
     private long received;
-    private boolean finRead;
     /** The response's end was written: the rest of a malformed request is dropped, the answer stands. */
     private boolean responseEnded;
 
     Http3RequestStream(long maxFieldSection, long headTimeoutNanos, Http3ConnectionGuard connection,
                        Http3StreamWriteCoalescer send) {
         this.maxFieldSection = maxFieldSection;
-        this.headTimeoutNanos = headTimeoutNanos;
-        this.connection = connection;
+        this.watch = new Http3StreamWatch(headTimeoutNanos, connection);
         this.send = send;
     }
 
@@ -101,7 +99,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        headTimeout = new Http3HeadTimeout(ctx, headTimeoutNanos);
+        watch.added(ctx);
         send.handlerAdded(ctx);
     }
 
@@ -126,7 +124,9 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        finRead |= fin;
+        if (fin) {
+            watch.finRead();
+        }
         if (state == DROPPING) {
             data.release();
             return;
@@ -264,7 +264,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             ctx.fireChannelRead(fields.trailers());
             return;
         }
-        cancelHeadTimeout();
+        watch.headDone();
         declaredLength = fields.contentLength();
         if (ended && declaredLength > 0) {
             malformed(ctx, "content-length without DATA");
@@ -315,13 +315,8 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         }
         boolean cut = dataLeft > 0 || skipLeft > 0 || cumulation != null;
         if (state == HEAD) {
-            // FIN before a whole HEADERS frame: the request can never complete
-            Http3HeadTimeout timeout = headTimeout;
-            headTimeout = null;
             state = DROPPING;
-            if (timeout != null) {
-                timeout.expireNow();
-            }
+            watch.inputEnded(); // FIN before a whole HEADERS frame: the request can never complete
         } else if (cut) {
             connectionError(ctx, Http3ErrorCode.H3_FRAME_ERROR, "a frame cut off by the end of the stream");
         } else if (state == TRAILERS) {
@@ -340,7 +335,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
      */
     private void malformed(ChannelHandlerContext ctx, String why) {
         state = DROPPING;
-        cancelHeadTimeout();
+        watch.headDone();
         if (responseEnded) {
             LOG.debug("h3 stream {}: malformed rest of an answered request ({}); dropped", ctx.channel(), why);
         } else {
@@ -350,7 +345,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
 
     private void connectionError(ChannelHandlerContext ctx, Http3ErrorCode code, String why) {
         state = DROPPING;
-        cancelHeadTimeout();
+        watch.headDone();
         releaseCumulation();
         LOG.debug("h3 stream {}: {} ({}); closing the connection", ctx.channel(), code, why);
         if (ctx.channel().parent() instanceof QuicChannel quic) {
@@ -369,51 +364,36 @@ final class Http3RequestStream extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state == HEAD && headTimeout != null) {
-            headTimeout.start(); // a read without a whole HEADERS frame: the clock runs
-        }
+        watch.readComplete();
         ctx.fireChannelReadComplete();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        finRead |= StreamsClosedBeforeFin.isFin(evt);
+        if (StreamsClosedBeforeFin.isFin(evt)) {
+            watch.finRead();
+        }
         ctx.fireUserEventTriggered(evt);
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (!stops.writabilityChanged(ctx)) {
+        if (!watch.writabilityChanged(ctx)) {
             ctx.fireChannelWritabilityChanged();
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelTimers();
-        if (!finRead) {
-            connection.streamClosedBeforeFin();
-        }
+        watch.inactive();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelTimers();
+        watch.removed();
         releaseCumulation();
         send.handlerRemoved(ctx);
-    }
-
-    private void cancelHeadTimeout() {
-        if (headTimeout != null) {
-            headTimeout.cancel();
-            headTimeout = null;
-        }
-    }
-
-    private void cancelTimers() {
-        cancelHeadTimeout();
-        stops.cancel();
     }
 
     // ------------------------------------------------------------------ out
@@ -514,7 +494,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
 
     /**
      * A HEADERS frame: {@code :status} (when {@code status} >= 0) and {@code headers} without the connection-specific
-     * ones (RFC 9114 section 4.2; {@code te} only as {@code trailers}).
+     * ones ({@link FieldChecks#connectionSpecific}), {@code Host}, and those the Connection field names.
      */
     private static ByteBuf headersFrame(ChannelHandlerContext ctx, int status, HttpHeaders headers) {
         ByteBuf out = ctx.alloc().directBuffer(256);
@@ -524,11 +504,13 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             QpackFields.writeStatus(out, status);
         }
         CharSequence connection = headers.get(HttpHeaderNames.CONNECTION);
+        List<CharSequence> named = connection == null ? null : ForwardingHeaders.connectionTokens(connection, null);
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> field = it.next();
             CharSequence name = field.getKey();
-            if (!connectionSpecific(name, field.getValue(), connection)) {
+            if (!FieldChecks.connectionSpecific(name, field.getValue())
+                    && !AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST) && !named(named, name)) {
                 QpackFields.writeField(out, name, field.getValue());
             }
         }
@@ -551,42 +533,14 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         return out;
     }
 
-    private static boolean connectionSpecific(CharSequence name, CharSequence value, CharSequence connection) {
-        boolean specific = switch (name.length()) {
-            case 2 -> AsciiString.contentEqualsIgnoreCase(name, "te") && !AsciiString.contentEqualsIgnoreCase(value,
-                    "trailers");
-            case 4 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST);
-            case 7 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
-            case 10 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-                    || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
-            case 16 -> AsciiString.contentEqualsIgnoreCase(name, "proxy-connection");
-            case 17 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING);
-            default -> false;
-        };
-        return specific || (connection != null && listed(connection, name));
-    }
-
-    /** Whether the Connection value {@code connection} names {@code name}. */
-    private static boolean listed(CharSequence connection, CharSequence name) {
-        int start = 0;
-        int n = connection.length();
-        while (start < n) {
-            int end = start;
-            while (end < n && connection.charAt(end) != ',') {
-                end++;
+    /** Whether {@code names} (the tokens of a Connection value, or null) hold {@code name}. */
+    private static boolean named(List<CharSequence> names, CharSequence name) {
+        if (names != null) {
+            for (CharSequence n : names) {
+                if (AsciiString.contentEqualsIgnoreCase(n, name)) {
+                    return true;
+                }
             }
-            int a = start;
-            int b = end;
-            while (a < b && connection.charAt(a) == ' ') {
-                a++;
-            }
-            while (b > a && connection.charAt(b - 1) == ' ') {
-                b--;
-            }
-            if (b - a == name.length() && AsciiString.regionMatches(connection, true, a, name, 0, b - a)) {
-                return true;
-            }
-            start = end + 1;
         }
         return false;
     }

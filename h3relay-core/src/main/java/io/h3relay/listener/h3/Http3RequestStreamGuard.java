@@ -27,26 +27,19 @@ import io.netty.util.ReferenceCountUtil;
  * CPU (docs/benchmarks.md, issue 19).
  */
 final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
-    private final long headTimeoutNanos;
-    private final Http3ConnectionGuard connection;
-    /** The client's FIN was read: Netty lets go of the stream when it closes. */
-    private boolean finRead;
-    /** Until the first HEADERS frame, or the stream's end. */
-    private Http3HeadTimeout headTimeout;
-    private final Http3StreamStopDetector stops = new Http3StreamStopDetector();
+    private final Http3StreamWatch watch;
     /** The codec failed on client bytes: the connection is closing. */
     private boolean decodeFailed;
     /** The codec failed, or the request was malformed and the stream reset: what else arrives is dropped. */
     private boolean dropping;
 
     Http3RequestStreamGuard(long headTimeoutNanos, Http3ConnectionGuard connection) {
-        this.headTimeoutNanos = headTimeoutNanos;
-        this.connection = connection;
+        this.watch = new Http3StreamWatch(headTimeoutNanos, connection);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        headTimeout = new Http3HeadTimeout(ctx, headTimeoutNanos);
+        watch.added(ctx);
     }
 
     @Override
@@ -56,9 +49,7 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (headTimeout != null) {
-            headTimeout.start(); // a read without a whole HEADERS frame: the clock runs
-        }
+        watch.readComplete();
         ctx.fireChannelReadComplete();
     }
 
@@ -69,7 +60,7 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof Http3HeadersFrame headers) {
-            cancelHeadTimeout();
+            watch.headDone();
             String problem = Http3MalformedRequestGuard.problem(headers);
             if (problem != null) {
                 ReferenceCountUtil.release(msg);
@@ -82,12 +73,9 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        boolean fin = StreamsClosedBeforeFin.isFin(evt);
-        finRead |= fin;
-        if (headTimeout != null && fin) {
-            Http3HeadTimeout timeout = headTimeout;
-            headTimeout = null;
-            timeout.expireNow(); // FIN before a whole HEADERS frame: the request can never complete
+        if (StreamsClosedBeforeFin.isFin(evt)) {
+            watch.finRead();
+            watch.inputEnded(); // before a whole HEADERS frame, the request can never complete
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -120,34 +108,19 @@ final class Http3RequestStreamGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (!stops.writabilityChanged(ctx)) {
+        if (!watch.writabilityChanged(ctx)) {
             ctx.fireChannelWritabilityChanged();
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelTimers();
-        if (!finRead) {
-            connection.streamClosedBeforeFin();
-        }
+        watch.inactive();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelTimers();
-    }
-
-    private void cancelHeadTimeout() {
-        if (headTimeout != null) {
-            headTimeout.cancel();
-            headTimeout = null;
-        }
-    }
-
-    private void cancelTimers() {
-        cancelHeadTimeout();
-        stops.cancel();
+        watch.removed();
     }
 }
