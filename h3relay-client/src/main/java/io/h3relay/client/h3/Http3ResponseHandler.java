@@ -100,7 +100,9 @@ final class Http3ResponseHandler extends Http3RequestStreamInboundHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        fail(new RequestFailure(ErrorKind.CLOSED, "stream closed before the response ended"));
+        if (!done) { // every stream ends here: no failure (an exception, with its stack) for one that completed
+            fail(new RequestFailure(ErrorKind.CLOSED, "stream closed before the response ended"));
+        }
         super.channelInactive(ctx);
     }
 
