@@ -80,16 +80,31 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
             ctx.write(msg, promise);
             return;
         }
-        append(ctx, buf);
+        append(ctx, buf, false);
         if (!promise.isVoid()) {
             promises.add(promise);
         }
     }
 
-    private void append(ChannelHandlerContext ctx, ByteBuf buf) {
+    /**
+     * As {@link #write}, for a buffer the caller allocated for this stream alone (a frame it just encoded: no view,
+     * no other holder): when nothing is pending it becomes the buffer later small writes are copied into, instead
+     * of being copied into a new one.
+     */
+    public void writeOwned(ChannelHandlerContext ctx, ByteBuf buf, ChannelPromise promise) {
+        append(ctx, buf, true);
+        if (!promise.isVoid()) {
+            promises.add(promise);
+        }
+    }
+
+    private void append(ChannelHandlerContext ctx, ByteBuf buf, boolean owned) {
         int size = buf.readableBytes();
         if (pending == null) {
-            if (size <= COPY_LIMIT) {
+            if (owned && size <= COPY_LIMIT) {
+                pending = buf;
+                pendingIsCopy = true;
+            } else if (size <= COPY_LIMIT) {
                 pending = ctx.alloc().directBuffer(Math.max(256, Math.min(COPY_CAPACITY, size * 4)), COPY_CAPACITY);
                 pending.writeBytes(buf);
                 buf.release();
@@ -100,7 +115,8 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
             }
             return;
         }
-        if (pendingIsCopy && size <= COPY_LIMIT && pending.maxWritableBytes() >= size) {
+        if (pendingIsCopy && size <= COPY_LIMIT && pending.readableBytes() + size <= COPY_CAPACITY
+                && pending.maxWritableBytes() >= size) {
             pending.writeBytes(buf);
             buf.release();
             return;

@@ -39,6 +39,42 @@ class Http3StreamWriteCoalescerTest {
     }
 
     @Test
+    void anOwnedFrameTakesTheLaterWritesInsteadOfBeingCopied() {
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(true);
+        EmbeddedChannel ch = new EmbeddedChannel(coalescer);
+        ByteBuf head = ch.alloc().directBuffer(8);
+        head.writeCharSequence("head", CharsetUtil.US_ASCII);
+        coalescer.writeOwned(ch.pipeline().firstContext(), head, ch.voidPromise());
+        ByteBuf body = bytes("-body, longer than the head's first capacity");
+        ch.write(body);
+        ch.flush();
+        ByteBuf out = ch.readOutbound();
+        assertThat(out).as("the owned buffer itself, grown").isSameAs(head);
+        assertThat(out.toString(CharsetUtil.US_ASCII)).isEqualTo("head-body, longer than the head's first capacity");
+        assertThat(body.refCnt()).as("a copied write is released").isZero();
+        out.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void copiesStopAtTheCopyCapacity() {
+        Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(true);
+        EmbeddedChannel ch = new EmbeddedChannel(coalescer);
+        ByteBuf head = ch.alloc().directBuffer(16);
+        head.writeZero(2000);
+        coalescer.writeOwned(ch.pipeline().firstContext(), head, ch.voidPromise());
+        for (int i = 0; i < 10; i++) {
+            ch.write(Unpooled.buffer(2000).writeZero(2000));
+        }
+        ch.flush();
+        ByteBuf out = ch.readOutbound();
+        assertThat(out.readableBytes()).isEqualTo(22_000);
+        assertThat(out).as("past 16 KiB of copies the rest is kept as components").isNotSameAs(head);
+        out.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void theFinRidesWithTheLastWrite() {
         Http3StreamWriteCoalescer coalescer = new Http3StreamWriteCoalescer(true);
         EmbeddedChannel ch = new EmbeddedChannel(coalescer);

@@ -406,7 +406,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
                 if (msg instanceof FullHttpResponse full) {
                     full.release(); // an interim response: its head only
                 }
-                send.write(ctx, head, promise);
+                send.writeOwned(ctx, head, promise);
                 return;
             }
             writeEnd(ctx, head, last, promise);
@@ -449,7 +449,7 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         if (trailers.isEmpty()) {
             if (head != null && !content.isReadable()) {
                 content.release();
-                send.write(ctx, head, p);
+                send.writeOwned(ctx, head, p);
             } else {
                 writeData(ctx, head, content, p); // (an empty end alone: an empty DATA frame carries the FIN)
             }
@@ -459,10 +459,10 @@ final class Http3RequestStream extends ChannelDuplexHandler {
             } else {
                 content.release();
                 if (head != null) {
-                    send.write(ctx, head, ctx.voidPromise());
+                    send.writeOwned(ctx, head, ctx.voidPromise());
                 }
             }
-            send.write(ctx, headersFrame(ctx, -1, trailers), p);
+            send.writeOwned(ctx, headersFrame(ctx, -1, trailers), p);
         }
         send.endStreamWith(p);
     }
@@ -485,9 +485,9 @@ final class Http3RequestStream extends ChannelDuplexHandler {
         if (copy) {
             out.writeBytes(content);
             content.release();
-            send.write(ctx, out, promise);
+            send.writeOwned(ctx, out, promise);
         } else {
-            send.write(ctx, out, ctx.voidPromise());
+            send.writeOwned(ctx, out, ctx.voidPromise());
             send.write(ctx, content, promise);
         }
     }
