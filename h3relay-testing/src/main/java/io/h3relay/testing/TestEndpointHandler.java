@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  *   /close-mid-body?n=N&amp;after=M[&amp;chunked=1]  announces N bytes, sends M, closes the connection
  *   /sink                        JSON {"bytes":N,"sha256":"…"} of the request body, after all of it
  *   /trailers                    chunked body followed by trailers x-trailer-a: 1, x-trailer-b: two
+ *   /count                       the requests this endpoint has seen (this one too), for benchmarks' slices
  *   anything else                "endpoint NAME"
  * </pre>
  *
@@ -142,6 +143,9 @@ final class TestEndpointHandler extends ChannelInboundHandlerAdapter {
             "forced status " + forced, keepAlive);
       } else if (echoed) {
         finishEcho(ctx, data, last.trailingHeaders(), keepAlive);
+      } else if ("/count".equals(new QueryStringDecoder(req.uri()).path())) {
+        EndpointResponses.full(ctx, endpoint.name(), HttpResponseStatus.OK, "text/plain",
+            endpoint.requestCount() + "\n", keepAlive);
       } else {
         streamer = EndpointResponses.respond(ctx, endpoint.name(), req, recorded, keepAlive);
       }

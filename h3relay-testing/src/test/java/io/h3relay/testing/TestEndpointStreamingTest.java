@@ -159,6 +159,18 @@ class TestEndpointStreamingTest {
   }
 
   @Test
+  void countTellsTheRequestsSeenSoFar() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(Curl.to(endpoint.baseUrl() + "/").execute().status()).isEqualTo(200);
+    }
+    Curl.Response response = Curl.to(endpoint.baseUrl() + "/count").execute();
+
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.bodyString()).isEqualTo("4\n"); // three, and the /count itself
+    assertThat(endpoint.requestCount()).isEqualTo(4);
+  }
+
+  @Test
   void trailersReachCurl() {
     Curl.Response response = Curl.to(endpoint.baseUrl() + "/trailers").execute();
 
