@@ -17,13 +17,17 @@
 # interval (lib.sh's pair_row), and the endpoint's ratio as a control (it does the same work per request either way).
 #
 # Usage: bench/h3-h2-paired.sh [--pairs N] [--slice S] [--settle S] [--warmup S] [--connections N] [--streams N]
-#          [--no-pin] [--install]
+#          [--h2-rate R] [--no-pin] [--install]
 #   --connections / --streams: both generators' concurrency (default 4 x 16, as run-h3.sh)
-# Example: bench/h3-h2-paired.sh   (about 40 s + 20 x 2 x 6 s = 5 min)
+#   --h2-rate R: h2load offers R req/s in all (--rps R/connections per client) instead of as many as it can: h2
+#                measured at about h3's request rate, where per-request costs that depend on the load (batching per
+#                event-loop turn, for the endpoint too) are alike on both sides
+# Example: bench/h3-h2-paired.sh   (40 s + 20 x 2 x 7 s = 5.3 min; the slices keep a fixed schedule)
+#          bench/h3-h2-paired.sh --h2-rate 24000
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PAIRS=20 SLICE=5 SETTLE=1 WARMUP=20 CONNECTIONS=4 STREAMS=16 PIN=1 INSTALL=0
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+PAIRS=20 SLICE=5 SETTLE=1 WARMUP=20 CONNECTIONS=4 STREAMS=16 H2_RATE=0 PIN=1 INSTALL=0
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
@@ -32,19 +36,21 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --streams) STREAMS="$2"; shift 2 ;;
+    --h2-rate) H2_RATE="$2"; shift 2 ;;
     --no-pin) PIN=0; shift ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "h3-h2-paired.sh: unknown option: $1" >&2; usage 2 ;;
   esac
 done
-for v in PAIRS SLICE SETTLE WARMUP CONNECTIONS STREAMS; do
+for v in PAIRS SLICE SETTLE WARMUP CONNECTIONS STREAMS H2_RATE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "h3-h2-paired.sh: --${v,,} must be a whole number" >&2; exit 2; }
 done
 ((PAIRS >= 2 && SLICE >= 1 && CONNECTIONS >= 1 && STREAMS >= 1)) \
   || { echo "h3-h2-paired.sh: --pairs >= 2, --slice, --connections, --streams >= 1" >&2; exit 2; }
 # A paused client's requests must not time out, nor its QUIC connection go idle: at most 20 s paused.
-((SLICE + SETTLE <= 20)) || { echo "h3-h2-paired.sh: --slice + --settle must be at most 20 s" >&2; exit 2; }
+STEP=$((SLICE + SETTLE + 1))   # a slice's slot: settling, the measured part, and a second for the reads around it
+((STEP <= 20)) || { echo "h3-h2-paired.sh: --slice + --settle must be at most 19 s" >&2; exit 2; }
 
 BENCH_NAME=h3-h2-paired.sh
 # shellcheck source=bench/lib.sh
@@ -85,12 +91,15 @@ count() {  # the requests the endpoint has seen
 }
 
 # ---------------------------------------------------------------- both load generators, for the whole run
-# (slightly longer than the measurement: both are let to finish on their own, for their error counts)
-TOTAL=$((2 * WARMUP + PAIRS * 2 * (SLICE + SETTLE) + 10))
+# (the slices keep a fixed schedule, so both generators can be let to finish on their own, for their error counts,
+# a few seconds after the last slice)
+TOTAL=$((2 * WARMUP + PAIRS * 2 * STEP + 5))
+H2_RPS=()
+((H2_RATE > 0)) && H2_RPS=("--rps=$(((H2_RATE + CONNECTIONS - 1) / CONNECTIONS))")
 "${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --timeout 60s \
   --json -d "${TOTAL}s" "$URL" >"$OUT/h3-bench.json" 2>"$OUT/h3-bench.err" &
 H3_PID=$!; STARTED+=("$H3_PID")
-"${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$TOTAL" "$URL" >"$OUT/h2-h2load.txt" 2>&1 &
+"${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$TOTAL" "${H2_RPS[@]}" "$URL" >"$OUT/h2-h2load.txt" 2>&1 &
 H2_PID=$!; STARTED+=("$H2_PID")
 gen_pid() { if [[ "$1" == h3 ]]; then echo "$H3_PID"; else echo "$H2_PID"; fi; }
 run_only() {  # run_only h2|h3: pause the other generator, resume this one
@@ -105,8 +114,12 @@ sleep "$WARMUP"; run_only h2; sleep "$WARMUP"
 SLICES="$OUT/slices.tsv"
 printf 'pair\ttarget\tproto\treq_s\trequests\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\n' >"$SLICES"
 TICK=$(getconf CLK_TCK)
-slice() {  # slice PAIR h2|h3: one measured slice of that protocol, appended to $SLICES
-  local c0 c1 p0 p1 e0 e1 t0 t1 n
+SLOT=0 LOOP_T0=0
+slice() {  # slice PAIR h2|h3: one measured slice of that protocol in the next slot, appended to $SLICES
+  local c0 c1 p0 p1 e0 e1 t0 t1 n wait_ns
+  wait_ns=$((LOOP_T0 + SLOT * STEP * 1000000000 - $(date +%s%N)))
+  ((wait_ns > 0)) && sleep "$(awk -v n="$wait_ns" 'BEGIN { printf "%.3f", n / 1e9 }')"
+  SLOT=$((SLOT + 1))
   kill -0 "$(gen_pid "$2")" 2>/dev/null || die "the $2 load generator is gone (see $OUT/h3-bench.err, $OUT/h2-h2load.txt)"
   run_only "$2"
   sleep "$SETTLE"
@@ -119,7 +132,8 @@ slice() {  # slice PAIR h2|h3: one measured slice of that protocol, appended to 
     'BEGIN { printf "%s\t%s\tsmall\t%.1f\t%d\t0\t%.2f\t%.2f\n", pair, proto, n / (ns / 1e9), n,
              p / t * 1e6 / n, e / t * 1e6 / n }' >>"$SLICES"
 }
-log "$PAIRS pairs of ${SLICE}s slices (${SETTLE}s settling after each switch)"
+log "$PAIRS pairs of ${SLICE}s slices (${SETTLE}s settling after each switch)$( ((H2_RATE)) && echo "; h2 offered $H2_RATE req/s")"
+LOOP_T0=$(date +%s%N)
 for i in $(seq "$PAIRS"); do
   if ((i % 2)); then slice "$i" h2; slice "$i" h3; else slice "$i" h3; slice "$i" h2; fi
 done
@@ -135,10 +149,10 @@ SUMMARY="$OUT/summary.md"
   echo "# h3relay: HTTP/3 against its own HTTP/2, paired slices"
   echo
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: bench/h3-h2-paired.sh --pairs $PAIRS --slice $SLICE --settle $SETTLE --warmup $WARMUP --connections $CONNECTIONS --streams $STREAMS$( ((PIN)) || echo " --no-pin")"
+  echo "command: bench/h3-h2-paired.sh --pairs $PAIRS --slice $SLICE --settle $SETTLE --warmup $WARMUP --connections $CONNECTIONS --streams $STREAMS$( ((H2_RATE)) && echo " --h2-rate $H2_RATE")$( ((PIN)) || echo " --no-pin")"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "h3relay: $(cat "$OUT/h3relay-version.txt")"
-  echo "load: h3relay bench --http3 and h2load over TLS, $CONNECTIONS connections x $STREAMS streams each, one paused while the other runs"
+  echo "load: h3relay bench --http3 and h2load over TLS, $CONNECTIONS connections x $STREAMS streams each, one paused while the other runs$( ((H2_RATE)) && echo "; h2load offering $H2_RATE req/s (${H2_RPS[*]} per connection)")"
   echo "nproc: $(nproc); pinning: $( ((PIN)) && echo "h3relay on CPU 0, load generators, endpoint and curl on CPU 1" || echo none)"
   echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "kernel: $(uname -r)"
