@@ -99,17 +99,43 @@ H2_RPS=()
 "${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --timeout 60s \
   --json -d "${TOTAL}s" "$URL" >"$OUT/h3-bench.json" 2>"$OUT/h3-bench.err" &
 H3_PID=$!; STARTED+=("$H3_PID")
-"${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1 -D"$TOTAL" "${H2_RPS[@]}" "$URL" >"$OUT/h2-h2load.txt" 2>&1 &
-H2_PID=$!; STARTED+=("$H2_PID")
-gen_pid() { if [[ "$1" == h3 ]]; then echo "$H3_PID"; else echo "$H2_PID"; fi; }
-run_only() {  # run_only h2|h3: pause the other generator, resume this one
-  local other=h2; [[ "$1" == h2 ]] && other=h3
-  kill -STOP "$(gen_pid "$other")"
-  kill -CONT "$(gen_pid "$1")"
+H2LOAD=("${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1)
+H2_PID=""
+if ((H2_RATE)); then
+  # h2load's --rps counts a pause as requests owed and sends them all on resume: with a rate, each h2 slice gets a
+  # fresh h2load instead, for its slot (C, no warm-up of its own; its TLS handshakes fall in the settling second)
+  :
+else
+  "${H2LOAD[@]}" -D"$TOTAL" "$URL" >"$OUT/h2-h2load.txt" 2>&1 &
+  H2_PID=$!; STARTED+=("$H2_PID")
+fi
+run_only() {  # run_only h2|h3: pause the other generator, resume (with --h2-rate: start) this one
+  if [[ "$1" == h3 ]]; then
+    if ((H2_RATE)); then
+      [[ -z "$H2_PID" ]] || wait "$H2_PID" || true   # the last slice's h2load ends with its slot
+    else
+      kill -STOP "$H2_PID"
+    fi
+    kill -CONT "$H3_PID"
+  else
+    kill -STOP "$H3_PID"
+    if ((H2_RATE)); then
+      "${H2LOAD[@]}" -D"$((SETTLE + SLICE))" "${H2_RPS[@]}" "$URL" >>"$OUT/h2-h2load.txt" 2>&1 &
+      H2_PID=$!; STARTED+=("$H2_PID")
+    else
+      kill -CONT "$H2_PID"
+    fi
+  fi
 }
-run_only h3   # (h2load is paused before its first request, or soon after)
+run_only h3   # (without a rate, h2load is paused before its first request, or soon after)
 log "warming up: h3 for ${WARMUP}s, then h2 for ${WARMUP}s"
-sleep "$WARMUP"; run_only h2; sleep "$WARMUP"
+sleep "$WARMUP"
+if ((H2_RATE)); then
+  kill -STOP "$H3_PID"
+  "${H2LOAD[@]}" -D"$WARMUP" "$URL" >"$OUT/h2-warmup.txt" 2>&1 || die "h2load failed; see $OUT/h2-warmup.txt"
+else
+  run_only h2; sleep "$WARMUP"
+fi
 
 SLICES="$OUT/slices.tsv"
 printf 'pair\ttarget\tproto\treq_s\trequests\terrors\tproxy_cpu_us_per_req\tendpoint_cpu_us_per_req\n' >"$SLICES"
@@ -120,7 +146,9 @@ slice() {  # slice PAIR h2|h3: one measured slice of that protocol in the next s
   wait_ns=$((LOOP_T0 + SLOT * STEP * 1000000000 - $(date +%s%N)))
   ((wait_ns > 0)) && sleep "$(awk -v n="$wait_ns" 'BEGIN { printf "%.3f", n / 1e9 }')"
   SLOT=$((SLOT + 1))
-  kill -0 "$(gen_pid "$2")" 2>/dev/null || die "the $2 load generator is gone (see $OUT/h3-bench.err, $OUT/h2-h2load.txt)"
+  if [[ "$2" == h3 ]] || ((H2_RATE == 0)); then
+    kill -0 "$([[ "$2" == h3 ]] && echo "$H3_PID" || echo "$H2_PID")" 2>/dev/null || die "the $2 load generator is gone (see $OUT/h3-bench.err, $OUT/h2-h2load.txt)"
+  fi
   run_only "$2"
   sleep "$SETTLE"
   c0=$(count); p0=$(cpu_ticks "$RELAY_PID"); e0=$(cpu_ticks "$EP_PID"); t0=$(date +%s%N)
@@ -140,9 +168,11 @@ done
 log "letting both load generators finish (their error counts)"
 kill -CONT "$H3_PID" "$H2_PID" 2>/dev/null || true
 wait "$H3_PID" || true   # (bench exits 8 when some requests failed: read below)
-wait "$H2_PID" || true
+[[ -z "$H2_PID" ]] || wait "$H2_PID" || true
 H3_ERRORS=$(grep -o '"error_count":[0-9]*' "$OUT/h3-bench.json" 2>/dev/null | cut -d: -f2 || true)
-H2_ERRORS=$(awk '/^requests:/ {gsub(/,/, ""); print $10 + $12 + $14}' "$OUT/h2-h2load.txt" 2>/dev/null || true)
+# (with --h2-rate, one summary per slice in the file: summed)
+H2_ERRORS=$(awk '/^requests:/ {gsub(/,/, ""); e += $10 + $12 + $14; n++} END { if (n) print e }' "$OUT/h2-h2load.txt" \
+  2>/dev/null || true)
 
 SUMMARY="$OUT/summary.md"
 {
