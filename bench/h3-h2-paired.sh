@@ -17,16 +17,17 @@
 # interval (lib.sh's pair_row), and the endpoint's ratio as a control (it does the same work per request either way).
 #
 # Usage: bench/h3-h2-paired.sh [--pairs N] [--slice S] [--settle S] [--warmup S] [--connections N] [--streams N]
-#          [--h2-rate R] [--no-pin] [--install]
+#          [--h2-rate R|match] [--no-pin] [--install]
 #   --connections / --streams: both generators' concurrency (default 4 x 16, as run-h3.sh)
 #   --h2-rate R: h2load offers R req/s in all (--rps R/connections per client) instead of as many as it can: h2
 #                measured at about h3's request rate, where per-request costs that depend on the load (batching per
-#                event-loop turn, for the endpoint too) are alike on both sides
+#                event-loop turn, for the endpoint too) are alike on both sides; --h2-rate match: each h2 slice is
+#                offered the rate the latest h3 slice reached (the h3 warm-up's last seconds for the first)
 # Example: bench/h3-h2-paired.sh   (40 s + 20 x 2 x 7 s = 5.3 min; the slices keep a fixed schedule)
-#          bench/h3-h2-paired.sh --h2-rate 24000
+#          bench/h3-h2-paired.sh --h2-rate match
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PAIRS=20 SLICE=5 SETTLE=1 WARMUP=20 CONNECTIONS=4 STREAMS=16 H2_RATE=0 PIN=1 INSTALL=0
+PAIRS=20 SLICE=5 SETTLE=1 WARMUP=20 CONNECTIONS=4 STREAMS=16 H2_RATE=0 H2_MATCH=0 PIN=1 INSTALL=0
 usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
@@ -36,7 +37,7 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --streams) STREAMS="$2"; shift 2 ;;
-    --h2-rate) H2_RATE="$2"; shift 2 ;;
+    --h2-rate) if [[ "$2" == match ]]; then H2_MATCH=1; else H2_RATE="$2"; fi; shift 2 ;;
     --no-pin) PIN=0; shift ;;
     --install) INSTALL=1; shift ;;
     -h|--help) usage 0 ;;
@@ -94,14 +95,19 @@ count() {  # the requests the endpoint has seen
 # (the slices keep a fixed schedule, so both generators can be let to finish on their own, for their error counts,
 # a few seconds after the last slice)
 TOTAL=$((2 * WARMUP + PAIRS * 2 * STEP + 5))
-H2_RPS=()
-((H2_RATE > 0)) && H2_RPS=("--rps=$(((H2_RATE + CONNECTIONS - 1) / CONNECTIONS))")
+RATED=$((H2_RATE > 0 || H2_MATCH))
+LAST_H3_RPS=0   # --h2-rate match: what the latest h3 slice reached
+h2_rps() {  # h2load's --rps (per connection) for the next h2 slice
+  local r=$H2_RATE
+  ((H2_MATCH)) && r=$LAST_H3_RPS
+  echo "--rps=$(((r + CONNECTIONS - 1) / CONNECTIONS))"
+}
 "${PIN_LOAD[@]}" "$ROOT/h3relay" bench --http3 -t 1 -c "$CONNECTIONS" -m "$STREAMS" --cacert "$CRT" --timeout 60s \
   --json -d "${TOTAL}s" "$URL" >"$OUT/h3-bench.json" 2>"$OUT/h3-bench.err" &
 H3_PID=$!; STARTED+=("$H3_PID")
 H2LOAD=("${PIN_LOAD[@]}" h2load -c"$CONNECTIONS" -m"$STREAMS" -t1)
 H2_PID=""
-if ((H2_RATE)); then
+if ((RATED)); then
   # h2load's --rps counts a pause as requests owed and sends them all on resume: with a rate, each h2 slice gets a
   # fresh h2load instead, for its slot (C, no warm-up of its own; its TLS handshakes fall in the settling second)
   :
@@ -111,7 +117,7 @@ else
 fi
 run_only() {  # run_only h2|h3: pause the other generator, resume (with --h2-rate: start) this one
   if [[ "$1" == h3 ]]; then
-    if ((H2_RATE)); then
+    if ((RATED)); then
       [[ -z "$H2_PID" ]] || wait "$H2_PID" || true   # the last slice's h2load ends with its slot
     else
       kill -STOP "$H2_PID"
@@ -119,8 +125,8 @@ run_only() {  # run_only h2|h3: pause the other generator, resume (with --h2-rat
     kill -CONT "$H3_PID"
   else
     kill -STOP "$H3_PID"
-    if ((H2_RATE)); then
-      "${H2LOAD[@]}" -D"$((SETTLE + SLICE))" "${H2_RPS[@]}" "$URL" >>"$OUT/h2-h2load.txt" 2>&1 &
+    if ((RATED)); then
+      "${H2LOAD[@]}" -D"$((SETTLE + SLICE))" "$(h2_rps)" "$URL" >>"$OUT/h2-h2load.txt" 2>&1 &
       H2_PID=$!; STARTED+=("$H2_PID")
     else
       kill -CONT "$H2_PID"
@@ -129,8 +135,13 @@ run_only() {  # run_only h2|h3: pause the other generator, resume (with --h2-rat
 }
 run_only h3   # (without a rate, h2load is paused before its first request, or soon after)
 log "warming up: h3 for ${WARMUP}s, then h2 for ${WARMUP}s"
-sleep "$WARMUP"
-if ((H2_RATE)); then
+if ((H2_MATCH)); then   # the h3 rate for the first h2 slice: the warm-up's last seconds
+  sleep $((WARMUP - WARMUP / 4)); c0=$(count); t0=$(date +%s%N); sleep $((WARMUP / 4)); c1=$(count)
+  LAST_H3_RPS=$(awk -v n="$((c1 - c0))" -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%d", n / (ns / 1e9) }')
+else
+  sleep "$WARMUP"
+fi
+if ((RATED)); then
   kill -STOP "$H3_PID"
   "${H2LOAD[@]}" -D"$WARMUP" "$URL" >"$OUT/h2-warmup.txt" 2>&1 || die "h2load failed; see $OUT/h2-warmup.txt"
 else
@@ -146,7 +157,7 @@ slice() {  # slice PAIR h2|h3: one measured slice of that protocol in the next s
   wait_ns=$((LOOP_T0 + SLOT * STEP * 1000000000 - $(date +%s%N)))
   ((wait_ns > 0)) && sleep "$(awk -v n="$wait_ns" 'BEGIN { printf "%.3f", n / 1e9 }')"
   SLOT=$((SLOT + 1))
-  if [[ "$2" == h3 ]] || ((H2_RATE == 0)); then
+  if [[ "$2" == h3 ]] || ((RATED == 0)); then
     kill -0 "$([[ "$2" == h3 ]] && echo "$H3_PID" || echo "$H2_PID")" 2>/dev/null || die "the $2 load generator is gone (see $OUT/h3-bench.err, $OUT/h2-h2load.txt)"
   fi
   run_only "$2"
@@ -156,11 +167,12 @@ slice() {  # slice PAIR h2|h3: one measured slice of that protocol in the next s
   c1=$(count); p1=$(cpu_ticks "$RELAY_PID"); e1=$(cpu_ticks "$EP_PID"); t1=$(date +%s%N)
   n=$((c1 - c0 - 1))   # (the first /count is among them)
   ((n > 0)) || die "no requests in the $2 slice of pair $1"
+  [[ "$2" == h3 ]] && LAST_H3_RPS=$((n * 1000000000 / (t1 - t0)))
   awk -v pair="$1" -v proto="$2" -v n="$n" -v ns="$((t1 - t0))" -v p="$((p1 - p0))" -v e="$((e1 - e0))" -v t="$TICK" \
     'BEGIN { printf "%s\t%s\tsmall\t%.1f\t%d\t0\t%.2f\t%.2f\n", pair, proto, n / (ns / 1e9), n,
              p / t * 1e6 / n, e / t * 1e6 / n }' >>"$SLICES"
 }
-log "$PAIRS pairs of ${SLICE}s slices (${SETTLE}s settling after each switch)$( ((H2_RATE)) && echo "; h2 offered $H2_RATE req/s")"
+log "$PAIRS pairs of ${SLICE}s slices (${SETTLE}s settling after each switch)$( ((H2_RATE)) && echo "; h2 offered $H2_RATE req/s")$( ((H2_MATCH)) && echo "; h2 offered the latest h3 slice's rate")"
 LOOP_T0=$(date +%s%N)
 for i in $(seq "$PAIRS"); do
   if ((i % 2)); then slice "$i" h2; slice "$i" h3; else slice "$i" h3; slice "$i" h2; fi
@@ -179,10 +191,10 @@ SUMMARY="$OUT/summary.md"
   echo "# h3relay: HTTP/3 against its own HTTP/2, paired slices"
   echo
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: bench/h3-h2-paired.sh --pairs $PAIRS --slice $SLICE --settle $SETTLE --warmup $WARMUP --connections $CONNECTIONS --streams $STREAMS$( ((H2_RATE)) && echo " --h2-rate $H2_RATE")$( ((PIN)) || echo " --no-pin")"
+  echo "command: bench/h3-h2-paired.sh --pairs $PAIRS --slice $SLICE --settle $SETTLE --warmup $WARMUP --connections $CONNECTIONS --streams $STREAMS$( ((H2_RATE)) && echo " --h2-rate $H2_RATE")$( ((H2_MATCH)) && echo " --h2-rate match")$( ((PIN)) || echo " --no-pin")"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "h3relay: $(cat "$OUT/h3relay-version.txt")"
-  echo "load: h3relay bench --http3 and h2load over TLS, $CONNECTIONS connections x $STREAMS streams each, one paused while the other runs$( ((H2_RATE)) && echo "; h2load offering $H2_RATE req/s (${H2_RPS[*]} per connection)")"
+  echo "load: h3relay bench --http3 and h2load over TLS, $CONNECTIONS connections x $STREAMS streams each, one paused while the other runs$( ((H2_RATE)) && echo "; h2load offering $H2_RATE req/s in all (--rps per connection), a fresh h2load per slice")$( ((H2_MATCH)) && echo "; h2load offering the rate the latest h3 slice reached, a fresh h2load per slice")"
   echo "nproc: $(nproc); pinning: $( ((PIN)) && echo "h3relay on CPU 0, load generators, endpoint and curl on CPU 1" || echo none)"
   echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "kernel: $(uname -r)"
