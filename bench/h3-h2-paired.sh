@@ -126,7 +126,8 @@ run_only() {  # run_only h2|h3: pause the other generator, resume (with --h2-rat
   else
     kill -STOP "$H3_PID"
     if ((RATED)); then
-      "${H2LOAD[@]}" -D"$((SETTLE + SLICE))" "$(h2_rps)" "$URL" >>"$OUT/h2-h2load.txt" 2>&1 &
+      # (through the slot's spare second too: it must not stop before the measured part ends)
+      "${H2LOAD[@]}" -D"$((SETTLE + SLICE + 1))" "$(h2_rps)" "$URL" >>"$OUT/h2-h2load.txt" 2>&1 &
       H2_PID=$!; STARTED+=("$H2_PID")
     else
       kill -CONT "$H2_PID"

@@ -52,7 +52,12 @@ class LauncherTest {
 
     /** Runs the launcher with a stand-in JDK (version 99) whose java prints its arguments and MALLOC_ARENA_MAX. */
     private List<String> jvmLine(String javaOpts, String mallocArenaMax) throws Exception {
-        Files.copy(Path.of("..", "h3relay").toAbsolutePath().normalize(), root.resolve("h3relay"));
+        return jvmLine(javaOpts, mallocArenaMax, List.of("--version"));
+    }
+
+    private List<String> jvmLine(String javaOpts, String mallocArenaMax, List<String> args) throws Exception {
+        Files.copy(Path.of("..", "h3relay").toAbsolutePath().normalize(), root.resolve("h3relay"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.createDirectories(root.resolve("h3relay-cli/target"));
         Files.writeString(root.resolve("h3relay-cli/target/h3relay.jar"), "stand-in");   // present: no build
         Path javaHome = root.resolve("jdk");
@@ -66,8 +71,9 @@ class LauncherTest {
         for (Path p : new Path[] {root.resolve("h3relay"), java}) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("h3relay").toString(), "--version")
-                .redirectErrorStream(true);
+        List<String> command = new java.util.ArrayList<>(List.of("bash", root.resolve("h3relay").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", javaHome.toString());
         pb.environment().remove("MALLOC_ARENA_MAX");
         pb.environment().remove("H3RELAY_JAVA_OPTS");
@@ -93,6 +99,19 @@ class LauncherTest {
         assertThat(line.indexOf("arg:-jar")).isGreaterThan(line.indexOf("arg:-XX:TrimNativeHeapInterval=0"));
         assertThat(line.getLast()).isEqualTo("MALLOC_ARENA_MAX=2");
         assertThat(line).contains("arg:--version");
+    }
+
+    @Test
+    void benchGetsALargeYoungGenerationUnlessTheUserSizesTheHeap() throws Exception {
+        List<String> bench = jvmLine(null, null, List.of("bench", "--version"));
+        assertThat(bench).contains("arg:-Xms256m", "arg:-Xmn128m", "arg:bench");
+        assertThat(bench.indexOf("arg:-Xms256m")).as("after the footprint's -Xms16m: it wins")
+                .isGreaterThan(bench.indexOf("arg:-Xms16m"));
+        assertThat(jvmLine(null, null, List.of("serve", "--version"))).doesNotContain("arg:-Xmn128m", "arg:-Xms256m");
+        // a smaller -Xmx after -Xms256m would stop the JVM ("Initial heap size set to a larger value than the maximum")
+        assertThat(jvmLine("-Xmx128m", null, List.of("bench", "--version")))
+                .contains("arg:-Xmx128m").doesNotContain("arg:-Xms256m", "arg:-Xmn128m");
+        assertThat(jvmLine("-XX:MaxHeapSize=100m", null, List.of("bench", "--version"))).doesNotContain("arg:-Xms256m");
     }
 
     @Test
