@@ -28,7 +28,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PAIRS=20 SLICE=5 SETTLE=1 WARMUP=20 CONNECTIONS=4 STREAMS=16 H2_RATE=0 H2_MATCH=0 PIN=1 INSTALL=0
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
