@@ -80,10 +80,7 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
             ctx.write(msg, promise);
             return;
         }
-        append(ctx, buf, false);
-        if (!promise.isVoid()) {
-            promises.add(promise);
-        }
+        pend(ctx, buf, promise, false);
     }
 
     /**
@@ -92,7 +89,11 @@ public final class Http3StreamWriteCoalescer extends ChannelOutboundHandlerAdapt
      * of being copied into a new one.
      */
     public void writeOwned(ChannelHandlerContext ctx, ByteBuf buf, ChannelPromise promise) {
-        append(ctx, buf, true);
+        pend(ctx, buf, promise, true);
+    }
+
+    private void pend(ChannelHandlerContext ctx, ByteBuf buf, ChannelPromise promise, boolean owned) {
+        append(ctx, buf, owned);
         if (!promise.isVoid()) {
             promises.add(promise);
         }

@@ -95,13 +95,13 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
             ch.config().setReadFrames(true);
             Http3RequestStream stream = new Http3RequestStream(maxFieldSection,
                     context.limits().requestHeadersTimeout().toNanos(), guard, coalescer);
-            addFirst(pipeline, replacing, "h3-stream", stream);
+            addInPlaceOf(pipeline, replacing, "h3-stream", stream);
             onRequestStopped = p -> stream.requestStopped();
         } else {
             pipeline.addFirst("h3-write-coalesce", coalescer);
             // First behind Netty's codec (in this handler's place): decode failures, the head timeout, malformed
             // requests, stopped streams.
-            addFirst(pipeline, replacing, "h3-stream-guard", new Http3RequestStreamGuard(
+            addInPlaceOf(pipeline, replacing, "h3-stream-guard", new Http3RequestStreamGuard(
                     context.limits().requestHeadersTimeout().toNanos(), guard));
             pipeline.addLast("h3-to-http", new Http3FrameToHttpObjectCodec(true, true));
             // A complete early answer is not reset by the rest of the request: a guard in front of Netty's
@@ -119,7 +119,9 @@ final class Http3StreamInitializer extends ChannelHandlerAdapter {
                 ownCodec ? null : coalescer, onRequestStopped));
     }
 
-    private static void addFirst(ChannelPipeline pipeline, ChannelHandler replacing, String name, ChannelHandler h) {
+    /** {@code h} in {@code replacing}'s place, or at the end when there is none (a stream not yet registered). */
+    private static void addInPlaceOf(ChannelPipeline pipeline, ChannelHandler replacing, String name,
+                                     ChannelHandler h) {
         if (replacing != null) {
             pipeline.replace(replacing, name, h);
         } else {
